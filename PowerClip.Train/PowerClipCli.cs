@@ -1,0 +1,15 @@
+using System.CommandLine;
+using PowerClip.Train.Commands;
+
+namespace PowerClip.Train;
+
+/// <summary>The `powerclip` command tree; one file per command under Commands/.</summary>
+public static class PowerClipCli
+{
+    public static RootCommand CreateRoot() =>
+        new("PowerClip: powerset alignment for contrastive vision-language pre-training (PowerCLIP, CVPR 2026).")
+        {
+            InfoCommand.Create(),
+            DemoCommand.Create(),
+        };
+}

@@ -1,0 +1,3 @@
+using PowerClip.Train;
+
+return Cli.Run(PowerClipCli.CreateRoot(), args);

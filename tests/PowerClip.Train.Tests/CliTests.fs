@@ -1,0 +1,47 @@
+module PowerClip.Train.Tests.CliTests
+
+open Expecto
+open PowerClip.Train.Tests.CliRunner
+
+let private expectOneLineError (r: CliResult) (code: int) (mentions: string) =
+    Expect.equal r.ExitCode code "exit code"
+    let lines = r.Err.Trim().Split('\n')
+    Expect.hasLength lines 1 $"one line on stderr, got: {r.Err}"
+    Expect.stringStarts lines[0] "powerclip: error: " "error prefix"
+    Expect.stringContains lines[0] mentions "names the problem"
+
+[<Tests>]
+let tests =
+    testList "cli" [
+        test "--help lists the commands" {
+            let r = run [ "--help" ]
+            Expect.equal r.ExitCode 0 "help exits 0"
+            for c in [ "info"; "demo" ] do
+                Expect.stringContains r.Out c $"help lists {c}"
+        }
+        test "an unknown command is a one-line error with exit code 2" {
+            expectOneLineError (run [ "frobnicate" ]) 2 "frobnicate"
+        }
+        test "an unknown option is a one-line error with exit code 2" {
+            expectOneLineError (run [ "info"; "--no-such-option" ]) 2 "--no-such-option"
+        }
+        test "a bad option value is a one-line error with exit code 2" {
+            expectOneLineError (run [ "info"; "--threads"; "many" ]) 2 "many"
+        }
+        test "an impossible device is a one-line error with exit code 2" {
+            expectOneLineError (run [ "info"; "--device"; "tpu:3" ]) 2 "tpu:3"
+        }
+        test "info prints versions, device, threads and the native-fix status" {
+            let r = run [ "info"; "--device"; "cpu"; "--threads"; "1" ]
+            Expect.equal r.ExitCode 0 $"info exits 0 (stderr: {r.Err})"
+            for key in [ "TorchSharp"; "libtorch"; "device"; "threads"; "native fix" ] do
+                Expect.stringContains r.Out key $"info shows {key}"
+            Expect.stringContains r.Out "threads            1" "the requested thread count"
+            Expect.stringContains r.Out "device             cpu" "the requested device"
+        }
+        test "demo runs its smoke run and reports a falling loss" {
+            let r = run [ "demo"; "--device"; "cpu"; "--steps"; "20" ]
+            Expect.equal r.ExitCode 0 $"demo exits 0 (stderr: {r.Err})"
+            Expect.stringContains r.Out "smoke run: 20 steps" "reports the smoke run"
+        }
+    ]
