@@ -7,7 +7,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 config=${POWERCLIP_TEST_CONFIG:-Release}
 
-if ! dotnet build PowerClip.sln -c "$config" -nologo -v q -clp:"ErrorsOnly;NoSummary"; then
+if ! dotnet build PowerClip.sln -c "$config" -nologo -v q -clp:ErrorsOnly; then
   echo "build failed"
   echo "0 passed, 1 failed"
   exit 1
