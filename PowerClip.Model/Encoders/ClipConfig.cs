@@ -22,6 +22,9 @@ public sealed record TextConfig(int ContextLength, int VocabSize, int Width, int
 /// <summary>A CLIP model: both towers, the joint embedding width and the logit scale (init 1/0.07, clamped at 100).</summary>
 public sealed record ClipConfig(string Name, int EmbedDim, VisionConfig Vision, TextConfig Text, double InitLogitScale, double MaxLogitScale)
 {
+    /// <summary>The same model with both towers pooled the given way.</summary>
+    public ClipConfig With(Pooling pooling) => this with { Vision = Vision with { Pool = pooling }, Text = Text with { Pool = pooling } };
+
     /// <summary>Throws an ArgumentException naming the first inconsistent field.</summary>
     public ClipConfig Validate()
     {

@@ -14,7 +14,7 @@ let gaussian (r: Random) : float =
 /// A float64 tensor from a flat array and a shape.
 let t64 (data: float[]) (shape: int64[]) : torch.Tensor = torch.from_array(Array.copy data).reshape(shape)
 
-let values (t: torch.Tensor) : float[] = t.detach().cpu().contiguous().data<float>().ToArray()
+let values (t: torch.Tensor) : float[] = t.detach().cpu().to_type(torch.float64).contiguous().data<float>().ToArray()
 
 let randomTensor (r: Random) (shape: int64[]) : torch.Tensor =
     t64 (Array.init (int (Array.fold (*) 1L shape)) (fun _ -> gaussian r)) shape
