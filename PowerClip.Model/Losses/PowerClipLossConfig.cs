@@ -46,7 +46,7 @@ public sealed record PowerClipLossConfig
     public bool UseTriplet { get; init; } = true;
 
     /// <summary>Largest S1-sized intermediate (entries) one chunk of image rows may create; bounds the loss's memory.</summary>
-    public long ChunkElements { get; init; } = 1L << 24;
+    public long ChunkElements { get; init; } = 1L << 22;
     /// <summary>Exact aggregation refuses more regions than this (it creates 2^M subsets).</summary>
     public int MaxExactRegions { get; init; } = 16;
 
