@@ -6,8 +6,10 @@ public sealed record WorldFact(int Subject, Relation Relation, int Object);
 /// <summary>
 /// A caption of a scene with its exact constituency tree. <see cref="ObjectLeaves"/>[i] are the leaf indices
 /// of the noun phrase that names scene object i (empty when the caption does not mention it).
+/// <see cref="Mentions"/>, <see cref="Relation"/> and <see cref="Sentence"/> rebuild it with <see cref="WorldGrammar.Build"/>.
 /// </summary>
-public sealed record WorldCaption(string Text, ConstituencyTree Tree, int[][] ObjectLeaves, WorldFact? Fact);
+public sealed record WorldCaption(string Text, ConstituencyTree Tree, int[][] ObjectLeaves, WorldFact? Fact,
+    IReadOnlyList<ObjectMention> Mentions, Relation? Relation, bool Sentence);
 
 /// <summary>How an object is named: which attributes are said.</summary>
 public sealed record ObjectMention(int Index, Colour Colour, Shape Shape, Size? Size);
@@ -15,7 +17,7 @@ public sealed record ObjectMention(int Index, Colour Colour, Shape Shape, Size? 
 /// <summary>
 /// The caption grammar of the synthetic world. Trees follow the built-in parser's conventions, so
 /// <see cref="CaptionParser"/> reproduces them exactly (a test checks it):
-///   object   (NP (DT a) [(JJ size)] (JJ colour) (NN shape))
+///   object   (NP (DT a|an) [(JJ size)] (JJ colour) (NN shape))
 ///   relation (NP NP_a (PP (IN left) (IN of) NP_b))  or  (S NP_a (VP (VBZ is) (PP … NP_b)))
 ///   others   (X core (CC and) (NP NP_c (CC and) NP_d))  — right-branching coordination
 /// </summary>
@@ -32,7 +34,8 @@ public static class WorldGrammar
         TreeNode Np(ObjectMention m)
         {
             var start = words.Count;
-            var parts = new List<TreeNode> { Leaf("DT", "a") };
+            var first = m.Size is { } sz ? WorldVocabulary.Word(sz) : WorldVocabulary.Word(m.Colour);
+            var parts = new List<TreeNode> { Leaf("DT", "aeiou".Contains(first[0]) ? "an" : "a") };
             if (m.Size is { } size) parts.Add(Leaf("JJ", WorldVocabulary.Word(size)));
             parts.Add(Leaf("JJ", WorldVocabulary.Word(m.Colour)));
             parts.Add(Leaf("NN", WorldVocabulary.Word(m.Shape)));
@@ -55,6 +58,7 @@ public static class WorldGrammar
         if (relation is { } rel)
         {
             fact = new WorldFact(mentions[0].Index, rel, mentions[1].Index);
+            if (mentions[0].Index == mentions[1].Index) throw new ArgumentException("a relation needs two different objects");
             var subject = Np(mentions[0]);
             var verb = sentence ? Leaf("VBZ", "is") : null;
             var prep = WorldVocabulary.Words(rel).Select(w => Leaf("IN", w)).ToList();
@@ -69,7 +73,7 @@ public static class WorldGrammar
             else root = core;
         }
         else root = Coordinate(0);
-        return new WorldCaption(string.Join(' ', words), new ConstituencyTree(root), objectLeaves, fact);
+        return new WorldCaption(string.Join(' ', words), new ConstituencyTree(root), objectLeaves, fact, mentions.ToArray(), relation, sentence);
     }
 
     /// <summary>
