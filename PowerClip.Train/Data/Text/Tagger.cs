@@ -8,11 +8,11 @@ internal static class Tagger
 {
     private static readonly HashSet<string> Determiners = Set("a an the this that these those some each every another no all both several many any either neither few");
     private static readonly HashSet<string> Numbers = Set("one two three four five six seven eight nine ten eleven twelve dozen");
-    private static readonly HashSet<string> Prepositions = Set("on in at with of under over above below behind beside besides near by into onto from for through across along around between among inside outside against toward towards during up down off out beneath underneath atop upon about like past via within without after before");
+    private static readonly HashSet<string> Prepositions = Set("on in at with of under over above below behind beside besides near by into onto from for through across along around between among inside outside against toward towards during up down off out beneath underneath atop upon about like past via within without after before while");
     private static readonly HashSet<string> Pronouns = Set("he she it they we i you him them us me someone something");
     private static readonly HashSet<string> Possessives = Set("his her their its our my your");
     private static readonly HashSet<string> Conjunctions = Set("and or but");
-    private static readonly HashSet<string> WhWords = Set("that which who whose while");
+    private static readonly HashSet<string> WhWords = Set("that which who whose");
     private static readonly HashSet<string> Auxiliaries = Set("is are was were be been being has have had");
     private static readonly HashSet<string> Modals = Set("can could will would may might should must");
     private static readonly HashSet<string> Adverbs = Set("very together there here also just still almost too quite really");
