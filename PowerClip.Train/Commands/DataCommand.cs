@@ -119,7 +119,7 @@ public static class DataCommand
             var options = new StreamOptions(ShuffleBuffer: 0);
             var samples = table is not null
                 ? new CsvSource(table, options, problems, r.GetValue(imageColumn)!, r.GetValue(captionColumn)!).Read()
-                : FolderSource.Read(dir!, options, problems);
+                : new FolderSource(dir!, options, problems).Read();
             using var writer = new ShardWriter(r.GetValue(output)!, "shard", r.GetValue(perShard), jpeg: true);
             foreach (var s in samples) writer.Write(s);
             writer.Complete();

@@ -48,7 +48,18 @@ public sealed record RegionMasks(int GridSize, int[][] Patches)
 public sealed record RawSample(string Key, string Caption, RgbImage Image, RegionMasks? Regions = null, string? Tree = null);
 
 /// <summary>
-/// One pair ready for batching: the image as a CLIP-normalised float[] in CHW order (3×Size×Size), the caption,
-/// optional region masks (patch grid) and the caption's tree (shipped or parsed).
+/// One pair ready for batching: the image as a CLIP-normalised float[] in CHW order (3×Size×Size), optional
+/// region masks on the model's patch grid, and the caption prepared for the text encoder and the loss
+/// (token ids, constituency tree shipped or parsed, word→token leaf spans and node sets).
 /// </summary>
-public sealed record DataSample(string Key, string Caption, float[] Pixels, int Size, RegionMasks? Regions, ConstituencyTree? Tree);
+public sealed record DataSample(string Key, float[] Pixels, int Size, RegionMasks? Regions, PreparedCaption Text)
+{
+    public string Caption => Text.Caption;
+}
+
+/// <summary>A source of raw samples (WebDataset shards, a CSV table, an image folder, the synthetic world).</summary>
+public interface IRawSampleSource
+{
+    /// <summary>The samples of one epoch, in the source's (seeded) order; bad samples are skipped and reported.</summary>
+    IEnumerable<RawSample> Read(int epoch = 0);
+}

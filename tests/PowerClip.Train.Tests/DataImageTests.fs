@@ -30,7 +30,7 @@ let images =
             File.WriteAllBytes(dir.File "99-nocaption.png", ImageLoader.EncodePng(gradient 4 4))
             let log = new StringWriter()
             let problems = DataProblems(log)
-            let samples = FolderSource.Read(dir.Path, StreamOptions(ShuffleBuffer = 0, Parallelism = 2), problems) |> List.ofSeq
+            let samples = FolderSource(dir.Path, StreamOptions(ShuffleBuffer = 0, Parallelism = 2), problems).Read() |> List.ofSeq
             let hostile = hostileImages ()
             Expect.equal samples.Length (hostile |> List.filter (fun (_, _, r) -> r.IsNone) |> List.length) "good images"
             Expect.equal problems.Total (1 + (hostile |> List.filter (fun (_, _, r) -> r.IsSome) |> List.length)) (problems.Summary())
@@ -51,31 +51,49 @@ let images =
         }
         test "CLIP preprocessing: resize, centre crop, mean/std, CHW" {
             let t = ImageTransform(8, 4)
-            let white = t.Apply(RawSample("w", "c", solid 16 8 (255uy, 255uy, 255uy)), null)
-            Expect.equal white.Pixels.Length (3 * 8 * 8) "3×8×8"
+            let struct (white, noRegions) = t.Apply(solid 16 8 (255uy, 255uy, 255uy), null)
+            Expect.isNull noRegions "no regions in, none out"
+            Expect.equal white.Length (3 * 8 * 8) "3×8×8"
             for ch in 0..2 do
                 let expected = (1.0f - ImageTransform.ClipMean[ch]) / ImageTransform.ClipStd[ch]
-                for i in 0..63 do Expect.floatClose Accuracy.high (float white.Pixels[ch * 64 + i]) (float expected) "normalised white"
-            // A left-black/right-red wide image: the centre crop keeps the middle, where the halves meet.
+                for i in 0..63 do Expect.floatClose Accuracy.high (float white[ch * 64 + i]) (float expected) "normalised white"
+            // Left half black, right half red, 16×8: the centre crop is columns 4..11, so its left column is black, its right red.
             let px = Array.init (16 * 8 * 3) (fun i -> let x = (i / 3) % 16 in if i % 3 = 0 && x >= 8 then 255uy else 0uy)
-            let mid = t.Apply(RawSample("m", "c", RgbImage(16, 8, px)), null)
-            Expect.isLessThan mid.Pixels[0] 0.0f "left column of the crop is dark red channel"
-            Expect.isGreaterThan mid.Pixels[7] 1.0f "right column is red"
+            let struct (mid, _) = t.Apply(RgbImage(16, 8, px), null)
+            Expect.isLessThan mid[0] 0.0f "left column of the crop: no red"
+            Expect.isGreaterThan mid[7] 1.0f "right column: red"
         }
         test "regions follow the image to the output patch grid; augmentation is deterministic by seed" {
             let w = SyntheticWorld(WorldConfig(ImageSize = 64, PatchSize = 8, Seed = 2))
             let s = w.Sample(WorldSplit.Train, 0L).ToRaw()
-            let out = ImageTransform(32, 8).Apply(s, null)
-            Expect.equal (nonNull out.Regions).GridSize 4 "32/8"
-            Expect.equal (nonNull out.Regions).Count (nonNull s.Regions).Count "same regions"
+            let struct (_, regions) = ImageTransform(32, 8).Apply(s.Image, s.Regions)
+            Expect.equal (nonNull regions).GridSize 4 "32/8"
+            Expect.equal (nonNull regions).Count (nonNull s.Regions).Count "same regions"
             let aug = ImageTransform(32, 8, true)
-            let a1 = aug.Apply(s, null, Random(5))
-            let a2 = aug.Apply(s, null, Random(5))
-            let a3 = aug.Apply(s, null, Random(6))
-            Expect.equal a1.Pixels a2.Pixels "same seed"
-            Expect.notEqual a1.Pixels a3.Pixels "other seed"
-            Expect.isNotNull a1.Regions "regions kept (no random crop for masked samples)"
-            let plain = RawSample("p", "c", gradient 40 40)
-            Expect.notEqual (aug.Apply(plain, null, Random(1)).Pixels) (aug.Apply(plain, null, Random(2)).Pixels) "random crop"
+            let run seed = let struct (p, r) = aug.Apply(s.Image, s.Regions, Random(seed: int)) in p, r
+            let a1, r1 = run 5
+            Expect.equal a1 (fst (run 5)) "same seed"
+            Expect.notEqual a1 (fst (run 6)) "other seed"
+            Expect.isNotNull r1 "regions kept (no random crop for masked samples)"
+            let plain = gradient 40 40
+            let crop seed = let struct (p, _) = aug.Apply(plain, null, Random(seed: int)) in p
+            Expect.notEqual (crop 1) (crop 2) "random crop"
+        }
+        test "the sample preparer: pixels, regions, tokens and loss tree; bad samples dropped with counts" {
+            let w = SyntheticWorld(WorldConfig(ImageSize = 32, PatchSize = 8, Seed = 9))
+            let problems = DataProblems()
+            let prep = SamplePreparer(ImageTransform(32, 8, true), CaptionTokenizer.Gpt2(), problems, seed = 1)
+            let options = StreamOptions(ShuffleBuffer = 8, Seed = 4, Parallelism = 2, Prefetch = 4)
+            let source = WorldSource(w, WorldSplit.Train, 16, options)
+            let epoch0 = prep.Stream(source, 0, options) |> List.ofSeq
+            Expect.equal epoch0.Length 16 "all samples"
+            Expect.equal (prep.Stream(source, 0, options) |> Seq.map (fun s -> s.Key, s.Pixels) |> List.ofSeq) (epoch0 |> List.map (fun s -> s.Key, s.Pixels)) "deterministic with augmentation and parallelism"
+            Expect.notEqual (prep.Stream(source, 1, options) |> Seq.map (fun s -> s.Key) |> List.ofSeq) (epoch0 |> List.map (fun s -> s.Key)) "new order next epoch"
+            for s in epoch0 do
+                Expect.equal (String.Join(" ", s.Text.Tree.Words)) s.Caption "shipped tree used"
+                Expect.equal s.Text.Loss.LeafSpans.Length s.Text.Tree.LeafCount "a span per word"
+                Expect.equal (nonNull s.Regions).GridSize 4 "grid"
+            Expect.isNull (prep.Prepare(RawSample("bad", "...", gradient 8 8))) "a caption without words"
+            Expect.equal (problems.Count "bad caption") 1 (problems.Summary())
         }
     ]

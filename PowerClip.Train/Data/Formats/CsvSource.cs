@@ -7,7 +7,7 @@ namespace PowerClip.Train.Data;
 /// columns (open_clip's defaults: "filepath" and "title"), RFC 4180 quoting. Image paths are relative to the
 /// table's folder unless absolute. Rows with a missing field or an undecodable image are skipped and reported.
 /// </summary>
-public sealed class CsvSource(string path, StreamOptions options, DataProblems problems, string imageColumn = "filepath", string captionColumn = "title")
+public sealed class CsvSource(string path, StreamOptions options, DataProblems problems, string imageColumn = "filepath", string captionColumn = "title") : IRawSampleSource
 {
     public char Separator { get; } = path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
 

@@ -4,9 +4,9 @@ namespace PowerClip.Train.Data;
 /// An image folder as a dataset: every image file (by extension) whose caption is in a sibling .txt file of
 /// the same name ("cat.jpg" + "cat.txt"), in ordinal name order. Missing captions and bad images are reported.
 /// </summary>
-public static class FolderSource
+public sealed class FolderSource(string dir, StreamOptions options, DataProblems problems) : IRawSampleSource
 {
-    public static IEnumerable<RawSample> Read(string dir, StreamOptions options, DataProblems problems)
+    public IEnumerable<RawSample> Read(int epoch = 0)
     {
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"image folder '{dir}' does not exist");
         var loader = new ImageLoader(options.MaxPixels);
@@ -22,6 +22,6 @@ public static class FolderSource
             var image = loader.Load(f.Path);
             if (!image.Ok) { problems.Report($"{f.Key} ({Path.GetFileName(f.Path)})", image.Reason, image.Detail); return null; }
             return new RawSample(f.Key, caption, image.Image!);
-        }, options.Threads).Shuffle(options.ShuffleBuffer, new Random(options.Seed));
+        }, options.Threads).Shuffle(options.ShuffleBuffer, new Random(unchecked(options.Seed * 1_000_003 + epoch)));
     }
 }

@@ -11,7 +11,7 @@ public sealed record StreamOptions(int ShuffleBuffer = 1000, int Seed = 0, int P
 /// parallel (ordered, bounded), then pass a shuffle buffer — deterministic for a given seed and epoch. Bad
 /// samples and damaged shards are skipped and reported to <see cref="Problems"/>.
 /// </summary>
-public sealed class WebDatasetSource
+public sealed class WebDatasetSource : IRawSampleSource
 {
     public IReadOnlyList<string> Shards { get; }
     public StreamOptions Options { get; }

@@ -18,18 +18,19 @@ public sealed record ImageTransform(int Size, int PatchSize, bool Augment = fals
 
     public int GridSize => Size / PatchSize;
 
-    /// <summary>Preprocesses a raw sample; <paramref name="rng"/> drives augmentation (required when Augment is on).</summary>
-    public DataSample Apply(RawSample raw, ConstituencyTree? tree, Random? rng = null)
+    /// <summary>
+    /// Preprocesses an image and its region masks (if any); <paramref name="rng"/> drives augmentation (required
+    /// when Augment is on). Returns the CHW pixels and the masks on this transform's patch grid (null when the image
+    /// had none, or when it is not square, because a centre crop would move the grid).
+    /// </summary>
+    public (float[] Pixels, RegionMasks? Regions) Apply(RgbImage image, RegionMasks? regions, Random? rng = null)
     {
         if (Augment && rng is null) throw new ArgumentException("augmentation needs a random stream");
-        var image = raw.Image.Validate();
-        using var img = Image.LoadPixelData<Rgb24>(image.Pixels, image.Width, image.Height);
-        var regions = raw.Regions;
-        if (regions is not null && image.Width != image.Height) regions = null; // a centre crop of a non-square image moves the grid
+        using var img = Image.LoadPixelData<Rgb24>(image.Validate().Pixels, image.Width, image.Height);
+        if (regions is not null && image.Width != image.Height) regions = null;
         if (Augment && regions is null) RandomResizedCrop(img, rng!);
         else ResizeCentreCrop(img);
-        var pixels = ToChw(img, Augment ? rng : null);
-        return new DataSample(raw.Key, raw.Caption, pixels, Size, regions?.Resample(GridSize), tree);
+        return (ToChw(img, Augment ? rng : null), regions?.Resample(GridSize));
     }
 
     private void ResizeCentreCrop(Image<Rgb24> img)
