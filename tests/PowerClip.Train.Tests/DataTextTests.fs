@@ -130,6 +130,19 @@ let tokenizer =
             Expect.equal p.Loss.LeafSpans.Length 5 "but not of the loss"
             Expect.equal (p.Loss.Nodes |> Array.map List.ofArray |> List.ofArray) [ [0..4]; [0; 1]; [2..4]; [3; 4] ] "phrases + root"
         }
+        test "a CLIP vocabulary file gives CLIP's ids: byte symbols, </w> symbols, merges, then SOT and EOT" {
+            use dir = new DataTestFiles.TempDir()
+            IO.File.WriteAllText(dir.File "bpe.txt", "#version: 0.2\nd o\nc a\nca t</w>\ndo g</w>\n")
+            let tok = CaptionTokenizer.FromClipVocabulary(dir.File "bpe.txt")
+            Expect.equal tok.VocabSize (512 + 4 + 2) "bytes, bytes</w>, merges, specials"
+            Expect.equal (tok.StartId, tok.EndId) (516, 517) "specials last"
+            let t = tok.Encode "a Dog cat dogs"
+            // CLIP orders byte symbols printable-first from '!', so "a" is 97−33 = 64 and "a</w>" is 256+64.
+            // "dogs" = d o g s</w> → "do" (512), "g" (103−33 = 70), "s</w>" (256+115−33 = 338).
+            Expect.sequenceEqual t.Ids[.. t.Length - 1] [ 516; 320; 515; 514; 512; 70; 338; 517 ] "ids"
+            Expect.sequenceEqual (spans t.WordSpans) [ (1, 2); (2, 3); (3, 4); (4, 7) ] "word spans"
+            Expect.throwsT<IO.FileNotFoundException> (fun () -> CaptionTokenizer.FromClipVocabulary(dir.File "missing.txt") |> ignore) "missing file"
+        }
         test "a shipped PTB tree is used; a tree that does not fit the caption is counted and replaced by the parser's" {
             let tok = gpt2.Force()
             let good = TreeAlignment.Prepare("A dog runs", tok, "(S (NP (DT a) (NN dog)) (VP (VBZ runs)))")

