@@ -3,7 +3,7 @@ using PowerClip.Train.Data;
 
 namespace PowerClip.Train.Commands;
 
-/// <summary>`powerclip parse "a dog sitting on a red chair"`: the built-in parser's tree, and optionally its loss view.</summary>
+/// <summary>`powerclip parse "a dog sitting on a red chair"`: the built-in parser's tree, and optionally its loss view (token spans, nodes).</summary>
 public static class ParseCommand
 {
     public static Command Create()
@@ -12,14 +12,16 @@ public static class ParseCommand
         var tree = new Option<string?>("--tree") { Description = "Use this PTB bracket tree instead of the built-in parser (checked against the caption)" };
         var spans = new Option<bool>("--spans") { Description = "Also print the GPT-2 BPE token span of each word and the node set (leaf indices)" };
         var leaves = new Option<bool>("--leaves-as-nodes") { Description = "Include single words in the node set" };
-        var command = new Command("parse", "Print a caption's constituency tree (PTB brackets) from the built-in deterministic parser") { caption, tree, spans, leaves };
+        var bpe = new Option<string?>("--bpe") { Description = "CLIP BPE merges file (bpe_simple_vocab_16e6.txt[.gz]) for --spans; default: GPT-2 BPE, shipped in the package" };
+        var command = new Command("parse", "Print a caption's constituency tree (PTB brackets) from the built-in deterministic parser") { caption, tree, spans, leaves, bpe };
         command.SetAction(result =>
         {
             var text = result.GetValue(caption) ?? "";
             if (string.IsNullOrWhiteSpace(text)) throw new UsageException("the caption is empty");
             var ptb = result.GetValue(tree);
             var problems = new DataProblems();
-            var prepared = TreeAlignment.Prepare(text, CaptionTokenizer.Gpt2(), ptb, problems, "caption", result.GetValue(leaves));
+            var tokenizer = result.GetValue(bpe) is { } path ? CaptionTokenizer.FromClipVocabulary(path) : CaptionTokenizer.Gpt2();
+            var prepared = TreeAlignment.Prepare(text, tokenizer, ptb, problems, "caption", result.GetValue(leaves));
             if (problems.Total > 0) throw new ArgumentException($"--tree does not fit the caption: {problems.Summary()}");
             Console.WriteLine(prepared.Tree.ToBracketString());
             if (!result.GetValue(spans)) return 0;

@@ -47,7 +47,7 @@ let tests =
             let r = run [ "data"; "shards"; "--folder"; src.Path; "--out"; out.Path ]
             Expect.equal r.ExitCode 0 r.Err
             Expect.stringContains r.Out "wrote 3 samples in 1 shard(s)" "good images"
-            Expect.stringContains r.Out "6 skipped" "hostile files"
+            Expect.stringContains r.Out "7 skipped" "hostile files"
             Expect.stringContains r.Err "too large" "logged with reason"
             let c = run [ "data"; "check"; "--shards"; Path.Combine(out.Path, "shard-00000.tar") ]
             Expect.stringContains c.Out "3 usable samples" "readable shards"

@@ -169,7 +169,7 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
             for (var j = 0; j < perClass; j++)
             {
                 var rng = world.Rng(split, (long)k * 1_000_000 + j, stream: 4);
-                var size = rng.Next(2) == 0 ? Size.Small : Size.Large;
+                var size = rng.Next(2) == 0 ? ObjectSize.Small : ObjectSize.Large;
                 var radius = WorldVocabulary.RadiusFraction(size) * world.Config.ImageSize;
                 var range = world.Config.ImageSize - 2 * radius - 2;
                 var obj = new WorldObject(shape, colour, size, radius + 1 + rng.NextDouble() * range, radius + 1 + rng.NextDouble() * range, radius);

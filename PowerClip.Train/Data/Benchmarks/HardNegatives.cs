@@ -27,7 +27,7 @@ public static class HardNegatives
             "swap_obj" => Pairs(m.Count, rng).Where(p => m[p.A].Shape != m[p.B].Shape)
                 .Select(p => (With(With(m, p.A, m[p.A] with { Shape = m[p.B].Shape }), p.B, m[p.B] with { Shape = m[p.A].Shape }), caption.Relation)),
             "add_att" => Shuffled(m.Count, rng).Where(i => m[i].Size is null)
-                .Select(i => (With(m, i, m[i] with { Size = scene.Objects[m[i].Index].Size == Size.Small ? Size.Large : Size.Small }), caption.Relation)),
+                .Select(i => (With(m, i, m[i] with { Size = scene.Objects[m[i].Index].Size == ObjectSize.Small ? ObjectSize.Large : ObjectSize.Small }), caption.Relation)),
             "add_obj" => m.Count >= 4 ? [] : Shuffled(WorldVocabulary.Colours, rng).SelectMany(c => Shuffled(WorldVocabulary.Shapes, rng)
                 .Select(s => ((IReadOnlyList<ObjectMention>)m.Append(new ObjectMention(scene.Objects.Count, c, s, null)).ToArray(), caption.Relation))),
             _ => throw new ArgumentException($"unknown SugarCrepe category '{category}' (expected one of {string.Join(", ", Categories)})"),

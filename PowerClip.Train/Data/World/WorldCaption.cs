@@ -12,7 +12,7 @@ public sealed record WorldCaption(string Text, ConstituencyTree Tree, int[][] Ob
     IReadOnlyList<ObjectMention> Mentions, Relation? Relation, bool Sentence);
 
 /// <summary>How an object is named: which attributes are said.</summary>
-public sealed record ObjectMention(int Index, Colour Colour, Shape Shape, Size? Size);
+public sealed record ObjectMention(int Index, Colour Colour, Shape Shape, ObjectSize? Size);
 
 /// <summary>
 /// The caption grammar of the synthetic world. Trees follow the built-in parser's conventions, so

@@ -1,7 +1,7 @@
 namespace PowerClip.Train.Data;
 
 /// <summary>One object: centre (X, Y) and radius in pixels.</summary>
-public sealed record WorldObject(Shape Shape, Colour Colour, Size Size, double X, double Y, double Radius);
+public sealed record WorldObject(Shape Shape, Colour Colour, ObjectSize Size, double X, double Y, double Radius);
 
 /// <summary>A scene: objects that do not overlap, on a plain noisy background.</summary>
 public sealed record WorldScene(IReadOnlyList<WorldObject> Objects, (byte R, byte G, byte B) Background)
@@ -34,7 +34,7 @@ public sealed record WorldScene(IReadOnlyList<WorldObject> Objects, (byte R, byt
         var objects = new List<WorldObject>();
         for (var attempt = 0; objects.Count < count && attempt < 200; attempt++)
         {
-            var size = rng.Next(2) == 0 ? Size.Small : Size.Large;
+            var size = rng.Next(2) == 0 ? ObjectSize.Small : ObjectSize.Large;
             var r = WorldVocabulary.RadiusFraction(size) * s;
             var x = r + 1 + rng.NextDouble() * (s - 2 * r - 2);
             var y = r + 1 + rng.NextDouble() * (s - 2 * r - 2);

@@ -4,7 +4,7 @@ public enum Shape { Circle, Square, Triangle, Diamond, Cross, Star }
 
 public enum Colour { Red, Green, Blue, Yellow, Purple, Orange, White, Gray }
 
-public enum Size { Small, Large }
+public enum ObjectSize { Small, Large }
 
 /// <summary>Spatial relations between two objects; "next to" means horizontal neighbours.</summary>
 public enum Relation { LeftOf, RightOf, Above, Below, NextTo }
@@ -18,7 +18,7 @@ public static class WorldVocabulary
 
     public static string Word(Shape s) => s.ToString().ToLowerInvariant();
     public static string Word(Colour c) => c.ToString().ToLowerInvariant();
-    public static string Word(Size s) => s.ToString().ToLowerInvariant();
+    public static string Word(ObjectSize s) => s.ToString().ToLowerInvariant();
 
     /// <summary>The relation's words, e.g. ["left", "of"].</summary>
     public static string[] Words(Relation r) => r switch
@@ -43,7 +43,7 @@ public static class WorldVocabulary
     };
 
     /// <summary>Radius as a fraction of the image side.</summary>
-    public static double RadiusFraction(Size s) => s == Size.Small ? 0.085 : 0.15;
+    public static double RadiusFraction(ObjectSize s) => s == ObjectSize.Small ? 0.085 : 0.15;
 
     /// <summary>The relation that says the same with subject and object exchanged (left of ↔ right of, …).</summary>
     public static Relation Converse(Relation r) => r switch
