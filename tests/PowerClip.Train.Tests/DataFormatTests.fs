@@ -56,6 +56,14 @@ let shards =
                 Expect.equal r.GridSize s.Masks.GridSize "grid"
                 Expect.equal (r.Patches |> Array.map List.ofArray) (s.Masks.Patches |> Array.map List.ofArray) "regions"
         }
+        test "writing the same samples twice gives byte-identical shards" {
+            use a = new TempDir()
+            use b = new TempDir()
+            let _, pa = writeWorld a.Path 6 4
+            let _, pb = writeWorld b.Path 6 4
+            for x, y in List.zip pa pb do
+                Expect.equal (File.ReadAllBytes x) (File.ReadAllBytes y) (nonNull (Path.GetFileName x))
+        }
         test "the shuffle buffer is deterministic by seed and epoch and loses nothing" {
             use dir = new TempDir()
             let pattern, _ = writeWorld dir.Path 30 8

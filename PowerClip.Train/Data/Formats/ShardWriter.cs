@@ -53,7 +53,7 @@ public sealed class ShardWriter(string directory, string prefix = "shard", int s
 
     private void Add(string name, byte[] bytes)
     {
-        var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes) };
+        var entry = new GnuTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes), ModificationTime = DateTimeOffset.UnixEpoch };
         _tar!.WriteEntry(entry);
     }
 
@@ -63,7 +63,7 @@ public sealed class ShardWriter(string directory, string prefix = "shard", int s
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, $"{prefix}-{_paths.Count:D5}.tar");
         _file = File.Create(path);
-        _tar = new TarWriter(_file, TarEntryFormat.Pax, leaveOpen: false);
+        _tar = new TarWriter(_file, TarEntryFormat.Gnu, leaveOpen: false);
         _paths.Add(path);
         _inShard = 0;
     }
