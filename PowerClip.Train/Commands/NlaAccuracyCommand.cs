@@ -23,9 +23,7 @@ public static class NlaAccuracyCommand
         var taus = new Option<string>("--taus") { Description = "Comma-separated temperatures", DefaultValueFactory = _ => "0.1,0.01,0.001" };
         var zetas = new Option<string>("--zetas") { Description = "Comma-separated zeta values in [0,1]", DefaultValueFactory = _ => "0,0.25,0.5,0.75,1" };
         var weights = new Option<string>("--zeta-weights") { Description = "Reading of zeta: lower (default; log cosh weight 1-zeta) or logcosh (weight zeta)", DefaultValueFactory = _ => "lower" };
-        weights.AcceptOnlyFromAmong("lower", "logcosh");
         var similarities = new Option<string>("--similarities") { Description = "Input model: clip (CLIP-like cosines) or uniform (S0 uniform in [-1,1])", DefaultValueFactory = _ => "clip" };
-        similarities.AcceptOnlyFromAmong("clip", "uniform");
         var mcSamples = new Option<int>("--mc-samples") { Description = "Subsets drawn by the Monte Carlo R2T estimator", DefaultValueFactory = _ => 32 };
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => "runs/nla-accuracy" };
         var command = new Command("nla-accuracy", "The approximation study: exact vs NLA and extra estimators over random inputs (CSV + HTML)")
@@ -34,11 +32,23 @@ public static class NlaAccuracyCommand
         };
         command.SetAction(result =>
         {
+            // Checked here rather than with AcceptOnlyFromAmong, whose parse error spans several lines.
+            var reading = result.GetValue(weights) switch
+            {
+                "lower" => ZetaReading.ZetaWeightsLower,
+                "logcosh" => ZetaReading.ZetaWeightsLogCosh,
+                var w => throw new UsageException($"--zeta-weights must be lower or logcosh, got '{w}'"),
+            };
+            var model = result.GetValue(similarities) switch
+            {
+                "clip" => SimilarityModel.ClipLike,
+                "uniform" => SimilarityModel.Uniform,
+                var m => throw new UsageException($"--similarities must be clip or uniform, got '{m}'"),
+            };
             var config = new StudyConfig(
                 result.GetValue(cases), result.GetValue(regions), ParseList(result.GetValue(taus)!, "--taus"),
                 ParseList(result.GetValue(zetas)!, "--zetas"),
-                result.GetValue(weights) == "logcosh" ? ZetaReading.ZetaWeightsLogCosh : ZetaReading.ZetaWeightsLower,
-                result.GetValue(similarities) == "uniform" ? SimilarityModel.Uniform : SimilarityModel.ClipLike,
+                reading, model,
                 result.GetValue(mcSamples), result.GetValue(seed));
             var reproduce = "./powerclip nla-accuracy " + string.Join(" ",
                 $"--cases {config.Cases}", $"--seed {config.Seed}", $"--regions {config.Regions}",
