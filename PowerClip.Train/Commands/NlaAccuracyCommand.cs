@@ -113,9 +113,9 @@ public static class NlaAccuracyCommand
 
     private static IEnumerable<string> Table(IEnumerable<StudyRow> rows)
     {
-        yield return $"{Header[0],-7}{Header[1],-6}{Header[2],-7}{Header[3],-18}{Header[4],10}{Header[5],9}{Header[6],11}";
+        yield return $"{Header[0],-7}{Header[1],-6}{Header[2],-9}{Header[3],-18}{Header[4],10}{Header[5],9}{Header[6],11}";
         foreach (var c in TableRows(rows))
-            yield return $"{c[0],-7}{c[1],-6}{c[2],-7}{c[3],-18}{c[4],10}{c[5],9}{c[6],11}";
+            yield return $"{c[0],-7}{c[1],-6}{c[2],-9}{c[3],-18}{c[4],10}{c[5],9}{c[6],11}";
     }
 
     private static HtmlReport Html(StudyConfig config, StudySeries[] series, StudyRow[] rows, string reproduce)

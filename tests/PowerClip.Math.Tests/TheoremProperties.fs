@@ -38,6 +38,15 @@ let tests =
                 let scale = xs |> Array.fold (fun acc x -> acc * (1.0 + abs x)) 1.0
                 abs (Powerset.sumOfSubsetProducts xs - Array.fold (fun acc x -> acc * (1.0 + x)) 1.0 xs) <= 1e-12 * scale))
 
+        prop "Lemma B.1 inside U_tau: U_tau = tau log sum_B E_A exp(Q[A,B]/tau), the enumerated Jensen bound" (fun c ->
+            let s1 = Similarity.s1 c.S0 c.Tree
+            let exponents =
+                [| for mask in 0 .. (1 <<< c.M) - 1 do
+                     for b in 0 .. c.T - 1 ->
+                         (seq { for m in 0 .. c.M - 1 do if mask &&& (1 <<< m) <> 0 then yield s1[m, b] } |> Seq.sum) / c.Tau |]
+            let enumerated = c.Tau * (Numerics.logSumExp exponents - float c.M * log2)
+            abs (Nla.upper c.Tau c.S0 c.Tree - enumerated) <= slack)
+
         prop "ReLU identity: exact T2R by enumeration = mean_B sum_m relu(S1)" (fun c ->
             abs (Powerset.t2rExact c.S0 c.Tree - Estimators.t2rRelu c.S0 c.Tree) <= slack)
 
@@ -67,6 +76,12 @@ let tests =
             let lipschitz = Array.init c.T (fun b -> Array.sumBy abs s1[*, b] / 2.0) |> Array.max
             let t2 z = Nla.t2 c.Tau z ZetaWeightsLogCosh c.S0 c.Tree
             abs (t2 z1 - t2 z2) <= lipschitz * abs (z1 - z2) + slack)
+
+        prop "Theorem 2: NLA-T2 is convex in the log cosh weight (an LSE of affine functions of w)" (fun c ->
+            let rng = Random c.Seed
+            let w1, w2 = rng.NextDouble(), rng.NextDouble()
+            let t2 w = Nla.t2 c.Tau w ZetaWeightsLogCosh c.S0 c.Tree
+            t2 (0.5 * (w1 + w2)) <= 0.5 * (t2 w1 + t2 w2) + slack)
 
         prop "Theorem 2: some zeta* in [0,1] gives NLA-T2 = LSE-relaxed R2T, within tau log |T| of Q->" (fun c ->
             let relaxed = Powerset.r2tLse c.Tau c.S0 c.Tree
