@@ -1,6 +1,8 @@
+extern alias PowerClipMath;
+
 using System.CommandLine;
 using System.Globalization;
-using PowerClip.Math;
+using PowerClipMath::PowerClip.Math;
 using PowerClip.Train.Reports;
 
 namespace PowerClip.Train.Commands;
@@ -144,7 +146,7 @@ public static class NlaAccuracyCommand
 
         report.Heading("All cells").Table(Header, TableRows(rows));
 
-        var shown = System.Math.Min(config.Cases, ScatterCases);
+        var shown = Math.Min(config.Cases, ScatterCases);
         report.Heading($"Exact (x) vs approximate (y), first {shown} inputs");
         foreach (var tau in config.Taus)
         {

@@ -1,6 +1,8 @@
+extern alias PowerClipMath;
+
 using System.CommandLine;
 using System.Text.Json;
-using PowerClip.Math;
+using PowerClipMath::PowerClip.Math;
 
 namespace PowerClip.Train.Commands;
 
