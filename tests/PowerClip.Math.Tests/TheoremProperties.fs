@@ -15,12 +15,6 @@ let private within (lo: float) (x: float) (hi: float) : bool = lo - slack <= x &
 
 let private log2 = log 2.0
 
-/// ζ* by bisection on the continuous, non-decreasing map ζ ↦ NLA-T2 (log cosh reading).
-let zetaStar (c: Case) (target: float) : float =
-    let f z = Nla.t2 c.Tau z ZetaWeightsLogCosh c.S0 c.Tree
-    let rec go lo hi k = if k = 0 then 0.5 * (lo + hi) else (let mid = 0.5 * (lo + hi) in if f mid < target then go mid hi (k - 1) else go lo mid (k - 1))
-    go 0.0 1.0 60
-
 [<Tests>]
 let tests =
     testList "math.theorems" [
@@ -85,10 +79,13 @@ let tests =
 
         prop "Theorem 2: some zeta* in [0,1] gives NLA-T2 = LSE-relaxed R2T, within tau log |T| of Q->" (fun c ->
             let relaxed = Powerset.r2tLse c.Tau c.S0 c.Tree
-            let z = zetaStar c relaxed
-            let t2 = Nla.t2 c.Tau z ZetaWeightsLogCosh c.S0 c.Tree
             let exact = Powerset.r2tExact c.S0 c.Tree
-            abs (t2 - relaxed) <= 1e-8 && within exact t2 (exact + c.Tau * log (float c.T) + 1e-8))
+            [ ZetaWeightsLogCosh; ZetaWeightsLower ] |> List.forall (fun reading ->
+                match Nla.zetaFor c.Tau reading relaxed c.S0 c.Tree with
+                | None -> false
+                | Some z ->
+                    let t2 = Nla.t2 c.Tau z reading c.S0 c.Tree
+                    0.0 <= z && z <= 1.0 && abs (t2 - relaxed) <= 1e-8 && within exact t2 (exact + c.Tau * log (float c.T) + 1e-8)))
 
         prop "tau -> 0: U, L and NLA-T2 approach max_B sum_m Lambda0(S1) within [-w M tau log 2, tau log |T|]" (fun c ->
             // Λ0_w(x) = x/2 + w|x|/2, the τ → 0 limit of τΛ_w(x/τ); w = 1 is Σ relu (U), w = 0 is Σ x/2 (L).

@@ -92,6 +92,10 @@ let tests =
             Expect.hasLength csv (1 + 2 * (8 + 2 * 2)) "one row per cell and estimator"
             let relu = csv |> Array.find (fun l -> l.StartsWith "0.1,any,t2r,relu_exact,20,")
             Expect.stringEnds relu ",0,0" "the ReLU identity is exact: MAE 0"
+            let zetaStar = File.ReadAllLines(Path.Combine(out, "nla-accuracy-zeta-star.csv"))
+            Expect.equal zetaStar[0] "tau,cases,mean,q10,q25,median,q75,q90" "zeta* CSV header"
+            Expect.hasLength zetaStar 3 "one zeta* row per tau"
+            Expect.stringStarts zetaStar[1] "0.1,20," "Theorem 2: zeta* exists for every input"
             let html = File.ReadAllText(Path.Combine(out, "nla-accuracy.html"))
             Expect.stringContains html "Plotly.newPlot" "charts are drawn"
             Expect.isFalse (html.Contains "<script src") "no external script: readable offline"
