@@ -44,10 +44,11 @@ let tests =
             Expect.equal (get "nla_t2") (Nla.t2 0.01 0.75 ZetaWeightsLower s0 tree) "nla_t2 uses the default reading"
             Expect.equal (get "r2t_upper") (Nla.upper 0.01 s0 tree) "r2t_upper"
             Expect.equal (get "r2t_lower") (Nla.lower 0.01 s0 tree) "r2t_lower"
-            Expect.equal (get "t2r_relu") (Powerset.t2rExact s0 tree) "t2r_relu equals exact T2R here"
+            Expect.equal (get "t2r_relu") (Estimators.t2rRelu s0 tree) "t2r_relu"
             Expect.equal (get "r2t_delta") (Estimators.r2tDelta 0.01 s0 tree) "r2t_delta"
             Expect.isTrue (abs (get "r2t_monte_carlo" - get "r2t_exact") <= get "r2t_monte_carlo_half_width") "MC within its bound"
             Expect.equal (doc.RootElement.GetProperty("zeta_weights").GetString()) "lower" "default reading stated"
+            Expect.floatClose Accuracy.high (Nla.t2 0.01 (get "zeta_star") ZetaWeightsLower s0 tree) (get "r2t_lse") "NLA-T2 at zeta* = r2t_lse"
         }
         test "nla eval honours zeta_weights = logcosh" {
             let json = good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_weights\": \"logcosh\"")
