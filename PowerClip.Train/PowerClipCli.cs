@@ -11,6 +11,8 @@ public static class PowerClipCli
         {
             InfoCommand.Create(),
             DemoCommand.Create(),
+            NlaCommand.Create(),
+            NlaAccuracyCommand.Create(),
             ParseCommand.Create(),
             DataCommand.Create(),
         };
