@@ -89,6 +89,7 @@ let shards =
                 w.WriteFiles(key, [ struct ((nonNull (Path.GetExtension name)).TrimStart('.'), data); struct ("txt", bytes "a caption") ])
             w.WriteFiles("nocaption", [ struct ("png", ImageLoader.EncodePng(gradient 8 8)) ])
             w.WriteFiles("noimage", [ struct ("txt", bytes "a caption without an image") ])
+            w.WriteFiles("badjson", [ struct ("png", ImageLoader.EncodePng(gradient 8 8)); struct ("json", bytes """{"caption": 5}""") ])
             w.WriteFiles("badregions", [ struct ("png", ImageLoader.EncodePng(gradient 8 8)); struct ("txt", bytes "x"); struct ("regions.json", bytes """{"grid":2,"patches":[[7]]}""") ])
             w.Complete()
             // A second shard cut in the middle of an entry.
@@ -100,7 +101,7 @@ let shards =
             let hostile = hostileImages ()
             Expect.equal back.Length (1 + (hostile |> List.filter (fun (_, _, r) -> r.IsNone) |> List.length)) "the good samples"
             let expected =
-                [ for _, _, r in hostile do if r.IsSome then r.Value ] @ [ "missing caption"; "missing image"; "bad regions" ]
+                [ for _, _, r in hostile do if r.IsSome then r.Value ] @ [ "missing caption"; "missing image"; "bad metadata"; "bad metadata" ]
                 |> List.countBy id |> Map.ofList
             Expect.equal (problems.Counts |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq) expected (problems.Summary())
             let truncated = DataProblems()

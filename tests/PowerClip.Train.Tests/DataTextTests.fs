@@ -143,6 +143,14 @@ let tokenizer =
             Expect.sequenceEqual (spans t.WordSpans) [ (1, 2); (2, 3); (3, 4); (4, 7) ] "word spans"
             Expect.throwsT<IO.FileNotFoundException> (fun () -> CaptionTokenizer.FromClipVocabulary(dir.File "missing.txt") |> ignore) "missing file"
         }
+        test "the loss view converts one-to-one to the specification's ParseTree and passes its checks" {
+            let tok = gpt2.Force()
+            for caption in [ for c, _ in typical -> c ] @ [ "a hippopotamus, wallowing in the Okavango's mud!" ] do
+                let p = TreeAlignment.Prepare(caption, tok)
+                let tree: PowerClip.Math.ParseTree = { LeafCount = p.Loss.LeafSpans.Length; Nodes = p.Loss.Nodes }
+                PowerClip.Math.Validate.tree tree
+                Expect.contains (tree.Nodes |> Array.map List.ofArray) [ 0 .. tree.LeafCount - 1 ] $"root is a node: {caption}"
+        }
         test "a shipped PTB tree is used; a tree that does not fit the caption is counted and replaced by the parser's" {
             let tok = gpt2.Force()
             let good = TreeAlignment.Prepare("A dog runs", tok, "(S (NP (DT a) (NN dog)) (VP (VBZ runs)))")

@@ -11,6 +11,8 @@ namespace PowerClip.Train.Data;
 /// </summary>
 public sealed class ShardWriter(string directory, string prefix = "shard", int samplesPerShard = 1000, bool jpeg = false) : IDisposable
 {
+    private readonly int _perShard = samplesPerShard >= 1 ? samplesPerShard
+        : throw new ArgumentOutOfRangeException(nameof(samplesPerShard), samplesPerShard, "samples per shard must be positive");
     private readonly List<string> _paths = [];
     private FileStream? _file;
     private TarWriter? _tar;
@@ -29,9 +31,8 @@ public sealed class ShardWriter(string directory, string prefix = "shard", int s
 
     public void Write(RawSample sample)
     {
-        if (samplesPerShard < 1) throw new ArgumentOutOfRangeException(nameof(samplesPerShard), samplesPerShard, "samples per shard must be positive");
         if (sample.Key.Contains('.') || sample.Key.Contains('/')) throw new ArgumentException($"sample key '{sample.Key}' must not contain '.' or '/' (WebDataset splits names at the first dot)");
-        if (_tar is null || _inShard == samplesPerShard) Open();
+        if (_tar is null || _inShard == _perShard) Open();
         var meta = new JsonObject { ["key"] = sample.Key, ["caption"] = sample.Caption, ["width"] = sample.Image.Width, ["height"] = sample.Image.Height };
         Add($"{sample.Key}.{(jpeg ? "jpg" : "png")}", jpeg ? ImageLoader.EncodeJpeg(sample.Image) : ImageLoader.EncodePng(sample.Image));
         Add($"{sample.Key}.txt", Encoding.UTF8.GetBytes(sample.Caption));
@@ -45,7 +46,7 @@ public sealed class ShardWriter(string directory, string prefix = "shard", int s
     /// <summary>Adds raw files of one sample (for copying shards or tests that need unusual content).</summary>
     public void WriteFiles(string key, IEnumerable<(string Extension, byte[] Bytes)> files)
     {
-        if (_tar is null || _inShard == samplesPerShard) Open();
+        if (_tar is null || _inShard == _perShard) Open();
         foreach (var (ext, bytes) in files) Add($"{key}.{ext}", bytes);
         _inShard++;
         Written++;

@@ -90,31 +90,27 @@ public static class WebDataset
 
     /// <summary>
     /// Turns a record into a raw sample, or reports why not (missing image or caption, undecodable image,
-    /// bad regions). A bad tree is not fatal: it is dropped here and the caller parses the caption instead.
+    /// unreadable json/regions). The tree string is checked later: a bad one is replaced by the parser's tree.
     /// </summary>
     public static RawSample? Decode(ShardRecord record, ImageLoader loader, DataProblems problems)
     {
         var imageExt = ImageExtensions.FirstOrDefault(record.Files.ContainsKey);
         if (imageExt is null) { problems.Report(record.Key, "missing image", "no " + string.Join("/", ImageExtensions) + " file"); return null; }
-        JsonObject? meta = null;
-        if (record.Files.TryGetValue("json", out var json))
-        {
-            try { meta = JsonNode.Parse(json) as JsonObject; }
-            catch (JsonException e) { problems.Report(record.Key, "bad json", e.Message); return null; }
-        }
-        var caption = record.Files.TryGetValue("txt", out var txt) ? Encoding.UTF8.GetString(txt) : meta?["caption"]?.GetValue<string>();
-        if (string.IsNullOrWhiteSpace(caption)) { problems.Report(record.Key, "missing caption", "no txt file and no caption in json"); return null; }
+        string? caption, tree;
         RegionMasks? regions;
         try
         {
+            var meta = record.Files.TryGetValue("json", out var json) ? JsonNode.Parse(json) as JsonObject : null;
+            caption = record.Files.TryGetValue("txt", out var txt) ? Encoding.UTF8.GetString(txt) : meta?["caption"]?.GetValue<string>();
+            tree = record.Files.TryGetValue("tree", out var tb) ? Encoding.UTF8.GetString(tb) : meta?["tree"]?.GetValue<string>();
             regions = record.Files.TryGetValue("regions.json", out var rj) ? RegionsJson.Parse(JsonNode.Parse(rj)) : RegionsJson.Parse(meta?["regions"]);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
-            problems.Report(record.Key, "bad regions", e.Message);
+            problems.Report(record.Key, "bad metadata", e.Message);
             return null;
         }
-        var tree = record.Files.TryGetValue("tree", out var tb) ? Encoding.UTF8.GetString(tb) : meta?["tree"]?.GetValue<string>();
+        if (string.IsNullOrWhiteSpace(caption)) { problems.Report(record.Key, "missing caption", "no txt file and no caption in json"); return null; }
         var image = loader.Load(record.Files[imageExt]);
         if (!image.Ok) { problems.Report(record.Key, image.Reason, image.Detail); return null; }
         return new RawSample(record.Key, caption.Trim(), image.Image!, regions, tree);
