@@ -86,8 +86,4 @@ public sealed class CsvSource(string path, StreamOptions options, DataProblems p
             else sb.Append(ch);
         }
     }
-
-    /// <summary>Quotes a field when it needs it (for writers and tests).</summary>
-    public static string Quote(string field, char separator) =>
-        field.IndexOfAny([separator, '"', '\n', '\r']) >= 0 ? "\"" + field.Replace("\"", "\"\"") + "\"" : field;
 }

@@ -25,14 +25,13 @@ public sealed class CaptionTokenizer
     public const int PadId = 0;
 
     private readonly Tokenizer _bpe;
+    private readonly bool _lowercase;
 
     public int ContextLength { get; }
     public int VocabSize { get; }
     public int StartId { get; }
     public int EndId { get; }
     public string Name { get; }
-
-    private readonly bool _lowercase;
 
     private CaptionTokenizer(Tokenizer bpe, string name, int vocabSize, int startId, int endId, int contextLength, bool lowercase = false)
     {

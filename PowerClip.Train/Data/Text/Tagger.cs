@@ -21,7 +21,7 @@ internal static class Tagger
         "looks look wears wear flies fly swims swim jumps jump carries carry sleeps sleep waits wait rests rest grazes graze " +
         "contains contain shows show leans lean hangs hang covers cover pulls pull throws throw catches catch drinks drink " +
         "watches watch uses use goes go travels travel crosses cross sails sail surfs surf skis ski stares stare smiles smile " +
-        "poses pose talks talk reads read sits");
+        "poses pose talks talk reads read");
     private static readonly HashSet<string> Adjectives = Set(
         "red green blue yellow purple orange white black gray grey brown pink small large big little tiny huge tall short long " +
         "young old new wooden empty open closed full dark bright light round triangular striped colorful colourful " +
