@@ -134,24 +134,44 @@ public static class DataCommand
         var shards = new Option<string?>("--shards") { Description = "WebDataset shards, brace-expanded: 'dir/shard-{00000..00009}.tar'" };
         var csv = new Option<string?>("--csv") { Description = "A CSV/TSV table (filepath, title)" };
         var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse images with more pixels than this (checked before decoding)", DefaultValueFactory = _ => ImageLoader.DefaultMaxPixels };
-        var command = new Command("check", "Read a dataset as training would and report usable samples and skipped ones with reasons") { shards, csv, maxPixels };
+        var imageSize = new Option<int>("--image-size") { Description = "Model input size the images are prepared for", DefaultValueFactory = _ => 224 };
+        var patchSize = new Option<int>("--patch-size") { Description = "Model patch size (region masks are resampled to its grid)", DefaultValueFactory = _ => 16 };
+        var bpe = new Option<string?>("--bpe") { Description = "CLIP BPE merges file; default: GPT-2 BPE, shipped in the package" };
+        var command = new Command("check", "Read and prepare a dataset as training would (decode, resize, tokenize, trees); report usable, skipped and repaired samples and the rate")
+            { shards, csv, maxPixels, imageSize, patchSize, bpe };
         command.SetAction(r =>
         {
             var (pattern, table) = (r.GetValue(shards), r.GetValue(csv));
             if ((pattern is null) == (table is null)) throw new UsageException("give exactly one of --shards and --csv");
+            var (size, patch) = (r.GetValue(imageSize), r.GetValue(patchSize));
+            if (size < 1 || patch < 1 || size % patch != 0) throw new UsageException($"--patch-size {patch} must divide --image-size {size}");
             var problems = new DataProblems(Console.Error);
             var options = new StreamOptions(ShuffleBuffer: 0, MaxPixels: r.GetValue(maxPixels));
-            var source = pattern is not null ? new WebDatasetSource(pattern, options, problems).Read() : new CsvSource(table!, options, problems).Read();
-            var (n, withRegions, withTree) = (0, 0, 0);
-            foreach (var s in source)
+            IRawSampleSource source = pattern is not null ? new WebDatasetSource(pattern, options, problems) : new CsvSource(table!, options, problems);
+            var tokenizer = r.GetValue(bpe) is { } path ? CaptionTokenizer.FromClipVocabulary(path) : CaptionTokenizer.Gpt2();
+            var preparer = new SamplePreparer(new ImageTransform(size, patch), tokenizer, problems);
+            var shipped = new CountingSource(source);
+            var clock = Stopwatch.StartNew();
+            var (n, withRegions) = (0, 0);
+            foreach (var s in preparer.Stream(shipped, 0, options))
             {
                 n++;
                 if (s.Regions is not null) withRegions++;
-                if (s.Tree is not null) withTree++;
             }
-            Console.WriteLine($"{n} usable samples ({withRegions} with regions, {withTree} with trees); {problems.Summary()}");
+            var rate = n / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            Console.WriteLine($"{n} usable samples ({withRegions} with regions, {shipped.WithTree} with trees); {problems.Summary()}; {rate:F0} samples/s prepared at {size} px");
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Counts the samples that ship a tree (after preparation every sample has one).</summary>
+    private sealed class CountingSource(IRawSampleSource inner) : IRawSampleSource
+    {
+        private int _withTree;
+        public int WithTree => _withTree;
+
+        public IEnumerable<RawSample> Read(int epoch = 0) =>
+            inner.Read(epoch).Select(s => { if (s.Tree is not null) Interlocked.Increment(ref _withTree); return s; });
     }
 }

@@ -22,7 +22,7 @@ let tests =
             Expect.stringStarts e.Err "powerclip: error: the caption is empty" "message"
             let t = run [ "parse"; "a dog"; "--tree"; "(NP (DT a) (NN cat))" ]
             Expect.equal t.ExitCode 1 "runtime"
-            Expect.stringContains t.Err "bad tree" "names the problem"
+            Expect.stringContains t.Err "does not match the caption" "names the problem"
         }
         test "data world writes shards that data check reads back; bad settings exit 2" {
             use dir = new TempDir()
@@ -36,6 +36,17 @@ let tests =
             let bad = run [ "data"; "world"; "--out"; dir.Path; "--image-size"; "30"; "--patch-size"; "8" ]
             Expect.equal bad.ExitCode 2 "usage error"
             Expect.stringContains bad.Err "patch size 8 must divide the image size 30" "names the problem"
+        }
+        test "data check repairs a shipped tree that does not fit its caption, and says so" {
+            use dir = new TempDir()
+            let w = new PowerClip.Train.Data.ShardWriter(dir.Path, "t", 10)
+            w.Write(PowerClip.Train.Data.RawSample("k0", "a dog runs", gradient 16 16, null, "(S (NP (DT a) (NN cat)) (VP (VBZ runs)))"))
+            w.Write(PowerClip.Train.Data.RawSample("k1", "a dog runs", gradient 16 16, null, "(S (NP (DT a) (NN dog)) (VP (VBZ runs)))"))
+            w.Dispose()
+            let c = run [ "data"; "check"; "--shards"; dir.File "t-00000.tar"; "--image-size"; "16"; "--patch-size"; "8" ]
+            Expect.equal c.ExitCode 0 c.Err
+            Expect.stringContains c.Out "2 usable samples (0 with regions, 2 with trees); 0 skipped; 1 repaired: 1 bad tree" "summary"
+            Expect.stringContains c.Err "powerclip: repaired k0: bad tree: tree leaf 1 'cat'" "logged with key and reason"
         }
         test "data shards turns an image folder into shards, skipping hostile files with counts" {
             use src = new TempDir()

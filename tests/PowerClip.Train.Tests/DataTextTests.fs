@@ -75,6 +75,20 @@ let parser =
             Expect.equal (t1.ToBracketString()) (t2.ToBracketString()) "same tree"
             Expect.sequenceEqual t1.Words [ "A"; "brown"; "dog"; ","; "catching"; "a"; "frisbee"; "in"; "the"; "park" ] "words"
         }
+        test "any word sequence parses: leaves are the words, nodes are valid leaf sets, the root covers all" {
+            let vocab = [| "a"; "the"; "two"; "dog"; "dogs"; "red"; "is"; "are"; "sitting"; "parked"; "on"; "next"; "to"; "left"; "of"
+                           "and"; "that"; "who"; "very"; "quickly"; ","; "."; "!"; "it"; "his"; "3"; "man's"; "well-known"; "(" |]
+            let rng = Random 17
+            for _ in 1..500 do
+                let words = Array.init (rng.Next(1, 14)) (fun _ -> vocab[rng.Next vocab.Length])
+                let t = CaptionParser.Parse(String.Join(" ", words))
+                Expect.sequenceEqual t.Words words (String.Join(" ", words))
+                let n = t.Nodes()
+                Expect.equal (List.ofArray n[0]) [ 0 .. words.Length - 1 ] "the root comes first and covers every leaf"
+                for node in n do
+                    Expect.equal node (Array.sort (Array.distinct node)) "sorted, distinct"
+                Expect.equal (PtbBrackets.Parse(t.ToBracketString()).ToBracketString()) (t.ToBracketString()) "brackets round-trip"
+        }
         test "an empty caption is an error" {
             Expect.throwsT<ArgumentException> (fun () -> CaptionParser.Parse "   " |> ignore) "empty"
         }

@@ -83,7 +83,7 @@ public static class TreeAlignment
             }
             catch (FormatException e)
             {
-                problems?.Report(key, "bad tree", e.Message);
+                problems?.Repaired(key, "bad tree", e.Message + "; the caption is parsed instead");
                 tree = null;
             }
         }
