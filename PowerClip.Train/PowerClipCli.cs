@@ -11,5 +11,9 @@ public static class PowerClipCli
         {
             InfoCommand.Create(),
             DemoCommand.Create(),
+            NlaCommand.Create(),
+            NlaAccuracyCommand.Create(),
+            ParseCommand.Create(),
+            DataCommand.Create(),
         };
 }
