@@ -41,6 +41,13 @@ public sealed class ClipModel : nn.Module
     /// <summary>exp(logit_scale) clamped at the configured maximum (100): the clamp stops its gradient, as open_clip's in-place clamp does.</summary>
     public Tensor LogitScale() => logit_scale.clamp_max(Math.Log(Config.MaxLogitScale)).exp();
 
+    /// <summary>Clamps the stored log scale into [0, log max] after an optimizer step, as open_clip's training loop does.</summary>
+    public void ClampLogitScale()
+    {
+        using var noGrad = torch.no_grad();
+        logit_scale.clamp_(0, Math.Log(Config.MaxLogitScale));
+    }
+
     /// <summary>Both towers on a batch of image–caption pairs.</summary>
     /// <param name="patchKeepRatio">FLIP's patch keep ratio (1 = all patches).</param>
     public ClipOutputs Forward(Tensor images, Tensor tokens, double patchKeepRatio = 1.0, Generator? generator = null)

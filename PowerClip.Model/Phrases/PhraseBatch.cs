@@ -87,10 +87,6 @@ public sealed record PhraseBatch(Tensor LeafTokens, Tensor LeafMask, Tensor Memb
         return (eye * LeafMask.unsqueeze(-1).to(dtype), LeafMask.alias());
     }
 
-    /// <summary>Moves/casts the float tensors (masks stay bool).</summary>
-    public PhraseBatch To(ScalarType dtype, Device device) =>
-        new(LeafTokens.to(dtype, device), LeafMask.to(device), Membership.to(dtype, device), NodeMask.to(device));
-
     public void Dispose()
     {
         LeafTokens.Dispose(); LeafMask.Dispose(); Membership.Dispose(); NodeMask.Dispose();

@@ -148,6 +148,8 @@ let tests =
             Expect.floatClose Accuracy.medium (float (s.item<float32>())) 100.0 "clamped"
             s.backward()
             Expect.equal ((nonNull p.grad).item<float32>()) 0.0f "no gradient past the clamp"
+            model.ClampLogitScale()
+            Expect.floatClose Accuracy.medium (float (p.item<float32>())) (log 100.0) "the stored value is clamped too"
         }
         test "FLIP patch dropping keeps round(N·ratio) random patches" {
             use scope = torch.NewDisposeScope()

@@ -118,6 +118,26 @@ let tests =
                                "triplet", PowerClipLossConfig(Tau = 0.05, UseTriplet = false) ] do
                 Expect.isGreaterThan (abs ((csharpLoss cfg s |> fst) - full)) 1e-9 $"switching off {name} changes the value"
         }
+        test "the defaults agree with PowerClip.Math's (ζ and its reading) and the paper (λ, τ)" {
+            let d = PowerClipLossConfig()
+            Expect.equal (mathReading d.Reading) Nla.defaultReading "ζ reading"
+            Expect.equal d.Zeta Nla.defaultZeta "ζ"
+            Expect.equal (d.Lambda, d.Tau, d.Delta) (0.2, 1e-3, 0.2) "λ and τ from the paper; δ = 0.2 (VSE++)"
+        }
+        test "scores under no_grad equal scores with autograd" {
+            use scope = torch.NewDisposeScope()
+            let s = setup 34
+            use phrases = PhraseBatch.Build(s.Trees, 16, torch.float64)
+            let r = Random 34
+            let phi = unitTensor r [| int64 b; int64 regions; int64 dim |]
+            let psi = unitTensor r [| int64 b; int64 s.Leaves; int64 dim |] * phrases.LeafMask.unsqueeze(-1L).to_type(torch.float64)
+            let loss = PowerClipLoss(PowerClipLossConfig(ChunkElements = 5L))
+            let withGrad = values (loss.Scores(phi.requires_grad_(true), psi, phrases))
+            let noGrad =
+                use _ = torch.no_grad()
+                values (loss.Scores(phi, psi, phrases))
+            Expect.sequenceEqual noGrad withGrad "same S̄"
+        }
         test "invalid settings are rejected with the setting named" {
             let message (cfg: PowerClipLossConfig) =
                 try
