@@ -23,7 +23,7 @@ public sealed class FilipObjective(long chunkElements = 1L << 24) : IContrastive
         var (i2t, t2i) = Similarities(o.PatchTokens, o.TokenFeatures, o.TokenMask, chunkElements);
         var labels = torch.arange(i2t.shape[0], device: i2t.device);
         var loss = (nn.functional.cross_entropy(o.LogitScale * i2t, labels) + nn.functional.cross_entropy(o.LogitScale * t2i.t(), labels)) / 2;
-        return new LossOutput(loss.MoveToOuterDisposeScope(), new Dictionary<string, Tensor> { ["filip"] = loss.MoveToOuterDisposeScope() });
+        return Objectives.Escape(loss, new Dictionary<string, Tensor> { ["filip"] = loss });
     }
 
     /// <summary>Both token-wise similarity matrices [Bi, Bj] (row = image) from patches [Bi, N, E], tokens [Bj, S, E], valid [Bj, S].</summary>

@@ -36,6 +36,17 @@ public static class Objectives
         _ => throw new ArgumentException($"unknown objective '{name}': expected one of {string.Join(", ", Names)}"),
     };
 
+    /// <summary>
+    /// Moves a loss and its parts out of the caller's dispose scope, each distinct tensor exactly once
+    /// (moving a tensor twice would hand it to the scope above the caller's).
+    /// </summary>
+    internal static LossOutput Escape(Tensor total, IReadOnlyDictionary<string, Tensor> parts)
+    {
+        foreach (var t in parts.Values.Append(total).Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>())
+            t.MoveToOuterDisposeScope();
+        return new LossOutput(total, parts);
+    }
+
     /// <summary>Shared checks: equal batch sizes and finite features, naming the offending sample.</summary>
     internal static void CheckOutputs(ClipOutputs o)
     {

@@ -30,8 +30,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         var phi = RegionPooling.Embed(o.PatchTokens, masks);
         var psi = phrases.LeafEmbeddings(o.TokenFeatures);
         var result = FromEmbeddings(o.ImageEmbeds, o.TextEmbeds, o.LogitScale, phi, psi, phrases);
-        return new LossOutput(result.Total.MoveToOuterDisposeScope(),
-            result.Parts.ToDictionary(kv => kv.Key, kv => kv.Value.MoveToOuterDisposeScope()));
+        return Objectives.Escape(result.Total, result.Parts);
     }
 
     /// <summary>The loss from embeddings: global [B, E] pairs, φ [B, M, E] (unit), ψ [B, L, E] (unit, zero on padded leaves).</summary>
@@ -53,7 +52,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
             parts["positive_score"] = scores.diagonal().mean().detach();
         }
         parts["total"] = total;
-        return new LossOutput(total.MoveToOuterDisposeScope(), parts.ToDictionary(kv => kv.Key, kv => kv.Value.MoveToOuterDisposeScope()));
+        return Objectives.Escape(total, parts);
     }
 
     /// <summary>S̄ [Bi, Bj] for region embeddings φ and leaf embeddings ψ (the tree ablation applied here).</summary>

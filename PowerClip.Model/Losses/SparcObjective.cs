@@ -24,10 +24,7 @@ public sealed class SparcObjective(double globalWeight = 1.0, double fineWeight 
         var global = ClipLoss.Compute(o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
         var fine = FineGrained(o.PatchTokens, o.TokenFeatures, o.TokenMask, fineTemperature);
         var total = globalWeight * global + fineWeight * fine;
-        return new LossOutput(total.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>
-        {
-            ["clip"] = global.MoveToOuterDisposeScope(), ["fine"] = fine.MoveToOuterDisposeScope(),
-        });
+        return Objectives.Escape(total, new Dictionary<string, Tensor> { ["clip"] = global, ["fine"] = fine });
     }
 
     /// <summary>SPARC's fine-grained loss for matching pairs: patches [B, N, E], tokens [B, S, E], valid [B, S].</summary>

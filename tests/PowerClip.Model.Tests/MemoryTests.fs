@@ -33,6 +33,24 @@ let tests =
             printfn $"memory test: resident {warm / 1048576L} MB at step 200, growth {float growth / 1048576.0:F1} MB over 800 steps"
             Expect.isLessThan growth growthBoundBytes $"native memory grew by {growth / 1024L} KiB"
         }
+        test "a training step leaves no tensor alive outside its dispose scope, for every objective" {
+            let cfg = Presets.Load "tiny"
+            let stats = DisposeScopeManager.Statistics.TensorStatistics
+            let outside () = stats.CreatedOutsideScopeCount - stats.DisposedOutsideScopeCount
+            for name in Objectives.Names do
+                torch.manual_seed 4L |> ignore
+                use model = new ClipModel(cfg)
+                use optimizer = torch.optim.AdamW(model.parameters(), lr = 1e-3)
+                let objective = Objectives.Create(name, PowerClipLossConfig(MaxExactRegions = 4))
+                let boxes = RandomBoxSampler(cfg.Vision.GridSize, 4)
+                let b = randomBatch (Random 4) cfg 4 5
+                step model optimizer objective boxes 4 b |> ignore   // the optimizer creates its state here
+                let live0, outside0 = stats.ThreadTotalLiveCount, outside ()
+                for _ in 1 .. 3 do step model optimizer objective boxes 4 b |> ignore
+                Expect.equal stats.ThreadTotalLiveCount live0 $"{name}: no tensor escapes a step's scope into an outer one"
+                Expect.equal (outside ()) outside0 $"{name}: no tensor is left outside every scope"
+                b.Images.Dispose(); b.Tokens.Dispose()
+        }
         test "40 steps on one fixed batch reduce the PowerCLIP loss" {
             let cfg = Presets.Load "tiny"
             torch.manual_seed 2L |> ignore
