@@ -16,10 +16,10 @@ public static class PowerClipScores
     public static Tensor S0(Tensor phi, Tensor psi) => torch.einsum("imd,jld->ijml", phi, psi);
 
     /// <summary>S1 = S0 · membership: [Bi, Bj, M, L] × [Bj, L, T] → [Bi, Bj, M, T].</summary>
-    public static Tensor S1FromS0(Tensor s0, Tensor membership) => torch.einsum("ijml,jlt->ijmt", s0, membership.to(s0.dtype));
+    public static Tensor S1FromS0(Tensor s0, Tensor membership) => torch.einsum("ijml,jlt->ijmt", s0, membership.to(s0.dtype, s0.device));
 
     /// <summary>Node embeddings p_B = Σ_{l∈B} ψ_l (not renormalized): [Bj, L, T] × [Bj, L, E] → [Bj, T, E].</summary>
-    public static Tensor NodeEmbeddings(Tensor psi, Tensor membership) => torch.einsum("jlt,jld->jtd", membership.to(psi.dtype), psi);
+    public static Tensor NodeEmbeddings(Tensor psi, Tensor membership) => torch.einsum("jlt,jld->jtd", membership.to(psi.dtype, psi.device), psi);
 
     /// <summary>S1 from region and node embeddings without forming S0: [Bi, M, E] × [Bj, T, E] → [Bi, Bj, M, T].</summary>
     public static Tensor S1(Tensor phi, Tensor nodes) => torch.einsum("imd,jtd->ijmt", phi, nodes);

@@ -76,7 +76,7 @@ public sealed record PhraseBatch(Tensor LeafTokens, Tensor LeafMask, Tensor Memb
     {
         InputChecks.Shape(tokenFeatures, "token features", Batch, LeafTokens.shape[2], -1);
         using var scope = torch.NewDisposeScope();
-        var summed = torch.matmul(LeafTokens.to(tokenFeatures.dtype), tokenFeatures);
+        var summed = torch.matmul(LeafTokens.to(tokenFeatures.dtype, tokenFeatures.device), tokenFeatures);
         return nn.functional.normalize(summed, dim: -1).MoveToOuterDisposeScope();
     }
 

@@ -14,7 +14,7 @@ public static class RegionPooling
         InputChecks.Shape(patchTokens, "patch tokens", -1, -1, -1);
         RegionMasks.Validate(masks, (int)patchTokens.shape[0], (int)patchTokens.shape[1]);
         using var scope = torch.NewDisposeScope();
-        var pooled = torch.matmul(masks.to(patchTokens.dtype), patchTokens);
+        var pooled = torch.matmul(masks.to(patchTokens.dtype, patchTokens.device), patchTokens);
         return nn.functional.normalize(pooled, dim: -1).MoveToOuterDisposeScope();
     }
 }
