@@ -46,10 +46,15 @@ let tests =
             Expect.stringContains (message (fun () -> Presets.Parse("""{"embed_dim": 8, "text_cfg": {}}""", "x.json") |> ignore)) "vision_cfg" "missing tower"
             Expect.stringContains (message (fun () -> Presets.Load "huge" |> ignore)) "unknown model preset 'huge'" "unknown name"
         }
-        test "vit-b-16 has open_clip ViT-B-16's 149,620,737 parameters" {
+        test "vit-b-16 has open_clip ViT-B-16's 149,620,737 parameters and runs at 224 px" {
             use model = new ClipModel(Presets.Load "vit-b-16")
             let count = model.parameters() |> Seq.sumBy (fun p -> p.numel())
             Expect.equal count 149620737L "parameter count of open_clip ViT-B-16"
+            use scope = torch.NewDisposeScope()
+            use noGrad = torch.no_grad()
+            let o = model.Forward(images 8 1 224, tokens [| [| 49406L; 320L; 1929L; 49407L |] |] 77)
+            Expect.sequenceEqual o.PatchTokens.shape [| 1L; 196L; 512L |] "196 patch tokens in the 512-d joint space"
+            Expect.sequenceEqual o.TokenFeatures.shape [| 1L; 77L; 512L |] "77 token features"
         }
         test "state-dict names follow open_clip" {
             use model = new ClipModel(tiny ())
