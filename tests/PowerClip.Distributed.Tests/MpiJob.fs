@@ -1,0 +1,55 @@
+/// Launches this test executable as a K-rank MPI job and captures what every rank printed.
+module PowerClip.Distributed.Tests.MpiJob
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Text
+
+type JobResult = { ExitCode: int; Output: string; Seconds: float; EndedUtc: DateTime }
+
+type private Marker = class end
+
+let repoRoot : string =
+    let rec up (dir: string) =
+        if File.Exists(Path.Combine(dir, "PowerClip.sln")) then dir
+        else
+            match Path.GetDirectoryName dir with
+            | null -> failwith "cannot find PowerClip.sln above the test executable"
+            | parent -> up parent
+    up AppContext.BaseDirectory
+
+/// MPICH's launcher (POWERCLIP_MPIEXEC overrides), installed by the project's own script when missing.
+let mpiexec : Lazy<string> =
+    lazy (
+        match Environment.GetEnvironmentVariable "POWERCLIP_MPIEXEC" with
+        | null | "" ->
+            let p =
+                match Process.Start(ProcessStartInfo("bash", [ Path.Combine(repoRoot, "scripts", "ensure-tools.sh"); "mpiexec.mpich=mpich" ])) with
+                | null -> failwith "cannot start bash to run scripts/ensure-tools.sh"
+                | p -> p
+            p.WaitForExit()
+            if p.ExitCode <> 0 then failwith "scripts/ensure-tools.sh could not install MPICH (mpiexec.mpich)"
+            "mpiexec.mpich"
+        | chosen -> chosen)
+
+/// Runs `mpiexec -n ranks dotnet <this dll> worker <args> --distributed mpi`; kills the job after timeout.
+let run (ranks: int) (workerArgs: string list) (timeout: TimeSpan) : JobResult =
+    let dll = typeof<Marker>.Assembly.Location
+    let args = [ "-n"; string ranks; "dotnet"; dll; "worker" ] @ workerArgs @ [ "--distributed"; "mpi" ]
+    let info = ProcessStartInfo(mpiexec.Force(), args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    let output = StringBuilder()
+    let append (e: DataReceivedEventArgs) = match e.Data with null -> () | line -> lock output (fun () -> output.AppendLine line |> ignore)
+    let clock = Stopwatch.StartNew()
+    use p = new Process(StartInfo = info)
+    p.OutputDataReceived.Add append
+    p.ErrorDataReceived.Add append
+    p.Start() |> ignore
+    p.BeginOutputReadLine()
+    p.BeginErrorReadLine()
+    if not (p.WaitForExit timeout) then
+        p.Kill true
+        p.WaitForExit()
+        failwithf "mpiexec did not finish within %O; output:\n%s" timeout (lock output (fun () -> output.ToString()))
+    p.WaitForExit() // drains the redirected streams
+    { ExitCode = p.ExitCode; Output = lock output (fun () -> output.ToString()); Seconds = clock.Elapsed.TotalSeconds; EndedUtc = DateTime.UtcNow }
