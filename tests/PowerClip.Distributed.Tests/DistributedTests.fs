@@ -75,6 +75,45 @@ let private expectCheckpointIntact (run: string) =
     trainer.Resume(store.Resolve "latest")
     Expect.equal trainer.Step 2 "resumed at step 2"
 
+/// Rank 0 of a pretend 2-rank job whose collectives must not be reached.
+let private twoRanks : IDistributedContext =
+    { new IDistributedContext with
+        member _.Rank = 0
+        member _.Size = 2
+        member _.LocalRank = 0
+        member _.IsMain = true
+        member _.Device = torch.CPU
+        member _.CommunicationTime = TimeSpan.Zero
+        member _.Broadcast(_, _) = failwith "no collective expected"
+        member _.AllReduceSum _ = failwith "no collective expected"
+        member _.AllGather(_: torch.Tensor) : torch.Tensor = failwith "no collective expected"
+        member _.AllGather(_: float) : float[] = failwith "no collective expected"
+        member _.Abort _ = ()
+        member _.Dispose() = () }
+
+[<Tests>]
+let contextTests =
+    testSequenced <| testList "distributed context" [
+        test "Replicated keeps a loss-head parameter's value exactly and divides its gradient by the number of ranks" {
+            let s = torch.tensor(2.6592600369327779, dtype = torch.float64, requires_grad = true)
+            let r = twoRanks.Replicated s
+            Expect.equal (r.ToDouble()) (s.ToDouble()) "same value, bit for bit"
+            (r * r).backward()
+            Expect.floatClose Accuracy.veryHigh ((nonNull s.grad).ToDouble()) (s.ToDouble()) "d(s²)/ds / 2 = s"
+        }
+        test "a multi-rank trainer refuses a task that cannot shard its data, naming the interface" {
+            let model = torch.nn.Linear(2L, 1L)
+            let plain =
+                { new ITrainable with
+                    member _.Module = model
+                    member _.MicroBatchSize = 1
+                    member _.Loss(_, _, _) = model.forward(torch.ones(1L, 2L)).sum()
+                    member _.AfterOptimizerStep() = () }
+            let e = Expect.throwsC (fun () -> new Trainer(plain, TrainerOptions(), newDir (), twoRanks) |> ignore) id
+            Expect.stringContains e.Message "IDistributedTrainable" "names what is missing"
+        }
+    ]
+
 [<Tests>]
 let tests =
     testSequenced <| testList "distributed" [
