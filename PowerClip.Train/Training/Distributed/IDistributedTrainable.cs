@@ -8,8 +8,11 @@ namespace PowerClip.Train.Training.Distributed;
 /// batch, built from <see cref="IDistributedContext.AllGather(TorchSharp.torch.Tensor)"/> or
 /// <see cref="DistributedExtensions.SumAcrossRanks"/> so that gradient flows only through this
 /// rank's samples; a parameter used after the gather (the logit scale) goes through
-/// <see cref="DistributedExtensions.Replicated"/>. The trainer then sums gradients over ranks, which is exactly the gradient of the
-/// global loss (see <see cref="IDistributedContext"/>). With one rank both rules are the plain loss.
+/// <see cref="DistributedExtensions.Replicated"/>. The trainer then sums gradients over ranks,
+/// which is exactly the gradient of the global loss (see <see cref="IDistributedContext"/>). With
+/// one rank both rules are the plain loss.
+/// Randomness inside the forward pass (dropout, augmentation) follows the same seed on every rank;
+/// draw it for the global batch and take this rank's rows, as for the data, or the shards share masks.
 /// </summary>
 public interface IDistributedTrainable : ITrainable
 {
