@@ -28,16 +28,22 @@ let private exactJob =
         dir)
 
 /// The same training in this process, without MPI, on the whole global batch.
-let private reference (c: RunConfig) : Snapshot.Entry list =
+let private referenceRun (c: RunConfig) : Snapshot.Entry list * string =
     torch.set_num_threads 1
-    train SingleProcessContext.Instance { c with Run = newDir () }
+    let run = newDir ()
+    train SingleProcessContext.Instance { c with Run = run }, run
+
+let private reference (c: RunConfig) : Snapshot.Entry list = fst (referenceRun c)
+
+let private loggedLosses (run: string) : float list =
+    MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) |> Seq.map (fun e -> e.GetProperty("loss").GetDouble()) |> Seq.toList
 
 let private exactness (case: string) (tolerance: float) =
     test $"2 ranks × batch {perRank} give one process × batch {2 * perRank}'s weights and gradients after one step ({case}, within {tolerance:g})" {
         let dir = exactJob.Force()
         let loss, dtype = parseLoss (case.Split ':').[0], parseDtype (case.Split ':').[1]
         let distributed = Snapshot.load (Path.Combine(dir, case.Replace(':', '-') + ".bin"))
-        let single = reference { defaultRun "" with Loss = loss; Dtype = dtype; PerRank = 2 * perRank; Steps = 1 }
+        let single, singleRun = referenceRun { defaultRun "" with Loss = loss; Dtype = dtype; PerRank = 2 * perRank; Steps = 1 }
         let dv, dg = Snapshot.maxDiff distributed single
         Expect.isLessThanOrEqual dv tolerance "weights after the step"
         Expect.isLessThanOrEqual dg tolerance "summed gradients"
@@ -47,6 +53,8 @@ let private exactness (case: string) (tolerance: float) =
         Expect.isGreaterThan dgHalf (1000.0 * tolerance) "a half batch differs by far more than the tolerance"
         let metrics = MetricsLog.Read(Path.Combine(dir, case.Replace(':', '-'), "metrics.jsonl")) |> Seq.toList
         Expect.equal metrics.Length 1 "one metrics line: only rank 0 writes"
+        let lossDiff = abs (metrics[0].GetProperty("loss").GetDouble() - List.exactlyOne (loggedLosses singleRun))
+        Expect.isLessThanOrEqual lossDiff (10.0 * tolerance) "the logged loss is the global-batch loss (it is ~10, so 10 × the tolerance)"
         Expect.isTrue (metrics[0].TryGetProperty "comm_s" |> fst) "communication time is logged"
     }
 

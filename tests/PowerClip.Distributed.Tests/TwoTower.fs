@@ -38,7 +38,8 @@ type TwoTowerModel(size: Size, dtype: torch.ScalarType) as this =
 type LossKind =
     | Clip
     /// CLIP + λ·hardest-negative triplet on S̄[Bi,Bj] = mean_m ζ·LSE_l(⟨φ_im, ψ_jl⟩/ζ): the structure of
-    /// PowerCLIP's batch-coupled term (pair scores over the global batch, hardest negative per row and column).
+    /// PowerCLIP's batch-coupled term (pair scores over the global batch, hardest negative per row and
+    /// column), plus a small per-sample activity penalty that goes through SumAcrossRanks.
     | PowerClipLike
 
 let private normalize (x: torch.Tensor) = torch.nn.functional.normalize(x, p = 2.0, dim = -1L)
@@ -91,7 +92,8 @@ type ContrastiveTask(model: TwoTowerModel, size: Size, perRank: int, kind: LossK
                 | Throw -> raise (InvalidDataException $"shard record {step * perRank} is corrupt (injected)")
                 | Kill -> Process.GetCurrentProcess().Kill()
             | _ -> ()
-            let phi = context.AllGather(normalize (model.Regions(mine images)))
+            let regions = model.Regions(mine images)
+            let phi = context.AllGather(normalize regions)
             let psi = context.AllGather(normalize (model.Phrases(mine phrases)))
             let clip = clipLoss (normalize (phi.mean([| 1L |]))) (normalize (psi.mean([| 1L |]))) (context.Replicated model.LogitScale)
             match kind with
@@ -99,7 +101,10 @@ type ContrastiveTask(model: TwoTowerModel, size: Size, perRank: int, kind: LossK
             | PowerClipLike ->
                 let triplet = tripletLoss (pairScores phi psi 0.1) 0.2
                 metrics["triplet"] <- triplet.ToDouble()
-                clip + 0.5 * triplet
+                // A per-sample term (mean squared region norm over the global batch): summed across
+                // ranks with gradient through this rank's samples only.
+                let activity = context.SumAcrossRanks((regions * regions).sum()) / float globalBatch
+                clip + 0.5 * triplet + 1e-3 * activity
         member _.AfterOptimizerStep() = ()
 
     interface IDistributedTrainable with

@@ -53,5 +53,5 @@ public static class DistributedExtensions
 
     /// <summary>Σ over ranks of <paramref name="local"/> (any shape); gradient flows into this rank's term only.</summary>
     public static Tensor SumAcrossRanks(this IDistributedContext context, Tensor local) =>
-        context.Size == 1 ? local : context.AllGather(local.unsqueeze(0)).sum(0);
+        context.Size == 1 ? local : context.AllGather(local.unsqueeze(0)).sum(0L); // 0L: a literal 0 would pick sum(ScalarType)
 }
