@@ -109,6 +109,11 @@ let contextTests =
             (r * r).backward()
             Expect.floatClose Accuracy.veryHigh ((nonNull s.grad).ToDouble()) (s.ToDouble()) "d(s²)/ds / 2 = s"
         }
+        test "a missing MPI library is a one-line error naming the library and how to install MPICH" {
+            let job = MpiJob.runAlone [ MpiLibrary.EnvironmentVariable, "libpowerclip-no-such-mpi.so.12" ] [ "train"; "--run"; newDir () ] jobTimeout
+            Expect.notEqual job.ExitCode 0 "fails"
+            Expect.stringContains job.Output "cannot load the MPI library libpowerclip-no-such-mpi.so.12: install MPICH" "names library and remedy"
+        }
         test "a multi-rank trainer refuses a task that cannot shard its data, naming the interface" {
             let model = torch.nn.Linear(2L, 1L)
             let plain =

@@ -33,11 +33,9 @@ let mpiexec : Lazy<string> =
             "mpiexec.mpich"
         | chosen -> chosen)
 
-/// Runs `mpiexec -n ranks dotnet <this dll> worker <args> --distributed mpi`; kills the job after timeout.
-let run (ranks: int) (workerArgs: string list) (timeout: TimeSpan) : JobResult =
-    let dll = typeof<Marker>.Assembly.Location
-    let args = [ "-n"; string ranks; "dotnet"; dll; "worker" ] @ workerArgs @ [ "--distributed"; "mpi" ]
-    let info = ProcessStartInfo(mpiexec.Force(), args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+let private start (file: string) (args: string list) (environment: (string * string) list) (timeout: TimeSpan) : JobResult =
+    let info = ProcessStartInfo(file, args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    for k, v in environment do info.Environment[k] <- v
     let output = StringBuilder()
     let append (e: DataReceivedEventArgs) = match e.Data with null -> () | line -> lock output (fun () -> output.AppendLine line |> ignore)
     let clock = Stopwatch.StartNew()
@@ -50,6 +48,16 @@ let run (ranks: int) (workerArgs: string list) (timeout: TimeSpan) : JobResult =
     if not (p.WaitForExit timeout) then
         p.Kill true
         p.WaitForExit()
-        failwithf "mpiexec did not finish within %O; output:\n%s" timeout (lock output (fun () -> output.ToString()))
+        failwithf "%s did not finish within %O; output:\n%s" file timeout (lock output (fun () -> output.ToString()))
     p.WaitForExit() // drains the redirected streams
     { ExitCode = p.ExitCode; Output = lock output (fun () -> output.ToString()); Seconds = clock.Elapsed.TotalSeconds; EndedUtc = DateTime.UtcNow }
+
+let private dll () = typeof<Marker>.Assembly.Location
+
+/// Runs `mpiexec -n ranks dotnet <this dll> worker <args> --distributed mpi`; kills the job after timeout.
+let run (ranks: int) (workerArgs: string list) (timeout: TimeSpan) : JobResult =
+    start (mpiexec.Force()) ([ "-n"; string ranks; "dotnet"; dll (); "worker" ] @ workerArgs @ [ "--distributed"; "mpi" ]) [] timeout
+
+/// Runs one MPI rank without mpiexec (a singleton job), with extra environment variables.
+let runAlone (environment: (string * string) list) (workerArgs: string list) (timeout: TimeSpan) : JobResult =
+    start "dotnet" ([ dll (); "worker" ] @ workerArgs @ [ "--distributed"; "mpi" ]) environment timeout
