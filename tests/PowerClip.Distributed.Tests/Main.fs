@@ -7,8 +7,14 @@ open PowerClip.Train.Training.Distributed
 let main argv =
     match List.ofArray argv with
     | "worker" :: rest ->
-        // `--distributed mpi`: one rank of an mpiexec job; any failure aborts the whole job.
-        let args = rest |> List.filter (fun a -> a <> "--distributed" && a <> "mpi" && a <> "none")
-        if List.contains "mpi" rest then MpiLauncher.Run(argv, fun context -> Worker.run context args)
-        else Worker.run SingleProcessContext.Instance args
+        // `--distributed mpi`: one rank of an mpiexec job, where any failure aborts the whole job;
+        // `--distributed none`: one plain process (the mode the future `--distributed` flag will offer).
+        let rec split before = function
+            | "--distributed" :: mode :: after -> mode, List.rev before @ after
+            | a :: after -> split (a :: before) after
+            | [] -> "none", List.rev before
+        match split [] rest with
+        | "mpi", args -> MpiLauncher.Run(argv, fun context -> Worker.run context args)
+        | "none", args -> Worker.run SingleProcessContext.Instance args
+        | other, _ -> failwithf "worker: --distributed must be mpi or none, got %s" other
     | _ -> Tests.runTestsInAssemblyWithCLIArgs [ CLIArguments.Sequenced ] argv

@@ -6,7 +6,7 @@ open System.Diagnostics
 open System.IO
 open System.Text
 
-type JobResult = { ExitCode: int; Output: string; Seconds: float; EndedUtc: DateTime }
+type JobResult = { ExitCode: int; Output: string; EndedUtc: DateTime }
 
 type private Marker = class end
 
@@ -38,7 +38,6 @@ let private start (file: string) (args: string list) (environment: (string * str
     for k, v in environment do info.Environment[k] <- v
     let output = StringBuilder()
     let append (e: DataReceivedEventArgs) = match e.Data with null -> () | line -> lock output (fun () -> output.AppendLine line |> ignore)
-    let clock = Stopwatch.StartNew()
     use p = new Process(StartInfo = info)
     p.OutputDataReceived.Add append
     p.ErrorDataReceived.Add append
@@ -50,7 +49,7 @@ let private start (file: string) (args: string list) (environment: (string * str
         p.WaitForExit()
         failwithf "%s did not finish within %O; output:\n%s" file timeout (lock output (fun () -> output.ToString()))
     p.WaitForExit() // drains the redirected streams
-    { ExitCode = p.ExitCode; Output = lock output (fun () -> output.ToString()); Seconds = clock.Elapsed.TotalSeconds; EndedUtc = DateTime.UtcNow }
+    { ExitCode = p.ExitCode; Output = lock output (fun () -> output.ToString()); EndedUtc = DateTime.UtcNow }
 
 let private dll () = typeof<Marker>.Assembly.Location
 

@@ -10,6 +10,8 @@ namespace PowerClip.Train.Training.Distributed;
 /// </summary>
 public static class MpiLauncher
 {
+    private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(1);
+
     public static int Run(string[] args, Func<IDistributedContext, int> body)
     {
         MpiLibrary.Register();
@@ -34,6 +36,9 @@ public static class MpiLauncher
         Console.Error.WriteLine($"powerclip: error: rank {context.Rank} of {context.Size} failed, stopping all ranks: {Cli.OneLine(e)}");
         if (Environment.GetEnvironmentVariable("POWERCLIP_TRACE") == "1") Console.Error.WriteLine(e);
         Console.Error.Flush();
+        // mpiexec forwards each rank's output asynchronously and stops forwarding as soon as MPI_Abort
+        // tears the job down (the line was lost in about one run of ten); a short pause lets it through.
+        Thread.Sleep(OutputGrace);
         context.Abort(Cli.RuntimeError);
     }
 }
