@@ -54,7 +54,13 @@ public sealed class ClipTrainable : ITrainable, IDisposable
             if (name == "logit_scale") p.clamp_(0, Math.Log(Model.Config.MaxLogitScale));
     }
 
-    public void SaveWeights(string path) => Checkpoint.Save(Model, path);
+    /// <summary>Weights under open_clip's names, and the run's config beside them so a checkpoint folder is self-contained.</summary>
+    public void SaveWeights(string path)
+    {
+        Checkpoint.Save(Model, path);
+        File.WriteAllText(Path.Combine(Path.GetDirectoryName(path)!, TrainedModel.ConfigFile), _config.ToJson());
+    }
+
     public void LoadWeights(string path) => Checkpoint.Load(Model, path);
 
     public void Dispose() => _feed.Dispose();
