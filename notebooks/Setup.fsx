@@ -1,0 +1,44 @@
+// Loaded by every notebook's first cell (#load "Setup.fsx"): the project's libraries from the build
+// output (notebooks/run.sh builds PowerClip.Notebooks, which references PowerClip.Math), not copies.
+//
+// Why the resolver: dotnet-repl's kernel carries FSharp.Core 10.0.0.0, while PowerClip.Math and
+// Plotly.NET 6 are compiled against FSharp.Core 10.1.0.0 (package 10.1.403). The runtime refuses a
+// higher version than the one loaded, so each request for an assembly the kernel already holds is
+// answered with the loaded copy, and the rest come from the build output below.
+#r "PowerClip.Notebooks/bin/Release/net10.0/PowerClip.Math.dll"
+#r "PowerClip.Notebooks/bin/Release/net10.0/PowerClip.Notebooks.dll"
+#r "PowerClip.Notebooks/bin/Release/net10.0/Plotly.NET.dll"
+#r "PowerClip.Notebooks/bin/Release/net10.0/DynamicObj.dll"
+#r "PowerClip.Notebooks/bin/Release/net10.0/Giraffe.ViewEngine.dll"
+
+open System
+open System.IO
+open System.Runtime.Loader
+open Microsoft.DotNet.Interactive
+
+let libDir = Path.Combine(__SOURCE_DIRECTORY__, "PowerClip.Notebooks", "bin", "Release", "net10.0")
+
+if not (File.Exists(Path.Combine(libDir, "PowerClip.Notebooks.dll"))) then
+    failwith $"the notebooks' libraries are not built ({libDir}): run notebooks/run.sh, or dotnet build notebooks/PowerClip.Notebooks -c Release"
+
+AssemblyLoadContext.Default.add_Resolving (fun context name ->
+    let loaded =
+        AppDomain.CurrentDomain.GetAssemblies()
+        |> Array.tryFind (fun a -> a.GetName().Name = name.Name)
+    match loaded, name.Name with
+    | Some assembly, _ -> assembly
+    | None, null -> null
+    | None, simpleName ->
+        let path = Path.Combine(libDir, simpleName + ".dll")
+        if File.Exists path then context.LoadFromAssemblyPath path else null)
+
+// Plain text for values: readable on a code host, and no HTML/CSS boilerplate in the saved file.
+Formatting.Formatter.DefaultMimeType <- "text/plain"
+
+/// Shows a Plotly.NET chart as the settings ask: a PNG (renders on code hosts) or offline HTML.
+let show (width: int) (height: int) (chart: Plotly.NET.GenericChart) : unit =
+    match PowerClip.Notebooks.NotebookSettings.plots with
+    | PowerClip.Notebooks.Png ->
+        KernelInvocationContext.Current.DisplayAs(PowerClip.Notebooks.Figures.png width height chart, "image/png") |> ignore
+    | PowerClip.Notebooks.Html ->
+        KernelInvocationContext.Current.DisplayAs(PowerClip.Notebooks.Figures.html chart, "text/html") |> ignore
