@@ -11,5 +11,7 @@ public static class PowerClipCli
         {
             InfoCommand.Create(),
             DemoCommand.Create(),
+            NlaCommand.Create(),
+            NlaAccuracyCommand.Create(),
         };
 }

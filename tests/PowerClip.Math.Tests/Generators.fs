@@ -16,21 +16,6 @@ type Case =
         let rows = [| for m in 0 .. c.M - 1 -> "[" + String.Join(",", c.S0[m, *] |> Array.map (fun v -> v.ToString "R")) + "]" |]
         $"Case(seed={c.Seed}, tau={c.Tau:R}, leaves={c.Tree.LeafCount}, nodes={String.Join(' ', nodes)}, s0=[{String.Join(',', rows)}])"
 
-/// A constituency-like tree over leaves 0..L-1: the root, and phrases from splitting spans recursively
-/// into 2–3 contiguous children; leaves join the node set when includeLeaves.
-let parseLikeTree (rng: Random) (leaves: int) (includeLeaves: bool) : ParseTree =
-    let rec split (a: int) (b: int) : int[] list =
-        if b - a < 2 then []
-        else
-            let parts = min (b - a) (rng.Next(2, 4))
-            let cuts = Seq.initInfinite (fun _ -> rng.Next(a + 1, b)) |> Seq.distinct |> Seq.take (parts - 1) |> Seq.sort |> Seq.toList
-            let bounds = (a :: cuts) @ [ b ]
-            List.pairwise bounds
-            |> List.collect (fun (x, y) -> (if y - x >= 2 && y - x < leaves then [ [| x .. y - 1 |] ] else []) @ split x y)
-    let phrases = [| 0 .. leaves - 1 |] :: split 0 leaves
-    let leafNodes = if includeLeaves && leaves > 1 then [ for l in 0 .. leaves - 1 -> [| l |] ] else []
-    { LeafCount = leaves; Nodes = phrases @ leafNodes |> List.distinct |> List.toArray }
-
 /// S0 entries uniform in [−1, 1]; with coarse = true they are multiples of ½, which makes ties in max and
 /// zeros in ReLU common (the places where the bounds are tight).
 let similarities (rng: Random) (regions: int) (leaves: int) (coarse: bool) : float[,] =
@@ -41,7 +26,7 @@ let caseOfSeed (maxRegions: int) (seed: int) : Case =
     let rng = Random seed
     let regions = rng.Next(1, maxRegions + 1)
     let leaves = rng.Next(1, 16)
-    let tree = parseLikeTree rng leaves (rng.NextDouble() < 0.3)
+    let tree = Synthetic.parseLikeTree rng leaves (rng.NextDouble() < 0.3)
     let s0 = similarities rng regions leaves (rng.NextDouble() < 0.15)
     let tau = 10.0 ** (-3.0 * rng.NextDouble())   // log-uniform in [1e-3, 1]
     { S0 = s0; Tree = tree; Tau = tau; Seed = seed }

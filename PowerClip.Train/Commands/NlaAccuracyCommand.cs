@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Globalization;
+using PowerClip.Math;
+using PowerClip.Train.Reports;
+
+namespace PowerClip.Train.Commands;
+
+/// <summary>
+/// `powerclip nla-accuracy`: the paper's approximation study (its Figure 5). Over seeded random inputs it
+/// compares exact R2T, T2R and their sum with NLA-T1, NLA-T2 per (τ, ζ) and the extra estimators, and writes
+/// nla-accuracy.csv (Pearson r and MAE per cell and estimator) and a self-contained nla-accuracy.html.
+/// </summary>
+public static class NlaAccuracyCommand
+{
+    /// <summary>Scatter panels show at most this many cases, to keep the HTML a few MB.</summary>
+    private const int ScatterCases = 1000;
+
+    public static Command Create()
+    {
+        var cases = new Option<int>("--cases") { Description = "Random image-caption inputs", DefaultValueFactory = _ => 2000 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the inputs (and, offset per case, of Monte Carlo)", DefaultValueFactory = _ => 0 };
+        var regions = new Option<int>("--regions") { Description = "Regions M per image", DefaultValueFactory = _ => 10 };
+        var taus = new Option<string>("--taus") { Description = "Comma-separated temperatures", DefaultValueFactory = _ => "0.1,0.01,0.001" };
+        var zetas = new Option<string>("--zetas") { Description = "Comma-separated zeta values in [0,1]", DefaultValueFactory = _ => "0,0.25,0.5,0.75,1" };
+        var weights = new Option<string>("--zeta-weights") { Description = "Reading of zeta: lower (default; log cosh weight 1-zeta) or logcosh (weight zeta)", DefaultValueFactory = _ => "lower" };
+        weights.AcceptOnlyFromAmong("lower", "logcosh");
+        var similarities = new Option<string>("--similarities") { Description = "Input model: clip (CLIP-like cosines) or uniform (S0 uniform in [-1,1])", DefaultValueFactory = _ => "clip" };
+        similarities.AcceptOnlyFromAmong("clip", "uniform");
+        var mcSamples = new Option<int>("--mc-samples") { Description = "Subsets drawn by the Monte Carlo R2T estimator", DefaultValueFactory = _ => 32 };
+        var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => "runs/nla-accuracy" };
+        var command = new Command("nla-accuracy", "The approximation study: exact vs NLA and extra estimators over random inputs (CSV + HTML)")
+        {
+            cases, seed, regions, taus, zetas, weights, similarities, mcSamples, output,
+        };
+        command.SetAction(result =>
+        {
+            var config = new StudyConfig(
+                result.GetValue(cases), result.GetValue(regions), ParseList(result.GetValue(taus)!, "--taus"),
+                ParseList(result.GetValue(zetas)!, "--zetas"),
+                result.GetValue(weights) == "logcosh" ? ZetaReading.ZetaWeightsLogCosh : ZetaReading.ZetaWeightsLower,
+                result.GetValue(similarities) == "uniform" ? SimilarityModel.Uniform : SimilarityModel.ClipLike,
+                result.GetValue(mcSamples), result.GetValue(seed));
+            var reproduce = "./powerclip nla-accuracy " + string.Join(" ",
+                $"--cases {config.Cases}", $"--seed {config.Seed}", $"--regions {config.Regions}",
+                $"--taus {result.GetValue(taus)}", $"--zetas {result.GetValue(zetas)}",
+                $"--zeta-weights {result.GetValue(weights)}", $"--similarities {result.GetValue(similarities)}",
+                $"--mc-samples {config.McSamples}", $"--out {result.GetValue(output)}");
+            Run(config, result.GetValue(output)!, reproduce, Console.Out);
+            return 0;
+        });
+        return command;
+    }
+
+    public static void Run(StudyConfig config, string outDir, string reproduce, TextWriter log)
+    {
+        log.WriteLine($"reproduce: {reproduce}");
+        StudySeries[] series;
+        try
+        {
+            series = ApproximationStudy.run(config);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        var rows = series.Select(ApproximationStudy.summarize).ToArray();
+        Directory.CreateDirectory(outDir);
+        var csvPath = Path.Combine(outDir, "nla-accuracy.csv");
+        File.WriteAllLines(csvPath, Csv(rows));
+        var htmlPath = Path.Combine(outDir, "nla-accuracy.html");
+        Html(config, series, rows, reproduce).Save(htmlPath);
+        foreach (var line in Table(rows)) log.WriteLine(line);
+        log.WriteLine($"wrote {csvPath}");
+        log.WriteLine($"wrote {htmlPath}");
+    }
+
+    private static double[] ParseList(string text, string option)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new UsageException($"{option} needs at least one number");
+        return parts.Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+            ? v : throw new UsageException($"{option}: '{p}' is not a number")).ToArray();
+    }
+
+    private static string Fmt(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+    private static string ZetaText(double? zeta) => zeta is { } z ? Fmt(z, "G") : "any";
+
+    private static IEnumerable<string> Csv(IEnumerable<StudyRow> rows)
+    {
+        yield return "tau,zeta,quantity,estimator,cases,pearson_r,mae,mean_error";
+        foreach (var r in rows)
+            yield return Reports.Csv.Line([
+                Reports.Csv.Number(r.Tau), r.Zeta is { } z ? Reports.Csv.Number(z) : "any", r.Quantity, r.Estimator,
+                r.Cases.ToString(CultureInfo.InvariantCulture), Reports.Csv.Number(r.PearsonR), Reports.Csv.Number(r.Mae),
+                Reports.Csv.Number(r.MeanError)]);
+    }
+
+    private static IReadOnlyList<string>[] TableRows(IEnumerable<StudyRow> rows) =>
+        rows.Select(r => (IReadOnlyList<string>)[Fmt(r.Tau, "G"), ZetaText(r.Zeta), r.Quantity, r.Estimator,
+            Fmt(r.PearsonR, "F5"), Fmt(r.Mae, "F4"), Fmt(r.MeanError, "+0.0000;-0.0000")]).ToArray();
+
+    private static readonly string[] Header = ["tau", "zeta", "quantity", "estimator", "pearson_r", "mae", "mean_error"];
+
+    private static IEnumerable<string> Table(IEnumerable<StudyRow> rows)
+    {
+        yield return $"{Header[0],-7}{Header[1],-6}{Header[2],-7}{Header[3],-18}{Header[4],10}{Header[5],9}{Header[6],11}";
+        foreach (var c in TableRows(rows))
+            yield return $"{c[0],-7}{c[1],-6}{c[2],-7}{c[3],-18}{c[4],10}{c[5],9}{c[6],11}";
+    }
+
+    private static HtmlReport Html(StudyConfig config, StudySeries[] series, StudyRow[] rows, string reproduce)
+    {
+        var report = new HtmlReport("PowerCLIP approximation study (exact powerset vs NLA and extra estimators)")
+            .Paragraph($"{config.Cases} random inputs, M = {config.Regions} regions, captions of 5-15 words with " +
+                       "parse-like trees (phrases plus root as nodes), similarities: " +
+                       (config.Similarities.IsUniform ? "S0 uniform in [-1, 1]." :
+                           "CLIP-like cosines (per-pair offset U(-0.1, 0.2), +U(0.1, 0.3) where a word is grounded in a region with probability 0.3, noise s.d. 0.1) [assumption]."))
+            .Paragraph($"zeta reading: {(config.Reading.IsZetaWeightsLower ? "zeta weights the lower bound (log cosh weight 1 - zeta)" : "zeta weights the log cosh term")}. " +
+                       $"Monte Carlo: {config.McSamples} subsets per input. Estimators marked zeta = any do not depend on zeta.")
+            .Code(reproduce);
+
+        report.Heading("Pearson r and MAE against zeta");
+        (string, double[], double[]) Line(double tau, string quantity, string estimator, Func<StudyRow, double> metric)
+        {
+            var cells = rows.Where(r => r.Tau == tau && r.Quantity == quantity && r.Estimator == estimator).ToArray();
+            return ($"tau = {Fmt(tau, "G")}", cells.Select(r => r.Zeta!.Value).ToArray(), cells.Select(metric).ToArray());
+        }
+        report.Charts([
+            ReportCharts.Lines(config.Taus.Select(t => Line(t, "r2t", "nla_t2", r => r.PearsonR)), "R2T: Pearson r of NLA-T2", "zeta", "r"),
+            ReportCharts.Lines(config.Taus.Select(t => Line(t, "r2t", "nla_t2", r => r.Mae)), "R2T: MAE of NLA-T2", "zeta", "MAE"),
+            ReportCharts.Lines(config.Taus.Select(t => Line(t, "total", "nla_t1+nla_t2", r => r.PearsonR)), "Total: Pearson r of NLA-T1 + NLA-T2", "zeta", "r"),
+            ReportCharts.Lines(config.Taus.Select(t => Line(t, "total", "nla_t1+nla_t2", r => r.Mae)), "Total: MAE of NLA-T1 + NLA-T2", "zeta", "MAE"),
+        ]);
+
+        report.Heading("All cells").Table(Header, TableRows(rows));
+
+        var shown = System.Math.Min(config.Cases, ScatterCases);
+        report.Heading($"Exact (x) vs approximate (y), first {shown} inputs");
+        foreach (var tau in config.Taus)
+        {
+            var panels = series.Where(s => s.Tau == tau && s.Estimator != "relu_exact" && !s.Estimator.StartsWith("relu+", StringComparison.Ordinal))
+                .Select(s =>
+                {
+                    var row = ApproximationStudy.summarize(s);
+                    var title = $"{s.Quantity} {s.Estimator}, tau={Fmt(tau, "G")}" + (s.Zeta is { } z ? $", zeta={Fmt(z, "G")}" : "") + $" (r={Fmt(row.PearsonR, "F4")})";
+                    return ReportCharts.Scatter(s.Exact.Take(shown).ToArray(), s.Approx.Take(shown).ToArray(), title, "exact", "approximate");
+                });
+            report.Charts(panels);
+        }
+        return report;
+    }
+}
