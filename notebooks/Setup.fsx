@@ -1,25 +1,23 @@
 // Loaded by every notebook's first cell (#load "Setup.fsx"): the project's libraries from the build
-// output (notebooks/run.sh builds PowerClip.Notebooks, which references PowerClip.Math), not copies.
+// output, not copies. "Unable to find the file" below means they are not built yet: run notebooks/run.sh
+// or `dotnet build notebooks/PowerClip.Notebooks` (it references PowerClip.Math).
 //
 // Why the resolver: dotnet-repl's kernel carries FSharp.Core 10.0.0.0, while PowerClip.Math and
 // Plotly.NET 6 are compiled against FSharp.Core 10.1.0.0 (package 10.1.403). The runtime refuses a
 // higher version than the one loaded, so each request for an assembly the kernel already holds is
 // answered with the loaded copy, and the rest come from the build output below.
-#r "PowerClip.Notebooks/bin/Release/net10.0/PowerClip.Math.dll"
-#r "PowerClip.Notebooks/bin/Release/net10.0/PowerClip.Notebooks.dll"
-#r "PowerClip.Notebooks/bin/Release/net10.0/Plotly.NET.dll"
-#r "PowerClip.Notebooks/bin/Release/net10.0/DynamicObj.dll"
-#r "PowerClip.Notebooks/bin/Release/net10.0/Giraffe.ViewEngine.dll"
+#r "PowerClip.Notebooks/bin/notebook/PowerClip.Math.dll"
+#r "PowerClip.Notebooks/bin/notebook/PowerClip.Notebooks.dll"
+#r "PowerClip.Notebooks/bin/notebook/Plotly.NET.dll"
+#r "PowerClip.Notebooks/bin/notebook/DynamicObj.dll"
+#r "PowerClip.Notebooks/bin/notebook/Giraffe.ViewEngine.dll"
 
 open System
 open System.IO
 open System.Runtime.Loader
 open Microsoft.DotNet.Interactive
 
-let libDir = Path.Combine(__SOURCE_DIRECTORY__, "PowerClip.Notebooks", "bin", "Release", "net10.0")
-
-if not (File.Exists(Path.Combine(libDir, "PowerClip.Notebooks.dll"))) then
-    failwith $"the notebooks' libraries are not built ({libDir}): run notebooks/run.sh, or dotnet build notebooks/PowerClip.Notebooks -c Release"
+let libDir = Path.Combine(__SOURCE_DIRECTORY__, "PowerClip.Notebooks", "bin", "notebook")
 
 AssemblyLoadContext.Default.add_Resolving (fun context name ->
     let loaded =
