@@ -15,6 +15,10 @@ type StudyRow =
     { Tau: float; Zeta: System.Nullable<float>; Quantity: string; Estimator: string
       Cases: int; PearsonR: float; Mae: float; MeanError: float }
 
+/// Distribution over the study's inputs of Theorem 2's ζ* (NLA-T2 = Q̃→_τ), in the study's reading.
+type ZetaStarSummary =
+    { Tau: float; Cases: int; Mean: float; Q10: float; Q25: float; Median: float; Q75: float; Q90: float }
+
 module ApproximationStudy =
 
     /// The paper's grid: τ ∈ {0.1, 0.01, 0.001} × ζ ∈ {0, 0.25, 0.5, 0.75, 1}, M = 10.
@@ -44,11 +48,33 @@ module ApproximationStudy =
         Array.iter Validate.zeta c.Zetas
         if c.McSamples < 1 then fail $"Monte Carlo samples must be >= 1, got {c.McSamples}"
 
-    /// Computes every series. Cases are drawn from Random(Seed); Monte Carlo case k uses seed Seed + k.
-    let run (c: StudyConfig) : StudySeries[] =
+    /// The study's inputs, drawn from Random(Seed).
+    let private draw (c: StudyConfig) : (float[,] * ParseTree)[] =
         validate c
         let rng = System.Random c.Seed
-        let inputs = Array.init c.Cases (fun _ -> Synthetic.studyCase c.Similarities rng c.Regions)
+        Array.init c.Cases (fun _ -> Synthetic.studyCase c.Similarities rng c.Regions)
+
+    /// Linear-interpolation quantile of a sorted, non-empty array.
+    let quantile (sorted: float[]) (q: float) : float =
+        let pos = q * float (sorted.Length - 1)
+        let i = int (floor pos)
+        if i >= sorted.Length - 1 then sorted[sorted.Length - 1]
+        else sorted[i] + (pos - float i) * (sorted[i + 1] - sorted[i])
+
+    /// ζ* per τ over the same inputs as run: where a single ζ would have to sit to reproduce Q̃→_τ exactly.
+    let zetaStars (c: StudyConfig) : ZetaStarSummary[] =
+        let inputs = draw c
+        c.Taus |> Array.map (fun tau ->
+            let z =
+                inputs
+                |> Array.choose (fun (s0, t) -> Nla.zetaFor tau c.Reading (Powerset.r2tLse tau s0 t) s0 t)
+                |> Array.sort
+            { Tau = tau; Cases = z.Length; Mean = Array.average z
+              Q10 = quantile z 0.1; Q25 = quantile z 0.25; Median = quantile z 0.5; Q75 = quantile z 0.75; Q90 = quantile z 0.9 })
+
+    /// Computes every series. Cases are drawn from Random(Seed); Monte Carlo case k uses seed Seed + k.
+    let run (c: StudyConfig) : StudySeries[] =
+        let inputs = draw c
         let over (f: float[,] -> ParseTree -> float) = inputs |> Array.map (fun (s0, t) -> f s0 t)
         let r2t, t2r = over Powerset.r2tExact, over Powerset.t2rExact
         let total = Array.map2 (+) r2t t2r

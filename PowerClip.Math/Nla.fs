@@ -59,3 +59,17 @@ module Nla =
     /// NLA-T2 = τ·log Σ_B exp(Σ_m Λ_ζ(S1[m,B]/τ)), between L_τ and U_τ (Theorem 2).
     let t2 (tau: float) (zeta: float) (reading: ZetaReading) (s0: float[,]) (tree: ParseTree) : float =
         aggregate tau (logCoshWeight reading zeta) s0 tree
+
+    /// The ζ at which NLA-T2 equals target (Theorem 2's ζ* when target = Q̃→_τ), by bisection on the continuous
+    /// monotone map ζ ↦ NLA-T2 to within 2^-60; None when target lies outside [L_τ, U_τ] by more than rounding
+    /// (1e-9 relative: a target computed by 2^M-term sums can miss an end it equals, e.g. L_τ with one node).
+    let zetaFor (tau: float) (reading: ZetaReading) (target: float) (s0: float[,]) (tree: ParseTree) : float option =
+        let value w = aggregate tau w s0 tree
+        let rounding = 1e-9 * (1.0 + abs target)
+        if not (value 0.0 - rounding <= target && target <= value 1.0 + rounding) then None
+        else
+            let rec bisect lo hi k =
+                let mid = 0.5 * (lo + hi)
+                if k = 0 then mid elif value mid < target then bisect mid hi (k - 1) else bisect lo mid (k - 1)
+            let w = bisect 0.0 1.0 60
+            Some (match reading with ZetaWeightsLogCosh -> w | ZetaWeightsLower -> 1.0 - w)

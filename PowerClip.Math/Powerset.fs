@@ -21,11 +21,6 @@ module Powerset =
                 if mask &&& (1 <<< m) <> 0 then q <- q + s1[m, b]
             row[b] <- q
 
-    /// Q[A,B] for one subset A given as region indices (for tests and small examples).
-    let q (s0: float[,]) (tree: ParseTree) (subset: int[]) (node: int) : float =
-        let s1 = Similarity.s1 s0 tree
-        subset |> Array.distinct |> Array.sumBy (fun m -> s1[m, node])
-
     /// Folds f over Q[A,·] for every A ⊆ 𝓜 (A = ∅ included, where Q = 0) and returns the mean.
     let private meanOverSubsets (f: float[] -> float) (s0: float[,]) (tree: ParseTree) : float =
         let s1 = Similarity.s1 s0 tree

@@ -1,6 +1,8 @@
+extern alias PowerClipMath;
+
 using System.CommandLine;
 using System.Globalization;
-using PowerClip.Math;
+using PowerClipMath::PowerClip.Math;
 using PowerClip.Train.Reports;
 
 namespace PowerClip.Train.Commands;
@@ -23,9 +25,7 @@ public static class NlaAccuracyCommand
         var taus = new Option<string>("--taus") { Description = "Comma-separated temperatures", DefaultValueFactory = _ => "0.1,0.01,0.001" };
         var zetas = new Option<string>("--zetas") { Description = "Comma-separated zeta values in [0,1]", DefaultValueFactory = _ => "0,0.25,0.5,0.75,1" };
         var weights = new Option<string>("--zeta-weights") { Description = "Reading of zeta: lower (default; log cosh weight 1-zeta) or logcosh (weight zeta)", DefaultValueFactory = _ => "lower" };
-        weights.AcceptOnlyFromAmong("lower", "logcosh");
         var similarities = new Option<string>("--similarities") { Description = "Input model: clip (CLIP-like cosines) or uniform (S0 uniform in [-1,1])", DefaultValueFactory = _ => "clip" };
-        similarities.AcceptOnlyFromAmong("clip", "uniform");
         var mcSamples = new Option<int>("--mc-samples") { Description = "Subsets drawn by the Monte Carlo R2T estimator", DefaultValueFactory = _ => 32 };
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => "runs/nla-accuracy" };
         var command = new Command("nla-accuracy", "The approximation study: exact vs NLA and extra estimators over random inputs (CSV + HTML)")
@@ -34,11 +34,23 @@ public static class NlaAccuracyCommand
         };
         command.SetAction(result =>
         {
+            // Checked here rather than with AcceptOnlyFromAmong, whose parse error spans several lines.
+            var reading = result.GetValue(weights) switch
+            {
+                "lower" => ZetaReading.ZetaWeightsLower,
+                "logcosh" => ZetaReading.ZetaWeightsLogCosh,
+                var w => throw new UsageException($"--zeta-weights must be lower or logcosh, got '{w}'"),
+            };
+            var model = result.GetValue(similarities) switch
+            {
+                "clip" => SimilarityModel.ClipLike,
+                "uniform" => SimilarityModel.Uniform,
+                var m => throw new UsageException($"--similarities must be clip or uniform, got '{m}'"),
+            };
             var config = new StudyConfig(
                 result.GetValue(cases), result.GetValue(regions), ParseList(result.GetValue(taus)!, "--taus"),
                 ParseList(result.GetValue(zetas)!, "--zetas"),
-                result.GetValue(weights) == "logcosh" ? ZetaReading.ZetaWeightsLogCosh : ZetaReading.ZetaWeightsLower,
-                result.GetValue(similarities) == "uniform" ? SimilarityModel.Uniform : SimilarityModel.ClipLike,
+                reading, model,
                 result.GetValue(mcSamples), result.GetValue(seed));
             var reproduce = "./powerclip nla-accuracy " + string.Join(" ",
                 $"--cases {config.Cases}", $"--seed {config.Seed}", $"--regions {config.Regions}",
@@ -55,9 +67,11 @@ public static class NlaAccuracyCommand
     {
         log.WriteLine($"reproduce: {reproduce}");
         StudySeries[] series;
+        ZetaStarSummary[] zetaStars;
         try
         {
             series = ApproximationStudy.run(config);
+            zetaStars = ApproximationStudy.zetaStars(config);
         }
         catch (ArgumentException e)
         {
@@ -67,10 +81,15 @@ public static class NlaAccuracyCommand
         Directory.CreateDirectory(outDir);
         var csvPath = Path.Combine(outDir, "nla-accuracy.csv");
         File.WriteAllLines(csvPath, Csv(rows));
+        var zetaPath = Path.Combine(outDir, "nla-accuracy-zeta-star.csv");
+        File.WriteAllLines(zetaPath, ZetaStarCsv(zetaStars));
         var htmlPath = Path.Combine(outDir, "nla-accuracy.html");
-        Html(config, series, rows, reproduce).Save(htmlPath);
+        Html(config, series, rows, zetaStars, reproduce).Save(htmlPath);
         foreach (var line in Table(rows)) log.WriteLine(line);
+        log.WriteLine("zeta* (NLA-T2 = LSE-relaxed R2T) per tau: " + string.Join("; ", zetaStars.Select(z =>
+            $"tau {Fmt(z.Tau, "G")}: median {Fmt(z.Median, "F3")}, IQR [{Fmt(z.Q25, "F3")}, {Fmt(z.Q75, "F3")}]")));
         log.WriteLine($"wrote {csvPath}");
+        log.WriteLine($"wrote {zetaPath}");
         log.WriteLine($"wrote {htmlPath}");
     }
 
@@ -95,6 +114,15 @@ public static class NlaAccuracyCommand
                 Reports.Csv.Number(r.MeanError)]);
     }
 
+    private static readonly string[] ZetaStarHeader = ["tau", "cases", "mean", "q10", "q25", "median", "q75", "q90"];
+
+    private static IReadOnlyList<string>[] ZetaStarRows(IEnumerable<ZetaStarSummary> zetaStars, Func<double, string> number) =>
+        zetaStars.Select(z => (IReadOnlyList<string>)[number(z.Tau), z.Cases.ToString(CultureInfo.InvariantCulture),
+            number(z.Mean), number(z.Q10), number(z.Q25), number(z.Median), number(z.Q75), number(z.Q90)]).ToArray();
+
+    private static IEnumerable<string> ZetaStarCsv(IEnumerable<ZetaStarSummary> zetaStars) =>
+        ZetaStarRows(zetaStars, Reports.Csv.Number).Select(Reports.Csv.Line).Prepend(string.Join(",", ZetaStarHeader));
+
     private static IReadOnlyList<string>[] TableRows(IEnumerable<StudyRow> rows) =>
         rows.Select(r => (IReadOnlyList<string>)[Fmt(r.Tau, "G"), ZetaText(r.Zeta), r.Quantity, r.Estimator,
             Fmt(r.PearsonR, "F5"), Fmt(r.Mae, "F4"), Fmt(r.MeanError, "+0.0000;-0.0000")]).ToArray();
@@ -103,12 +131,12 @@ public static class NlaAccuracyCommand
 
     private static IEnumerable<string> Table(IEnumerable<StudyRow> rows)
     {
-        yield return $"{Header[0],-7}{Header[1],-6}{Header[2],-7}{Header[3],-18}{Header[4],10}{Header[5],9}{Header[6],11}";
+        yield return $"{Header[0],-7}{Header[1],-6}{Header[2],-9}{Header[3],-18}{Header[4],10}{Header[5],9}{Header[6],11}";
         foreach (var c in TableRows(rows))
-            yield return $"{c[0],-7}{c[1],-6}{c[2],-7}{c[3],-18}{c[4],10}{c[5],9}{c[6],11}";
+            yield return $"{c[0],-7}{c[1],-6}{c[2],-9}{c[3],-18}{c[4],10}{c[5],9}{c[6],11}";
     }
 
-    private static HtmlReport Html(StudyConfig config, StudySeries[] series, StudyRow[] rows, string reproduce)
+    private static HtmlReport Html(StudyConfig config, StudySeries[] series, StudyRow[] rows, ZetaStarSummary[] zetaStars, string reproduce)
     {
         var report = new HtmlReport("PowerCLIP approximation study (exact powerset vs NLA and extra estimators)")
             .Paragraph($"{config.Cases} random inputs, M = {config.Regions} regions, captions of 5-15 words with " +
@@ -133,8 +161,11 @@ public static class NlaAccuracyCommand
         ]);
 
         report.Heading("All cells").Table(Header, TableRows(rows));
+        report.Heading("Theorem 2's zeta* per input (NLA-T2 = LSE-relaxed R2T), same reading")
+            .Paragraph("Where a single zeta would have to sit for each input; its spread is why no fixed zeta is exact.")
+            .Table(ZetaStarHeader, ZetaStarRows(zetaStars, v => Fmt(v, "G4")));
 
-        var shown = System.Math.Min(config.Cases, ScatterCases);
+        var shown = Math.Min(config.Cases, ScatterCases);
         report.Heading($"Exact (x) vs approximate (y), first {shown} inputs");
         foreach (var tau in config.Taus)
         {

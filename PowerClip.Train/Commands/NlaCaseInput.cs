@@ -1,5 +1,7 @@
+extern alias PowerClipMath;
+
 using System.Text.Json;
-using PowerClip.Math;
+using PowerClipMath::PowerClip.Math;
 
 namespace PowerClip.Train.Commands;
 

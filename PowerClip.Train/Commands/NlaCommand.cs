@@ -1,6 +1,8 @@
+extern alias PowerClipMath;
+
 using System.CommandLine;
 using System.Text.Json;
-using PowerClip.Math;
+using PowerClipMath::PowerClip.Math;
 
 namespace PowerClip.Train.Commands;
 
@@ -55,6 +57,9 @@ public static class NlaCommand
             w.WriteString("zeta_weights", c.Reading.IsZetaWeightsLower ? "lower" : "logcosh");
             w.WriteNumber("log_cosh_weight", Nla.logCoshWeight(c.Reading, zeta));
             foreach (var (key, value) in values) w.WriteNumber(key, value);
+            // Theorem 2's ζ* in the input's reading: where NLA-T2 equals r2t_lse (always exists; null only on failure).
+            var zetaStar = Nla.zetaFor(tau, c.Reading, Powerset.r2tLse(tau, s0, tree), s0, tree);
+            if (zetaStar is null) w.WriteNull("zeta_star"); else w.WriteNumber("zeta_star", zetaStar.Value);
             w.WriteNumber("r2t_monte_carlo_confidence", mc.Confidence);
             w.WriteNumber("r2t_monte_carlo_samples", mc.Samples);
             w.WriteNumber("r2t_monte_carlo_seed", mc.Seed);

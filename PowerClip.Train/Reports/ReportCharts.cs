@@ -11,8 +11,8 @@ public static class ReportCharts
     /// <summary>A square scatter panel of y against x with the line y = x, for exact-vs-approximate plots.</summary>
     public static GenericChart Scatter(IReadOnlyList<double> x, IReadOnlyList<double> y, string title, string xTitle, string yTitle, int size = 340)
     {
-        var lo = System.Math.Min(x.Min(), y.Min());
-        var hi = System.Math.Max(x.Max(), y.Max());
+        var lo = Math.Min(x.Min(), y.Min());
+        var hi = Math.Max(x.Max(), y.Max());
         var points = Trace("markers", "cases", x, y);
         points.SetProperty("marker", new { size = 4, color = "rgba(31,119,180,0.45)" });
         var diagonal = Trace("lines", "y = x", [lo, hi], [lo, hi]);

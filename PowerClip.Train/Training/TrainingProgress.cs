@@ -50,12 +50,12 @@ public static class TrainingProgress
     private sealed class PlainSink(int startStep, int total, TimeSpan interval) : IProgressSink
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private TimeSpan _lastPrint = TimeSpan.MinValue;
+        private TimeSpan? _lastPrint;
 
         public void Update(int step, double loss, double lr, double samplesPerSecond)
         {
             var now = _clock.Elapsed;
-            if (step < total && now - _lastPrint < interval) return;
+            if (step < total && _lastPrint is { } last && now - last < interval) return;
             _lastPrint = now;
             var done = step - startStep;
             var eta = done > 0 ? TimeSpan.FromSeconds(now.TotalSeconds / done * (total - step)) : TimeSpan.Zero;

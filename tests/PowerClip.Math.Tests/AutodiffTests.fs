@@ -124,6 +124,18 @@ let tests =
                 for fs, tt in pairs do
                     Expect.floatClose Accuracy.veryHigh (tt.item<double>()) fs $"value on {c}"
         }
+        test "pitfall for tensor code: the stable softplus form has autograd gradient 0 at exactly 0, torch's softplus 1/2" {
+            // relu(y) + log1p(e^-|y|) takes relu'(0) = |.|'(0) = 0, so a masked or zero S1 gets the wrong gradient;
+            // the stable log cosh form is fine (its true derivative tanh(0) is 0).
+            use scope = torch.NewDisposeScope()
+            let gradAtZero (f: T -> T) =
+                let y = torch.zeros([| 1L |], dtype = torch.float64).requires_grad_(true)
+                (f y).sum().backward()
+                (nonNull y.grad).item<double>()
+            Expect.equal (gradAtZero softplusT) 0.0 "stable form: 0, not sigmoid(0)"
+            Expect.equal (gradAtZero (fun y -> torch.nn.functional.softplus y)) 0.5 "torch softplus: sigmoid(0) = 1/2"
+            Expect.equal (gradAtZero logCoshT) 0.0 "log cosh form: tanh(0) = 0"
+        }
         // Smooth everywhere (softplus, log cosh, log-sum-exp are C∞).
         gradientCheck "NLA-T1" smoothStep (fun c -> Nla.t1 c.Tau) (fun c s0 -> t1T c.Tau s0 c.Tree)
         gradientCheck "NLA-T2 (zeta = 0.75, lower reading)" smoothStep (fun c -> Nla.t2 c.Tau 0.75 ZetaWeightsLower) (fun c s0 -> aggregateT c.Tau 0.25 s0 c.Tree)

@@ -15,12 +15,6 @@ let private within (lo: float) (x: float) (hi: float) : bool = lo - slack <= x &
 
 let private log2 = log 2.0
 
-/// ζ* by bisection on the continuous, non-decreasing map ζ ↦ NLA-T2 (log cosh reading).
-let zetaStar (c: Case) (target: float) : float =
-    let f z = Nla.t2 c.Tau z ZetaWeightsLogCosh c.S0 c.Tree
-    let rec go lo hi k = if k = 0 then 0.5 * (lo + hi) else (let mid = 0.5 * (lo + hi) in if f mid < target then go mid hi (k - 1) else go lo mid (k - 1))
-    go 0.0 1.0 60
-
 [<Tests>]
 let tests =
     testList "math.theorems" [
@@ -37,6 +31,15 @@ let tests =
                 let xs = Array.init (rng.Next(0, 13)) (fun _ -> 4.0 * rng.NextDouble() - 2.0)
                 let scale = xs |> Array.fold (fun acc x -> acc * (1.0 + abs x)) 1.0
                 abs (Powerset.sumOfSubsetProducts xs - Array.fold (fun acc x -> acc * (1.0 + x)) 1.0 xs) <= 1e-12 * scale))
+
+        prop "Lemma B.1 inside U_tau: U_tau = tau log sum_B E_A exp(Q[A,B]/tau), the enumerated Jensen bound" (fun c ->
+            let s1 = Similarity.s1 c.S0 c.Tree
+            let exponents =
+                [| for mask in 0 .. (1 <<< c.M) - 1 do
+                     for b in 0 .. c.T - 1 ->
+                         (seq { for m in 0 .. c.M - 1 do if mask &&& (1 <<< m) <> 0 then yield s1[m, b] } |> Seq.sum) / c.Tau |]
+            let enumerated = c.Tau * (Numerics.logSumExp exponents - float c.M * log2)
+            abs (Nla.upper c.Tau c.S0 c.Tree - enumerated) <= slack)
 
         prop "ReLU identity: exact T2R by enumeration = mean_B sum_m relu(S1)" (fun c ->
             abs (Powerset.t2rExact c.S0 c.Tree - Estimators.t2rRelu c.S0 c.Tree) <= slack)
@@ -68,12 +71,21 @@ let tests =
             let t2 z = Nla.t2 c.Tau z ZetaWeightsLogCosh c.S0 c.Tree
             abs (t2 z1 - t2 z2) <= lipschitz * abs (z1 - z2) + slack)
 
+        prop "Theorem 2: NLA-T2 is convex in the log cosh weight (an LSE of affine functions of w)" (fun c ->
+            let rng = Random c.Seed
+            let w1, w2 = rng.NextDouble(), rng.NextDouble()
+            let t2 w = Nla.t2 c.Tau w ZetaWeightsLogCosh c.S0 c.Tree
+            t2 (0.5 * (w1 + w2)) <= 0.5 * (t2 w1 + t2 w2) + slack)
+
         prop "Theorem 2: some zeta* in [0,1] gives NLA-T2 = LSE-relaxed R2T, within tau log |T| of Q->" (fun c ->
             let relaxed = Powerset.r2tLse c.Tau c.S0 c.Tree
-            let z = zetaStar c relaxed
-            let t2 = Nla.t2 c.Tau z ZetaWeightsLogCosh c.S0 c.Tree
             let exact = Powerset.r2tExact c.S0 c.Tree
-            abs (t2 - relaxed) <= 1e-8 && within exact t2 (exact + c.Tau * log (float c.T) + 1e-8))
+            [ ZetaWeightsLogCosh; ZetaWeightsLower ] |> List.forall (fun reading ->
+                match Nla.zetaFor c.Tau reading relaxed c.S0 c.Tree with
+                | None -> false
+                | Some z ->
+                    let t2 = Nla.t2 c.Tau z reading c.S0 c.Tree
+                    0.0 <= z && z <= 1.0 && abs (t2 - relaxed) <= 1e-8 && within exact t2 (exact + c.Tau * log (float c.T) + 1e-8)))
 
         prop "tau -> 0: U, L and NLA-T2 approach max_B sum_m Lambda0(S1) within [-w M tau log 2, tau log |T|]" (fun c ->
             // Λ0_w(x) = x/2 + w|x|/2, the τ → 0 limit of τΛ_w(x/τ); w = 1 is Σ relu (U), w = 0 is Σ x/2 (L).

@@ -1,0 +1,77 @@
+namespace PowerClip.Train.Evaluation;
+
+/// <summary>
+/// Benchmark metrics as pure functions of score matrices, so one implementation serves the synthetic
+/// exports and real data. Scores: higher means a better match.
+/// </summary>
+public static class Metrics
+{
+    /// <summary>Top-k accuracy: scores[i, c] for sample i and class c, labels[i] the true class.</summary>
+    public static double TopK(float[,] scores, IReadOnlyList<int> labels, int k)
+    {
+        var n = scores.GetLength(0);
+        CheckRows(n, labels.Count, "labels");
+        if (n == 0) throw new ArgumentException("no samples to score");
+        var hits = 0;
+        for (var i = 0; i < n; i++)
+            if (RankOf(scores, i, labels[i]) < k) hits++;
+        return (double)hits / n;
+    }
+
+    /// <summary>
+    /// Recall@k for one query direction: queries[q] is relevant to the targets in relevant[q]; a hit
+    /// when any relevant target ranks in the top k (ties count against the query).
+    /// </summary>
+    public static double RecallAtK(float[,] scores, IReadOnlyList<IReadOnlyCollection<int>> relevant, int k)
+    {
+        var n = scores.GetLength(0);
+        CheckRows(n, relevant.Count, "relevance lists");
+        if (n == 0) throw new ArgumentException("no queries to score");
+        var hits = 0;
+        for (var q = 0; q < n; q++)
+            if (relevant[q].Min(t => RankOf(scores, q, t)) < k) hits++;
+        return (double)hits / n;
+    }
+
+    /// <summary>Number of entries in row i that beat (or tie) the target column: 0 means the target ranks first.</summary>
+    public static int RankOf(float[,] scores, int row, int target)
+    {
+        var s = scores[row, target];
+        var rank = 0;
+        for (var c = 0; c < scores.GetLength(1); c++)
+            if (c != target && scores[row, c] >= s) rank++;
+        return rank;
+    }
+
+    /// <summary>SugarCrepe/ARO: the fraction of items whose true caption outscores the negative (a tie is a miss).</summary>
+    public static double PairwiseAccuracy(IReadOnlyList<(double Positive, double Negative)> pairs) =>
+        pairs.Count == 0 ? throw new ArgumentException("no pairs to score") : pairs.Count(p => p.Positive > p.Negative) / (double)pairs.Count;
+
+    /// <summary>
+    /// Winoground scores from s[image, caption] of a 2×2 item (image k matches caption k): text score
+    /// (each image prefers its caption), image score (each caption prefers its image), group (both).
+    /// </summary>
+    public static (bool Text, bool Image, bool Group) Winoground(double s00, double s01, double s10, double s11)
+    {
+        var text = s00 > s01 && s11 > s10;
+        var image = s00 > s10 && s11 > s01;
+        return (text, image, text && image);
+    }
+
+    /// <summary>Wilson score interval for a proportion (95% by default): sound at small n and near 0 or 1.</summary>
+    public static (double Low, double High) WilsonInterval(int successes, int n, double z = 1.959963984540054)
+    {
+        if (n <= 0) throw new ArgumentException($"n must be > 0, got {n}");
+        if (successes < 0 || successes > n) throw new ArgumentException($"successes must be in [0, {n}], got {successes}");
+        var p = (double)successes / n;
+        var z2 = z * z;
+        var centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+        var half = z / (1 + z2 / n) * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
+        return (Math.Max(0, centre - half), Math.Min(1, centre + half));
+    }
+
+    private static void CheckRows(int rows, int count, string what)
+    {
+        if (rows != count) throw new ArgumentException($"score matrix has {rows} rows but {count} {what}");
+    }
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Text.Json;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace PowerClip.Train.Training;
+
+/// <summary>A non-finite loss stopped the run; the last good checkpoint is untouched.</summary>
+public sealed class NonFiniteLossException(int step, double loss, string? lastCheckpoint)
+    : Exception($"loss became {loss} at step {step}; the run stopped without taking that step" +
+                (lastCheckpoint is null ? " (no checkpoint was written yet)" : $"; the last good checkpoint is {lastCheckpoint}"));
+
+/// <summary>
+/// The optimisation loop: AdamW with open_clip's decay split, warm-up + cosine, gradient
+/// accumulation and clipping, per-step reseeding (so a resumed run repeats an uninterrupted one),
+/// JSON-lines metrics, atomic checkpoints and a progress display.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    public const string WeightsFile = "model.safetensors";
+    public const string OptimizerFile = "optimizer.bin";
+    public const string StateFile = "trainer-state.json";
+
+    private readonly ITrainable _task;
+    private readonly TrainerOptions _options;
+    private readonly AdamW _optimizer;
+    private readonly List<Parameter> _parameters;
+
+    public CheckpointStore Checkpoints { get; }
+    public string RunDirectory { get; }
+    public int Step { get; private set; }
+
+    public Trainer(ITrainable task, TrainerOptions options, string runDirectory)
+    {
+        options.Validate();
+        _task = task;
+        _options = options;
+        RunDirectory = runDirectory;
+        Directory.CreateDirectory(runDirectory);
+        Checkpoints = new CheckpointStore(runDirectory, options.KeepCheckpoints);
+        var (decay, noDecay) = ParameterGroups.Split(task.Module);
+        _parameters = [.. decay, .. noDecay];
+        var groups = new List<AdamW.ParamGroup>
+        {
+            new(decay, options.Lr, options.Beta1, options.Beta2, options.Eps, options.WeightDecay, false, false),
+            new(noDecay, options.Lr, options.Beta1, options.Beta2, options.Eps, 0.0, false, false),
+        };
+        _optimizer = optim.AdamW(groups, options.Lr, options.Beta1, options.Beta2, options.Eps, options.WeightDecay);
+    }
+
+    /// <summary>Loads weights, optimizer state and step from a checkpoint directory.</summary>
+    public void Resume(string checkpointDirectory)
+    {
+        foreach (var f in new[] { WeightsFile, OptimizerFile, StateFile })
+            if (!File.Exists(Path.Combine(checkpointDirectory, f)))
+                throw new FileNotFoundException($"checkpoint {checkpointDirectory} is incomplete: {f} is missing");
+        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(checkpointDirectory, StateFile)))
+                    ?? throw new InvalidDataException($"{StateFile} in {checkpointDirectory} is empty");
+        if (state.Seed != _options.Seed)
+            throw new InvalidOperationException($"checkpoint was trained with seed {state.Seed}, this run uses {_options.Seed}");
+        _task.Module.load_safetensors(Path.Combine(checkpointDirectory, WeightsFile));
+        _optimizer.load_state_dict(Path.Combine(checkpointDirectory, OptimizerFile));
+        Step = state.Step;
+    }
+
+    /// <summary>Runs from the current step to <see cref="TrainerOptions.Steps"/>.</summary>
+    public void Run(TimeSpan? plainProgressInterval = null)
+    {
+        using var metrics = MetricsLog.Open(Path.Combine(RunDirectory, "metrics.jsonl"), Step);
+        var schedule = _options.Schedule;
+        string? lastCheckpoint = Checkpoints.List().LastOrDefault().Directory;
+        TrainingProgress.Run(Step, _options.Steps, plainProgressInterval ?? TimeSpan.FromSeconds(10), progress =>
+        {
+            var clock = Stopwatch.StartNew();
+            for (; Step < _options.Steps; )
+            {
+                var stepStart = clock.Elapsed;
+                var record = new Dictionary<string, double>();
+                var lr = schedule.At(Step);
+                double loss, gradNorm;
+                using (var scope = torch.NewDisposeScope())
+                {
+                    torch.manual_seed(StepSeed(_options.Seed, Step));
+                    foreach (var g in _optimizer.ParamGroups) g.LearningRate = lr;
+                    _optimizer.zero_grad();
+                    loss = 0;
+                    for (var micro = 0; micro < _options.AccumulationSteps; micro++)
+                    {
+                        var l = _task.Loss(Step, micro, record);
+                        (l / _options.AccumulationSteps).backward();
+                        loss += l.item<float>() / _options.AccumulationSteps;
+                    }
+                    if (!double.IsFinite(loss)) throw new NonFiniteLossException(Step, loss, lastCheckpoint);
+                    gradNorm = _options.GradClip > 0
+                        ? nn.utils.clip_grad_norm_(_parameters, _options.GradClip)
+                        : double.NaN;
+                    _optimizer.step();
+                    _task.AfterOptimizerStep();
+                }
+                Step++;
+                var seconds = (clock.Elapsed - stepStart).TotalSeconds;
+                var samplesPerSecond = _task.MicroBatchSize * _options.AccumulationSteps / Math.Max(seconds, 1e-9);
+                if (Step % _options.LogEvery == 0 || Step == _options.Steps)
+                {
+                    var line = new Dictionary<string, object>
+                    {
+                        ["step"] = Step - 1, ["loss"] = loss, ["lr"] = lr, ["samples_per_s"] = samplesPerSecond,
+                        ["time_s"] = clock.Elapsed.TotalSeconds,
+                    };
+                    if (!double.IsNaN(gradNorm)) line["grad_norm"] = gradNorm;
+                    foreach (var (k, v) in record) line[k] = v;
+                    metrics.Write(line);
+                }
+                progress.Update(Step, loss, lr, samplesPerSecond);
+                if (Step % _options.CheckpointEvery == 0 || Step == _options.Steps)
+                    lastCheckpoint = SaveCheckpoint();
+            }
+        });
+    }
+
+    /// <summary>Writes weights (safetensors, the module's own key names), optimizer state and step.</summary>
+    public string SaveCheckpoint() =>
+        Checkpoints.Save(Step, dir =>
+        {
+            _task.Module.save_safetensors(Path.Combine(dir, WeightsFile));
+            using (var w = new BinaryWriter(File.Create(Path.Combine(dir, OptimizerFile))))
+                _optimizer.save_state_dict(w);
+            File.WriteAllText(Path.Combine(dir, StateFile),
+                JsonSerializer.Serialize(new TrainerState(Step, _options.Seed, DateTime.UtcNow), new JsonSerializerOptions { WriteIndented = true }));
+        });
+
+    /// <summary>
+    /// Torch's generator is reseeded from (seed, step) before every step: the RNG state of a step is a
+    /// function of those two numbers, which the checkpoint records.
+    /// </summary>
+    public static long StepSeed(int seed, int step) => (long)seed * 1_000_003L + step;
+
+    public void Dispose() => _optimizer.Dispose();
+}
+
+/// <summary>The trainer's part of a checkpoint: completed steps and the seed the per-step RNG derives from.</summary>
+public sealed record TrainerState(int Step, int Seed, DateTime SavedUtc);
