@@ -73,7 +73,7 @@ public sealed class CheckpointStore(string runDirectory, int keep = 3)
     private void Prune()
     {
         var all = List();
-        foreach (var (_, dir) in all.Take(System.Math.Max(0, all.Count - Keep)))
+        foreach (var (_, dir) in all.Take(Math.Max(0, all.Count - Keep)))
             Directory.Delete(dir, recursive: true);
     }
 }

@@ -7,9 +7,9 @@ public sealed record LrSchedule(double BaseLr, int WarmupSteps, int TotalSteps, 
     public double At(int step)
     {
         if (step < WarmupSteps) return BaseLr * (step + 1) / WarmupSteps;
-        var decaySteps = System.Math.Max(1, TotalSteps - WarmupSteps);
-        var progress = System.Math.Clamp((double)(step - WarmupSteps) / decaySteps, 0.0, 1.0);
-        return MinLr + 0.5 * (BaseLr - MinLr) * (1.0 + System.Math.Cos(System.Math.PI * progress));
+        var decaySteps = Math.Max(1, TotalSteps - WarmupSteps);
+        var progress = Math.Clamp((double)(step - WarmupSteps) / decaySteps, 0.0, 1.0);
+        return MinLr + 0.5 * (BaseLr - MinLr) * (1.0 + Math.Cos(Math.PI * progress));
     }
 
     public void Validate()
