@@ -28,8 +28,11 @@ fi
 if [ ${#notebooks[@]} -eq 0 ]; then echo "no notebook found"; echo "0 passed, 1 failed"; exit 1; fi
 
 cd "$root/notebooks"
-if [ "$build" -eq 1 ] && ! dotnet build PowerClip.Notebooks -c Release -nologo -v q -clp:ErrorsOnly; then
-  echo "build failed"; echo "0 passed, 1 failed"; exit 1
+if [ "$build" -eq 1 ]; then
+  # Show the build's output only when it fails, so that the log is the notebooks' results.
+  if ! log=$(dotnet build PowerClip.Notebooks -c Release -nologo -v q -clp:ErrorsOnly 2>&1); then
+    echo "$log"; echo "build failed"; echo "0 passed, 1 failed"; exit 1
+  fi
 fi
 if ! dotnet tool restore >/dev/null; then
   echo "dotnet tool restore failed (dotnet-repl)"; echo "0 passed, 1 failed"; exit 1
