@@ -23,7 +23,7 @@ public static class Cli
         {
             // An unknown token explains more than the "required command" error it also causes.
             var error = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parsed.Errors[0];
-            Console.Error.WriteLine($"powerclip: error: {error.Message}");
+            Console.Error.WriteLine($"powerclip: error: {error.Message.ReplaceLineEndings(" ").Trim()}");
             return UsageError;
         }
         try
