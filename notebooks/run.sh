@@ -22,6 +22,9 @@ for arg in "$@"; do
        notebooks+=("$(cd "$(dirname "$arg")" && pwd)/$(basename "$arg")") ;;
   esac
 done
+if [ "$write" -eq 1 ] && [ "${POWERCLIP_NB_SIZE:-full}" != full ]; then
+  echo "notebooks/run.sh: --write saves the outputs; run it at full size (no --ci, POWERCLIP_NB_SIZE unset or full)" >&2; exit 2
+fi
 if [ ${#notebooks[@]} -eq 0 ]; then
   for nb in "$root"/notebooks/*.ipynb; do [ -e "$nb" ] && notebooks+=("$nb"); done
 fi
@@ -53,7 +56,7 @@ for nb in "${notebooks[@]}"; do
     dotnet repl --default-kernel fsharp --run "$nb" --exit-after-run --output-path "$out") >"$outdir/$name.log" 2>&1
   rc=$?
   secs=$(( ($(date +%s%N) - start) / 1000000000 ))
-  # dotnet-repl exits 0 even when it wrote no notebook in some crashes; require the output too.
+  # Pass = exit code 0, an executed notebook written, and no error output in it.
   if [ "$rc" -eq 0 ] && [ -s "$out" ] && ! grep -q '"output_type": "error"' "$out"; then
     printf 'PASS %s (%d s)\n' "$name" "$secs"
     passed=$((passed + 1))

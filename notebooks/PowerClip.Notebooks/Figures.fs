@@ -23,17 +23,15 @@ module Figures =
         | None ->
             failwith "PNG figures need chromium: apt-get install chromium (or set POWERCLIP_CHROMIUM, or POWERCLIP_NB_PLOTS=html)"
 
-    let mutable private configured = false
-
-    let private configureBrowser () : unit =
-        if not configured then
-            PuppeteerSharpRendererOptions.localBrowserExecutablePath <- Some(chromiumPath ())
-            PuppeteerSharpRendererOptions.launchOptions.Args <- [| "--no-sandbox"; "--disable-gpu" |]
-            configured <- true
+    /// Points ImageExport at chromium, once per process (its options are process-wide).
+    let private browser : Lazy<unit> =
+        lazy
+            (PuppeteerSharpRendererOptions.localBrowserExecutablePath <- Some(chromiumPath ())
+             PuppeteerSharpRendererOptions.launchOptions.Args <- [| "--no-sandbox"; "--disable-gpu" |])
 
     /// The chart as a base64 PNG (one headless browser launch per call).
     let png (width: int) (height: int) (chart: GenericChart) : string =
-        configureBrowser ()
+        browser.Force()
         let base64 = fullPlotlyJs chart |> Chart.toBase64PNGString (Width = width, Height = height)
         // ImageExport returns a data URL; notebooks want the bare base64 payload.
         match base64.IndexOf "," with
