@@ -61,7 +61,8 @@ for nb in "${notebooks[@]}"; do
     printf 'PASS %s (%d s)\n' "$name" "$secs"
     passed=$((passed + 1))
     if [ "$write" -eq 1 ]; then
-      grep -v '"dotnet_repl_cellExecution\(Start\|End\)Time"' "$out" >"$nb"
+      # dotnet-repl labels its output nbformat 4.5 but writes no cell ids, which 4.5 requires; it is valid 4.4.
+      grep -v '"dotnet_repl_cellExecution\(Start\|End\)Time"' "$out" | sed 's/^ "nbformat_minor": 5$/ "nbformat_minor": 4/' >"$nb"
     fi
   else
     printf 'FAIL %s (exit code %s, %d s)\n' "$name" "$rc" "$secs"
