@@ -11,7 +11,7 @@ module Figures =
         chart |> Chart.withDisplayOptions (DisplayOptions.init (PlotlyJSReference = PlotlyJSReference.Full))
 
     /// Debian's chromium (or POWERCLIP_CHROMIUM): the headless browser that draws PNGs.
-    let chromiumPath () : string =
+    let private chromiumPath () : string =
         let candidates =
             [ match System.Environment.GetEnvironmentVariable "POWERCLIP_CHROMIUM" with
               | null -> ()
