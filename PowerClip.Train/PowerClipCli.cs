@@ -13,5 +13,7 @@ public static class PowerClipCli
             DemoCommand.Create(),
             NlaCommand.Create(),
             NlaAccuracyCommand.Create(),
+            ParseCommand.Create(),
+            DataCommand.Create(),
         };
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.PyBridge;
+using PowerClip.Train.Training.Distributed;
 using static TorchSharp.torch;
 
 namespace PowerClip.Train.Training;
@@ -15,7 +16,10 @@ public sealed class NonFiniteLossException(int step, double loss, string? lastCh
 /// <summary>
 /// The optimisation loop: AdamW with open_clip's decay split, warm-up + cosine, gradient
 /// accumulation and clipping, per-step reseeding (so a resumed run repeats an uninterrupted one),
-/// JSON-lines metrics, atomic checkpoints and a progress display.
+/// JSON-lines metrics, atomic checkpoints and a progress display. Data-parallel over several
+/// processes with an <see cref="IDistributedContext"/>: rank 0's weights are broadcast at start,
+/// gradients are summed over ranks after backward (before clipping), and only rank 0 writes
+/// metrics, checkpoints and progress.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -27,14 +31,26 @@ public sealed class Trainer : IDisposable
     private readonly TrainerOptions _options;
     private readonly AdamW _optimizer;
     private readonly List<Parameter> _parameters;
+    private readonly IDistributedContext _distributed;
 
     public CheckpointStore Checkpoints { get; }
     public string RunDirectory { get; }
     public int Step { get; private set; }
 
-    public Trainer(ITrainable task, TrainerOptions options, string runDirectory)
+    /// <summary>
+    /// <paramref name="distributed"/>: the job this process belongs to (default: one process). With
+    /// more than one rank the task must be an <see cref="IDistributedTrainable"/>, whose loss is the
+    /// global-batch loss; every rank must construct its trainer at the same point (a collective).
+    /// </summary>
+    public Trainer(ITrainable task, TrainerOptions options, string runDirectory, IDistributedContext? distributed = null)
     {
         options.Validate();
+        _distributed = distributed ?? SingleProcessContext.Instance;
+        if (_distributed.Size > 1 && task is not IDistributedTrainable)
+            throw new ArgumentException($"a distributed run ({_distributed.Size} ranks) needs a task that implements IDistributedTrainable " +
+                                        $"(it must read its own shard and return the global-batch loss); {task.GetType().Name} does not");
+        if (task is IDistributedTrainable shardable) shardable.Attach(_distributed);
+        _distributed.BroadcastModule(task.Module);
         _task = task;
         _options = options;
         RunDirectory = runDirectory;
@@ -63,20 +79,26 @@ public sealed class Trainer : IDisposable
         _task.Module.load_safetensors(Path.Combine(checkpointDirectory, WeightsFile));
         _optimizer.load_state_dict(Path.Combine(checkpointDirectory, OptimizerFile));
         Step = state.Step;
+        var steps = _distributed.AllGather(Step);
+        if (steps.Any(s => s != Step))
+            throw new InvalidOperationException($"ranks resumed from different steps ({string.Join(", ", steps)}) out of {checkpointDirectory}: " +
+                                                "put the run directory on a file system every rank shares");
     }
 
     /// <summary>Runs from the current step to <see cref="TrainerOptions.Steps"/>.</summary>
     public void Run(TimeSpan? plainProgressInterval = null)
     {
-        using var metrics = MetricsLog.Open(Path.Combine(RunDirectory, "metrics.jsonl"), Step);
+        using var metrics = _distributed.IsMain ? MetricsLog.Open(Path.Combine(RunDirectory, "metrics.jsonl"), Step) : null;
         var schedule = _options.Schedule;
         string? lastCheckpoint = Checkpoints.List().LastOrDefault().Directory;
-        TrainingProgress.Run(Step, _options.Steps, plainProgressInterval ?? TimeSpan.FromSeconds(10), progress =>
+        Action<int, int, TimeSpan, Action<IProgressSink>> runProgress = _distributed.IsMain ? TrainingProgress.Run : (_, _, _, body) => body(new SilentProgress());
+        runProgress(Step, _options.Steps, plainProgressInterval ?? TimeSpan.FromSeconds(10), progress =>
         {
             var clock = Stopwatch.StartNew();
             for (; Step < _options.Steps; )
             {
                 var stepStart = clock.Elapsed;
+                var commStart = _distributed.CommunicationTime;
                 var record = new Dictionary<string, double>();
                 var lr = schedule.At(Step);
                 double loss, gradNorm;
@@ -90,7 +112,14 @@ public sealed class Trainer : IDisposable
                     {
                         var l = _task.Loss(Step, micro, record);
                         (l / _options.AccumulationSteps).backward();
-                        loss += l.item<float>() / _options.AccumulationSteps;
+                        loss += l.ToDouble() / _options.AccumulationSteps; // any float dtype (float64 runs too)
+                    }
+                    if (_distributed.Size > 1)
+                    {
+                        // Σ over ranks = the global-batch gradient (IDistributedContext); the mean of the
+                        // ranks' (equal) losses makes a NaN on any rank stop every rank at this step.
+                        _distributed.AllReduceGradients(_parameters);
+                        loss = _distributed.AllGather(loss).Average();
                     }
                     if (!double.IsFinite(loss)) throw new NonFiniteLossException(Step, loss, lastCheckpoint);
                     gradNorm = _options.GradClip > 0
@@ -101,7 +130,7 @@ public sealed class Trainer : IDisposable
                 }
                 Step++;
                 var seconds = (clock.Elapsed - stepStart).TotalSeconds;
-                var samplesPerSecond = _task.MicroBatchSize * _options.AccumulationSteps / Math.Max(seconds, 1e-9);
+                var samplesPerSecond = _task.MicroBatchSize * _options.AccumulationSteps * _distributed.Size / Math.Max(seconds, 1e-9);
                 if (Step % _options.LogEvery == 0 || Step == _options.Steps)
                 {
                     var line = new Dictionary<string, object>
@@ -110,8 +139,9 @@ public sealed class Trainer : IDisposable
                         ["time_s"] = clock.Elapsed.TotalSeconds,
                     };
                     if (!double.IsNaN(gradNorm)) line["grad_norm"] = gradNorm;
+                    if (_distributed.Size > 1) line["comm_s"] = (_distributed.CommunicationTime - commStart).TotalSeconds;
                     foreach (var (k, v) in record) line[k] = v;
-                    metrics.Write(line);
+                    metrics?.Write(line);
                 }
                 progress.Update(Step, loss, lr, samplesPerSecond);
                 if (Step % _options.CheckpointEvery == 0 || Step == _options.Steps)
@@ -120,9 +150,12 @@ public sealed class Trainer : IDisposable
         });
     }
 
-    /// <summary>Writes weights (safetensors, the module's own key names), optimizer state and step.</summary>
+    /// <summary>
+    /// Writes weights (safetensors, the module's own key names), optimizer state and step. On ranks
+    /// other than 0 it writes nothing and returns the directory rank 0 writes.
+    /// </summary>
     public string SaveCheckpoint() =>
-        Checkpoints.Save(Step, dir =>
+        !_distributed.IsMain ? Path.Combine(Checkpoints.Root, CheckpointStore.NameOf(Step)) : Checkpoints.Save(Step, dir =>
         {
             _task.Module.save_safetensors(Path.Combine(dir, WeightsFile));
             using (var w = new BinaryWriter(File.Create(Path.Combine(dir, OptimizerFile))))
@@ -138,6 +171,12 @@ public sealed class Trainer : IDisposable
     public static long StepSeed(int seed, int step) => (long)seed * 1_000_003L + step;
 
     public void Dispose() => _optimizer.Dispose();
+}
+
+/// <summary>Ranks other than 0 show no progress.</summary>
+file sealed class SilentProgress : IProgressSink
+{
+    public void Update(int step, double loss, double lr, double samplesPerSecond) { }
 }
 
 /// <summary>The trainer's part of a checkpoint: completed steps and the seed the per-step RNG derives from.</summary>

@@ -1,0 +1,37 @@
+namespace PowerClip.Train.Data;
+
+/// <summary>Streaming settings: shuffle buffer (0 = off), seed, decoding threads, prefetch depth, pixel cap.</summary>
+public sealed record StreamOptions(int ShuffleBuffer = 1000, int Seed = 0, int Parallelism = 0, int Prefetch = 256, long MaxPixels = ImageLoader.DefaultMaxPixels)
+{
+    public int Threads => Parallelism > 0 ? Parallelism : Math.Max(1, Environment.ProcessorCount);
+}
+
+/// <summary>
+/// Streams raw samples from WebDataset shards: the shard order is shuffled per epoch, records are decoded in
+/// parallel (ordered, bounded), then pass a shuffle buffer — deterministic for a given seed and epoch. Bad
+/// samples and damaged shards are skipped and reported to <see cref="Problems"/>.
+/// </summary>
+public sealed class WebDatasetSource : IRawSampleSource
+{
+    public IReadOnlyList<string> Shards { get; }
+    public StreamOptions Options { get; }
+    public DataProblems Problems { get; }
+    private readonly ImageLoader _loader;
+
+    public WebDatasetSource(string shardPattern, StreamOptions options, DataProblems problems)
+    {
+        Shards = BraceExpansion.Expand(shardPattern);
+        Options = options;
+        Problems = problems;
+        _loader = new ImageLoader(options.MaxPixels);
+    }
+
+    public IEnumerable<RawSample> Read(int epoch = 0)
+    {
+        var rng = new Random(unchecked(Options.Seed * 1_000_003 + epoch));
+        var order = Options.ShuffleBuffer > 1 ? Shards.OrderBy(_ => rng.Next()).ToArray() : Shards.ToArray();
+        return order.SelectMany(s => WebDataset.ReadShard(s, Problems))
+            .ParallelMap(r => WebDataset.Decode(r, _loader, Problems), Options.Threads)
+            .Shuffle(Options.ShuffleBuffer, rng);
+    }
+}
