@@ -1,6 +1,14 @@
 module PowerClip.Model.Tests.Main
 
 open Expecto
+open TorchSharp
 
 [<EntryPoint>]
-let main argv = Tests.runTestsInAssemblyWithCLIArgs [ CLIArguments.Sequenced ] argv
+let main argv =
+    match Bench.tryRun argv with
+    | Some code -> code
+    | None ->
+        // The tests' tensors are tiny: one intra-op thread is fastest, and on a loaded 2-core machine a
+        // second spinning libtorch thread made the 1,000-step memory test 10× slower (measured).
+        torch.set_num_threads 1
+        Tests.runTestsInAssemblyWithCLIArgs [ CLIArguments.Sequenced ] argv

@@ -1,0 +1,90 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PowerClip.Model;
+
+/// <summary>
+/// Multi-head self-attention with open_clip's (= torch.nn.MultiheadAttention's) parameter names:
+/// in_proj_weight [3W, W], in_proj_bias [3W], out_proj.{weight,bias}.
+/// </summary>
+public sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
+{
+    private readonly int heads;
+    private Parameter in_proj_weight;
+    private Parameter in_proj_bias;
+    private Linear out_proj;
+
+    public SelfAttention(int width, int heads) : base("attn")
+    {
+        this.heads = heads;
+        in_proj_weight = new Parameter(torch.empty(3 * width, width));
+        in_proj_bias = new Parameter(torch.zeros(3 * width));
+        out_proj = nn.Linear(width, width);
+        nn.init.normal_(in_proj_weight, std: Math.Pow(width, -0.5));
+        RegisterComponents();
+    }
+
+    /// <param name="x">[B, S, W]</param>
+    /// <param name="mask">additive attention mask [S, S] (−∞ where attention is not allowed), or null</param>
+    public override Tensor forward(Tensor x, Tensor? mask)
+    {
+        using var scope = torch.NewDisposeScope();
+        long b = x.shape[0], s = x.shape[1], w = x.shape[2], hd = w / heads;
+        var qkv = nn.functional.linear(x, in_proj_weight, in_proj_bias).view(b, s, 3, heads, hd).permute(2, 0, 3, 1, 4);
+        var att = torch.matmul(qkv[0], qkv[1].transpose(-2, -1)) * (1.0 / Math.Sqrt(hd));
+        if (mask is not null) att = att + mask;
+        var y = torch.matmul(att.softmax(-1), qkv[2]).transpose(1, 2).reshape(b, s, w);
+        return out_proj.forward(y).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Pre-LayerNorm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)) (open_clip names).</summary>
+public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
+{
+    private LayerNorm ln_1;
+    private SelfAttention attn;
+    private LayerNorm ln_2;
+    private Sequential mlp;
+
+    public ResidualAttentionBlock(int width, int heads, double mlpRatio, int layers) : base("resblock")
+    {
+        var hidden = (int)Math.Round(width * mlpRatio);
+        ln_1 = nn.LayerNorm(width);
+        attn = new SelfAttention(width, heads);
+        ln_2 = nn.LayerNorm(width);
+        var c_fc = nn.Linear(width, hidden);
+        var c_proj = nn.Linear(hidden, width);
+        // open_clip's initialisation scales: fc by (2W)^-1/2, output projections by W^-1/2 (2·layers)^-1/2.
+        nn.init.normal_(c_fc.weight!, std: Math.Pow(2.0 * width, -0.5));
+        nn.init.normal_(c_proj.weight!, std: Math.Pow(width, -0.5) * Math.Pow(2.0 * layers, -0.5));
+        mlp = nn.Sequential(("c_fc", c_fc), ("gelu", nn.GELU()), ("c_proj", c_proj));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, Tensor? mask)
+    {
+        using var scope = torch.NewDisposeScope();
+        var h = x + attn.forward(ln_1.forward(x), mask);
+        return (h + mlp.forward(ln_2.forward(h))).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>A stack of blocks, registered as <c>resblocks.N</c> like open_clip's Transformer.</summary>
+public sealed class Transformer : nn.Module<Tensor, Tensor?, Tensor>
+{
+    private ModuleList<ResidualAttentionBlock> resblocks;
+
+    public Transformer(int width, int layers, int heads, double mlpRatio) : base("transformer")
+    {
+        resblocks = nn.ModuleList(Enumerable.Range(0, layers).Select(_ => new ResidualAttentionBlock(width, heads, mlpRatio, layers)).ToArray());
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, Tensor? mask)
+    {
+        using var scope = torch.NewDisposeScope();
+        foreach (var block in resblocks) x = block.forward(x, mask);
+        return x.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,68 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PowerClip.Model;
+
+/// <summary>
+/// The PowerCLIP objective: L = L_CLIP + λ·(ℓ_δ(S̄) + ℓ_δ(S̄ᵀ)), S̄[i,j] = T2R + R2T from region embeddings
+/// φ (masked pooling of patch tokens) and node embeddings p_B = Σ_{l∈B} ψ_l. Negatives come from the
+/// local batch; S̄ is computed in chunks (ChunkedScores) so memory is linear in the batch size.
+/// </summary>
+public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObjective
+{
+    public PowerClipLossConfig Config { get; } = config.Validate();
+
+    public string Name => Config.Aggregation == PowersetAggregation.Exact ? "powerclip-exact" : "powerclip";
+    public bool NeedsRegions => true;
+    public bool NeedsPhrases => true;
+
+    public LossOutput Compute(ObjectiveInputs inputs)
+    {
+        var o = inputs.Outputs;
+        Objectives.CheckOutputs(o);
+        var masks = inputs.RegionMasks ?? throw new ArgumentException("PowerCLIP needs region masks (ObjectiveInputs.RegionMasks)");
+        var phrases = inputs.Phrases ?? throw new ArgumentException("PowerCLIP needs caption trees (ObjectiveInputs.Phrases)");
+        InputChecks.SameBatch(o.ImageEmbeds.shape[0], "images", masks.shape[0], "region masks");
+        InputChecks.SameBatch(o.TextEmbeds.shape[0], "captions", phrases.Batch, "caption trees");
+        InputChecks.Finite(o.PatchTokens, "patch tokens");
+        InputChecks.Finite(o.TokenFeatures, "token features");
+        using var scope = torch.NewDisposeScope();
+        var phi = RegionPooling.Embed(o.PatchTokens, masks);
+        var psi = phrases.LeafEmbeddings(o.TokenFeatures);
+        var result = FromEmbeddings(o.ImageEmbeds, o.TextEmbeds, o.LogitScale, phi, psi, phrases);
+        return Objectives.Escape(result.Total, result.Parts);
+    }
+
+    /// <summary>The loss from embeddings: global [B, E] pairs, φ [B, M, E] (unit), ψ [B, L, E] (unit, zero on padded leaves).</summary>
+    public LossOutput FromEmbeddings(Tensor imageEmbeds, Tensor textEmbeds, Tensor logitScale, Tensor phi, Tensor psi, PhraseBatch phrases)
+    {
+        InputChecks.SameBatch(imageEmbeds.shape[0], "image embeddings", phi.shape[0], "region embeddings");
+        InputChecks.SameBatch(textEmbeds.shape[0], "text embeddings", psi.shape[0], "leaf embeddings");
+        InputChecks.SameBatch(imageEmbeds.shape[0], "images", textEmbeds.shape[0], "captions");
+        using var scope = torch.NewDisposeScope();
+        var clip = ClipLoss.Compute(imageEmbeds, textEmbeds, logitScale);
+        var parts = new Dictionary<string, Tensor> { ["clip"] = clip };
+        var total = clip;
+        if (Config.UseTriplet)
+        {
+            var scores = Scores(phi, psi, phrases);
+            var triplet = TripletLoss.Hardest(scores, Config.Delta) + TripletLoss.Hardest(scores.t(), Config.Delta);
+            total = clip + Config.Lambda * triplet;
+            parts["triplet"] = triplet;
+            parts["positive_score"] = scores.diagonal().mean().detach();
+        }
+        parts["total"] = total;
+        return Objectives.Escape(total, parts);
+    }
+
+    /// <summary>S̄ [Bi, Bj] for region embeddings φ and leaf embeddings ψ (the tree ablation applied here).</summary>
+    public Tensor Scores(Tensor phi, Tensor psi, PhraseBatch phrases)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (membership, nodeMask) = Config.UseTree
+            ? (phrases.Membership, phrases.NodeMask)
+            : phrases.LeavesAsNodes(psi.dtype);
+        var nodes = PowerClipScores.NodeEmbeddings(psi, membership);
+        return ChunkedScores.Compute(phi, nodes, nodeMask.to(psi.device), Config).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,109 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PowerClip.Model;
+
+/// <summary>
+/// The pairwise PowerCLIP score S̄[i, j] = T2R + R2T (method.md §2–4), as pure tensor functions.
+/// S1[i,j,m,B] = ⟨φ_m^(i), p_B^(j)⟩ with p_B = Σ_{l∈B} ψ_l, which equals Σ_{l∈B} S0[i,j,m,l]; nodes
+/// padded in a batch are masked (nodeMask [Bj, T]). All M regions of an image are real.
+/// </summary>
+public static class PowerClipScores
+{
+    private static readonly double Log2 = Math.Log(2.0);
+
+    /// <summary>S0[i,j,m,l] = ⟨φ_m^(i), ψ_l^(j)⟩: φ [Bi, M, E], ψ [Bj, L, E] → [Bi, Bj, M, L].</summary>
+    public static Tensor S0(Tensor phi, Tensor psi) => torch.einsum("imd,jld->ijml", phi, psi);
+
+    /// <summary>S1 = S0 · membership: [Bi, Bj, M, L] × [Bj, L, T] → [Bi, Bj, M, T].</summary>
+    public static Tensor S1FromS0(Tensor s0, Tensor membership) => torch.einsum("ijml,jlt->ijmt", s0, membership.to(s0.dtype, s0.device));
+
+    /// <summary>Node embeddings p_B = Σ_{l∈B} ψ_l (not renormalized): [Bj, L, T] × [Bj, L, E] → [Bj, T, E].</summary>
+    public static Tensor NodeEmbeddings(Tensor psi, Tensor membership) => torch.einsum("jlt,jld->jtd", membership.to(psi.dtype, psi.device), psi);
+
+    /// <summary>S1 from region and node embeddings without forming S0: [Bi, M, E] × [Bj, T, E] → [Bi, Bj, M, T].</summary>
+    public static Tensor S1(Tensor phi, Tensor nodes) => torch.einsum("imd,jtd->ijmt", phi, nodes);
+
+    /// <summary>S̄ (or one of its terms) from S1, by the configuration's aggregation and ablation switches: [Bi, Bj].</summary>
+    public static Tensor Combine(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg)
+    {
+        Tensor? r2t = null, t2r = null;
+        if (cfg.UseR2T) r2t = R2T(s1, nodeMask, cfg);
+        if (cfg.UseT2R) t2r = T2R(s1, nodeMask, cfg);
+        return r2t is null ? t2r! : t2r is null ? r2t : r2t + t2r;
+    }
+
+    /// <summary>Region→text term: NLA-T2, exact Q→, or (w/o subsets) the single-region form.</summary>
+    public static Tensor R2T(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg) =>
+        (cfg.Aggregation, cfg.UseSubsets) switch
+        {
+            (PowersetAggregation.Nla, true) => NlaT2(s1, nodeMask, cfg.Tau, cfg.LogCoshWeight),
+            (PowersetAggregation.Exact, true) => ExactR2T(s1, nodeMask, cfg.MaxExactRegions),
+            (PowersetAggregation.Nla, false) => (cfg.Tau * Masked(s1 / cfg.Tau, nodeMask).logsumexp(-1)).mean([-1]),
+            _ => Masked(s1, nodeMask).amax(-1).mean([-1]),
+        };
+
+    /// <summary>Text→region term: NLA-T1, exact Q←, or (w/o subsets) the single-region form.</summary>
+    public static Tensor T2R(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg) =>
+        (cfg.Aggregation, cfg.UseSubsets) switch
+        {
+            (PowersetAggregation.Nla, true) => NlaT1(s1, nodeMask, cfg.Tau),
+            (PowersetAggregation.Exact, true) => ExactT2R(s1, nodeMask, cfg.MaxExactRegions),
+            (PowersetAggregation.Nla, false) => NodeMean(cfg.Tau * (s1 / cfg.Tau).logsumexp(-2), nodeMask),
+            _ => NodeMean(s1.amax(-2), nodeMask),
+        };
+
+    /// <summary>NLA-T1[i,j] = mean_B Σ_m sp_τ(S1[i,j,m,B]), sp_τ(x) = τ·log(1 + e^{x/τ}) computed as relu(x) + τ·log1p(e^{−|x|/τ}).</summary>
+    public static Tensor NlaT1(Tensor s1, Tensor nodeMask, double tau)
+    {
+        var sp = s1.relu() + tau * (-s1.abs() / tau).exp().log1p();
+        return NodeMean(sp.sum(-2), nodeMask);
+    }
+
+    /// <summary>NLA-T2[i,j] = τ·log Σ_B exp(Σ_m Λ(S1/τ)), Λ(y) = y/2 + w·log cosh(y/2), w the log-cosh weight.</summary>
+    public static Tensor NlaT2(Tensor s1, Tensor nodeMask, double tau, double logCoshWeight)
+    {
+        var half = s1 / (2 * tau);
+        var lam = half + logCoshWeight * LogCosh(half);
+        return tau * Masked(lam.sum(-2), nodeMask).logsumexp(-1);
+    }
+
+    /// <summary>Q→[i,j] = 2^-M Σ_A max_B Σ_{m∈A} S1[m,B] (the empty subset scores 0).</summary>
+    public static Tensor ExactR2T(Tensor s1, Tensor nodeMask, int maxRegions) =>
+        Masked(SubsetScores(s1, maxRegions), nodeMask).amax(-1).mean([-1]);
+
+    /// <summary>Q←[i,j] = mean_B max_A Σ_{m∈A} S1[m,B].</summary>
+    public static Tensor ExactT2R(Tensor s1, Tensor nodeMask, int maxRegions) =>
+        NodeMean(SubsetScores(s1, maxRegions).amax(-2), nodeMask);
+
+    /// <summary>Q[i,j,A,B] for all 2^M subsets A: [Bi, Bj, 2^M, T].</summary>
+    private static Tensor SubsetScores(Tensor s1, int maxRegions)
+    {
+        var m = (int)s1.shape[2];
+        if (m > maxRegions) throw new ArgumentException($"exact powerset aggregation enumerates 2^M subsets; M = {m} exceeds the limit {maxRegions}");
+        var bits = torch.arange(1L << m, device: s1.device).unsqueeze(1).bitwise_right_shift(torch.arange(m, device: s1.device)).bitwise_and(1);
+        return torch.einsum("am,ijmt->ijat", bits.to(s1.dtype), s1);
+    }
+
+    /// <summary>log cosh(z) = |z| + log1p(e^{−2|z|}) − log 2, stable for |z| ~ 1e4.</summary>
+    public static Tensor LogCosh(Tensor z)
+    {
+        var a = z.abs();
+        return a + (-2 * a).exp().log1p() - Log2;
+    }
+
+    /// <summary>Padded nodes (mask [Bj, T], broadcast over [Bi, Bj, …, T]) become −∞ so that max and LSE ignore them.</summary>
+    private static Tensor Masked(Tensor x, Tensor nodeMask)
+    {
+        var mask = nodeMask.unsqueeze(0);
+        while (mask.dim() < x.dim()) mask = mask.unsqueeze(-2);
+        return x.masked_fill(mask.logical_not(), double.NegativeInfinity);
+    }
+
+    /// <summary>Mean over the valid nodes of x [Bi, Bj, T].</summary>
+    private static Tensor NodeMean(Tensor x, Tensor nodeMask)
+    {
+        var w = nodeMask.to(x.dtype);
+        return (x * w.unsqueeze(0)).sum(-1) / w.sum(-1).unsqueeze(0);
+    }
+}
