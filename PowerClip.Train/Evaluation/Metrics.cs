@@ -20,7 +20,8 @@ public static class Metrics
 
     /// <summary>
     /// Recall@k for one query direction: queries[q] is relevant to the targets in relevant[q]; a hit
-    /// when any relevant target ranks in the top k (ties count against the query).
+    /// when any relevant target ranks in the top k. Ties with irrelevant targets count against the query;
+    /// the other relevant targets are not competitors (an image's identical captions must not push each other out).
     /// </summary>
     public static double RecallAtK(float[,] scores, IReadOnlyList<IReadOnlyCollection<int>> relevant, int k)
     {
@@ -29,7 +30,13 @@ public static class Metrics
         if (n == 0) throw new ArgumentException("no queries to score");
         var hits = 0;
         for (var q = 0; q < n; q++)
-            if (relevant[q].Min(t => RankOf(scores, q, t)) < k) hits++;
+        {
+            var best = relevant[q].Max(t => scores[q, t]);
+            var above = 0;
+            for (var c = 0; c < scores.GetLength(1); c++)
+                if (!relevant[q].Contains(c) && scores[q, c] >= best) above++;
+            if (above < k) hits++;
+        }
         return (double)hits / n;
     }
 

@@ -25,6 +25,11 @@ let tests =
             Expect.equal (Metrics.RecallAtK(s, rel, 1)) 0.0 "target 3 ranks second"
             Expect.equal (Metrics.RecallAtK(s, rel, 2)) 1.0 "within 2"
         }
+        test "recall@k: relevant targets do not compete with each other; an irrelevant tie does" {
+            let rel = [| [| 0; 1 |] :> Collections.Generic.IReadOnlyCollection<int> |]
+            Expect.equal (Metrics.RecallAtK(matrix [ [ 0.9f; 0.9f; 0.1f ] ], rel, 1)) 1.0 "two identical relevant captions"
+            Expect.equal (Metrics.RecallAtK(matrix [ [ 0.9f; 0.2f; 0.9f ] ], rel, 1)) 0.0 "tie with an irrelevant one"
+        }
         test "pairwise accuracy and Winoground scores" {
             Expect.equal (Metrics.PairwiseAccuracy [| struct (1.0, 0.0); struct (0.0, 1.0); struct (0.5, 0.5); struct (2.0, 1.0) |]) 0.5 "2 of 4, tie misses"
             Expect.equal (Metrics.Winoground(1.0, 0.0, 0.0, 1.0)) (struct (true, true, true)) "perfect"
