@@ -1,4 +1,5 @@
 using TorchSharp;
+using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace PowerClip.Train.Training;
@@ -25,4 +26,10 @@ public interface ITrainable
 
     /// <summary>Called after each optimizer step (e.g. to clamp CLIP's logit scale at 100).</summary>
     void AfterOptimizerStep();
+
+    /// <summary>Writes the weights as safetensors (a CLIP model overrides this to use open_clip's key names).</summary>
+    void SaveWeights(string path) => Module.save_safetensors(path);
+
+    /// <summary>Reads weights written by <see cref="SaveWeights"/>.</summary>
+    void LoadWeights(string path) => Module.load_safetensors(path);
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
-using TorchSharp.PyBridge;
 using PowerClip.Train.Training.Distributed;
 using static TorchSharp.torch;
 
@@ -76,7 +75,7 @@ public sealed class Trainer : IDisposable
                     ?? throw new InvalidDataException($"{StateFile} in {checkpointDirectory} is empty");
         if (state.Seed != _options.Seed)
             throw new InvalidOperationException($"checkpoint was trained with seed {state.Seed}, this run uses {_options.Seed}");
-        _task.Module.load_safetensors(Path.Combine(checkpointDirectory, WeightsFile));
+        _task.LoadWeights(Path.Combine(checkpointDirectory, WeightsFile));
         _optimizer.load_state_dict(Path.Combine(checkpointDirectory, OptimizerFile));
         Step = state.Step;
         var steps = _distributed.AllGather(Step);
@@ -151,13 +150,13 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// Writes weights (safetensors, the module's own key names), optimizer state and step. On ranks
+    /// Writes weights (safetensors, via the task: open_clip key names for CLIP models), optimizer state and step. On ranks
     /// other than 0 it writes nothing and returns the directory rank 0 writes.
     /// </summary>
     public string SaveCheckpoint() =>
         !_distributed.IsMain ? Path.Combine(Checkpoints.Root, CheckpointStore.NameOf(Step)) : Checkpoints.Save(Step, dir =>
         {
-            _task.Module.save_safetensors(Path.Combine(dir, WeightsFile));
+            _task.SaveWeights(Path.Combine(dir, WeightsFile));
             using (var w = new BinaryWriter(File.Create(Path.Combine(dir, OptimizerFile))))
                 _optimizer.save_state_dict(w);
             File.WriteAllText(Path.Combine(dir, StateFile),

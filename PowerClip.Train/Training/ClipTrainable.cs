@@ -1,0 +1,67 @@
+using PowerClip.Model;
+using PowerClip.Train.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PowerClip.Train.Training;
+
+/// <summary>
+/// A CLIP-family model, one objective (CLIP, FLIP, FILIP, SPARC, PowerCLIP and its ablations) and a
+/// sample feed, as the trainer sees them. Batches are consumed strictly in order; when the trainer
+/// starts at a later step (resume), the feed skips the batches the earlier run consumed.
+/// </summary>
+public sealed class ClipTrainable : ITrainable, IDisposable
+{
+    private readonly SampleFeed _feed;
+    private readonly TrainConfig _config;
+    private readonly Device _device;
+    private long _nextBatch;
+
+    public ClipModel Model { get; }
+    public IContrastiveObjective Objective { get; }
+    public nn.Module Module => Model;
+    public int MicroBatchSize => _config.BatchSize;
+
+    public ClipTrainable(ClipModel model, IContrastiveObjective objective, SampleFeed feed, TrainConfig config, Device device)
+    {
+        Model = model; Objective = objective; _feed = feed; _config = config; _device = device;
+    }
+
+    public Tensor Loss(int step, int microBatch, IDictionary<string, double> metrics)
+    {
+        var index = (long)step * _config.Optimizer.AccumulationSteps + microBatch;
+        if (index < _nextBatch) throw new InvalidOperationException($"batch {index} was already consumed (next is {_nextBatch}): steps must run in order");
+        _feed.Skip((index - _nextBatch) * _config.BatchSize);
+        _nextBatch = index + 1;
+        var samples = _feed.NextBatch(_config.BatchSize);
+        var regions = Objective.NeedsRegions
+            ? new RegionSpec(_config.RegionSource, _config.Regions, (int)(Trainer.StepSeed(_config.Optimizer.Seed, step) * 31 + microBatch))
+            : null;
+        using var batch = TrainingBatch.Collate(samples, Model.Config, regions, Objective.NeedsPhrases, _device);
+        var outputs = Model.Forward(batch.Images, batch.Tokens, Objective.PatchKeepRatio);
+        var loss = Objective.Compute(new ObjectiveInputs(outputs, batch.RegionMasks, batch.Phrases));
+        foreach (var (name, part) in loss.Parts)
+            if (name != "total") metrics[name] = part.ToDouble();
+        metrics["logit_scale"] = outputs.LogitScale.ToDouble();
+        return loss.Total;
+    }
+
+    /// <summary>open_clip clamps the stored log-scale after every step, so it cannot drift past log(100).</summary>
+    public void AfterOptimizerStep()
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var (name, p) in Model.named_parameters())
+            if (name == "logit_scale") p.clamp_(0, Math.Log(Model.Config.MaxLogitScale));
+    }
+
+    /// <summary>Weights under open_clip's names, and the run's config beside them so a checkpoint folder is self-contained.</summary>
+    public void SaveWeights(string path)
+    {
+        Checkpoint.Save(Model, path);
+        File.WriteAllText(Path.Combine(Path.GetDirectoryName(path)!, TrainedModel.ConfigFile), _config.ToJson());
+    }
+
+    public void LoadWeights(string path) => Checkpoint.Load(Model, path);
+
+    public void Dispose() => _feed.Dispose();
+}

@@ -1,0 +1,64 @@
+using PowerClip.Model;
+using PowerClip.Train.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PowerClip.Train.Training;
+
+/// <summary>
+/// Collates prepared samples into the tensors one step needs (design.md's Batch): images [B,3,H,W],
+/// tokens [B,S], region masks [B,M,N] (given masks padded with random boxes, or random boxes) and the
+/// caption trees as a <see cref="PhraseBatch"/>.
+/// </summary>
+public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionMasks, PhraseBatch? Phrases) : IDisposable
+{
+    public static TrainingBatch Collate(IReadOnlyList<DataSample> samples, ClipConfig model, RegionSpec? regions, bool phrases, Device device)
+    {
+        if (samples.Count == 0) throw new ArgumentException("cannot collate an empty batch");
+        var size = model.Vision.ImageSize;
+        var context = model.Text.ContextLength;
+        var pixels = new float[samples.Count * 3 * size * size];
+        var tokens = new long[samples.Count * context];
+        for (var b = 0; b < samples.Count; b++)
+        {
+            var s = samples[b];
+            if (s.Size != size) throw new ArgumentException($"sample {b} ({s.Key}) is {s.Size} px, the model expects {size}");
+            Array.Copy(s.Pixels, 0, pixels, b * 3 * size * size, 3 * size * size);
+            var ids = s.Text.Tokens.Ids;
+            if (ids.Length != context) throw new ArgumentException($"sample {b} ({s.Key}) has {ids.Length} token positions, the model's context is {context}");
+            for (var k = 0; k < context; k++) tokens[b * context + k] = ids[k];
+        }
+        var images = torch.tensor(pixels, [samples.Count, 3, size, size], device: device);
+        var tokenTensor = torch.tensor(tokens, [samples.Count, context], device: device);
+        Tensor? masks = null;
+        if (regions is not null)
+        {
+            var grid = model.Vision.GridSize;
+            masks = regions.Source == "masks"
+                ? new GivenMaskSampler(grid, regions.Seed).Sample(samples.Select(s => ToCsr(s, grid)).ToArray(), regions.Count, device: device)
+                : new RandomBoxSampler(grid, regions.Seed).Sample(samples.Count, regions.Count, device: device);
+        }
+        var trees = phrases
+            ? PhraseBatch.Build(samples.Select(s => new CaptionTree(s.Text.Loss.LeafSpans, s.Text.Loss.Nodes)).ToArray(), context, device: device)
+            : null;
+        return new TrainingBatch(images, tokenTensor, masks, trees);
+    }
+
+    private static CsrMasks ToCsr(DataSample s, int grid)
+    {
+        if (s.Regions is null) return CsrMasks.FromLists([]);
+        var r = s.Regions.GridSize == grid ? s.Regions : s.Regions.Resample(grid);
+        return CsrMasks.FromLists(r.Patches.Where(p => p.Length > 0).Select(p => (IReadOnlyCollection<int>)p).ToArray());
+    }
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        Tokens.Dispose();
+        RegionMasks?.Dispose();
+        Phrases?.Dispose();
+    }
+}
+
+/// <summary>How a batch gets its M regions: "masks" (given, padded with boxes) or "boxes"; seeded per step.</summary>
+public sealed record RegionSpec(string Source, int Count, int Seed);
