@@ -37,12 +37,21 @@ public static class EvalCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder (checkpoints/step-N) or run folder (its latest checkpoint)", Required = true };
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
         var batchSize = new Option<int>("--batch-size") { Description = "Images or captions encoded per forward pass", DefaultValueFactory = _ => 64 };
-        var command = new Command(name, Descriptions[name]) { data, checkpoint, output, batchSize };
+        var score = new Option<string>("--score")
+        {
+            Description = "cosine (global embeddings, the standard) or powerclip (PowerCLIP's S̄ with regions = patches; sugarcrepe, winoground and aro only)",
+            DefaultValueFactory = _ => "cosine",
+        };
+        var command = new Command(name, Descriptions[name]) { data, checkpoint, output, batchSize, score };
         runtime.AddTo(command);
         command.SetAction(r =>
         {
             var dir = r.GetValue(data)!;
             if (!Directory.Exists(dir)) throw new UsageException($"--data: folder not found: {dir}");
+            var scoring = r.GetValue(score);
+            if (scoring is not ("cosine" or "powerclip")) throw new UsageException($"--score must be cosine or powerclip, got '{scoring}'");
+            if (scoring == "powerclip" && !BenchmarkSuite.Pairwise.Contains(name))
+                throw new UsageException($"--score powerclip applies to {string.Join(", ", BenchmarkSuite.Pairwise)}, not {name}");
             var batch = r.GetValue(batchSize);
             if (batch < 1) throw new UsageException($"--batch-size must be >= 1, got {batch}");
             var ckpt = r.GetValue(checkpoint)!;
@@ -63,14 +72,17 @@ public static class EvalCommand
                 }
                 else
                 {
-                    var result = BenchmarkSuite.RunOne(encoder, name, dir);
+                    var result = scoring == "powerclip"
+                        ? BenchmarkSuite.RunOne(new PowerClipScorer(model, batch), name, dir)
+                        : BenchmarkSuite.RunOne(encoder, name, dir);
                     ResultTable.Print([result]);
                     if (outPath is not null)
                         Write(outPath, result is SugarCrepeResult s ? ResultJson.Serialize(s.Accuracies()) : ResultJson.Serialize<object>(result));
                 }
             }
             catch (BenchmarkDataException e) { throw new UsageException(e.Message); }
-            Console.WriteLine($"checkpoint {resolved}; scores: {BenchmarkSuite.GlobalCosine}" + (outPath is null ? "" : $"; results: {outPath}"));
+            var scoreName = scoring == "powerclip" ? PowerClipScorer.ScoreName : BenchmarkSuite.GlobalCosine;
+            Console.WriteLine($"checkpoint {resolved}; scores: {scoreName}" + (outPath is null ? "" : $"; results: {outPath}"));
             return 0;
         });
         return command;

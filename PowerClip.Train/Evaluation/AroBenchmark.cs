@@ -20,19 +20,19 @@ public static class AroBenchmark
 
     public static bool Present(string dir) => TestFiles.Any(f => File.Exists(Path.Combine(dir, f)));
 
-    public static AroResult Run(IEmbeddingEncoder encoder, string dir)
+    public static AroResult Run(IEmbeddingEncoder encoder, string dir) => Run(new CosineScorer(encoder), dir);
+
+    public static AroResult Run(IPairScorer scorer, string dir)
     {
         BenchmarkFiles.RequireDirectory(dir);
         var files = TestFiles.Select(f => Path.Combine(dir, f)).Where(File.Exists).ToArray();
         if (files.Length == 0) throw new BenchmarkDataException($"{dir}: none of {string.Join(", ", TestFiles)}");
         var tests = files.ToDictionary(f => Path.GetFileNameWithoutExtension(f), f => Read(f, dir));
         var all = tests.Values.SelectMany(x => x).ToArray();
-        var images = encoder.EncodeImagesOnce(all.Select(i => i.Image));
-        var texts = encoder.EncodeTextsOnce(all.SelectMany(i => new[] { i.True, i.False }));
+        var scores = PairScores.Of(scorer, all.SelectMany(i => new[] { (i.Image, i.True), (i.Image, i.False) }));
         var result = new SortedDictionary<string, Proportion>(StringComparer.Ordinal);
         foreach (var (name, list) in tests)
-            result[name] = Proportion.Count(list.Select(i =>
-                EncoderExtensions.Cosine(images[i.Image], texts[i.True]) > EncoderExtensions.Cosine(images[i.Image], texts[i.False])));
+            result[name] = Proportion.Count(list.Select(i => scores[(i.Image, i.True)] > scores[(i.Image, i.False)]));
         return new AroResult(result);
     }
 

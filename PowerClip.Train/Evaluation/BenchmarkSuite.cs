@@ -41,6 +41,18 @@ public static class BenchmarkSuite
         return results;
     }
 
+    /// <summary>The benchmarks that compare (image, caption) pairs, and so can use another <see cref="IPairScorer"/>.</summary>
+    public static readonly string[] Pairwise = ["sugarcrepe", "winoground", "aro"];
+
+    /// <summary>A pairwise benchmark with a given scorer (e.g. <see cref="PowerClipScorer"/>).</summary>
+    public static IBenchmarkResult RunOne(IPairScorer scorer, string name, string dir) => name switch
+    {
+        "sugarcrepe" => SugarCrepeBenchmark.Run(scorer, dir),
+        "winoground" => WinogroundBenchmark.Run(scorer, dir),
+        "aro" => AroBenchmark.Run(scorer, dir),
+        _ => throw new ArgumentException($"benchmark '{name}' ranks whole score matrices; only {string.Join(", ", Pairwise)} take a pair scorer"),
+    };
+
     /// <summary>One benchmark on its own folder (the folder that holds its files, e.g. export/sugarcrepe).</summary>
     public static IBenchmarkResult RunOne(IEmbeddingEncoder encoder, string name, string dir) => name switch
     {

@@ -20,7 +20,9 @@ public static class SugarCrepeBenchmark
 {
     public static bool Present(string dir) => Directory.Exists(dir) && Directory.GetFiles(dir, "*.json").Length > 0;
 
-    public static SugarCrepeResult Run(IEmbeddingEncoder encoder, string dir, string? imageDir = null)
+    public static SugarCrepeResult Run(IEmbeddingEncoder encoder, string dir, string? imageDir = null) => Run(new CosineScorer(encoder), dir, imageDir);
+
+    public static SugarCrepeResult Run(IPairScorer scorer, string dir, string? imageDir = null)
     {
         BenchmarkFiles.RequireDirectory(dir);
         imageDir ??= Path.Combine(dir, "images");
@@ -28,12 +30,10 @@ public static class SugarCrepeBenchmark
         if (files.Length == 0) throw new BenchmarkDataException($"{dir}: no category JSON files (add_att.json, replace_rel.json, …)");
         var items = files.ToDictionary(f => Path.GetFileNameWithoutExtension(f), f => Read(f, imageDir));
         var all = items.Values.SelectMany(x => x).ToArray();
-        var images = encoder.EncodeImagesOnce(all.Select(i => i.Image));
-        var texts = encoder.EncodeTextsOnce(all.SelectMany(i => new[] { i.Positive, i.Negative }));
+        var scores = PairScores.Of(scorer, all.SelectMany(i => new[] { (i.Image, i.Positive), (i.Image, i.Negative) }));
         var result = new SortedDictionary<string, Proportion>(StringComparer.Ordinal);
         foreach (var (category, list) in items)
-            result[category] = Proportion.Count(list.Select(i =>
-                EncoderExtensions.Cosine(images[i.Image], texts[i.Positive]) > EncoderExtensions.Cosine(images[i.Image], texts[i.Negative])));
+            result[category] = Proportion.Count(list.Select(i => scores[(i.Image, i.Positive)] > scores[(i.Image, i.Negative)]));
         return new SugarCrepeResult(result);
     }
 

@@ -23,7 +23,9 @@ public static class WinogroundBenchmark
 {
     public static bool Present(string dir) => File.Exists(Path.Combine(dir, "examples.jsonl"));
 
-    public static WinogroundResult Run(IEmbeddingEncoder encoder, string dir)
+    public static WinogroundResult Run(IEmbeddingEncoder encoder, string dir) => Run(new CosineScorer(encoder), dir);
+
+    public static WinogroundResult Run(IPairScorer scorer, string dir)
     {
         BenchmarkFiles.RequireDirectory(dir);
         var file = Path.Combine(dir, "examples.jsonl");
@@ -36,11 +38,10 @@ public static class WinogroundBenchmark
                 BenchmarkFiles.Text(o, "caption_0", where), BenchmarkFiles.Text(o, "caption_1", where), o["tag"]?.ToString() ?? ""));
         }
         if (items.Count == 0) throw new BenchmarkDataException($"{file}: no examples");
-        var images = encoder.EncodeImagesOnce(items.SelectMany(i => new[] { i.I0, i.I1 }));
-        var texts = encoder.EncodeTextsOnce(items.SelectMany(i => new[] { i.C0, i.C1 }));
+        var scores = PairScores.Of(scorer, items.SelectMany(i => new[] { (i.I0, i.C0), (i.I0, i.C1), (i.I1, i.C0), (i.I1, i.C1) }));
         var scored = items.Select(i =>
         {
-            double S(string img, string cap) => EncoderExtensions.Cosine(images[img], texts[cap]);
+            double S(string img, string cap) => scores[(img, cap)];
             return (i.Tag, Score: Metrics.Winoground(S(i.I0, i.C0), S(i.I0, i.C1), S(i.I1, i.C0), S(i.I1, i.C1)));
         }).ToArray();
         WinogroundScores Of(IEnumerable<(bool Text, bool Image, bool Group)> s)

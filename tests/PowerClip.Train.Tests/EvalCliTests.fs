@@ -134,6 +134,35 @@ let tests =
             expectUsageError (eval "all" (Path.Combine(export.Value, "aro", "images")) []) "no benchmark found"
             expectUsageError (eval "zeroshot" (bench "zeroshot") [ "--batch-size"; "0" ]) "--batch-size"
         }
+        test "--score powerclip: S̄ equals the training loss's score with one region per patch; pairwise benchmarks only" {
+            use model = TrainedModel.Load(runDir.Value, torch.CPU)
+            let paths = Directory.GetFiles(Path.Combine(bench "sugarcrepe", "images")) |> Array.sort |> Array.take 2
+            let captions = [| "a red circle is left of a blue square"; "a small green star" |]
+            let pairs = [| for p in paths do for c in captions do struct (p, c) |]
+            let scores = PowerClipScorer(model, 1).Score(pairs)
+            let vision = model.Model.Config.Vision
+            let n = int64 (vision.GridSize * vision.GridSize)
+            let loss = PowerClipLoss(model.Config.ObjectiveSettings())
+            for k in 0 .. pairs.Length - 1 do
+                let struct (path, caption) = pairs[k]
+                use scope = torch.NewDisposeScope()
+                use _ = torch.no_grad()
+                let struct (pixels, _) = ImageTransform(vision.ImageSize, vision.PatchSize).Apply(nonNull (ImageLoader().Load(path).Image), null)
+                let prepared = TreeAlignment.Prepare(caption, model.Tokenizer)
+                let images = torch.tensor(pixels, dtype = torch.float32).reshape(1L, 3L, int64 vision.ImageSize, int64 vision.ImageSize)
+                let tokens = torch.tensor(prepared.Tokens.Ids |> Array.map int64, dtype = torch.int64).reshape(1L, -1L)
+                let o = model.Model.Forward(images, tokens)
+                let phi = RegionPooling.Embed(o.PatchTokens, torch.eye(n).unsqueeze(0L))
+                use phrases = PhraseBatch.Build([| CaptionTree(prepared.Loss.LeafSpans, prepared.Loss.Nodes) |], prepared.Tokens.Ids.Length)
+                let expected = loss.Scores(phi, phrases.LeafEmbeddings(o.TokenFeatures), phrases).ToDouble()
+                Expect.floatClose Accuracy.medium scores[k] expected $"pair {k}"
+            let out = tempFile "scp.json"
+            let r = eval "sugarcrepe" (bench "sugarcrepe") [ "--score"; "powerclip"; "--out"; out ]
+            Expect.equal r.ExitCode 0 r.Err
+            Expect.stringContains r.Out PowerClipScorer.ScoreName "says how it scored"
+            Expect.equal ((readJson out).AsObject().Count) (Directory.GetFiles(bench "sugarcrepe", "*.json").Length) "{category: accuracy}"
+            expectUsageError (eval "retrieval" (bench "retrieval") [ "--score"; "powerclip" ]) "--score powerclip applies to sugarcrepe, winoground, aro"
+        }
         test "the model encoder: unit embeddings, independent of the batch size" {
             use model = TrainedModel.Load(runDir.Value, torch.CPU)
             let paths = Directory.GetFiles(Path.Combine(bench "sugarcrepe", "images")) |> Array.sort |> Array.take 5
