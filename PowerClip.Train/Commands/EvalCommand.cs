@@ -42,7 +42,9 @@ public static class EvalCommand
             Description = "cosine (global embeddings, the standard) or powerclip (PowerCLIP's S̄ with regions = patches; sugarcrepe, winoground and aro only)",
             DefaultValueFactory = _ => "cosine",
         };
+        var images = new Option<string?>("--images") { Description = "sugarcrepe: the image folder the JSON files name (default DIR/images; for the real benchmark, COCO val2017)" };
         var command = new Command(name, Descriptions[name]) { data, checkpoint, output, batchSize, score };
+        if (name == "sugarcrepe") command.Add(images);
         runtime.AddTo(command);
         command.SetAction(r =>
         {
@@ -72,9 +74,10 @@ public static class EvalCommand
                 }
                 else
                 {
-                    var result = scoring == "powerclip"
-                        ? BenchmarkSuite.RunOne(new PowerClipScorer(model, batch), name, dir)
-                        : BenchmarkSuite.RunOne(encoder, name, dir);
+                    IPairScorer? scorer = scoring == "powerclip" ? new PowerClipScorer(model, batch) : null;
+                    var result = name == "sugarcrepe"
+                        ? SugarCrepeBenchmark.Run(scorer ?? new CosineScorer(encoder), dir, r.GetValue(images))
+                        : scorer is not null ? BenchmarkSuite.RunOne(scorer, name, dir) : BenchmarkSuite.RunOne(encoder, name, dir);
                     ResultTable.Print([result]);
                     if (outPath is not null)
                         Write(outPath, result is SugarCrepeResult s ? ResultJson.Serialize(s.Accuracies()) : ResultJson.Serialize<object>(result));

@@ -162,6 +162,13 @@ let tests =
             Expect.stringContains r.Out PowerClipScorer.ScoreName "says how it scored"
             Expect.equal ((readJson out).AsObject().Count) (Directory.GetFiles(bench "sugarcrepe", "*.json").Length) "{category: accuracy}"
             expectUsageError (eval "retrieval" (bench "retrieval") [ "--score"; "powerclip" ]) "--score powerclip applies to sugarcrepe, winoground, aro"
+            // JSON files in one folder, images in another (the real SugarCrepe: COCO val2017)
+            let jsons = tempFile "json"
+            Directory.CreateDirectory jsons |> ignore
+            for f in Directory.GetFiles(bench "sugarcrepe", "*.json") do File.Copy(f, Path.Combine(jsons, nonNull (Path.GetFileName f)))
+            expectUsageError (eval "sugarcrepe" jsons []) "image not found"
+            let moved = eval "sugarcrepe" jsons [ "--images"; Path.Combine(bench "sugarcrepe", "images"); "--out"; tempFile "m.json" ]
+            Expect.equal moved.ExitCode 0 moved.Err
         }
         test "the model encoder: unit embeddings, independent of the batch size" {
             use model = TrainedModel.Load(runDir.Value, torch.CPU)
