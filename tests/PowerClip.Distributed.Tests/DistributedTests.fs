@@ -58,6 +58,35 @@ let private exactness (case: string) (tolerance: float) =
         Expect.isTrue (metrics[0].TryGetProperty "comm_s" |> fst) "communication time is logged"
     }
 
+/// The real model: one mpiexec job trains each objective for one step with 2 ranks × perRank samples.
+let private clipLosses = [ "clip"; "powerclip"; "filip"; "sparc" ]
+
+let private clipJob =
+    lazy (
+        let dir = newDir ()
+        let job = MpiJob.run 2 [ "clip-exact"; "--out"; dir; "--cases"; String.Join(",", clipLosses); "--per-rank"; string perRank ] jobTimeout
+        if job.ExitCode <> 0 then failwithf "the 2-rank job failed (exit code %d):\n%s" job.ExitCode job.Output
+        dir)
+
+let private clipExactness (loss: string) =
+    test $"tiny CLIP model, float64, {loss} loss: 2 ranks × batch {perRank} give one process × batch {2 * perRank}'s weights and gradients after one step (within 1e-10)" {
+        let dir = clipJob.Force()
+        torch.set_num_threads 1
+        let distributed = Snapshot.load (Path.Combine(dir, $"clip-{loss}.bin"))
+        let singleRun = newDir ()
+        let single = ClipRun.train None (ClipRun.config loss (2 * perRank)) 1000 singleRun
+        let dv, dg = Snapshot.maxDiff distributed single
+        Expect.isLessThanOrEqual dv 1e-10 "weights after the step"
+        Expect.isLessThanOrEqual dg 1e-10 "summed gradients"
+        // Discriminating power: rank 0's half batch alone gives a clearly different gradient.
+        let _, dgHalf = Snapshot.maxDiff (ClipRun.train None (ClipRun.config loss perRank) 1000 (newDir ())) single
+        Expect.isGreaterThan dgHalf 1e-7 "a half batch differs by far more than the tolerance"
+        let metrics = MetricsLog.Read(Path.Combine(dir, $"clip-{loss}", "metrics.jsonl")) |> Seq.toList
+        Expect.equal metrics.Length 1 "one metrics line: only rank 0 writes"
+        let lossDiff = abs (metrics[0].GetProperty("loss").GetDouble() - List.exactlyOne (loggedLosses singleRun))
+        Expect.isLessThanOrEqual lossDiff 1e-10 "the logged loss is the global-batch loss"
+    }
+
 let private stampOf (run: string) = DateTime(int64 (File.ReadAllText(Path.Combine(run, "failed-at.txt"))), DateTimeKind.Utc)
 
 /// 6 steps, checkpoints every 2; rank 1 fails while computing step 3 (0-based), after checkpoint step-0000002.
@@ -135,6 +164,7 @@ let tests =
         // 4 ulps of the largest weight (the logit scale, 2.66; ulp 2.4e-7) (measured: 3.0e-8 on weights,
         // 1.4e-9 on gradients). Without Replicated on the logit scale the weights differ by 5e-4.
         for case in cases do yield exactness case (if case.EndsWith "f64" then 1e-10 else 1e-6)
+        for loss in clipLosses do yield clipExactness loss
 
         yield test "a data error on rank 1 stops both ranks within seconds, names the rank and keeps the last checkpoint loadable" {
             let run, job = failingJob "throw"
