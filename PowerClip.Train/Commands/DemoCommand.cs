@@ -18,9 +18,11 @@ public static class DemoCommand
         var output = new Option<string>("--out") { Description = "Output folder (runs, benchmarks, report.html, results.json)", DefaultValueFactory = _ => "runs/demo" };
         var steps = new Option<int?>("--steps") { Description = "Override the optimizer steps of both arms" };
         var seed = new Option<int?>("--seed") { Description = "Seed of weights, data and regions (default 0)" };
+        var lambda = new Option<double?>("--lambda") { Description = "PowerCLIP's λ (demo default 0.02 = the paper's 0.2 with S̄ divided by M = 10)" };
+        var delta = new Option<double?>("--delta") { Description = "PowerCLIP's margin δ (demo default 2.0 = 0.2 with S̄ divided by M = 10)" };
         var command = new Command("demo", "Train CLIP and PowerCLIP on the synthetic world, evaluate both on held-out compositions, write an HTML report")
         {
-            quick, output, steps, seed,
+            quick, output, steps, seed, lambda, delta,
         };
         runtime.AddTo(command);
         command.SetAction(r =>
@@ -29,6 +31,8 @@ public static class DemoCommand
             if (r.GetValue(steps) is { } n)
                 settings = n >= 1 ? settings with { Steps = n } : throw new UsageException($"--steps must be >= 1, got {n}");
             if (r.GetValue(seed) is { } s) settings = settings with { Seed = s };
+            if (r.GetValue(lambda) is { } l) settings = settings with { Lambda = l };
+            if (r.GetValue(delta) is { } d) settings = settings with { Delta = d };
             var outDir = r.GetValue(output)!;
             var (device, threads) = runtime.Apply(r);
             foreach (var (key, value) in InfoCommand.Describe(device, threads))

@@ -21,6 +21,7 @@ public sealed class DemoPipeline(DemoSettings settings, string outDir, torch.Dev
     public DemoOutcome Run()
     {
         var clock = Stopwatch.StartNew();
+        foreach (var arm in Arms) settings.TrainConfig(arm).Validate();
         Directory.CreateDirectory(outDir);
         ExportBenchmarks();
         var timings = new Dictionary<string, double>();

@@ -17,6 +17,15 @@ public sealed record DemoSettings
     /// <summary>Items per held-out benchmark export (SugarCrepe categories, Winoground pairs, ARO, retrieval).</summary>
     public int BenchmarkItems { get; init; } = 300;
     public int ZeroShotPerClass { get; init; } = 4;
+    /// <summary>
+    /// PowerCLIP's λ and δ for the demo. S̄ is a sum over M regions (and over the leaves of each phrase), so its
+    /// scale grows with M while CLIP's logits are cosines: with the paper's λ = 0.2 and our δ = 0.2 the triplet
+    /// term's gradient is ~25× CLIP's at initialisation and training collapses to equal scores (measured, see
+    /// docs/demo.md). Dividing S̄ by M is the same as λ/M and δ·M, which is what these defaults are (M = 10).
+    /// [reconstructed] — the paper does not say how S̄ is scaled.
+    /// </summary>
+    public double Lambda { get; init; } = 0.02;
+    public double Delta { get; init; } = 2.0;
 
     public static DemoSettings Quick { get; } = new()
     {
@@ -33,6 +42,7 @@ public sealed record DemoSettings
         BatchSize = BatchSize,
         Regions = Regions,
         RegionSource = "masks",
+        PowerClip = new PowerClipSettings { Lambda = Lambda, Delta = Delta },
         Optimizer = new TrainerOptions
         {
             Steps = Steps, Lr = 1e-3, WarmupSteps = Math.Max(1, Steps / 10), Seed = Seed,
