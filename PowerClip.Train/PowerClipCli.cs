@@ -16,5 +16,7 @@ public static class PowerClipCli
             NlaAccuracyCommand.Create(),
             ParseCommand.Create(),
             DataCommand.Create(),
+            BenchCommand.Create(),
+            BenchComplexityCommand.Create(),
         };
 }
