@@ -12,6 +12,14 @@ public static class PowerClipScores
 {
     private static readonly double Log2 = Math.Log(2.0);
 
+    /// <summary>
+    /// Lower bound on the exponent of the e^{−|y|} correction terms. exp(−60) ≈ 9e−27 is far below float32
+    /// resolution of any sum it joins (the value changes by < τ·e^{−60}), while exponents in (−104, −87) give
+    /// float32 denormals, which x86 computes tens of times slower: with τ = 1e-3 most S1/τ land beyond −87,
+    /// and the clamp made NLA-T1 ≈ 4× faster (docs/performance.md, "price of the method").
+    /// </summary>
+    private const double MinExponent = -60;
+
     /// <summary>S0[i,j,m,l] = ⟨φ_m^(i), ψ_l^(j)⟩: φ [Bi, M, E], ψ [Bj, L, E] → [Bi, Bj, M, L].</summary>
     public static Tensor S0(Tensor phi, Tensor psi) => torch.einsum("imd,jld->ijml", phi, psi);
 
@@ -53,10 +61,10 @@ public static class PowerClipScores
             _ => NodeMean(s1.amax(-2), nodeMask),
         };
 
-    /// <summary>NLA-T1[i,j] = mean_B Σ_m sp_τ(S1[i,j,m,B]), sp_τ(x) = τ·log(1 + e^{x/τ}) computed as relu(x) + τ·log1p(e^{−|x|/τ}).</summary>
+    /// <summary>NLA-T1[i,j] = mean_B Σ_m sp_τ(S1[i,j,m,B]), sp_τ(x) = τ·log(1 + e^{x/τ}) computed as relu(x) + τ·log1p(e^{−|x|/τ}) (exponent clamped at MinExponent).</summary>
     public static Tensor NlaT1(Tensor s1, Tensor nodeMask, double tau)
     {
-        var sp = s1.relu() + tau * (-s1.abs() / tau).exp().log1p();
+        var sp = s1.relu() + tau * (-s1.abs() / tau).clamp_min(MinExponent).exp().log1p();
         return NodeMean(sp.sum(-2), nodeMask);
     }
 
@@ -85,11 +93,11 @@ public static class PowerClipScores
         return torch.einsum("am,ijmt->ijat", bits.to(s1.dtype), s1);
     }
 
-    /// <summary>log cosh(z) = |z| + log1p(e^{−2|z|}) − log 2, stable for |z| ~ 1e4.</summary>
+    /// <summary>log cosh(z) = |z| + log1p(e^{−2|z|}) − log 2, stable for |z| ~ 1e4 (exponent clamped at MinExponent).</summary>
     public static Tensor LogCosh(Tensor z)
     {
         var a = z.abs();
-        return a + (-2 * a).exp().log1p() - Log2;
+        return a + (-2 * a).clamp_min(MinExponent).exp().log1p() - Log2;
     }
 
     /// <summary>Padded nodes (mask [Bj, T], broadcast over [Bi, Bj, …, T]) become −∞ so that max and LSE ignore them.</summary>

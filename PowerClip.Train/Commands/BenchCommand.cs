@@ -22,10 +22,11 @@ public static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed steps per objective (alternated)", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps per objective first", DefaultValueFactory = _ => 2 };
         var seed = new Option<int>("--seed") { Description = "Seed of weights and synthetic batch", DefaultValueFactory = _ => 1 };
+        var profile = new Option<bool>("--profile-loss") { Description = "Also print the PowerCLIP loss's stages (no autograd) at each batch size" };
         var export = new Option<string?>("--export") { Description = "Also write weights, inputs and losses of the first batch size here (for the PyTorch peer)" };
         var command = new Command("bench", "Time a CLIP and a PowerCLIP training step per phase and report FLOP/s against the matmul peak")
         {
-            preset, batches, regions, words, repeats, warmup, seed, export,
+            preset, batches, regions, words, repeats, warmup, seed, export, profile,
         };
         runtime.AddTo(command);
         command.SetAction(result =>
@@ -51,6 +52,14 @@ public static class BenchCommand
                 var ratio = r.Objective == "clip" ? "1" : F(ratios[r.Batch], 2);
                 Console.WriteLine($"| {r.Batch} | {r.Objective} | {F(m.Forward)} | {F(m.Loss)} | {F(m.Backward)} | {F(m.Optimizer)} | {F(m.Total)} | {ratio} | {F(r.Flops / 1e9, 2)} | {F(r.FlopsPerSecond / 1e9)} | {F(100 * r.FlopsPerSecond / peak)} |");
             }
+            if (result.GetValue(profile))
+                foreach (var b in sizes)
+                {
+                    using var data = SyntheticBatch.Create(PowerClip.Model.Presets.Load(c.Preset), b, c.Regions, c.Words, c.Seed, device);
+                    Console.WriteLine($"PowerCLIP loss stages, batch {b} (minimum ms of {c.Repeats}, forward only, no autograd):");
+                    foreach (var (stage, ms) in LossProfile.Run(PowerClip.Model.Presets.Load(c.Preset), data, c.Repeats, device))
+                        Console.WriteLine($"  {stage,-30} {F(ms, 2)}");
+                }
             return 0;
         });
         return command;
