@@ -35,6 +35,8 @@ public static class PowerClipScores
     /// <summary>S̄ (or one of its terms) from S1, by the configuration's aggregation and ablation switches: [Bi, Bj].</summary>
     public static Tensor Combine(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg)
     {
+        if (cfg is { Aggregation: PowersetAggregation.Nla, UseSubsets: true, UseR2T: true, UseT2R: true })
+            return NlaBoth(s1, nodeMask, cfg.Tau, cfg.LogCoshWeight);
         Tensor? r2t = null, t2r = null;
         if (cfg.UseR2T) r2t = R2T(s1, nodeMask, cfg);
         if (cfg.UseT2R) t2r = T2R(s1, nodeMask, cfg);
@@ -74,6 +76,26 @@ public static class PowerClipScores
         var half = s1 / (2 * tau);
         var lam = half + logCoshWeight * LogCosh(half);
         return tau * Masked(lam.sum(-2), nodeMask).logsumexp(-1);
+    }
+
+    /// <summary>
+    /// NLA-T2 + NLA-T1 with the work on S1-sized tensors shared and cut to five elementwise passes. Both
+    /// need c = log1p(e^{−|x|/τ}) for x = S1: sp_τ(x) = relu(x) + τ·c with relu(x) = (x + |x|)/2, and
+    /// log cosh(x/2τ) = |x|/2τ + c − log 2. So only Σ_m x, Σ_m |x| and Σ_m c ([Bi, Bj, T], M times smaller) are
+    /// reduced from S1, and the rest works on those sums:
+    ///   Σ_m sp_τ = (Σx + Σ|x|)/2 + τ·Σc,   Σ_m Λ(x/τ) = (Σx + w·Σ|x|)/2τ + w·(Σc − M·log 2).
+    /// Same values as NlaT2 + NlaT1 up to rounding; measured 2–3× faster on the loss (docs/performance.md).
+    /// </summary>
+    public static Tensor NlaBoth(Tensor s1, Tensor nodeMask, double tau, double logCoshWeight)
+    {
+        var m = s1.shape[^2];
+        var a = s1.abs();
+        var sumX = s1.sum(-2);
+        var sumA = a.sum(-2);
+        var sumC = (a * (-1 / tau)).clamp_min(MinExponent).exp().log1p().sum(-2);
+        var t1 = NodeMean((sumX + sumA) * 0.5 + tau * sumC, nodeMask);
+        var lam = (sumX + logCoshWeight * sumA) * (0.5 / tau) + logCoshWeight * (sumC - m * Log2);
+        return tau * Masked(lam, nodeMask).logsumexp(-1) + t1;
     }
 
     /// <summary>Q→[i,j] = 2^-M Σ_A max_B Σ_{m∈A} S1[m,B] (the empty subset scores 0).</summary>
