@@ -7,7 +7,12 @@ using static TorchSharp.torch;
 namespace PowerClip.Train.Bench;
 
 /// <summary>What `powerclip bench` measures.</summary>
-public sealed record StepBenchConfig(string Preset, IReadOnlyList<int> BatchSizes, int Regions, int Words, int Repeats, int Warmup, int Seed);
+public sealed record StepBenchConfig(string Preset, IReadOnlyList<int> BatchSizes, int Regions, int Words, int Repeats, int Warmup, int Seed, long? ChunkElements = null)
+{
+    /// <summary>The objective under test, with the loss's chunk size when one is given.</summary>
+    public IContrastiveObjective Objective(string name) =>
+        Objectives.Create(name, ChunkElements is { } c ? new PowerClipLossConfig { ChunkElements = c } : null);
+}
 
 /// <summary>Medians of one objective at one batch size; FLOP/s from the analytic count over the median step.</summary>
 public sealed record StepBenchRow(string Preset, int Batch, string Objective, StepTiming Median, double Flops, double Loss)
@@ -32,7 +37,7 @@ public static class StepBench
         foreach (var batch in c.BatchSizes)
         {
             using var data = SyntheticBatch.Create(cfg, batch, c.Regions, c.Words, c.Seed, device);
-            var steps = ObjectiveNames.Select(n => new SyntheticStep(cfg, Objectives.Create(n), c.Seed, device)).ToArray();
+            var steps = ObjectiveNames.Select(n => new SyntheticStep(cfg, c.Objective(n), c.Seed, device)).ToArray();
             try
             {
                 for (var w = 0; w < c.Warmup; w++) foreach (var s in steps) s.Run(data);
@@ -71,7 +76,7 @@ public static class StepBench
         var losses = new Dictionary<string, double>();
         foreach (var name in ObjectiveNames)
         {
-            using var step = new SyntheticStep(cfg, Objectives.Create(name), c.Seed, device);
+            using var step = new SyntheticStep(cfg, c.Objective(name), c.Seed, device);
             losses[name] = step.LossValue(data);
             if (name == "powerclip") Checkpoint.Save(step.Model, Path.Combine(dir, "model.safetensors"));
         }

@@ -44,7 +44,7 @@ public sealed record SyntheticBatch(Tensor Images, Tensor Tokens, Tensor Masks, 
     }
 }
 
-/// <summary>Wall time of each phase of one training step, in milliseconds.</summary>
+/// <summary>Wall time of each phase of one training step, in milliseconds (for medians: Total is the sum of the phase medians).</summary>
 public sealed record StepTiming(double Forward, double Loss, double Backward, double Optimizer, double LossValue)
 {
     public double Total => Forward + Loss + Backward + Optimizer;

@@ -22,18 +22,20 @@ public static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed steps per objective (alternated)", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps per objective first", DefaultValueFactory = _ => 2 };
         var seed = new Option<int>("--seed") { Description = "Seed of weights and synthetic batch", DefaultValueFactory = _ => 1 };
+        var chunk = new Option<long?>("--chunk-elements") { Description = "PowerCLIP loss: largest S1-sized chunk in entries (default: the loss's default)" };
         var profile = new Option<bool>("--profile-loss") { Description = "Also print the PowerCLIP loss's stages (no autograd) at each batch size" };
         var export = new Option<string?>("--export") { Description = "Also write weights, inputs and losses of the first batch size here (for the PyTorch peer)" };
         var command = new Command("bench", "Time a CLIP and a PowerCLIP training step per phase and report FLOP/s against the matmul peak")
         {
-            preset, batches, regions, words, repeats, warmup, seed, export, profile,
+            preset, batches, regions, words, repeats, warmup, seed, export, profile, chunk,
         };
         runtime.AddTo(command);
         command.SetAction(result =>
         {
             var sizes = ParseSizes(result.GetValue(batches)!);
             var c = new StepBenchConfig(result.GetValue(preset)!, sizes, result.GetValue(regions), result.GetValue(words),
-                                        result.GetValue(repeats), result.GetValue(warmup), result.GetValue(seed));
+                                        result.GetValue(repeats), result.GetValue(warmup), result.GetValue(seed), result.GetValue(chunk));
+            if (c.ChunkElements is < 1) throw new UsageException($"--chunk-elements must be ≥ 1, got {c.ChunkElements}");
             if (c.Regions < 1) throw new UsageException($"--regions must be ≥ 1, got {c.Regions}");
             if (c.Repeats < 1) throw new UsageException($"--repeats must be ≥ 1, got {c.Repeats}");
             if (c.Warmup < 0) throw new UsageException($"--warmup must be ≥ 0, got {c.Warmup}");
