@@ -16,6 +16,8 @@ public static class PowerClipCli
             NlaAccuracyCommand.Create(),
             ParseCommand.Create(),
             DataCommand.Create(),
+            EvalCommand.Create(),
+            GroundCommand.Create(),
             BenchCommand.Create(),
             BenchComplexityCommand.Create(),
         };

@@ -48,7 +48,9 @@ public sealed class TrainOptions
 
     public TrainConfig Build(ParseResult r)
     {
-        var c = r.GetValue(Config) is { } path ? TrainConfig.Load(path) : new TrainConfig();
+        TrainConfig c;
+        try { c = r.GetValue(Config) is { } path ? TrainConfig.Load(path) : new TrainConfig(); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
         if (r.GetValue(Recipe) is { } recipe)
         {
             if (recipe != "paper") throw new UsageException($"--recipe '{recipe}' is not known: expected paper");

@@ -45,6 +45,14 @@ public sealed class HtmlReport(string title)
         return this;
     }
 
+    /// <summary>A PNG embedded as a data URI (the report stays one self-contained file), with a caption.</summary>
+    public HtmlReport Image(byte[] png, string caption)
+    {
+        _parts.Add($"<figure><img src=\"data:image/png;base64,{Convert.ToBase64String(png)}\" style=\"image-rendering:pixelated;max-width:100%\"/>" +
+                   $"<figcaption>{WebUtility.HtmlEncode(caption)}</figcaption></figure>");
+        return this;
+    }
+
     /// <summary>Charts side by side, wrapping: a grid of small panels without Plotly's subplot machinery.</summary>
     public HtmlReport Charts(IEnumerable<GenericChart> charts)
     {

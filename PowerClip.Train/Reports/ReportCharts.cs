@@ -27,6 +27,30 @@ public static class ReportCharts
         return Build(traces, title, xTitle, yTitle, width, height, showLegend: true);
     }
 
+    /// <summary>Grouped bars with asymmetric error bars (e.g. accuracy per category with 95% intervals).</summary>
+    public static GenericChart Bars(IReadOnlyList<string> categories, IEnumerable<(string Name, double[] Value, double[] Low, double[] High)> series,
+                                    string title, string yTitle, int width = 900, int height = 420)
+    {
+        var traces = series.Select(s =>
+        {
+            var trace = new Trace2D("bar");
+            trace.SetProperty("name", s.Name);
+            trace.SetProperty("x", categories.ToArray());
+            trace.SetProperty("y", s.Value);
+            trace.SetProperty("error_y", new
+            {
+                type = "data", symmetric = false,
+                array = s.High.Zip(s.Value, (h, v) => h - v).ToArray(),
+                arrayminus = s.Value.Zip(s.Low, (v, l) => v - l).ToArray(),
+            });
+            return trace;
+        }).ToArray();
+        var chart = Build(traces, title, "", yTitle, width, height, showLegend: true);
+        var layout = new Layout();
+        layout.SetProperty("barmode", "group");
+        return GenericChart.addLayout(layout, chart);
+    }
+
     private static Trace2D Trace(string mode, string name, IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
         var trace = new Trace2D("scatter");

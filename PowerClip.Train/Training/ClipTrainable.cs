@@ -47,12 +47,7 @@ public sealed class ClipTrainable : ITrainable, IDisposable
     }
 
     /// <summary>open_clip clamps the stored log-scale after every step, so it cannot drift past log(100).</summary>
-    public void AfterOptimizerStep()
-    {
-        using var noGrad = torch.no_grad();
-        foreach (var (name, p) in Model.named_parameters())
-            if (name == "logit_scale") p.clamp_(0, Math.Log(Model.Config.MaxLogitScale));
-    }
+    public void AfterOptimizerStep() => Model.ClampLogitScale();
 
     /// <summary>Weights under open_clip's names, and the run's config beside them so a checkpoint folder is self-contained.</summary>
     public void SaveWeights(string path)

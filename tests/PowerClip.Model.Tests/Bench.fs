@@ -1,6 +1,8 @@
 /// Measurements that are too slow for CI, run by hand:
 ///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-cost [preset] [batch] [steps] [threads]
 ///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-memory <batch> [chunkElements]
+///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-resident [objective] [steps]
+///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll export-check <dir>   (then scripts/check-open-clip-layout.py)
 module PowerClip.Model.Tests.Bench
 
 open System
@@ -77,10 +79,44 @@ let memory (batch: int) (chunkElements: int64) : unit =
     let value = out.Total.item<float32>()
     printfn $"batch {batch}, M = 10, L = 32, |T| = {phrases.NodeMask.shape[1]}, E = 512, chunk {chunkElements} entries: loss {value:F4}, forward+backward {sw.Elapsed.TotalSeconds:F1} s, peak RSS {float (peakResidentBytes ()) / 1073741824.0:F2} GiB (before the loss {float before / 1073741824.0:F2} GiB, after its forward {float afterForward / 1073741824.0:F2} GiB)"
 
+/// Resident memory every 500 steps of the tiny preset under one objective (is growth a leak or noise?).
+let residentTrend (name: string) (steps: int) : unit =
+    TorchRuntime.SetThreads(Nullable 1) |> ignore
+    let cfg = Presets.Load "tiny"
+    torch.manual_seed 1L |> ignore
+    use model = new ClipModel(cfg)
+    use optimizer = torch.optim.AdamW(model.parameters(), lr = 1e-3)
+    let objective = Objectives.Create name
+    let boxes = RandomBoxSampler(cfg.Vision.GridSize, 1)
+    let r = Random 1
+    for i in 1 .. steps do
+        let b = randomBatch r cfg 8 6
+        step model optimizer objective boxes 4 b |> ignore
+        b.Images.Dispose(); b.Tokens.Dispose()
+        if i % 500 = 0 then printfn $"{name} step {i}: resident {float (residentBytes ()) / 1048576.0:F1} MB"
+
+/// Writes a seeded tiny model (open_clip names), inputs and this code's outputs as safetensors into
+/// `dir`, for scripts/check-open-clip-layout.py to load into a PyTorch model built like open_clip's.
+let exportCheck (dir: string) : unit =
+    IO.Directory.CreateDirectory dir |> ignore
+    let cfg = Presets.Load "tiny"
+    torch.manual_seed 11L |> ignore
+    use model = new ClipModel(cfg)
+    let b = randomBatch (Random 11) cfg 3 5
+    use _ = torch.no_grad()
+    let o = model.Forward(b.Images, b.Tokens)
+    Checkpoint.Save(model, IO.Path.Combine(dir, "model.safetensors"))
+    let io = dict [ "images", b.Images; "tokens", b.Tokens; "image_embeds", o.ImageEmbeds; "text_embeds", o.TextEmbeds
+                    "patch_tokens", o.PatchTokens; "token_features", o.TokenFeatures ]
+    Safetensors.Save(IO.Path.Combine(dir, "io.safetensors"), Collections.Generic.Dictionary(io))
+    printfn $"wrote {dir}/model.safetensors and {dir}/io.safetensors"
+
 /// Dispatches `bench-*` command lines; None when argv is not a bench command.
 let tryRun (argv: string[]) : int option =
     let arg i (fallback: string) = if argv.Length > i then argv[i] else fallback
     match Array.tryHead argv with
     | Some "bench-cost" -> cost (arg 1 "small") (int (arg 2 "32")) (int (arg 3 "5")) (int (arg 4 (string Environment.ProcessorCount))); Some 0
     | Some "bench-memory" -> memory (int (arg 1 "512")) (int64 (arg 2 (string (1L <<< 22)))); Some 0
+    | Some "bench-resident" -> residentTrend (arg 1 "powerclip") (int (arg 2 "3000")); Some 0
+    | Some "export-check" -> exportCheck (arg 1 "/tmp/powerclip-export"); Some 0
     | _ -> None

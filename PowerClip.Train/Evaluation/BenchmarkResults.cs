@@ -1,0 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PowerClip.Train.Evaluation;
+
+/// <summary>A benchmark accuracy as counts, with its Wilson 95% interval (sound at small n and near 0 or 1).</summary>
+public sealed record Proportion(int Correct, int Total)
+{
+    public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
+    public double Ci95Low => Total == 0 ? double.NaN : Metrics.WilsonInterval(Correct, Total).Low;
+    public double Ci95High => Total == 0 ? double.NaN : Metrics.WilsonInterval(Correct, Total).High;
+
+    /// <summary>From a rate over n items (the metric functions return rates; each item counts 0 or 1).</summary>
+    public static Proportion FromRate(double rate, int n) => new((int)Math.Round(rate * n), n);
+
+    public static Proportion Count(IEnumerable<bool> hits)
+    {
+        var list = hits.ToList();
+        return new(list.Count(h => h), list.Count);
+    }
+}
+
+/// <summary>One benchmark's outcome: named rows for the console table, and the whole object for JSON.</summary>
+public interface IBenchmarkResult
+{
+    /// <summary>Benchmark name as `powerclip eval` spells it.</summary>
+    string Benchmark { get; }
+
+    /// <summary>Rows of the console table: metric name and its proportion.</summary>
+    IEnumerable<(string Metric, Proportion Value)> Rows();
+}
+
+/// <summary>JSON settings for results: snake_case names, indented.</summary>
+public static class ResultJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
+}
