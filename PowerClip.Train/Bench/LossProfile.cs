@@ -33,12 +33,9 @@ public static class LossProfile
         stages.Add(("leaf embeddings ψ", () => batch.Phrases.LeafEmbeddings(o.TokenFeatures)));
         stages.Add(("node embeddings p", () => PowerClipScores.NodeEmbeddings(psi, batch.Phrases.Membership)));
         stages.Add(("S1 = φ·p", () => PowerClipScores.S1(phi, nodes)));
-        stages.Add(("NLA-T1 (T2R)", () => PowerClipScores.NlaT1(s1, mask, lc.Tau)));
-        stages.Add(("NLA-T2 (R2T)", () => PowerClipScores.NlaT2(s1, mask, lc.Tau, lc.LogCoshWeight)));
-        stages.Add(("S̄ = Combine(S1)", () => PowerClipScores.Combine(s1, mask, lc)));
-        stages.Add(("NLA-T1 again", () => PowerClipScores.NlaT1(s1, mask, lc.Tau)));
-        stages.Add(("R2T (cfg)", () => PowerClipScores.R2T(s1, mask, lc)));
-        stages.Add(("T2R (cfg)", () => PowerClipScores.T2R(s1, mask, lc)));
+        stages.Add(("NLA-T1 alone (unshared)", () => PowerClipScores.NlaT1(s1, mask, lc.Tau)));
+        stages.Add(("NLA-T2 alone (unshared)", () => PowerClipScores.NlaT2(s1, mask, lc.Tau, lc.LogCoshWeight)));
+        stages.Add(("S̄ = Combine(S1) (NlaBoth)", () => PowerClipScores.Combine(s1, mask, lc)));
         stages.Add(("S̄ via ChunkedScores", () => ChunkedScores.Compute(phi, nodes, mask, lc)));
         stages.Add(("triplet ×2", () => TripletLoss.Hardest(sbar, lc.Delta) + TripletLoss.Hardest(sbar.t(), lc.Delta)));
         stages.Add(("whole loss (Compute)", () => loss.Compute(new ObjectiveInputs(o, batch.Masks, batch.Phrases)).Total));

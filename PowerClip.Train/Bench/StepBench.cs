@@ -51,7 +51,7 @@ public static class StepBench
                     var t = timings[k];
                     var median = new StepTiming(Median(t.Select(x => x.Forward)), Median(t.Select(x => x.Loss)), Median(t.Select(x => x.Backward)),
                                                 Median(t.Select(x => x.Optimizer)), t[^1].LossValue);
-                    rows.Add(new StepBenchRow(c.Preset, batch, ObjectiveNames[k], median with { }, FlopCount.Step(cfg, batch, k == 1, c.Regions, leaves, nodes), t[^1].LossValue));
+                    rows.Add(new StepBenchRow(c.Preset, batch, ObjectiveNames[k], median, FlopCount.Step(cfg, batch, k == 1, c.Regions, leaves, nodes), t[^1].LossValue));
                 }
                 ratios[batch] = Median(timings[1].Zip(timings[0], (p, q) => p.Total / q.Total));
                 log?.Invoke($"batch {batch}: done");

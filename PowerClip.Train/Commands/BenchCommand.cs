@@ -52,7 +52,7 @@ public static class BenchCommand
             {
                 var m = r.Median;
                 var ratio = r.Objective == "clip" ? "1" : F(ratios[r.Batch], 2);
-                Console.WriteLine($"| {r.Batch} | {r.Objective} | {F(m.Forward)} | {F(m.Loss)} | {F(m.Backward)} | {F(m.Optimizer)} | {F(m.Total)} | {ratio} | {F(r.Flops / 1e9, 2)} | {F(r.FlopsPerSecond / 1e9)} | {F(100 * r.FlopsPerSecond / peak)} |");
+                Console.WriteLine($"| {r.Batch} | {r.Objective} | {F(m.Forward)} | {F(m.Loss)} | {F(m.Backward)} | {F(m.Optimizer)} | {F(m.Total)} | {ratio} | {F(r.Flops / 1e9, 3)} | {F(r.FlopsPerSecond / 1e9)} | {F(100 * r.FlopsPerSecond / peak)} |");
             }
             if (result.GetValue(profile))
                 foreach (var b in sizes)
