@@ -29,21 +29,37 @@ public sealed class ClipTrainable : ITrainable, IDisposable
 
     public Tensor Loss(int step, int microBatch, IDictionary<string, double> metrics)
     {
+        var (batch, outputs) = Forward(step, microBatch);
+        using var _ = batch;
+        var loss = Objective.Compute(new ObjectiveInputs(outputs, batch.RegionMasks, batch.Phrases));
+        Report(loss, outputs, metrics);
+        return loss.Total;
+    }
+
+    /// <summary>
+    /// The next batch of this feed for (step, micro-batch) and the model's outputs on it. Regions are drawn
+    /// per row as row <paramref name="rowOffset"/> + b of the global batch (a data-parallel rank's place in it).
+    /// </summary>
+    internal (TrainingBatch Batch, ClipOutputs Outputs) Forward(int step, int microBatch, int rowOffset = 0, Generator? generator = null)
+    {
         var index = (long)step * _config.Optimizer.AccumulationSteps + microBatch;
         if (index < _nextBatch) throw new InvalidOperationException($"batch {index} was already consumed (next is {_nextBatch}): steps must run in order");
         _feed.Skip((index - _nextBatch) * _config.BatchSize);
         _nextBatch = index + 1;
         var samples = _feed.NextBatch(_config.BatchSize);
         var regions = Objective.NeedsRegions
-            ? new RegionSpec(_config.RegionSource, _config.Regions, (int)(Trainer.StepSeed(_config.Optimizer.Seed, step) * 31 + microBatch))
+            ? new RegionSpec(_config.RegionSource, _config.Regions, (int)(Trainer.StepSeed(_config.Optimizer.Seed, step) * 31 + microBatch), rowOffset)
             : null;
-        using var batch = TrainingBatch.Collate(samples, Model.Config, regions, Objective.NeedsPhrases, _device);
-        var outputs = Model.Forward(batch.Images, batch.Tokens, Objective.PatchKeepRatio);
-        var loss = Objective.Compute(new ObjectiveInputs(outputs, batch.RegionMasks, batch.Phrases));
+        var batch = TrainingBatch.Collate(samples, Model.Config, regions, Objective.NeedsPhrases, _device);
+        var dtype = Model.parameters().First().dtype; // a float64 model (exactness tests) gets float64 pixels
+        return (batch, Model.Forward(batch.Images.to(dtype), batch.Tokens, Objective.PatchKeepRatio, generator));
+    }
+
+    internal static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics)
+    {
         foreach (var (name, part) in loss.Parts)
             if (name != "total") metrics[name] = part.ToDouble();
         metrics["logit_scale"] = outputs.LogitScale.ToDouble();
-        return loss.Total;
     }
 
     /// <summary>open_clip clamps the stored log-scale after every step, so it cannot drift past log(100).</summary>

@@ -21,14 +21,24 @@ public sealed class SampleFeed : IDisposable
     public static SampleFeed Streaming(IRawSampleSource source, SamplePreparer preparer, StreamOptions options) =>
         new(epoch => preparer.Stream(source, epoch, options));
 
-    /// <summary>Samples prepared once and held in memory (the synthetic world), reshuffled per epoch by seed.</summary>
-    public static SampleFeed InMemory(IReadOnlyList<DataSample> samples, int seed) =>
-        new(epoch =>
+    /// <summary>
+    /// Samples prepared once and held in memory (the synthetic world), reshuffled per epoch by seed. With
+    /// <paramref name="ranks"/> &gt; 1, rank <paramref name="rank"/>'s part of that one sequence: blocks of
+    /// <paramref name="block"/> (the local batch) taken round-robin, so global batch k is the K ranks' batch k
+    /// in rank order, exactly one process's batch k of K·block samples.
+    /// </summary>
+    public static SampleFeed InMemory(IReadOnlyList<DataSample> samples, int seed, int rank = 0, int ranks = 1, int block = 1)
+    {
+        if (ranks > 1 && samples.Count < (long)ranks * block)
+            throw new ArgumentException($"{samples.Count} samples cannot give {ranks} ranks a batch of {block} each: need at least {(long)ranks * block}");
+        return new(epoch =>
         {
             var order = Enumerable.Range(0, samples.Count).ToArray();
             new Random(unchecked(seed * 1_000_003 + epoch * 7_919 + 0x5eed)).Shuffle(order); // not HashCode: it is randomised per process
-            return order.Select(i => samples[i]);
+            long first = (long)epoch * samples.Count; // global position of this epoch's first sample
+            return order.Where((_, k) => (first + k) / block % ranks == rank).Select(i => samples[i]);
         });
+    }
 
     public DataSample Next()
     {

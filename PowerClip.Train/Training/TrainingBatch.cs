@@ -34,9 +34,17 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
         if (regions is not null)
         {
             var grid = model.Vision.GridSize;
-            masks = regions.Source == "masks"
-                ? new GivenMaskSampler(grid, regions.Seed).Sample(samples.Select(s => ToCsr(s, grid)).ToArray(), regions.Count, device: device)
-                : new RandomBoxSampler(grid, regions.Seed).Sample(samples.Count, regions.Count, device: device);
+            // One sampler per row, seeded by the row's place in the global batch: a rank that holds rows
+            // RowOffset… of a data-parallel batch draws what one process holding all rows would draw.
+            var perImage = samples.Select((s, b) =>
+            {
+                var seed = regions.RowSeed(b);
+                if (regions.Source != "masks") return new RandomBoxSampler(grid, seed).SampleCsr(1, regions.Count)[0];
+                var given = ToCsr(s, grid);
+                given.Validate(b, grid);
+                return new GivenMaskSampler(grid, seed).SampleCsr([given], regions.Count)[0];
+            }).ToArray();
+            masks = global::PowerClip.Model.RegionMasks.Dense(perImage, grid, device: device);
         }
         var trees = phrases
             ? PhraseBatch.Build(samples.Select(s => new CaptionTree(s.Text.Loss.LeafSpans, s.Text.Loss.Nodes)).ToArray(), context, device: device)
@@ -60,5 +68,11 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
     }
 }
 
-/// <summary>How a batch gets its M regions: "masks" (given, padded with boxes) or "boxes"; seeded per step.</summary>
-public sealed record RegionSpec(string Source, int Count, int Seed);
+/// <summary>
+/// How a batch gets its M regions: "masks" (given, padded with boxes) or "boxes"; seeded per step, and per
+/// row by its index in the global batch (<paramref name="RowOffset"/>: this batch's first row there).
+/// </summary>
+public sealed record RegionSpec(string Source, int Count, int Seed, int RowOffset = 0)
+{
+    public int RowSeed(int row) => unchecked(Seed * 1_000_003 + (RowOffset + row) * 7_919);
+}

@@ -1,5 +1,6 @@
 using PowerClip.Model;
 using PowerClip.Train.Data;
+using PowerClip.Train.Training.Distributed;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,25 +36,32 @@ public static class TrainingSetup
         return model;
     }
 
-    /// <summary>The training feed for the configured data, with a log for skipped samples.</summary>
-    public static SampleFeed Feed(TrainConfig config, ClipConfig model, CaptionTokenizer tokenizer, DataProblems problems)
+    /// <summary>
+    /// The training feed for the configured data, with a log for skipped samples. With a context of K &gt; 1
+    /// ranks, this rank's disjoint part: the in-memory synthetic world by blocks of the batch size (global
+    /// batch k = one process's batch k of K·BatchSize), WebDataset shards by shard, CSV and the streamed
+    /// world by sample (<see cref="RankStridedSource"/>).
+    /// </summary>
+    public static SampleFeed Feed(TrainConfig config, ClipConfig model, CaptionTokenizer tokenizer, DataProblems problems, IDistributedContext? distributed = null)
     {
+        int rank = distributed?.Rank ?? 0, ranks = distributed?.Size ?? 1;
+        IRawSampleSource Split(IRawSampleSource source) => ranks > 1 ? new RankStridedSource(source, rank, ranks) : source;
         var transform = new ImageTransform(model.Vision.ImageSize, model.Vision.PatchSize, config.Augment);
         var preparer = new SamplePreparer(transform, tokenizer, problems, config.Optimizer.Seed);
         var options = new StreamOptions(Seed: config.Optimizer.Seed, Parallelism: config.DataThreads);
         if (config.Data == "world")
         {
             if (config.Augment) // augmentation differs per epoch: prepare on the fly
-                return SampleFeed.Streaming(new WorldSource(World(config, model), WorldSplit.Train, config.WorldSamples, options), preparer, options);
+                return SampleFeed.Streaming(Split(new WorldSource(World(config, model), WorldSplit.Train, config.WorldSamples, options)), preparer, options);
             var world = World(config, model);
             var prepared = Enumerable.Range(0, config.WorldSamples)
                 .ParallelMap(i => preparer.Prepare(world.Sample(WorldSplit.Train, i).ToRaw()), options.Threads)
                 .ToArray();
-            return SampleFeed.InMemory(prepared, config.Optimizer.Seed);
+            return SampleFeed.InMemory(prepared, config.Optimizer.Seed, rank, ranks, config.BatchSize);
         }
         IRawSampleSource source = config.Data.StartsWith("wds:", StringComparison.Ordinal)
-            ? new WebDatasetSource(config.Data[4..], options, problems)
-            : new CsvSource(RequireFile(config.Data[4..]), options, problems);
+            ? new WebDatasetSource(config.Data[4..], options, problems, rank, ranks)
+            : Split(new CsvSource(RequireFile(config.Data[4..]), options, problems));
         return SampleFeed.Streaming(source, preparer, options);
     }
 

@@ -58,6 +58,74 @@ let private exactness (case: string) (tolerance: float) =
         Expect.isTrue (metrics[0].TryGetProperty "comm_s" |> fst) "communication time is logged"
     }
 
+/// The real model: one mpiexec job trains each objective for one step with 2 ranks × perRank samples.
+let private clipLosses = [ "clip"; "powerclip"; "filip"; "sparc" ]
+
+let private clipJob =
+    lazy (
+        let dir = newDir ()
+        let job = MpiJob.run 2 [ "clip-exact"; "--out"; dir; "--cases"; String.Join(",", clipLosses); "--per-rank"; string perRank ] jobTimeout
+        if job.ExitCode <> 0 then failwithf "the 2-rank job failed (exit code %d):\n%s" job.ExitCode job.Output
+        dir)
+
+let private clipExactness (loss: string) =
+    test $"tiny CLIP model, float64, {loss} loss: 2 ranks × batch {perRank} give one process × batch {2 * perRank}'s weights and gradients after one step (within 1e-10)" {
+        let dir = clipJob.Force()
+        torch.set_num_threads 1
+        let distributed = Snapshot.load (Path.Combine(dir, $"clip-{loss}.bin"))
+        let singleRun = newDir ()
+        let single = ClipRun.train None (ClipRun.config loss (2 * perRank)) 1000 singleRun
+        let dv, dg = Snapshot.maxDiff distributed single
+        Expect.isLessThanOrEqual dv 1e-10 "weights after the step"
+        Expect.isLessThanOrEqual dg 1e-10 "summed gradients"
+        // Discriminating power: rank 0's half batch alone gives a clearly different gradient.
+        let _, dgHalf = Snapshot.maxDiff (ClipRun.train None (ClipRun.config loss perRank) 1000 (newDir ())) single
+        Expect.isGreaterThan dgHalf 1e-7 "a half batch differs by far more than the tolerance"
+        let metrics = MetricsLog.Read(Path.Combine(dir, $"clip-{loss}", "metrics.jsonl")) |> Seq.toList
+        Expect.equal metrics.Length 1 "one metrics line: only rank 0 writes"
+        let lossDiff = abs (metrics[0].GetProperty("loss").GetDouble() - List.exactlyOne (loggedLosses singleRun))
+        Expect.isLessThanOrEqual lossDiff 1e-10 "the logged loss is the global-batch loss"
+    }
+
+/// `powerclip train … --distributed mpi` with 2 ranks × 4 against `powerclip train` with one process × 8 (float32).
+let private programArgs (run: string) (batch: int) =
+    [ "train"; "--out"; run; "--loss"; "powerclip"; "--world-samples"; "32"; "--batch-size"; string batch; "--steps"; "3"
+      "--warmup"; "1"; "--checkpoint-every"; "1"; "--threads"; "1" ]
+
+let private stepLosses (run: string) : (int * float) list =
+    MetricsLog.Read(Path.Combine(run, "metrics.jsonl"))
+    |> Seq.map (fun e -> e.GetProperty("step").GetInt32(), e.GetProperty("loss").GetDouble()) |> Seq.toList
+
+/// float32 losses (~3) summed in another order over ranks: measured differences ≤ 3e-7; 1e-5 is ~40 ulps.
+let private expectSameLosses (actual: (int * float) list) (expected: (int * float) list) (what: string) =
+    Expect.equal (List.map fst actual) (List.map fst expected) $"{what}: the same steps, each logged once"
+    for (step, a), (_, e) in List.zip actual expected do
+        Expect.isLessThanOrEqual (abs (a - e)) 1e-5 $"{what}: loss of step {step} ({a} vs {e})"
+
+let private programTests =
+    test "powerclip train --distributed mpi (2 ranks × 4) logs one process × 8's losses; only rank 0 writes; a resumed distributed run repeats the interrupted steps" {
+        let run = newDir ()
+        let job = MpiJob.runProgram 2 (programArgs run 4 @ [ "--distributed"; "mpi" ]) jobTimeout
+        Expect.equal job.ExitCode 0 $"the 2-rank job succeeds:\n{job.Output}"
+        Expect.equal (Regex.Matches(job.Output, "training powerclip on world").Count) 1 $"one rank reports:\n{job.Output}"
+        Expect.stringContains job.Output "4 per rank × 2 ranks" "the report names the split"
+        let single = newDir ()
+        Expect.equal (PowerClip.Train.Cli.Run(PowerClip.Train.PowerClipCli.CreateRoot(), List.toArray (programArgs single 8))) 0 "one process × 8 runs"
+        let losses = stepLosses run
+        expectSameLosses losses (stepLosses single) "2 ranks × 4 against 1 × 8"
+        Expect.equal (CheckpointStore(run).List() |> Seq.map (fun struct (s, _) -> s) |> Seq.toList) [ 1; 2; 3 ] "rank 0 wrote every checkpoint"
+        // Interrupt after step 2: drop the last checkpoint, then resume under mpiexec.
+        let store = CheckpointStore(run)
+        let uninterrupted = File.ReadAllBytes(Path.Combine(store.Resolve "3", Trainer.WeightsFile))
+        Directory.Delete(store.Resolve "3", true)
+        File.WriteAllText(Path.Combine(store.Root, "latest"), CheckpointStore.NameOf 2 + "\n")
+        let resumed = MpiJob.runProgram 2 [ "train"; "--out"; run; "--resume"; "latest"; "--threads"; "1"; "--distributed"; "mpi" ] jobTimeout
+        Expect.equal resumed.ExitCode 0 $"the resumed job succeeds:\n{resumed.Output}"
+        Expect.stringContains resumed.Output "(step 2)" "it resumed at step 2"
+        expectSameLosses (stepLosses run) losses "resumed against uninterrupted"
+        Expect.equal (File.ReadAllBytes(Path.Combine(store.Resolve "latest", Trainer.WeightsFile))) uninterrupted "the final weights are bit-identical"
+    }
+
 let private stampOf (run: string) = DateTime(int64 (File.ReadAllText(Path.Combine(run, "failed-at.txt"))), DateTimeKind.Utc)
 
 /// 6 steps, checkpoints every 2; rank 1 fails while computing step 3 (0-based), after checkpoint step-0000002.
@@ -114,6 +182,15 @@ let contextTests =
             Expect.notEqual job.ExitCode 0 "fails"
             Expect.stringContains job.Output "cannot load the MPI library libpowerclip-no-such-mpi.so.12: install MPICH" "names library and remedy"
         }
+        test "WebDataset shards are split by rank (disjoint, every shard once); fewer shards than ranks is an error" {
+            let pattern = "/data/cc12m-{00000..00004}.tar"
+            let shards rank ranks = (new PowerClip.Train.Data.WebDatasetSource(pattern, PowerClip.Train.Data.StreamOptions(), PowerClip.Train.Data.DataProblems(), rank, ranks)).Shards |> Seq.toList
+            Expect.equal (shards 0 2) [ "/data/cc12m-00000.tar"; "/data/cc12m-00002.tar"; "/data/cc12m-00004.tar" ] "rank 0 of 2"
+            Expect.equal (shards 1 2) [ "/data/cc12m-00001.tar"; "/data/cc12m-00003.tar" ] "rank 1 of 2"
+            Expect.equal (shards 0 1).Length 5 "one process reads all"
+            let e = Expect.throwsC (fun () -> shards 0 6 |> ignore) id
+            Expect.stringContains e.Message "names 5 shard(s), fewer than the 6 ranks" "names both counts"
+        }
         test "a multi-rank trainer refuses a task that cannot shard its data, naming the interface" {
             let model = torch.nn.Linear(2L, 1L)
             let plain =
@@ -135,6 +212,8 @@ let tests =
         // 4 ulps of the largest weight (the logit scale, 2.66; ulp 2.4e-7) (measured: 3.0e-8 on weights,
         // 1.4e-9 on gradients). Without Replicated on the logit scale the weights differ by 5e-4.
         for case in cases do yield exactness case (if case.EndsWith "f64" then 1e-10 else 1e-6)
+        for loss in clipLosses do yield clipExactness loss
+        yield programTests
 
         yield test "a data error on rank 1 stops both ranks within seconds, names the rank and keeps the last checkpoint loadable" {
             let run, job = failingJob "throw"

@@ -60,3 +60,8 @@ let run (ranks: int) (workerArgs: string list) (timeout: TimeSpan) : JobResult =
 /// Runs one MPI rank without mpiexec (a singleton job), with extra environment variables.
 let runAlone (environment: (string * string) list) (workerArgs: string list) (timeout: TimeSpan) : JobResult =
     start "dotnet" ([ dll (); "worker" ] @ workerArgs @ [ "--distributed"; "mpi" ]) environment timeout
+
+/// Runs `mpiexec -n ranks dotnet powerclip.dll <args>`: the program itself, as a user launches it.
+let runProgram (ranks: int) (args: string list) (timeout: TimeSpan) : JobResult =
+    let program = Path.Combine(Path.GetDirectoryName(dll ()) |> nonNull, "powerclip.dll")
+    start (mpiexec.Force()) ([ "-n"; string ranks; "dotnet"; program ] @ args) [] timeout

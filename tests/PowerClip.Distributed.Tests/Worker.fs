@@ -91,6 +91,14 @@ let run (context: IDistributedContext) (argv: string list) : int =
             let result = train context c
             if context.IsMain then Snapshot.save (Path.Combine(outDir, case.Replace(':', '-') + ".bin")) result
         0
+    | "clip-exact" ->
+        // --cases clip,powerclip,…: the real tiny model, each case into --out/clip-<loss>.bin.
+        let outDir = get a "out" ""
+        for loss in (get a "cases" "clip").Split ',' do
+            let c = ClipRun.config loss (int (get a "per-rank" "4"))
+            let result = ClipRun.train (Some context) c (1000 + context.Rank) (Path.Combine(outDir, "clip-" + loss))
+            if context.IsMain then Snapshot.save (Path.Combine(outDir, "clip-" + loss + ".bin")) result
+        0
     | "bench" ->
         let c = config a
         train context c |> ignore

@@ -39,9 +39,7 @@ let tests =
             Expect.stringContains r.Out "threads            1" "the requested thread count"
             Expect.stringContains r.Out "device             cpu" "the requested device"
         }
-        test "demo runs its smoke run and reports a falling loss" {
-            let r = run [ "demo"; "--device"; "cpu"; "--steps"; "20" ]
-            Expect.equal r.ExitCode 0 $"demo exits 0 (stderr: {r.Err})"
-            Expect.stringContains r.Out "smoke run: 20 steps" "reports the smoke run"
+        test "demo refuses an impossible budget with a one-line error" {
+            expectOneLineError (run [ "demo"; "--steps"; "0"; "--out"; System.IO.Path.GetTempPath() ]) 2 "--steps"
         }
     ]

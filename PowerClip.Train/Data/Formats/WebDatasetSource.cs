@@ -18,9 +18,13 @@ public sealed class WebDatasetSource : IRawSampleSource
     public DataProblems Problems { get; }
     private readonly ImageLoader _loader;
 
-    public WebDatasetSource(string shardPattern, StreamOptions options, DataProblems problems)
+    /// <param name="rank">With <paramref name="ranks"/> &gt; 1 (data-parallel training), this rank reads shards rank, rank + K, …</param>
+    public WebDatasetSource(string shardPattern, StreamOptions options, DataProblems problems, int rank = 0, int ranks = 1)
     {
-        Shards = BraceExpansion.Expand(shardPattern);
+        var all = BraceExpansion.Expand(shardPattern);
+        if (ranks > 1 && all.Count < ranks)
+            throw new ArgumentException($"{shardPattern} names {all.Count} shard(s), fewer than the {ranks} ranks: each rank needs at least one shard");
+        Shards = ranks > 1 ? all.Where((_, i) => i % ranks == rank).ToArray() : all;
         Options = options;
         Problems = problems;
         _loader = new ImageLoader(options.MaxPixels);

@@ -1,0 +1,30 @@
+/// The real CLIP model (the tiny preset, in float64) trained on the synthetic world through the
+/// program's own pieces (TrainingSetup, ClipTrainable, DistributedClipTrainable, Trainer).
+module PowerClip.Distributed.Tests.ClipRun
+
+open System
+open TorchSharp
+open PowerClip.Train.Data
+open PowerClip.Train.Training
+open PowerClip.Train.Training.Distributed
+
+/// One step, AdamW with an active gradient clip, a world of 16 samples, M = 4 regions from the world's masks.
+let config (loss: string) (batch: int) : TrainConfig =
+    TrainConfig(Model = "tiny", Loss = loss, Data = "world", WorldSamples = 16, BatchSize = batch, Regions = 4, DataThreads = 1,
+                Optimizer = TrainerOptions(Steps = 1, WarmupSteps = 0, Lr = 1e-2, GradClip = 0.05, Seed = 11, CheckpointEvery = 100))
+        .Validate()
+
+/// Trains `config` for its steps and returns parameters and last gradients. The model is initialised
+/// from `initSeed`; a distributed run passes a different one per rank, so agreement needs rank 0's broadcast.
+/// Without a context (None) this is the plain one-process path: ClipTrainable, no wrapper.
+let train (context: IDistributedContext option) (c: TrainConfig) (initSeed: int) (run: string) : Snapshot.Entry list =
+    let tokenizer = TrainingSetup.Tokenizer c.Model
+    let modelConfig = TrainingSetup.ModelConfig(c.Model, tokenizer)
+    use model = TrainingSetup.CreateModel(modelConfig, initSeed, torch.CPU)
+    model.``to``(torch.float64) |> ignore
+    use feed = TrainingSetup.Feed(c, modelConfig, tokenizer, DataProblems(Console.Error), Option.toObj context)
+    use local = new ClipTrainable(model, TrainingSetup.Objective c, feed, c, torch.CPU)
+    let task : ITrainable = match context with Some _ -> new DistributedClipTrainable(local) | None -> local
+    use trainer = new Trainer(task, c.Optimizer, run, Option.toObj context)
+    trainer.Run(TimeSpan.FromHours 1.0)
+    Snapshot.take model
