@@ -14,9 +14,9 @@ public static class PowerClipScores
 
     /// <summary>
     /// Lower bound on the exponent of the e^{−|y|} correction terms. exp(−60) ≈ 9e−27 is far below float32
-    /// resolution of any sum it joins (the value changes by < τ·e^{−60}), while exponents in (−104, −87) give
+    /// resolution of any sum it joins (the value changes by less than τ·e^{−60}), while exponents in (−104, −87) give
     /// float32 denormals, which x86 computes tens of times slower: with τ = 1e-3 most S1/τ land beyond −87,
-    /// and the clamp made NLA-T1 ≈ 4× faster (docs/performance.md, "price of the method").
+    /// and the clamp made NLA-T1 2–4× faster (docs/performance.md, "price of the method").
     /// </summary>
     private const double MinExponent = -60;
 
@@ -84,7 +84,8 @@ public static class PowerClipScores
     /// log cosh(x/2τ) = |x|/2τ + c − log 2. So only Σ_m x, Σ_m |x| and Σ_m c ([Bi, Bj, T], M times smaller) are
     /// reduced from S1, and the rest works on those sums:
     ///   Σ_m sp_τ = (Σx + Σ|x|)/2 + τ·Σc,   Σ_m Λ(x/τ) = (Σx + w·Σ|x|)/2τ + w·(Σc − M·log 2).
-    /// Same values as NlaT2 + NlaT1 up to rounding; measured 2–3× faster on the loss (docs/performance.md).
+    /// Same values as NlaT2 + NlaT1 up to rounding (the parity tests check both against the specification);
+    /// with the clamp, the loss's forward became several times faster (docs/performance.md).
     /// </summary>
     public static Tensor NlaBoth(Tensor s1, Tensor nodeMask, double tau, double logCoshWeight)
     {
