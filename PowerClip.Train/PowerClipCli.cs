@@ -18,5 +18,7 @@ public static class PowerClipCli
             DataCommand.Create(),
             EvalCommand.Create(),
             GroundCommand.Create(),
+            BenchCommand.Create(),
+            BenchComplexityCommand.Create(),
         };
 }

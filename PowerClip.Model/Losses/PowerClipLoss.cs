@@ -63,6 +63,12 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
             ? (phrases.Membership, phrases.NodeMask)
             : phrases.LeavesAsNodes(psi.dtype);
         var nodes = PowerClipScores.NodeEmbeddings(psi, membership);
-        return ChunkedScores.Compute(phi, nodes, nodeMask.to(psi.device), Config).MoveToOuterDisposeScope();
+        var mask = nodeMask.to(psi.device);
+        // One chunk holds the whole batch: plain autograd keeps what the chunked backward would recompute,
+        // within the same ChunkElements bound, and saves a second forward of the NLAs (docs/performance.md).
+        var scores = ChunkedScores.RowsPerChunk(phi, nodes, Config) >= phi.shape[0]
+            ? PowerClipScores.Combine(PowerClipScores.S1(phi, nodes), mask, Config)
+            : ChunkedScores.Compute(phi, nodes, mask, Config);
+        return scores.MoveToOuterDisposeScope();
     }
 }

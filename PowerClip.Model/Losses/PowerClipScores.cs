@@ -12,6 +12,14 @@ public static class PowerClipScores
 {
     private static readonly double Log2 = Math.Log(2.0);
 
+    /// <summary>
+    /// Lower bound on the exponent of the e^{−|y|} correction terms. exp(−60) ≈ 9e−27 is far below float32
+    /// resolution of any sum it joins (the value changes by less than τ·e^{−60}), while exponents in (−104, −87) give
+    /// float32 denormals, which x86 computes tens of times slower: with τ = 1e-3 most S1/τ land beyond −87,
+    /// and the clamp made NLA-T1 2–4× faster (docs/performance.md, "price of the method").
+    /// </summary>
+    private const double MinExponent = -60;
+
     /// <summary>S0[i,j,m,l] = ⟨φ_m^(i), ψ_l^(j)⟩: φ [Bi, M, E], ψ [Bj, L, E] → [Bi, Bj, M, L].</summary>
     public static Tensor S0(Tensor phi, Tensor psi) => torch.einsum("imd,jld->ijml", phi, psi);
 
@@ -27,6 +35,8 @@ public static class PowerClipScores
     /// <summary>S̄ (or one of its terms) from S1, by the configuration's aggregation and ablation switches: [Bi, Bj].</summary>
     public static Tensor Combine(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg)
     {
+        if (cfg is { Aggregation: PowersetAggregation.Nla, UseSubsets: true, UseR2T: true, UseT2R: true })
+            return NlaBoth(s1, nodeMask, cfg.Tau, cfg.LogCoshWeight);
         Tensor? r2t = null, t2r = null;
         if (cfg.UseR2T) r2t = R2T(s1, nodeMask, cfg);
         if (cfg.UseT2R) t2r = T2R(s1, nodeMask, cfg);
@@ -53,10 +63,10 @@ public static class PowerClipScores
             _ => NodeMean(s1.amax(-2), nodeMask),
         };
 
-    /// <summary>NLA-T1[i,j] = mean_B Σ_m sp_τ(S1[i,j,m,B]), sp_τ(x) = τ·log(1 + e^{x/τ}) computed as relu(x) + τ·log1p(e^{−|x|/τ}).</summary>
+    /// <summary>NLA-T1[i,j] = mean_B Σ_m sp_τ(S1[i,j,m,B]), sp_τ(x) = τ·log(1 + e^{x/τ}) computed as relu(x) + τ·log1p(e^{−|x|/τ}) (exponent clamped at MinExponent).</summary>
     public static Tensor NlaT1(Tensor s1, Tensor nodeMask, double tau)
     {
-        var sp = s1.relu() + tau * (-s1.abs() / tau).exp().log1p();
+        var sp = s1.relu() + tau * (-s1.abs() / tau).clamp_min(MinExponent).exp().log1p();
         return NodeMean(sp.sum(-2), nodeMask);
     }
 
@@ -66,6 +76,27 @@ public static class PowerClipScores
         var half = s1 / (2 * tau);
         var lam = half + logCoshWeight * LogCosh(half);
         return tau * Masked(lam.sum(-2), nodeMask).logsumexp(-1);
+    }
+
+    /// <summary>
+    /// NLA-T2 + NLA-T1 with the work on S1-sized tensors shared and cut to five elementwise passes. Both
+    /// need c = log1p(e^{−|x|/τ}) for x = S1: sp_τ(x) = relu(x) + τ·c with relu(x) = (x + |x|)/2, and
+    /// log cosh(x/2τ) = |x|/2τ + c − log 2. So only Σ_m x, Σ_m |x| and Σ_m c ([Bi, Bj, T], M times smaller) are
+    /// reduced from S1, and the rest works on those sums:
+    ///   Σ_m sp_τ = (Σx + Σ|x|)/2 + τ·Σc,   Σ_m Λ(x/τ) = (Σx + w·Σ|x|)/2τ + w·(Σc − M·log 2).
+    /// Same values as NlaT2 + NlaT1 up to rounding (the parity tests check both against the specification);
+    /// with the clamp, the loss's forward became several times faster (docs/performance.md).
+    /// </summary>
+    public static Tensor NlaBoth(Tensor s1, Tensor nodeMask, double tau, double logCoshWeight)
+    {
+        var m = s1.shape[^2];
+        var a = s1.abs();
+        var sumX = s1.sum(-2);
+        var sumA = a.sum(-2);
+        var sumC = (a * (-1 / tau)).clamp_min(MinExponent).exp().log1p().sum(-2);
+        var t1 = NodeMean((sumX + sumA) * 0.5 + tau * sumC, nodeMask);
+        var lam = (sumX + logCoshWeight * sumA) * (0.5 / tau) + logCoshWeight * (sumC - m * Log2);
+        return tau * Masked(lam, nodeMask).logsumexp(-1) + t1;
     }
 
     /// <summary>Q→[i,j] = 2^-M Σ_A max_B Σ_{m∈A} S1[m,B] (the empty subset scores 0).</summary>
@@ -85,11 +116,11 @@ public static class PowerClipScores
         return torch.einsum("am,ijmt->ijat", bits.to(s1.dtype), s1);
     }
 
-    /// <summary>log cosh(z) = |z| + log1p(e^{−2|z|}) − log 2, stable for |z| ~ 1e4.</summary>
+    /// <summary>log cosh(z) = |z| + log1p(e^{−2|z|}) − log 2, stable for |z| ~ 1e4 (exponent clamped at MinExponent).</summary>
     public static Tensor LogCosh(Tensor z)
     {
         var a = z.abs();
-        return a + (-2 * a).exp().log1p() - Log2;
+        return a + (-2 * a).clamp_min(MinExponent).exp().log1p() - Log2;
     }
 
     /// <summary>Padded nodes (mask [Bj, T], broadcast over [Bi, Bj, …, T]) become −∞ so that max and LSE ignore them.</summary>
