@@ -14,7 +14,7 @@ public static class DemoCommand
     public static Command Create()
     {
         var runtime = new RuntimeOptions();
-        var quick = new Option<bool>("--quick") { Description = "A small budget (under 2 minutes on 2 cores) instead of the default (about 15 minutes)" };
+        var quick = new Option<bool>("--quick") { Description = "A small budget (under 2 minutes on 2 cores) instead of the default (about 11 minutes)" };
         var output = new Option<string>("--out") { Description = "Output folder (runs, benchmarks, report.html, results.json)", DefaultValueFactory = _ => "runs/demo" };
         var steps = new Option<int?>("--steps") { Description = "Override the optimizer steps of both arms" };
         var seed = new Option<int?>("--seed") { Description = "Seed of weights, data and regions (default 0)" };

@@ -4,7 +4,7 @@ namespace PowerClip.Train.Demo;
 
 /// <summary>
 /// The demo's budget: one synthetic world, CLIP and PowerCLIP trained with the same model, data, steps and
-/// seed. Defaults are sized for about 15 minutes on 2 idle CPU cores; --quick for about one minute.
+/// seed. Defaults take about 11 minutes on 2 idle CPU cores; --quick for about one minute.
 /// </summary>
 public sealed record DemoSettings
 {
