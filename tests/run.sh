@@ -14,6 +14,11 @@ if ! dotnet build PowerClip.sln -c "$config" -nologo -v q -clp:ErrorsOnly; then
 fi
 
 passed=0; failed=0; skipped=0
+# Tests write runs, checkpoints and exports under the temp folder; give them one of their own and
+# remove it afterwards, so repeated runs (CI runs on a long-lived machine) do not fill the disk.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
 logdir=$(mktemp -d)
 for proj in tests/*/*.Tests.?sproj; do
   name=$(basename "$proj" | sed 's/\.[cf]sproj$//')
@@ -36,7 +41,6 @@ for proj in tests/*/*.Tests.?sproj; do
     failed=$((failed + 1))
   fi
 done
-rm -rf "$logdir"
 
 if [ $((passed + failed)) -eq 0 ]; then
   echo; echo "no test ran"
