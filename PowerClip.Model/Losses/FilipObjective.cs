@@ -16,9 +16,7 @@ public sealed class FilipObjective(long chunkElements = 1L << 24) : IContrastive
     public LossOutput Compute(ObjectiveInputs inputs)
     {
         var o = inputs.Outputs;
-        Objectives.CheckOutputs(o);
-        InputChecks.Finite(o.PatchTokens, "patch tokens");
-        InputChecks.Finite(o.TokenFeatures, "token features");
+        Objectives.CheckTokenOutputs(o);
         using var scope = torch.NewDisposeScope();
         var (i2t, t2i) = Similarities(o.PatchTokens, o.TokenFeatures, o.TokenMask, chunkElements);
         var labels = torch.arange(i2t.shape[0], device: i2t.device);

@@ -57,4 +57,12 @@ public static class Objectives
         InputChecks.Finite(o.ImageEmbeds, "image embeddings");
         InputChecks.Finite(o.TextEmbeds, "text embeddings");
     }
+
+    /// <summary>CheckOutputs plus finite patch tokens and token features, for the token-level objectives (FILIP, SPARC).</summary>
+    internal static void CheckTokenOutputs(ClipOutputs o)
+    {
+        CheckOutputs(o);
+        InputChecks.Finite(o.PatchTokens, "patch tokens");
+        InputChecks.Finite(o.TokenFeatures, "token features");
+    }
 }

@@ -17,9 +17,7 @@ public sealed class SparcObjective(double globalWeight = 1.0, double fineWeight 
     public LossOutput Compute(ObjectiveInputs inputs)
     {
         var o = inputs.Outputs;
-        Objectives.CheckOutputs(o);
-        InputChecks.Finite(o.PatchTokens, "patch tokens");
-        InputChecks.Finite(o.TokenFeatures, "token features");
+        Objectives.CheckTokenOutputs(o);
         using var scope = torch.NewDisposeScope();
         var global = ClipLoss.Compute(o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
         var fine = FineGrained(o.PatchTokens, o.TokenFeatures, o.TokenMask, fineTemperature);
