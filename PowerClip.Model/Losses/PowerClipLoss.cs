@@ -55,7 +55,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         return Objectives.Escape(total, parts);
     }
 
-    /// <summary>S̄ [Bi, Bj] for region embeddings φ and leaf embeddings ψ (the tree ablation applied here).</summary>
+    /// <summary>S̄ [Bi, Bj] for region embeddings φ and leaf embeddings ψ (the tree ablation and the score scale applied here).</summary>
     public Tensor Scores(Tensor phi, Tensor psi, PhraseBatch phrases)
     {
         using var scope = torch.NewDisposeScope();
@@ -69,6 +69,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         var scores = ChunkedScores.RowsPerChunk(phi, nodes, Config) >= phi.shape[0]
             ? PowerClipScores.Combine(PowerClipScores.S1(phi, nodes), mask, Config)
             : ChunkedScores.Compute(phi, nodes, mask, Config);
-        return scores.MoveToOuterDisposeScope();
+        var divisor = Config.ScoreDivisor(phi.shape[1]);
+        return (divisor == 1.0 ? scores : scores / divisor).MoveToOuterDisposeScope();
     }
 }

@@ -9,6 +9,17 @@ public enum ZetaReading
     ZetaWeightsLower,
 }
 
+/// <summary>
+/// How S̄ is scaled before the triplet loss (PowerClip.Math ScoreScale). [reconstructed] The paper does not say.
+/// </summary>
+public enum ScoreScale
+{
+    /// <summary>S̄ as written in method.md: the subset terms are sums over up to M region scores.</summary>
+    Sum,
+    /// <summary>S̄ / M for the subset aggregations (a per-region average; = Sum with λ/M and δ·M); the single-region forms of "w/o subsets" are not divided.</summary>
+    RegionMean,
+}
+
 /// <summary>How the powerset aggregations are computed.</summary>
 public enum PowersetAggregation
 {
@@ -24,6 +35,9 @@ public enum PowersetAggregation
 /// is VSE++'s max-of-hinges (hardest-negative) triplet, whose authors use 0.2, so we take theirs.
 /// [reconstructed] ζ reading: ZetaWeightsLower by default, so the paper's ζ = 0.75 puts weight 0.25 on
 /// log cosh — the weight a brute-force check against Q̃→_τ favours (method.md §4).
+/// [reconstructed] Scale = RegionMean: S̄ divided by M. The literal sum grows with M, and with λ = δ = 0.2 its
+/// triplet gradient is ~25× CLIP's at initialisation and training collapses (docs/demo.md, measured);
+/// Scale = Sum gives the literal form.
 /// </summary>
 public sealed record PowerClipLossConfig
 {
@@ -33,6 +47,7 @@ public sealed record PowerClipLossConfig
     public double Zeta { get; init; } = 0.75;
     public ZetaReading Reading { get; init; } = ZetaReading.ZetaWeightsLower;
     public PowersetAggregation Aggregation { get; init; } = PowersetAggregation.Nla;
+    public ScoreScale Scale { get; init; } = ScoreScale.RegionMean;
 
     /// <summary>Ablation "w/o subsets" when false: single regions instead of region subsets ([reconstructed] form, see PowerClipScores).</summary>
     public bool UseSubsets { get; init; } = true;
@@ -49,6 +64,9 @@ public sealed record PowerClipLossConfig
     public long ChunkElements { get; init; } = 1L << 22;
     /// <summary>Exact aggregation refuses more regions than this (it creates 2^M subsets).</summary>
     public int MaxExactRegions { get; init; } = 16;
+
+    /// <summary>What S̄ is divided by for M regions under <see cref="Scale"/>.</summary>
+    public double ScoreDivisor(long regions) => Scale == ScoreScale.RegionMean && UseSubsets ? regions : 1.0;
 
     /// <summary>Log-cosh weight in Λ (ζ or 1 − ζ, by the reading).</summary>
     public double LogCoshWeight => Reading == ZetaReading.ZetaWeightsLogCosh ? Zeta : 1 - Zeta;

@@ -94,7 +94,7 @@ public static class StepBench
             ["vision"] = new { cfg.Vision.ImageSize, cfg.Vision.PatchSize, cfg.Vision.Width, cfg.Vision.Layers, cfg.Vision.Heads, cfg.Vision.MlpRatio },
             ["text"] = new { cfg.Text.ContextLength, cfg.Text.VocabSize, cfg.Text.Width, cfg.Text.Layers, cfg.Text.Heads, cfg.Text.MlpRatio, cfg.Text.PadId },
             ["max_logit_scale"] = cfg.MaxLogitScale,
-            ["loss"] = new { loss.Lambda, loss.Delta, loss.Tau, loss.LogCoshWeight },
+            ["loss"] = new { loss.Lambda, loss.Delta, loss.Tau, loss.LogCoshWeight, ScoreDivisor = loss.ScoreDivisor(c.Regions) },
             ["losses"] = losses,
         };
         File.WriteAllText(Path.Combine(dir, "bench.json"), JsonSerializer.Serialize(meta, new JsonSerializerOptions { WriteIndented = true }));

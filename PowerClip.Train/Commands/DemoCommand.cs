@@ -18,8 +18,8 @@ public static class DemoCommand
         var output = new Option<string>("--out") { Description = "Output folder (runs, benchmarks, report.html, results.json)", DefaultValueFactory = _ => "runs/demo" };
         var steps = new Option<int?>("--steps") { Description = "Override the optimizer steps of both arms" };
         var seed = new Option<int?>("--seed") { Description = "Seed of weights, data and regions (default 0)" };
-        var lambda = new Option<double?>("--lambda") { Description = "PowerCLIP's λ (demo default 0.02 = the paper's 0.2 with S̄ divided by M = 10)" };
-        var delta = new Option<double?>("--delta") { Description = "PowerCLIP's margin δ (demo default 2.0 = 0.2 with S̄ divided by M = 10)" };
+        var lambda = new Option<double?>("--lambda") { Description = "PowerCLIP's λ (default 0.2, the paper's)" };
+        var delta = new Option<double?>("--delta") { Description = "PowerCLIP's margin δ (default 0.2, reconstructed)" };
         var command = new Command("demo", "Train CLIP and PowerCLIP on the synthetic world, evaluate both on held-out compositions, write an HTML report")
         {
             quick, output, steps, seed, lambda, delta,

@@ -35,11 +35,13 @@ public sealed class TrainOptions
     public Option<double?> Tau { get; } = new("--tau") { Description = "τ, NLA temperature (default 1e-3)" };
     public Option<double?> Zeta { get; } = new("--zeta") { Description = "ζ, NLA-T2 interpolation (default 0.75)" };
     public Option<string?> ZetaReading { get; } = new("--zeta-reading") { Description = "lower (ζ weights the lower bound, default) or logcosh" };
+    public Option<string?> ScoreScale { get; } = new("--score-scale") { Description = "region-mean (S̄ divided by M; default, reconstructed) or sum (S̄ as written)" };
 
     public IEnumerable<Option> All =>
     [
         Config, Recipe, Model, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, Augment, Steps, Lr, Warmup,
         WeightDecay, Beta1, Beta2, Eps, GradClip, Accumulate, Seed, CheckpointEvery, Lambda, Delta, Tau, Zeta, ZetaReading,
+        ScoreScale,
     ];
 
     /// <summary>Names of the config-shaping options given on the command line.</summary>
@@ -76,6 +78,13 @@ public sealed class TrainOptions
                 "lower" => global::PowerClip.Model.ZetaReading.ZetaWeightsLower,
                 "logcosh" => global::PowerClip.Model.ZetaReading.ZetaWeightsLogCosh,
                 var other => throw new UsageException($"--zeta-reading '{other}' is not valid: expected lower or logcosh"),
+            },
+            ScoreScale = r.GetValue(ScoreScale) switch
+            {
+                null => p.ScoreScale,
+                "region-mean" => global::PowerClip.Model.ScoreScale.RegionMean,
+                "sum" => global::PowerClip.Model.ScoreScale.Sum,
+                var other => throw new UsageException($"--score-scale '{other}' is not valid: expected region-mean or sum"),
             },
         };
         c = c with

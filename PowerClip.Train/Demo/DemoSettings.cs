@@ -18,14 +18,11 @@ public sealed record DemoSettings
     public int BenchmarkItems { get; init; } = 500;
     public int ZeroShotPerClass { get; init; } = 8;
     /// <summary>
-    /// PowerCLIP's λ and δ for the demo. S̄ is a sum over M regions (and over the leaves of each phrase), so its
-    /// scale grows with M while CLIP's logits are cosines: with the paper's λ = 0.2 and our δ = 0.2 the triplet
-    /// term's gradient is ~25× CLIP's at initialisation and training collapses to equal scores (measured, see
-    /// docs/demo.md). Dividing S̄ by M is the same as λ/M and δ·M, which is what these defaults are (M = 10).
-    /// [reconstructed] — the paper does not say how S̄ is scaled.
+    /// PowerCLIP's λ and δ: the trainer's defaults (the paper's λ = 0.2; δ = 0.2 reconstructed), with S̄ divided by M
+    /// (PowerClipLossConfig.Scale, [reconstructed]; the literal sum collapses at this scale, docs/demo.md).
     /// </summary>
-    public double Lambda { get; init; } = 0.02;
-    public double Delta { get; init; } = 2.0;
+    public double Lambda { get; init; } = new PowerClipSettings().Lambda;
+    public double Delta { get; init; } = new PowerClipSettings().Delta;
 
     /// <summary>About one minute on 2 idle cores (measured: 300 steps of 64 took 28 s per arm).</summary>
     public static DemoSettings Quick { get; } = new()

@@ -45,7 +45,8 @@ public sealed class CosineScorer(IEmbeddingEncoder encoder) : IPairScorer
 /// ablation switches) instead of the global cosine. [ours, not the paper's protocol: the paper evaluates with
 /// global embeddings] Regions at evaluation are the image's patches (M = N, φ_m = normalised patch token: every
 /// region subset is then a set of patches); nodes are the caption tree's phrases plus the root, from the
-/// built-in parser. Scores of different images are not comparable in scale (S̄ grows with M and |𝒯|), but the
+/// built-in parser; S̄ is scaled as in training (PowerClipLossConfig.Scale). Scores of different images need not be
+/// comparable in scale (S̄ grows with |𝒯|, and with M under ScoreScale.Sum), but the
 /// pairwise benchmarks only compare captions of one image or images of one caption pair.
 /// </summary>
 public sealed class PowerClipScorer(TrainedModel model, int batchSize = 64) : IPairScorer
@@ -71,7 +72,7 @@ public sealed class PowerClipScorer(TrainedModel model, int batchSize = 64) : IP
             using var pairScope = torch.NewDisposeScope();
             var (p, mask) = nodes[pairs[k].Caption];
             var s1 = torch.matmul(phi[pairs[k].ImagePath], p.t()).unsqueeze(0).unsqueeze(0);   // S1 [1, 1, M, T]
-            result[k] = PowerClipScores.Combine(s1, mask, _config).ToDouble();
+            result[k] = PowerClipScores.Combine(s1, mask, _config).ToDouble() / _config.ScoreDivisor(s1.shape[2]);
         }
         return result;
     }

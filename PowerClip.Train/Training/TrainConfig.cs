@@ -112,7 +112,7 @@ public sealed record TrainConfig
     };
 }
 
-/// <summary>λ, δ, τ, ζ and the ζ reading of the PowerCLIP loss (defaults and their provenance: <see cref="PowerClipLossConfig"/>).</summary>
+/// <summary>λ, δ, τ, ζ, the ζ reading and the score scale of the PowerCLIP loss (defaults and their provenance: <see cref="PowerClipLossConfig"/>).</summary>
 public sealed record PowerClipSettings
 {
     private static readonly PowerClipLossConfig Defaults = new();
@@ -121,6 +121,8 @@ public sealed record PowerClipSettings
     public double Tau { get; init; } = Defaults.Tau;
     public double Zeta { get; init; } = Defaults.Zeta;
     public ZetaReading ZetaReading { get; init; } = Defaults.Reading;
+    public ScoreScale ScoreScale { get; init; } = Defaults.Scale;
 
-    public PowerClipLossConfig ToLossConfig() => new() { Lambda = Lambda, Delta = Delta, Tau = Tau, Zeta = Zeta, Reading = ZetaReading };
+    public PowerClipLossConfig ToLossConfig() =>
+        new() { Lambda = Lambda, Delta = Delta, Tau = Tau, Zeta = Zeta, Reading = ZetaReading, Scale = ScoreScale };
 }

@@ -154,7 +154,8 @@ def objective(name, out, inp, lc):
         return clip
     phi = F.normalize(inp["masks"] @ patches, dim=-1)
     psi = F.normalize(inp["leaf_tokens"] @ feats, dim=-1)
-    s = powerclip_scores(phi, psi, inp["membership"], inp["node_mask"], lc["Tau"], lc["LogCoshWeight"])
+    # The score scale ([reconstructed], PowerClipLossConfig.Scale): S̄ / M under RegionMean, as exported.
+    s = powerclip_scores(phi, psi, inp["membership"], inp["node_mask"], lc["Tau"], lc["LogCoshWeight"]) / lc["ScoreDivisor"]
     return clip + lc["Lambda"] * (hardest_triplet(s, lc["Delta"]) + hardest_triplet(s.t(), lc["Delta"]))
 
 

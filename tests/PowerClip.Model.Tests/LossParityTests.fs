@@ -27,6 +27,9 @@ let private setup (seed: int) : Setup =
 let private mathReading (r: PowerClip.Model.ZetaReading) : PowerClip.Math.ZetaReading =
     if r = PowerClip.Model.ZetaReading.ZetaWeightsLogCosh then PowerClip.Math.ZetaWeightsLogCosh else PowerClip.Math.ZetaWeightsLower
 
+let private mathScale (s: PowerClip.Model.ScoreScale) : PowerClip.Math.ScoreScale =
+    if s = PowerClip.Model.ScoreScale.Sum then PowerClip.Math.Sum else PowerClip.Math.RegionMean
+
 /// The single-region forms used by the "w/o subsets" ablation ([reconstructed]), written from their definitions.
 let private singleRegion (cfg: PowerClipLossConfig) (s0: float[,]) (tree: ParseTree) : float * float =
     let s1 = Similarity.s1 s0 tree
@@ -43,6 +46,7 @@ let private pairScore (cfg: PowerClipLossConfig) (s0: float[,]) (tree: ParseTree
         | true, PowersetAggregation.Exact -> Powerset.r2tExact s0 tree, Powerset.t2rExact s0 tree
         | true, _ -> Nla.t2 cfg.Tau cfg.Zeta (mathReading cfg.Reading) s0 tree, Nla.t1 cfg.Tau s0 tree
     (if cfg.UseR2T then r2t else 0.0) + (if cfg.UseT2R then t2r else 0.0)
+    |> PowerClip.Math.ScoreScale.apply (mathScale cfg.Scale) (Array2D.length1 s0) cfg.UseSubsets
 
 /// The objective by the spec, as a function of the flat parameter vector.
 let private specLoss (cfg: PowerClipLossConfig) (s: Setup) (x: float[]) : float =
@@ -100,6 +104,9 @@ let tests =
     testList "PowerCLIP loss parity with PowerClip.Math" [
         checkConfig "paper defaults (tau 1e-3): value" (PowerClipLossConfig()) 21 false
         checkConfig "NLA, tau 0.05: value and gradient" (PowerClipLossConfig(Tau = 0.05)) 22 true
+        checkConfig "NLA, literal S-bar (score scale Sum)" (PowerClipLossConfig(Tau = 0.05, Scale = PowerClip.Model.ScoreScale.Sum)) 34 true
+        checkConfig "exact, literal S-bar (score scale Sum)" (PowerClipLossConfig(Tau = 0.05, Aggregation = exact, Scale = PowerClip.Model.ScoreScale.Sum)) 35 true
+        checkConfig "ablation: no subsets, literal S-bar" (PowerClipLossConfig(Tau = 0.05, UseSubsets = false, Scale = PowerClip.Model.ScoreScale.Sum)) 36 true
         checkConfig "NLA, zeta weights log cosh" (PowerClipLossConfig(Tau = 0.05, Reading = PowerClip.Model.ZetaReading.ZetaWeightsLogCosh)) 23 true
         checkConfig "NLA computed in chunks of one image row" (PowerClipLossConfig(Tau = 0.05, ChunkElements = 5L)) 24 true
         checkConfig "exact powerset variant" (PowerClipLossConfig(Tau = 0.05, Aggregation = exact)) 25 true
@@ -115,13 +122,15 @@ let tests =
             let full = csharpLoss (PowerClipLossConfig(Tau = 0.05)) s |> fst
             for name, cfg in [ "subsets", PowerClipLossConfig(Tau = 0.05, UseSubsets = false); "tree", PowerClipLossConfig(Tau = 0.05, UseTree = false)
                                "R2T", PowerClipLossConfig(Tau = 0.05, UseR2T = false); "T2R", PowerClipLossConfig(Tau = 0.05, UseT2R = false)
-                               "triplet", PowerClipLossConfig(Tau = 0.05, UseTriplet = false) ] do
+                               "triplet", PowerClipLossConfig(Tau = 0.05, UseTriplet = false)
+                               "score scale", PowerClipLossConfig(Tau = 0.05, Scale = PowerClip.Model.ScoreScale.Sum) ] do
                 Expect.isGreaterThan (abs ((csharpLoss cfg s |> fst) - full)) 1e-9 $"switching off {name} changes the value"
         }
         test "the defaults agree with PowerClip.Math's (ζ and its reading) and the paper (λ, τ)" {
             let d = PowerClipLossConfig()
             Expect.equal (mathReading d.Reading) Nla.defaultReading "ζ reading"
             Expect.equal d.Zeta Nla.defaultZeta "ζ"
+            Expect.equal (mathScale d.Scale) PowerClip.Math.ScoreScale.defaultScale "score scale"
             Expect.equal (d.Lambda, d.Tau, d.Delta) (0.2, 1e-3, 0.2) "λ and τ from the paper; δ = 0.2 (VSE++)"
         }
         test "scores under no_grad equal scores with autograd" {

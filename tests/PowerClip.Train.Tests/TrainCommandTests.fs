@@ -59,12 +59,13 @@ let tests =
         }
         test "a checkpoint folder is self-contained and loads for evaluation" {
             let run = newRun ()
-            runToEnd ([ "--out"; run ] @ tinyArgs 3)
+            runToEnd ([ "--out"; run; "--score-scale"; "sum" ] @ tinyArgs 3)
             let ckpt = TrainedModel.ResolveCheckpoint run
             for f in [ Trainer.WeightsFile; Trainer.OptimizerFile; Trainer.StateFile; TrainedModel.ConfigFile ] do
                 Expect.isTrue (File.Exists(Path.Combine(ckpt, f))) $"{f} in the checkpoint"
             use loaded = TrainedModel.Load(ckpt, TorchSharp.torch.CPU)
             Expect.equal loaded.Config.Loss "powerclip" "config travels with the weights"
+            Expect.equal loaded.Config.PowerClip.ScoreScale PowerClip.Model.ScoreScale.Sum "so do the loss settings (--score-scale sum)"
             let keys = PowerClip.Model.Safetensors.Load(Path.Combine(ckpt, Trainer.WeightsFile)).Keys |> Set.ofSeq
             for k in [ "visual.conv1.weight"; "token_embedding.weight"; "positional_embedding"; "ln_final.weight"; "text_projection"; "logit_scale" ] do
                 Expect.isTrue (keys.Contains k) $"open_clip key {k}"
@@ -80,6 +81,7 @@ let tests =
             expectError [ "--out"; out; "--loss"; "nope" ] 2 "unknown loss 'nope'"
             expectError [ "--out"; out; "--batch-size"; "1" ] 2 "batch size"
             expectError [ "--out"; out; "--zeta"; "1.5" ] 2 "ζ"
+            expectError [ "--out"; out; "--score-scale"; "median" ] 2 "--score-scale 'median'"
             expectError [ "--out"; out; "--data"; "csv:/no/such.csv"; "--device"; "cpu" ] 1 "/no/such.csv"
             expectError [ "--out"; out; "--config"; "/no/such.json" ] 1 "/no/such.json"
             let dir = newRun ()
