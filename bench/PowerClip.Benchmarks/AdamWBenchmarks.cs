@@ -28,7 +28,7 @@ public class AdamWBenchmarks : TorchBenchmark
         using (var scope = torch.NewDisposeScope())
         {
             // Gradients once, through autograd: ∂/∂θ Σ θ·r = r, with r ~ N(0, 1e-4) per entry.
-            var gen = new Generator(BenchData.Seed);
+            using var gen = new Generator(BenchData.Seed);
             var loss = parameters.Select(p => (p * (1e-2 * torch.randn(p.shape, generator: gen))).sum()).Aggregate((a, b) => a + b);
             loss.backward();
         }

@@ -16,14 +16,14 @@ public static class BenchData
     /// <summary>S1 [B, B, M, |𝒯|] with cosine sums in [−3, 3] (N(0, 1) clamped), float32.</summary>
     public static Tensor S1(int batch, int regions = Regions, int nodes = Nodes)
     {
-        var gen = new Generator(Seed);
+        using var gen = new Generator(Seed);
         return torch.randn([batch, batch, regions, nodes], generator: gen).clamp_(-3, 3);
     }
 
     /// <summary>Unit vectors [shape…, E] (random directions), float32.</summary>
     public static Tensor UnitVectors(long[] shape, int seed)
     {
-        var gen = new Generator((ulong)seed);
+        using var gen = new Generator((ulong)seed);
         return nn.functional.normalize(torch.randn(shape, generator: gen), dim: -1);
     }
 

@@ -8,7 +8,7 @@ namespace PowerClip.Benchmarks;
 /// TorchSharp's optim.AdamW. Per parameter θ with gradient g, step t:
 ///   θ ← θ·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
 ///   θ ← θ − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε).
-/// <see cref="Step"/> issues the same operations as TorchSharp 0.107's AdamW.step (so a difference is the
+/// <see cref="Step"/> issues the same operations as TorchSharp's AdamW.step (so a difference is the
 /// optimizer's own overhead); <see cref="StepNoAlloc"/> uses lerp_ for m and a preallocated buffer for the
 /// denominator, so no tensor is allocated per step. Benchmark-local: the trainer uses TorchSharp's AdamW.
 /// </summary>
