@@ -67,10 +67,11 @@ public static class TorchRuntime
         throw new ArgumentException($"device '{spec}' is not valid: expected auto, cpu, cuda or cuda:N");
     }
 
-    /// <summary>One-call set-up for programs and tests: native check, threads, device.</summary>
+    /// <summary>One-call set-up for programs and tests: native check, host allocator, threads, device.</summary>
     public static (Device Device, int Threads) Initialize(string? device, int? threads)
     {
         EnsureNativeLoaded();
+        HostAllocator.KeepFreedMemory();
         var n = SetThreads(threads);
         return (ResolveDevice(device), n);
     }

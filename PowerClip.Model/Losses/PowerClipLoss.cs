@@ -64,11 +64,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
             : phrases.LeavesAsNodes(psi.dtype);
         var nodes = PowerClipScores.NodeEmbeddings(psi, membership);
         var mask = nodeMask.to(psi.device);
-        // One chunk holds the whole batch: plain autograd keeps what the chunked backward would recompute,
-        // within the same ChunkElements bound, and saves a second forward of the NLAs (docs/performance.md).
-        var scores = ChunkedScores.RowsPerChunk(phi, nodes, Config) >= phi.shape[0]
-            ? PowerClipScores.Combine(PowerClipScores.S1(phi, nodes), mask, Config)
-            : ChunkedScores.Compute(phi, nodes, mask, Config);
+        var scores = ChunkedScores.Compute(phi, nodes, mask, Config);
         var divisor = Config.ScoreDivisor(phi.shape[1]);
         return (divisor == 1.0 ? scores : scores / divisor).MoveToOuterDisposeScope();
     }

@@ -133,6 +133,31 @@ let tests =
             Expect.equal (mathScale d.Scale) PowerClip.Math.ScoreScale.defaultScale "score scale"
             Expect.equal (d.Lambda, d.Tau, d.Delta) (0.2, 1e-3, 0.2) "λ and τ from the paper; δ = 0.2 (VSE++)"
         }
+        test "the chunked backward (active pairs only) equals plain autograd, for sparse and dense upstream gradients" {
+            use scope = torch.NewDisposeScope()
+            let s = setup 37
+            use phrases = PhraseBatch.Build(s.Trees, 16, torch.float64)
+            let r = Random 37
+            let phi = unitTensor r [| int64 b; int64 regions; int64 dim |]
+            let psi = unitTensor r [| int64 b; int64 s.Leaves; int64 dim |] * phrases.LeafMask.unsqueeze(-1L).to_type(torch.float64)
+            let nodes = PowerClipScores.NodeEmbeddings(psi, phrases.Membership)
+            let dense = t64 (Array.init (b * b) (fun _ -> gaussian r)) [| int64 b; int64 b |]
+            let sparse = dense * (t64 (Array.init (b * b) (fun k -> if k % 3 = 0 then 1.0 else 0.0)) [| int64 b; int64 b |])
+            let grads (f: torch.Tensor -> torch.Tensor -> torch.Tensor) (upstream: torch.Tensor) =
+                let p, n = phi.detach().requires_grad_(true), nodes.detach().requires_grad_(true)
+                let g = torch.autograd.grad([| f p n |], [| p; n |], [| upstream |])
+                values g[0], values g[1]
+            for aggregation in [ PowersetAggregation.Nla; PowersetAggregation.Exact ] do
+                for chunk in [ 5L; 1L <<< 22 ] do
+                    let cfg = PowerClipLossConfig(Tau = 0.05, Aggregation = aggregation, ChunkElements = chunk)
+                    let plain p n = PowerClipScores.Combine(PowerClipScores.S1(p, n), phrases.NodeMask, cfg)
+                    let chunked p n = ChunkedScores.Compute(p, n, phrases.NodeMask, cfg)
+                    for name, upstream in [ "dense", dense; "sparse", sparse ] do
+                        let (ep, en), (cp, cn) = grads plain upstream, grads chunked upstream
+                        Expect.isGreaterThan (Array.sumBy abs ep) 0.0 "the gradient is not trivially zero"
+                        Expect.isLessThanOrEqual (maxAbsDiff cp ep) 1e-12 $"φ gradient, {aggregation}, chunk {chunk}, {name}"
+                        Expect.isLessThanOrEqual (maxAbsDiff cn en) 1e-12 $"node gradient, {aggregation}, chunk {chunk}, {name}"
+        }
         test "scores under no_grad equal scores with autograd" {
             use scope = torch.NewDisposeScope()
             let s = setup 34

@@ -69,6 +69,11 @@ let tests =
                 Expect.stringContains line.Value "WEAK" "the GLIBCXX_3.4.32 requirement is weak"
         }
 
+        test "glibc keeps freed tensor memory (no page faults for every large tensor)" {
+            if OperatingSystem.IsLinux() then
+                Expect.isTrue (HostAllocator.KeepFreedMemory()) "mallopt accepted the thresholds"
+        }
+
         test "the smoke run reduces its loss" {
             let first, last = smokeRun 30 0
             Expect.isLessThan last first "30 AdamW steps on a tiny MLP reduce the MSE"
