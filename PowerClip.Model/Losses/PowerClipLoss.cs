@@ -55,7 +55,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         return Objectives.Escape(total, parts);
     }
 
-    /// <summary>S̄ [Bi, Bj] for region embeddings φ and leaf embeddings ψ (the tree ablation and the score scale applied here).</summary>
+    /// <summary>S̄ [Bi, Bj] for region embeddings φ and leaf embeddings ψ (the tree ablation applied here, the score scale by PowerClipScores.Combine).</summary>
     public Tensor Scores(Tensor phi, Tensor psi, PhraseBatch phrases)
     {
         using var scope = torch.NewDisposeScope();
@@ -64,8 +64,6 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
             : phrases.LeavesAsNodes(psi.dtype);
         var nodes = PowerClipScores.NodeEmbeddings(psi, membership);
         var mask = nodeMask.to(psi.device);
-        var scores = ChunkedScores.Compute(phi, nodes, mask, Config);
-        var divisor = Config.ScoreDivisor(phi.shape[1]);
-        return (divisor == 1.0 ? scores : scores / divisor).MoveToOuterDisposeScope();
+        return ChunkedScores.Compute(phi, nodes, mask, Config).MoveToOuterDisposeScope();
     }
 }

@@ -32,8 +32,15 @@ public static class PowerClipScores
     /// <summary>S1 from region and node embeddings without forming S0: [Bi, M, E] × [Bj, T, E] → [Bi, Bj, M, T].</summary>
     public static Tensor S1(Tensor phi, Tensor nodes) => torch.einsum("imd,jtd->ijmt", phi, nodes);
 
-    /// <summary>S̄ (or one of its terms) from S1, by the configuration's aggregation and ablation switches: [Bi, Bj].</summary>
+    /// <summary>S̄ (or one of its terms) from S1, by the configuration's aggregation, ablation switches and score scale: [Bi, Bj].</summary>
     public static Tensor Combine(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg)
+    {
+        var divisor = cfg.ScoreDivisor(s1.shape[^2]);
+        var sbar = Unscaled(s1, nodeMask, cfg);
+        return divisor == 1.0 ? sbar : sbar / divisor;
+    }
+
+    private static Tensor Unscaled(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg)
     {
         if (cfg is { Aggregation: PowersetAggregation.Nla, UseSubsets: true, UseR2T: true, UseT2R: true })
             return NlaBoth(s1, nodeMask, cfg.Tau, cfg.LogCoshWeight);

@@ -72,7 +72,7 @@ public sealed class PowerClipScorer(TrainedModel model, int batchSize = 64) : IP
             using var pairScope = torch.NewDisposeScope();
             var (p, mask) = nodes[pairs[k].Caption];
             var s1 = torch.matmul(phi[pairs[k].ImagePath], p.t()).unsqueeze(0).unsqueeze(0);   // S1 [1, 1, M, T]
-            result[k] = PowerClipScores.Combine(s1, mask, _config).ToDouble() / _config.ScoreDivisor(s1.shape[2]);
+            result[k] = PowerClipScores.Combine(s1, mask, _config).ToDouble();
         }
         return result;
     }
