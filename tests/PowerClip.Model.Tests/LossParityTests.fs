@@ -24,12 +24,6 @@ let private setup (seed: int) : Setup =
     let psi = Array.init b (fun j -> Array.init l (fun k -> if k < trees[j].LeafSpans.Count then unit dim else Array.zeroCreate dim) |> Array.concat) |> Array.concat
     { Trees = trees; Leaves = l; X = Array.concat [ vecs b; vecs b; vecs (b * regions); psi ] }
 
-let private mathReading (r: PowerClip.Model.ZetaReading) : PowerClip.Math.ZetaReading =
-    if r = PowerClip.Model.ZetaReading.ZetaWeightsLogCosh then PowerClip.Math.ZetaWeightsLogCosh else PowerClip.Math.ZetaWeightsLower
-
-let private mathScale (s: PowerClip.Model.ScoreScale) : PowerClip.Math.ScoreScale =
-    if s = PowerClip.Model.ScoreScale.Sum then PowerClip.Math.Sum else PowerClip.Math.RegionMean
-
 /// The single-region forms used by the "w/o subsets" ablation ([reconstructed]), written from their definitions.
 let private singleRegion (cfg: PowerClipLossConfig) (s0: float[,]) (tree: ParseTree) : float * float =
     let s1 = Similarity.s1 s0 tree

@@ -42,11 +42,6 @@ let private check (seed: int) (withGrad: bool) (csharp: torch.Tensor -> torch.Te
                 let padded = ad |> Array.indexed |> Array.filter (fun (k, _) -> k % l >= leaves) |> Array.map snd
                 Expect.all padded (fun g -> g = 0.0) "padded leaves get no gradient"
 
-let private mathReading (r: PowerClip.Model.ZetaReading) : PowerClip.Math.ZetaReading =
-    match r with
-    | PowerClip.Model.ZetaReading.ZetaWeightsLogCosh -> PowerClip.Math.ZetaWeightsLogCosh
-    | _ -> PowerClip.Math.ZetaWeightsLower
-
 let private weight (reading: PowerClip.Model.ZetaReading) (zeta: float) : float =
     PowerClipLossConfig(Zeta = zeta, Reading = reading).LogCoshWeight
 

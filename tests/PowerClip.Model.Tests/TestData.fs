@@ -7,6 +7,13 @@ open PowerClip.Model
 
 type MathTree = PowerClip.Math.ParseTree
 
+/// The Model's ζ reading and score scale as the specification's.
+let mathReading (r: PowerClip.Model.ZetaReading) : PowerClip.Math.ZetaReading =
+    if r = PowerClip.Model.ZetaReading.ZetaWeightsLogCosh then PowerClip.Math.ZetaWeightsLogCosh else PowerClip.Math.ZetaWeightsLower
+
+let mathScale (s: PowerClip.Model.ScoreScale) : PowerClip.Math.ScoreScale =
+    if s = PowerClip.Model.ScoreScale.Sum then PowerClip.Math.Sum else PowerClip.Math.RegionMean
+
 let gaussian (r: Random) : float =
     let u1 = 1.0 - r.NextDouble()
     sqrt (-2.0 * log u1) * cos (2.0 * Math.PI * r.NextDouble())
