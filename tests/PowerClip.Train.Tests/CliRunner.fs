@@ -3,6 +3,7 @@ module PowerClip.Train.Tests.CliRunner
 
 open System
 open System.IO
+open Expecto
 open PowerClip.Train
 
 type CliResult = { ExitCode: int; Out: string; Err: string }
@@ -18,3 +19,11 @@ let run (args: string list) : CliResult =
     finally
         Console.SetOut oldOut
         Console.SetError oldErr
+
+/// The program's contract for bad input: exit code `code` and one stderr line, `powerclip: error: …`, naming the problem.
+let expectOneLineError (r: CliResult) (code: int) (mentions: string) =
+    Expect.equal r.ExitCode code $"exit code (stderr: {r.Err})"
+    let lines = r.Err.Trim().Split('\n')
+    Expect.hasLength lines 1 $"one line on stderr, got: {r.Err}"
+    Expect.stringStarts lines[0] "powerclip: error: " "error prefix"
+    Expect.stringContains lines[0] mentions "names the problem"

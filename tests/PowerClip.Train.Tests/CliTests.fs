@@ -3,13 +3,6 @@ module PowerClip.Train.Tests.CliTests
 open Expecto
 open PowerClip.Train.Tests.CliRunner
 
-let private expectOneLineError (r: CliResult) (code: int) (mentions: string) =
-    Expect.equal r.ExitCode code "exit code"
-    let lines = r.Err.Trim().Split('\n')
-    Expect.hasLength lines 1 $"one line on stderr, got: {r.Err}"
-    Expect.stringStarts lines[0] "powerclip: error: " "error prefix"
-    Expect.stringContains lines[0] mentions "names the problem"
-
 [<Tests>]
 let tests =
     testList "cli" [

@@ -42,12 +42,7 @@ let private readJson (path: string) : JsonNode = nonNull (JsonNode.Parse(File.Re
 let private eval (benchmark: string) (data: string) (extra: string list) =
     run ([ "eval"; benchmark; "--data"; data; "--checkpoint"; runDir.Value; "--device"; "cpu"; "--batch-size"; "7" ] @ extra)
 
-let private expectUsageError (r: CliResult) (mention: string) =
-    Expect.equal r.ExitCode 2 $"exit code 2 ({r.Err})"
-    let lines = r.Err.Trim().Split('\n')
-    Expect.hasLength lines 1 $"one line: {r.Err}"
-    Expect.stringStarts lines[0] "powerclip: error: " "the program's prefix"
-    Expect.stringContains lines[0] mention "names the problem"
+let private expectUsageError (r: CliResult) (mention: string) = expectOneLineError r 2 mention
 
 let private copyDir (src: string) (dst: string) =
     for f in Directory.GetFiles(src, "*", SearchOption.AllDirectories) do

@@ -17,12 +17,7 @@ let private writeCase (json: string) : string =
     File.WriteAllText(path, json)
     path
 
-let private expectUsageError (r: CliResult) (mentions: string) =
-    Expect.equal r.ExitCode 2 $"exit code 2 (stderr: {r.Err})"
-    let lines = r.Err.Trim().Split('\n')
-    Expect.hasLength lines 1 $"one line on stderr, got: {r.Err}"
-    Expect.stringStarts lines[0] "powerclip: error: " "error prefix"
-    Expect.stringContains lines[0] mentions "names the problem"
+let private expectUsageError (r: CliResult) (mentions: string) = expectOneLineError r 2 mentions
 
 let private good =
     """{"s0": [[0.3, -0.1, 0.2], [-0.4, 0.6, 0.1]], "nodes": [[0, 1], [0, 1, 2], [1]], "tau": 0.01, "zeta": 0.75}"""

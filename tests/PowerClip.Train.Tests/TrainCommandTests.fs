@@ -71,12 +71,7 @@ let tests =
                 Expect.isTrue (keys.Contains k) $"open_clip key {k}"
         }
         test "bad configs and missing data are one-line errors" {
-            let expectError (args: string list) (code: int) (mention: string) =
-                let r = run ("train" :: args)
-                Expect.equal r.ExitCode code $"exit code for {args}"
-                let lines = r.Err.Trim().Split('\n')
-                Expect.hasLength lines 1 $"one line: {r.Err}"
-                Expect.stringContains lines[0] mention "names the problem"
+            let expectError (args: string list) (code: int) (mention: string) = expectOneLineError (run ("train" :: args)) code mention
             let out = newRun ()
             expectError [ "--out"; out; "--loss"; "nope" ] 2 "unknown loss 'nope'"
             expectError [ "--out"; out; "--batch-size"; "1" ] 2 "batch size"
