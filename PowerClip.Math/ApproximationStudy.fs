@@ -1,4 +1,4 @@
-namespace PowerClip.Math
+namespace PowerClip.Spec
 
 /// Settings of the approximation study (the paper's Figure 5). Seeded: the same settings give the same numbers.
 type StudyConfig =

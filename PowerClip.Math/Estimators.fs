@@ -1,4 +1,4 @@
-namespace PowerClip.Math
+namespace PowerClip.Spec
 
 /// A Monte Carlo estimate with its Hoeffding half-width: P(|Estimate − Q→| ≥ HalfWidth) ≤ 1 − Confidence.
 type MonteCarloEstimate = { Estimate: float; HalfWidth: float; Confidence: float; Samples: int; Seed: int }

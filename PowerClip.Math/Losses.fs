@@ -1,4 +1,4 @@
-namespace PowerClip.Math
+namespace PowerClip.Spec
 
 /// The batch losses over a C×C score matrix whose diagonal holds the matched pairs.
 module Losses =

@@ -1,4 +1,4 @@
-namespace PowerClip.Math
+namespace PowerClip.Spec
 
 /// Which reading of ζ NLA-T2 uses: ζ weights the log cosh (upper-bound) term, or ζ weights the lower bound.
 /// [reconstructed] The paper says only that ζ interpolates between an upper and a lower bound.

@@ -1,4 +1,4 @@
-namespace PowerClip.Math
+namespace PowerClip.Spec
 
 /// Overflow-free elementary functions. With τ = 1e-3, S1/τ reaches ~1e4, so nothing here
 /// exponentiates an unshifted argument.

@@ -1,4 +1,4 @@
-namespace PowerClip.Math
+namespace PowerClip.Spec
 
 /// The exact aggregations over all 2^M region subsets A ⊆ 𝓜 (the specification; exponential in M).
 /// Q[A,B] = Σ_{m∈A} S1[m,B] because region-subset and phrase embeddings are unnormalised sums.

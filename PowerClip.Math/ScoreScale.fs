@@ -1,4 +1,4 @@
-namespace PowerClip.Math
+namespace PowerClip.Spec
 
 /// How the pairwise score S̄ = R2T + T2R is scaled before the triplet loss. [reconstructed] The paper does not
 /// say; its terms add up to M region scores (Q[A,B] = Σ_{m∈A} S1[m,B]), so S̄ grows with M while CLIP's

@@ -1,4 +1,4 @@
-namespace PowerClip.Math
+namespace PowerClip.Spec
 
 /// How the study draws S0: CLIP-like cosines, or the stress range uniform in [−1, 1].
 type SimilarityModel =

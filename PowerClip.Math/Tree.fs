@@ -1,4 +1,4 @@
-namespace PowerClip.Math
+namespace PowerClip.Spec
 
 /// A caption's tree as the losses see it: LeafCount words (leaves 0..LeafCount-1), and the node set 𝒯
 /// (phrases plus root; leaves as nodes only when the caller includes them), each node a sorted array of leaf indices.

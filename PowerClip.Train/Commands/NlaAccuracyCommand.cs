@@ -1,8 +1,6 @@
-extern alias PowerClipMath;
-
 using System.CommandLine;
 using System.Globalization;
-using PowerClipMath::PowerClip.Math;
+using PowerClip.Spec;
 using PowerClip.Train.Reports;
 
 namespace PowerClip.Train.Commands;

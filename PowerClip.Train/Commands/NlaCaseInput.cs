@@ -1,7 +1,5 @@
-extern alias PowerClipMath;
-
 using System.Text.Json;
-using PowerClipMath::PowerClip.Math;
+using PowerClip.Spec;
 
 namespace PowerClip.Train.Commands;
 

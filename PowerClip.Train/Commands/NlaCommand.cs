@@ -1,8 +1,6 @@
-extern alias PowerClipMath;
-
 using System.CommandLine;
 using System.Text.Json;
-using PowerClipMath::PowerClip.Math;
+using PowerClip.Spec;
 
 namespace PowerClip.Train.Commands;
 

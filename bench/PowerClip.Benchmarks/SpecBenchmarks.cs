@@ -1,6 +1,5 @@
-extern alias PowerClipMath;
 using BenchmarkDotNet.Attributes;
-using PowerClipMath::PowerClip.Math;
+using PowerClip.Spec;
 
 namespace PowerClip.Benchmarks;
 

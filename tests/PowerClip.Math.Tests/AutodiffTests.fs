@@ -8,7 +8,7 @@ module PowerClip.Math.Tests.AutodiffTests
 open System
 open Expecto
 open TorchSharp
-open PowerClip.Math
+open PowerClip.Spec
 open PowerClip.Math.Tests.Generators
 
 type private T = torch.Tensor

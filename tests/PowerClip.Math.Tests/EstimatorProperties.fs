@@ -4,7 +4,7 @@ module PowerClip.Math.Tests.EstimatorProperties
 open System
 open Expecto
 open FsCheck.FSharp
-open PowerClip.Math
+open PowerClip.Spec
 open PowerClip.Math.Tests.Generators
 
 let private prop (name: string) (body: Case -> bool) : Test =

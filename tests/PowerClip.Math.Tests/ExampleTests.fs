@@ -3,7 +3,7 @@ module PowerClip.Math.Tests.ExampleTests
 
 open System
 open Expecto
-open PowerClip.Math
+open PowerClip.Spec
 
 let private tree (leaves: int) (nodes: int list list) : ParseTree =
     { LeafCount = leaves; Nodes = nodes |> List.map List.toArray |> List.toArray }

@@ -4,7 +4,7 @@ module PowerClip.Math.Tests.Generators
 open System
 open FsCheck
 open FsCheck.FSharp
-open PowerClip.Math
+open PowerClip.Spec
 
 /// One input; ToString prints everything needed to replay a counterexample by hand.
 type Case =

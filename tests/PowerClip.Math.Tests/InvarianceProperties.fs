@@ -4,7 +4,7 @@ module PowerClip.Math.Tests.InvarianceProperties
 open System
 open Expecto
 open FsCheck.FSharp
-open PowerClip.Math
+open PowerClip.Spec
 open PowerClip.Math.Tests.Generators
 
 /// Every scalar quantity of the specification on one case.

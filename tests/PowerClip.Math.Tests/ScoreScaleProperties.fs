@@ -6,7 +6,7 @@ open System
 open Expecto
 open FsCheck
 open FsCheck.FSharp
-open PowerClip.Math
+open PowerClip.Spec
 open PowerClip.Math.Tests.Generators
 
 /// ℓ_δ(X) + ℓ_δ(Xᵀ), the triplet term of the objective.

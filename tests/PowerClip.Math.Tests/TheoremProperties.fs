@@ -5,7 +5,7 @@ open System
 open Expecto
 open FsCheck
 open FsCheck.FSharp
-open PowerClip.Math
+open PowerClip.Spec
 open PowerClip.Math.Tests.Generators
 
 let private prop (name: string) (body: Case -> bool) : Test =

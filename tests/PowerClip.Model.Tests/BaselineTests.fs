@@ -5,7 +5,7 @@ module PowerClip.Model.Tests.BaselineTests
 open System
 open Expecto
 open TorchSharp
-open PowerClip.Math
+open PowerClip.Spec
 open PowerClip.Model
 open PowerClip.Model.Tests.TestData
 

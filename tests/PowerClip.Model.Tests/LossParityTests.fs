@@ -6,7 +6,7 @@ module PowerClip.Model.Tests.LossParityTests
 open System
 open Expecto
 open TorchSharp
-open PowerClip.Math
+open PowerClip.Spec
 open PowerClip.Model
 open PowerClip.Model.Tests.TestData
 
@@ -40,7 +40,7 @@ let private pairScore (cfg: PowerClipLossConfig) (s0: float[,]) (tree: ParseTree
         | true, PowersetAggregation.Exact -> Powerset.r2tExact s0 tree, Powerset.t2rExact s0 tree
         | true, _ -> Nla.t2 cfg.Tau cfg.Zeta (mathReading cfg.Reading) s0 tree, Nla.t1 cfg.Tau s0 tree
     (if cfg.UseR2T then r2t else 0.0) + (if cfg.UseT2R then t2r else 0.0)
-    |> PowerClip.Math.ScoreScale.apply (mathScale cfg.Scale) (Array2D.length1 s0) cfg.UseSubsets
+    |> PowerClip.Spec.ScoreScale.apply (mathScale cfg.Scale) (Array2D.length1 s0) cfg.UseSubsets
 
 /// The objective by the spec, as a function of the flat parameter vector.
 let private specLoss (cfg: PowerClipLossConfig) (s: Setup) (x: float[]) : float =
@@ -124,7 +124,7 @@ let tests =
             let d = PowerClipLossConfig()
             Expect.equal (mathReading d.Reading) Nla.defaultReading "ζ reading"
             Expect.equal d.Zeta Nla.defaultZeta "ζ"
-            Expect.equal (mathScale d.Scale) PowerClip.Math.ScoreScale.defaultScale "score scale"
+            Expect.equal (mathScale d.Scale) PowerClip.Spec.ScoreScale.defaultScale "score scale"
             Expect.equal (d.Lambda, d.Tau, d.Delta) (0.2, 1e-3, 0.2) "λ and τ from the paper; δ = 0.2 (VSE++)"
         }
         test "the chunked backward (active pairs only) equals plain autograd, for sparse and dense upstream gradients" {

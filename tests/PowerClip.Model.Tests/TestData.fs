@@ -5,14 +5,14 @@ open System
 open TorchSharp
 open PowerClip.Model
 
-type MathTree = PowerClip.Math.ParseTree
+type MathTree = PowerClip.Spec.ParseTree
 
 /// The Model's ζ reading and score scale as the specification's.
-let mathReading (r: PowerClip.Model.ZetaReading) : PowerClip.Math.ZetaReading =
-    if r = PowerClip.Model.ZetaReading.ZetaWeightsLogCosh then PowerClip.Math.ZetaWeightsLogCosh else PowerClip.Math.ZetaWeightsLower
+let mathReading (r: PowerClip.Model.ZetaReading) : PowerClip.Spec.ZetaReading =
+    if r = PowerClip.Model.ZetaReading.ZetaWeightsLogCosh then PowerClip.Spec.ZetaWeightsLogCosh else PowerClip.Spec.ZetaWeightsLower
 
-let mathScale (s: PowerClip.Model.ScoreScale) : PowerClip.Math.ScoreScale =
-    if s = PowerClip.Model.ScoreScale.Sum then PowerClip.Math.Sum else PowerClip.Math.RegionMean
+let mathScale (s: PowerClip.Model.ScoreScale) : PowerClip.Spec.ScoreScale =
+    if s = PowerClip.Model.ScoreScale.Sum then PowerClip.Spec.Sum else PowerClip.Spec.RegionMean
 
 let gaussian (r: Random) : float =
     let u1 = 1.0 - r.NextDouble()

@@ -161,8 +161,8 @@ let tokenizer =
             let tok = gpt2.Force()
             for caption in [ for c, _ in typical -> c ] @ [ "a hippopotamus, wallowing in the Okavango's mud!" ] do
                 let p = TreeAlignment.Prepare(caption, tok)
-                let tree: PowerClip.Math.ParseTree = { LeafCount = p.Loss.LeafSpans.Length; Nodes = p.Loss.Nodes }
-                PowerClip.Math.Validate.tree tree
+                let tree: PowerClip.Spec.ParseTree = { LeafCount = p.Loss.LeafSpans.Length; Nodes = p.Loss.Nodes }
+                PowerClip.Spec.Validate.tree tree
                 Expect.contains (tree.Nodes |> Array.map List.ofArray) [ 0 .. tree.LeafCount - 1 ] $"root is a node: {caption}"
         }
         test "a shipped PTB tree is used; a tree that does not fit the caption is counted and replaced by the parser's" {

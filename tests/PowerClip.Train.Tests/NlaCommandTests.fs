@@ -4,7 +4,7 @@ open System
 open System.IO
 open System.Text.Json
 open Expecto
-open PowerClip.Math
+open PowerClip.Spec
 open PowerClip.Train.Tests.CliRunner
 
 let private tempDir () : string =
