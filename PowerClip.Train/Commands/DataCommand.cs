@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using PowerClip.Train.Data;
+using PowerClip.Data;
 
 namespace PowerClip.Train.Commands;
 

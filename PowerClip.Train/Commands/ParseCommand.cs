@@ -1,5 +1,5 @@
 using System.CommandLine;
-using PowerClip.Train.Data;
+using PowerClip.Data;
 
 namespace PowerClip.Train.Commands;
 

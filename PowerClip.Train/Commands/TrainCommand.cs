@@ -1,5 +1,5 @@
 using System.CommandLine;
-using PowerClip.Train.Data;
+using PowerClip.Data;
 using PowerClip.Train.Training;
 using PowerClip.Train.Training.Distributed;
 using TorchSharp;

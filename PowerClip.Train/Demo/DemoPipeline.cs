@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using PowerClip.Train.Commands;
-using PowerClip.Train.Data;
+using PowerClip.Data;
 using PowerClip.Train.Training;
 using TorchSharp;
 

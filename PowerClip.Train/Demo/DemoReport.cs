@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using PowerClip.Train.Commands;
-using PowerClip.Train.Data;
+using PowerClip.Data;
 using PowerClip.Train.Evaluation;
 using PowerClip.Train.Reports;
 using PowerClip.Train.Training;

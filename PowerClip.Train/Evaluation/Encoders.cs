@@ -1,4 +1,4 @@
-using PowerClip.Train.Data;
+using PowerClip.Data;
 using PowerClip.Train.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,5 @@
 using PowerClip.Model;
-using PowerClip.Train.Data;
+using PowerClip.Data;
 using PowerClip.Train.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-using PowerClip.Train.Data;
+using PowerClip.Data;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;

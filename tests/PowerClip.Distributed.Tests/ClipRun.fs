@@ -4,7 +4,7 @@ module PowerClip.Distributed.Tests.ClipRun
 
 open System
 open TorchSharp
-open PowerClip.Train.Data
+open PowerClip.Data
 open PowerClip.Train.Training
 open PowerClip.Train.Training.Distributed
 

@@ -184,7 +184,7 @@ let contextTests =
         }
         test "WebDataset shards are split by rank (disjoint, every shard once); fewer shards than ranks is an error" {
             let pattern = "/data/cc12m-{00000..00004}.tar"
-            let shards rank ranks = (new PowerClip.Train.Data.WebDatasetSource(pattern, PowerClip.Train.Data.StreamOptions(), PowerClip.Train.Data.DataProblems(), rank, ranks)).Shards |> Seq.toList
+            let shards rank ranks = (new PowerClip.Data.WebDatasetSource(pattern, PowerClip.Data.StreamOptions(), PowerClip.Data.DataProblems(), rank, ranks)).Shards |> Seq.toList
             Expect.equal (shards 0 2) [ "/data/cc12m-00000.tar"; "/data/cc12m-00002.tar"; "/data/cc12m-00004.tar" ] "rank 0 of 2"
             Expect.equal (shards 1 2) [ "/data/cc12m-00001.tar"; "/data/cc12m-00003.tar" ] "rank 1 of 2"
             Expect.equal (shards 0 1).Length 5 "one process reads all"

@@ -4,7 +4,7 @@ open System
 open System.IO
 open System.Text.Json.Nodes
 open Expecto
-open PowerClip.Train.Data
+open PowerClip.Data
 open PowerClip.Train.Tests.DataTestFiles
 
 let private world = SyntheticWorld(WorldConfig(ImageSize = 32, PatchSize = 8, Seed = 7))

@@ -39,9 +39,9 @@ let tests =
         }
         test "data check repairs a shipped tree that does not fit its caption, and says so" {
             use dir = new TempDir()
-            let w = new PowerClip.Train.Data.ShardWriter(dir.Path, "t", 10)
-            w.Write(PowerClip.Train.Data.RawSample("k0", "a dog runs", gradient 16 16, null, "(S (NP (DT a) (NN cat)) (VP (VBZ runs)))"))
-            w.Write(PowerClip.Train.Data.RawSample("k1", "a dog runs", gradient 16 16, null, "(S (NP (DT a) (NN dog)) (VP (VBZ runs)))"))
+            let w = new PowerClip.Data.ShardWriter(dir.Path, "t", 10)
+            w.Write(PowerClip.Data.RawSample("k0", "a dog runs", gradient 16 16, null, "(S (NP (DT a) (NN cat)) (VP (VBZ runs)))"))
+            w.Write(PowerClip.Data.RawSample("k1", "a dog runs", gradient 16 16, null, "(S (NP (DT a) (NN dog)) (VP (VBZ runs)))"))
             w.Dispose()
             let c = run [ "data"; "check"; "--shards"; dir.File "t-00000.tar"; "--image-size"; "16"; "--patch-size"; "8" ]
             Expect.equal c.ExitCode 0 c.Err

@@ -3,7 +3,7 @@ module PowerClip.Train.Tests.DataImageTests
 open System
 open System.IO
 open Expecto
-open PowerClip.Train.Data
+open PowerClip.Data
 open PowerClip.Train.Tests.DataTestFiles
 
 [<Tests>]

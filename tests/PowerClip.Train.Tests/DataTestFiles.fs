@@ -3,7 +3,7 @@ module PowerClip.Train.Tests.DataTestFiles
 
 open System
 open System.IO
-open PowerClip.Train.Data
+open PowerClip.Data
 
 /// A fresh temporary folder, deleted when disposed.
 type TempDir() =

@@ -2,7 +2,7 @@ module PowerClip.Train.Tests.DataTextTests
 
 open System
 open Expecto
-open PowerClip.Train.Data
+open PowerClip.Data
 
 let private nodes (t: ConstituencyTree) (leaves: bool) = t.Nodes(leaves) |> Array.map List.ofArray |> List.ofArray
 

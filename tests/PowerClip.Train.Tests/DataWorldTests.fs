@@ -2,7 +2,7 @@ module PowerClip.Train.Tests.DataWorldTests
 
 open System
 open Expecto
-open PowerClip.Train.Data
+open PowerClip.Data
 
 let private small = WorldConfig(ImageSize = 64, PatchSize = 8, Seed = 3)
 let private paper = WorldConfig(Seed = 5)

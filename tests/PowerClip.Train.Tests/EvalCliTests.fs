@@ -8,7 +8,7 @@ open Expecto
 open TorchSharp
 open PowerClip.Model
 open PowerClip.Train.Commands
-open PowerClip.Train.Data
+open PowerClip.Data
 open PowerClip.Train.Evaluation
 open PowerClip.Train.Training
 open PowerClip.Train.Tests.CliRunner

@@ -6,7 +6,7 @@ open System.Collections.Generic
 open System.IO
 open System.Text.Json.Nodes
 open Expecto
-open PowerClip.Train.Data
+open PowerClip.Data
 open PowerClip.Train.Evaluation
 open PowerClip.Train.Tests.DataTestFiles
 

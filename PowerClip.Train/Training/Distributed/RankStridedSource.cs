@@ -1,4 +1,4 @@
-using PowerClip.Train.Data;
+using PowerClip.Data;
 
 namespace PowerClip.Train.Training.Distributed;
 

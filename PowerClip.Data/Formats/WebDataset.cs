@@ -1,0 +1,144 @@
+using System.Formats.Tar;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace PowerClip.Data;
+
+/// <summary>One WebDataset sample: its key and its files by extension ("jpg", "txt", "json", "regions.json", "tree").</summary>
+public sealed record ShardRecord(string Key, IReadOnlyDictionary<string, byte[]> Files);
+
+/// <summary>
+/// WebDataset tar shards as img2dataset writes them: consecutive entries "key.ext" form one sample
+/// (key.jpg|png|webp, key.txt = caption, optional key.json = metadata). PowerClip adds two optional files:
+/// key.regions.json = {"grid": G, "patches": [[patch indices], …]} (per-object masks on the G×G patch grid)
+/// and key.tree = the caption's PTB bracket tree; both are also read from fields "regions"/"tree" of key.json.
+/// </summary>
+public static class WebDataset
+{
+    public static readonly string[] ImageExtensions = ["jpg", "jpeg", "png", "webp", "bmp"];
+
+    /// <summary>
+    /// The samples of one shard, in order. A shard that cannot be read (missing, not a tar, truncated)
+    /// is reported once to <paramref name="problems"/> and yields what it could read before the damage.
+    /// </summary>
+    public static IEnumerable<ShardRecord> ReadShard(string path, DataProblems problems)
+    {
+        Stream stream;
+        try { stream = File.OpenRead(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Report(path, "unreadable shard", e.Message);
+            yield break;
+        }
+        using (stream)
+            foreach (var r in ReadShard(stream, path, problems)) yield return r;
+    }
+
+    public static IEnumerable<ShardRecord> ReadShard(Stream stream, string name, DataProblems problems)
+    {
+        using var reader = new TarReader(stream);
+        string? key = null;
+        var files = new Dictionary<string, byte[]>();
+        while (true)
+        {
+            var (entry, error) = Next(reader);
+            if (error is not null) { problems.Report(name, "corrupt shard", error); break; }
+            if (entry is null) break;
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+            var (k, ext) = SplitName(entry.Name);
+            if (ext.Length == 0) continue;
+            if (k != key && key is not null && files.Count > 0)
+            {
+                yield return new ShardRecord(key, files);
+                files = new Dictionary<string, byte[]>();
+            }
+            key = k;
+            var (bytes, readError) = ReadAll(entry);
+            if (readError is not null) { problems.Report($"{name}:{k}", "corrupt shard", readError); break; }
+            files[ext] = bytes!;
+        }
+        if (key is not null && files.Count > 0) yield return new ShardRecord(key, files);
+    }
+
+    private static (TarEntry? Entry, string? Error) Next(TarReader reader)
+    {
+        try { return (reader.GetNextEntry(copyData: false), null); }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IOException or ArgumentException)
+        { return (null, e.Message); }
+    }
+
+    private static (byte[]? Bytes, string? Error) ReadAll(TarEntry entry)
+    {
+        try
+        {
+            if (entry.DataStream is null) return ([], null);
+            using var ms = new MemoryStream();
+            entry.DataStream.CopyTo(ms);
+            return (ms.ToArray(), null);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException) { return (null, e.Message); }
+    }
+
+    /// <summary>WebDataset's rule: the key is the path up to the first dot of the file name; the rest is the extension.</summary>
+    public static (string Key, string Extension) SplitName(string name)
+    {
+        var slash = name.LastIndexOf('/');
+        var dot = name.IndexOf('.', slash + 1);
+        return dot < 0 ? (name, "") : (name[..dot], name[(dot + 1)..].ToLowerInvariant());
+    }
+
+    /// <summary>
+    /// Turns a record into a raw sample, or reports why not (missing image or caption, undecodable image,
+    /// unreadable json/regions). The tree string is checked later: a bad one is replaced by the parser's tree.
+    /// </summary>
+    public static RawSample? Decode(ShardRecord record, ImageLoader loader, DataProblems problems)
+    {
+        var imageExt = ImageExtensions.FirstOrDefault(record.Files.ContainsKey);
+        if (imageExt is null) { problems.Report(record.Key, "missing image", "no " + string.Join("/", ImageExtensions) + " file"); return null; }
+        string? caption, tree;
+        RegionMasks? regions;
+        try
+        {
+            var meta = record.Files.TryGetValue("json", out var json) ? JsonNode.Parse(json) as JsonObject : null;
+            caption = record.Files.TryGetValue("txt", out var txt) ? Encoding.UTF8.GetString(txt) : meta?["caption"]?.GetValue<string>();
+            tree = record.Files.TryGetValue("tree", out var tb) ? Encoding.UTF8.GetString(tb) : meta?["tree"]?.GetValue<string>();
+            regions = record.Files.TryGetValue("regions.json", out var rj) ? RegionsJson.Parse(JsonNode.Parse(rj)) : RegionsJson.Parse(meta?["regions"]);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            problems.Report(record.Key, "bad metadata", e.Message);
+            return null;
+        }
+        if (string.IsNullOrWhiteSpace(caption)) { problems.Report(record.Key, "missing caption", "no txt file and no caption in json"); return null; }
+        var image = loader.Load(record.Files[imageExt]);
+        if (!image.Ok) { problems.Report(record.Key, image.Reason, image.Detail); return null; }
+        return new RawSample(record.Key, caption.Trim(), image.Image!, regions, tree);
+    }
+}
+
+/// <summary>The JSON form of region masks: {"grid": G, "patches": [[i, …], …]}.</summary>
+public static class RegionsJson
+{
+    public static JsonObject Write(RegionMasks masks) => new()
+    {
+        ["grid"] = masks.GridSize,
+        ["patches"] = new JsonArray(masks.Patches.Select(p => (JsonNode)new JsonArray(p.Select(i => (JsonNode)i).ToArray())).ToArray()),
+    };
+
+    /// <summary>Parses and validates (indices inside the grid, sorted, distinct); null stays null.</summary>
+    public static RegionMasks? Parse(JsonNode? node)
+    {
+        if (node is null) return null;
+        var grid = node["grid"]?.GetValue<int>() ?? throw new FormatException("regions: missing 'grid'");
+        if (grid < 1) throw new FormatException($"regions: grid {grid} must be positive");
+        var patches = node["patches"]?.AsArray() ?? throw new FormatException("regions: missing 'patches'");
+        var result = patches.Select((p, r) =>
+        {
+            var list = (p ?? throw new FormatException($"regions: region {r} is null")).AsArray().Select(i => i!.GetValue<int>()).ToArray();
+            if (list.Any(i => i < 0 || i >= grid * grid)) throw new FormatException($"regions: region {r} has a patch index outside the {grid}x{grid} grid");
+            return list.Distinct().Order().ToArray();
+        }).ToArray();
+        return new RegionMasks(grid, result);
+    }
+}

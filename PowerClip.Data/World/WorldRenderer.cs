@@ -1,0 +1,97 @@
+namespace PowerClip.Data;
+
+/// <summary>
+/// Draws a scene into an RGB image and computes each object's exact mask on the patch grid. Pixels are
+/// sampled at their centres (no anti-aliasing) so the object mask is exactly the set of pixels painted.
+/// A patch belongs to an object when the object covers at least a quarter of it; an object too small for
+/// that keeps its best-covered patch, so no mask is empty.
+/// </summary>
+public static class WorldRenderer
+{
+    public static (RgbImage Image, RegionMasks Masks) Render(WorldScene scene, WorldConfig config, Random rng)
+    {
+        var s = config.ImageSize;
+        var pixels = new byte[s * s * 3];
+        var owner = new int[s * s];
+        var (br, bg, bb) = scene.Background;
+        for (var p = 0; p < s * s; p++)
+        {
+            owner[p] = -1;
+            pixels[3 * p] = Clamp(br + rng.Next(-6, 7));
+            pixels[3 * p + 1] = Clamp(bg + rng.Next(-6, 7));
+            pixels[3 * p + 2] = Clamp(bb + rng.Next(-6, 7));
+        }
+        for (var i = 0; i < scene.Objects.Count; i++)
+        {
+            var o = scene.Objects[i];
+            var (r, g, b) = WorldVocabulary.Rgb(o.Colour);
+            var (jr, jg, jb) = (rng.Next(-12, 13), rng.Next(-12, 13), rng.Next(-12, 13));
+            var (x0, x1) = (Math.Max(0, (int)(o.X - o.Radius) - 1), Math.Min(s - 1, (int)(o.X + o.Radius) + 1));
+            var (y0, y1) = (Math.Max(0, (int)(o.Y - o.Radius) - 1), Math.Min(s - 1, (int)(o.Y + o.Radius) + 1));
+            for (var y = y0; y <= y1; y++)
+                for (var x = x0; x <= x1; x++)
+                {
+                    if (!Inside(o.Shape, (x + 0.5 - o.X) / o.Radius, (y + 0.5 - o.Y) / o.Radius)) continue;
+                    var p = y * s + x;
+                    owner[p] = i;
+                    pixels[3 * p] = Clamp(r + jr);
+                    pixels[3 * p + 1] = Clamp(g + jg);
+                    pixels[3 * p + 2] = Clamp(b + jb);
+                }
+        }
+        return (new RgbImage(s, s, pixels), Masks(owner, scene.Objects.Count, s, config.PatchSize));
+    }
+
+    private static RegionMasks Masks(int[] owner, int objects, int s, int patch)
+    {
+        var grid = s / patch;
+        var counts = new int[objects, grid * grid];
+        for (var y = 0; y < s; y++)
+            for (var x = 0; x < s; x++)
+                if (owner[y * s + x] is var o and >= 0) counts[o, (y / patch) * grid + x / patch]++;
+        var masks = new int[objects][];
+        for (var o = 0; o < objects; o++)
+        {
+            var list = new List<int>();
+            var best = 0;
+            for (var p = 0; p < grid * grid; p++)
+            {
+                if (4 * counts[o, p] >= patch * patch) list.Add(p);
+                if (counts[o, p] > counts[o, best]) best = p;
+            }
+            masks[o] = list.Count > 0 ? list.ToArray() : [best];
+        }
+        return new RegionMasks(grid, masks);
+    }
+
+    /// <summary>Shape membership in coordinates relative to the centre, in units of the radius (y grows downwards).</summary>
+    public static bool Inside(Shape shape, double u, double v) => shape switch
+    {
+        Shape.Circle => u * u + v * v <= 1,
+        Shape.Square => Math.Abs(u) <= 0.8 && Math.Abs(v) <= 0.8,
+        Shape.Diamond => Math.Abs(u) + Math.Abs(v) <= 1,
+        Shape.Cross => (Math.Abs(u) <= 0.3 && Math.Abs(v) <= 0.95) || (Math.Abs(v) <= 0.3 && Math.Abs(u) <= 0.95),
+        Shape.Triangle => InPolygon(Triangle, u, v),
+        _ => InPolygon(Star, u, v),
+    };
+
+    private static readonly (double X, double Y)[] Triangle = [(0, -1), (0.95, 0.75), (-0.95, 0.75)];
+
+    private static readonly (double X, double Y)[] Star = Enumerable.Range(0, 10).Select(k =>
+    {
+        var angle = -Math.PI / 2 + k * Math.PI / 5;
+        var radius = k % 2 == 0 ? 1.0 : 0.45;
+        return (radius * Math.Cos(angle), radius * Math.Sin(angle));
+    }).ToArray();
+
+    private static bool InPolygon((double X, double Y)[] poly, double x, double y)
+    {
+        var inside = false;
+        for (int i = 0, j = poly.Length - 1; i < poly.Length; j = i++)
+            if ((poly[i].Y > y) != (poly[j].Y > y) && x < (poly[j].X - poly[i].X) * (y - poly[i].Y) / (poly[j].Y - poly[i].Y) + poly[i].X)
+                inside = !inside;
+        return inside;
+    }
+
+    private static byte Clamp(int v) => (byte)Math.Clamp(v, 0, 255);
+}
