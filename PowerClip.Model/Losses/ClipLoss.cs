@@ -49,8 +49,15 @@ public sealed class ClipObjective : IContrastiveObjective
     {
         var o = inputs.Outputs;
         Objectives.CheckOutputs(o);
-        var loss = ClipLoss.Compute(o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
+        var loss = Global(inputs);
         return new LossOutput(loss, new Dictionary<string, Tensor> { ["clip"] = loss });
+    }
+
+    /// <summary>L_CLIP of the global batch: every rank's global embeddings, the logit scale replicated.</summary>
+    internal static Tensor Global(ObjectiveInputs inputs)
+    {
+        var (o, ranks) = (inputs.Outputs, inputs.Ranks);
+        return ClipLoss.Compute(ranks.AllGather(o.ImageEmbeds), ranks.AllGather(o.TextEmbeds), ranks.Replicated(o.LogitScale));
     }
 }
 

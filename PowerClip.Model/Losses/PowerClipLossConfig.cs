@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace PowerClip.Model;
 
 /// <summary>Which reading of ζ NLA-T2 uses (method.md §4, open point; both selectable).</summary>
@@ -69,6 +71,7 @@ public sealed record PowerClipLossConfig
     public double ScoreDivisor(long regions) => Scale == ScoreScale.RegionMean && UseSubsets ? regions : 1.0;
 
     /// <summary>Log-cosh weight in Λ (ζ or 1 − ζ, by the reading).</summary>
+    [JsonIgnore]
     public double LogCoshWeight => Reading == ZetaReading.ZetaWeightsLogCosh ? Zeta : 1 - Zeta;
 
     public PowerClipLossConfig Validate()

@@ -16,17 +16,32 @@ public sealed class SparcObjective(double globalWeight = 1.0, double fineWeight 
 
     public LossOutput Compute(ObjectiveInputs inputs)
     {
-        var o = inputs.Outputs;
+        var (o, ranks) = (inputs.Outputs, inputs.Ranks);
         Objectives.CheckTokenOutputs(o);
         using var scope = torch.NewDisposeScope();
-        var global = ClipLoss.Compute(o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
-        var fine = FineGrained(o.PatchTokens, o.TokenFeatures, o.TokenMask, fineTemperature);
+        var global = ClipObjective.Global(inputs);
+        // The fine-grained loss pairs each caption only with its own image, so it needs no gather: each rank sums
+        // its own terms, and the global mean divides the ranks' summed terms by the ranks' summed token count.
+        var (sums, count) = FineGrainedSums(o.PatchTokens, o.TokenFeatures, o.TokenMask, fineTemperature);
+        var tokens = ranks.Size == 1 ? count : torch.tensor(ranks.AllGather(count.ToDouble()).Sum(), count.dtype, count.device);
+        var fine = (ranks.SumAcrossRanks(sums[0]) / tokens + ranks.SumAcrossRanks(sums[1]) / tokens) / 2;
         var total = globalWeight * global + fineWeight * fine;
         return Objectives.Escape(total, new Dictionary<string, Tensor> { ["clip"] = global, ["fine"] = fine });
     }
 
     /// <summary>SPARC's fine-grained loss for matching pairs: patches [B, N, E], tokens [B, S, E], valid [B, S].</summary>
     public static Tensor FineGrained(Tensor patches, Tensor tokens, Tensor valid, double temperature)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (sums, count) = FineGrainedSums(patches, tokens, valid, temperature);
+        return ((sums[0] / count + sums[1] / count) / 2).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The two directions' summed negative log-likelihoods over the valid tokens (c_k against the caption's tokens,
+    /// and tokens against the c_k) and the number of valid tokens: the loss is their mean, (Σ₁/n + Σ₂/n)/2.
+    /// </summary>
+    private static (Tensor[] Sums, Tensor Count) FineGrainedSums(Tensor patches, Tensor tokens, Tensor valid, double temperature)
     {
         InputChecks.SameBatch(patches.shape[0], "patch tokens", tokens.shape[0], "token features");
         using var scope = torch.NewDisposeScope();
@@ -45,8 +60,9 @@ public sealed class SparcObjective(double globalWeight = 1.0, double fineWeight 
         Tensor Direction(Tensor l)
         {
             var logp = l.masked_fill(invalidCols, double.NegativeInfinity).log_softmax(-1).diagonal(0, 1, 2);   // [B, S]
-            return -(logp.masked_fill(valid.logical_not(), 0.0) * validF).sum() / validF.sum();
+            return -(logp.masked_fill(valid.logical_not(), 0.0) * validF).sum();
         }
-        return ((Direction(logits) + Direction(logits.transpose(1, 2))) / 2).MoveToOuterDisposeScope();
+        Tensor[] sums = [Direction(logits).MoveToOuterDisposeScope(), Direction(logits.transpose(1, 2)).MoveToOuterDisposeScope()];
+        return (sums, validF.sum().MoveToOuterDisposeScope());
     }
 }

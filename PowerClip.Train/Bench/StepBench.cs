@@ -11,7 +11,7 @@ public sealed record StepBenchConfig(string Preset, IReadOnlyList<int> BatchSize
 {
     /// <summary>The objective under test, with the loss's chunk size when one is given.</summary>
     public IContrastiveObjective Objective(string name) =>
-        Objectives.Create(name, ChunkElements is { } c ? new PowerClipLossConfig { ChunkElements = c } : null);
+        Objectives.Create(name, ChunkElements is { } c ? new ObjectiveSettings { PowerClip = new() { ChunkElements = c } } : null);
 }
 
 /// <summary>Medians of one objective at one batch size; FLOP/s from the analytic count over the median step.</summary>

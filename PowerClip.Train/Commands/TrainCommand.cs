@@ -67,7 +67,7 @@ public static class TrainCommand
         using var model = TrainingSetup.CreateModel(modelConfig, config.Optimizer.Seed, device);
         using var feed = TrainingSetup.Feed(config, modelConfig, tokenizer, problems, distributed);
         using var local = new ClipTrainable(model, TrainingSetup.Objective(config), feed, config, device);
-        using var trainer = new Trainer(distributed is null ? local : new DistributedClipTrainable(local), config.Optimizer, runDir, distributed);
+        using var trainer = new Trainer(local, config.Optimizer, runDir, distributed);
         if (resume is not null)
         {
             var checkpoint = trainer.Checkpoints.Resolve(resume);

@@ -1,5 +1,6 @@
-using PowerClip.Model;
 using PowerClip.Data;
+using PowerClip.Model;
+using PowerClip.Train.Training.Distributed;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,13 +9,22 @@ namespace PowerClip.Train.Training;
 /// <summary>
 /// A CLIP-family model, one objective (CLIP, FLIP, FILIP, SPARC, PowerCLIP and its ablations) and a
 /// sample feed, as the trainer sees them. Batches are consumed strictly in order; when the trainer
-/// starts at a later step (resume), the feed skips the batches the earlier run consumed.
+/// starts at a later step (resume), the feed skips the batches the earlier run consumed. On one rank of a
+/// data-parallel job (<see cref="Attach"/>) the local batch comes from this rank's feed
+/// (<see cref="TrainingSetup.Feed"/> with the context splits the data) and the objective gathers what it
+/// needs of the other ranks' batch through the context, so the loss is the global batch's.
 /// </summary>
-public sealed class ClipTrainable : ITrainable, IDisposable
+/// <remarks>
+/// Exact w.r.t. one process with the global batch for CLIP, FILIP, SPARC and every PowerCLIP variant (regions
+/// are drawn per global row, see <see cref="RegionSpec"/>). FLIP drops patches with a per-rank generator, so
+/// its masks differ from a one-process run (same distribution).
+/// </remarks>
+public sealed class ClipTrainable : IDistributedTrainable, IDisposable
 {
     private readonly SampleFeed _feed;
     private readonly TrainConfig _config;
     private readonly Device _device;
+    private IDistributedContext _ranks = SingleProcessContext.Instance;
     private long _nextBatch;
 
     public ClipModel Model { get; }
@@ -27,11 +37,18 @@ public sealed class ClipTrainable : ITrainable, IDisposable
         Model = model; Objective = objective; _feed = feed; _config = config; _device = device;
     }
 
+    public void Attach(IDistributedContext context) => _ranks = context;
+
     public Tensor Loss(int step, int microBatch, IDictionary<string, double> metrics)
     {
-        var (batch, outputs) = Forward(step, microBatch);
+        // FLIP: torch's generator is in the same state on every rank (the trainer reseeds it per step);
+        // a rank-specific generator keeps the ranks from dropping the same patches.
+        using var generator = _ranks.Size > 1 && Objective.PatchKeepRatio < 1
+            ? new Generator((ulong)randint(0, int.MaxValue, [1]).item<long>() * 1_000_003UL + (ulong)_ranks.Rank)
+            : null;
+        var (batch, outputs) = Forward(step, microBatch, _ranks.Rank * MicroBatchSize, generator);
         using var _ = batch;
-        var loss = Objective.Compute(new ObjectiveInputs(outputs, batch.RegionMasks, batch.Phrases));
+        var loss = Objective.Compute(new ObjectiveInputs(outputs, batch.RegionMasks, batch.Phrases, _ranks));
         Report(loss, outputs, metrics);
         return loss.Total;
     }
@@ -40,7 +57,7 @@ public sealed class ClipTrainable : ITrainable, IDisposable
     /// The next batch of this feed for (step, micro-batch) and the model's outputs on it. Regions are drawn
     /// per row as row <paramref name="rowOffset"/> + b of the global batch (a data-parallel rank's place in it).
     /// </summary>
-    internal (TrainingBatch Batch, ClipOutputs Outputs) Forward(int step, int microBatch, int rowOffset = 0, Generator? generator = null)
+    private (TrainingBatch Batch, ClipOutputs Outputs) Forward(int step, int microBatch, int rowOffset, Generator? generator)
     {
         var index = (long)step * _config.Optimizer.AccumulationSteps + microBatch;
         if (index < _nextBatch) throw new InvalidOperationException($"batch {index} was already consumed (next is {_nextBatch}): steps must run in order");
@@ -55,7 +72,7 @@ public sealed class ClipTrainable : ITrainable, IDisposable
         return (batch, Model.Forward(batch.Images.to(dtype), batch.Tokens, Objective.PatchKeepRatio, generator));
     }
 
-    internal static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics)
+    private static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics)
     {
         foreach (var (name, part) in loss.Parts)
             if (name != "total") metrics[name] = part.ToDouble();

@@ -5,6 +5,7 @@ open System.IO
 open System.Text.RegularExpressions
 open Expecto
 open TorchSharp
+open PowerClip.Model
 open PowerClip.Train.Training
 open PowerClip.Train.Training.Distributed
 open PowerClip.Distributed.Tests.TwoTower
@@ -163,6 +164,7 @@ let private twoRanks : IDistributedContext =
         member _.Broadcast(_, _) = failwith "no collective expected"
         member _.AllReduceSum _ = failwith "no collective expected"
         member _.AllGather(_: torch.Tensor) : torch.Tensor = failwith "no collective expected"
+        member _.AllGatherWithGrad(_: torch.Tensor) : torch.Tensor = failwith "no collective expected"
         member _.AllGather(_: float) : float[] = failwith "no collective expected"
         member _.Abort _ = ()
         member _.Dispose() = () }
@@ -176,6 +178,14 @@ let contextTests =
             Expect.equal (r.ToDouble()) (s.ToDouble()) "same value, bit for bit"
             (r * r).backward()
             Expect.floatClose Accuracy.veryHigh ((nonNull s.grad).ToDouble()) (s.ToDouble()) "d(s²)/ds / 2 = s"
+        }
+        test "the gather with gradient sums every rank's gradient back to the rows' owner (2 ranks)" {
+            let out = Path.Combine(newDir (), "gather.txt")
+            let job = MpiJob.run 2 [ "gather-with-grad"; "--out"; out ] jobTimeout
+            Expect.equal job.ExitCode 0 $"the 2-rank job succeeds:\n{job.Output}"
+            let parts = File.ReadAllText(out).Split ' '
+            Expect.equal parts[1] "5" "2 + 3 rows gathered"
+            Expect.isLessThanOrEqual (float parts[0]) 1e-12 "each rank's gradient is the sum over ranks of its rows"
         }
         test "a missing MPI library is a one-line error naming the library and how to install MPICH" {
             let job = MpiJob.runAlone [ MpiLibrary.EnvironmentVariable, "libpowerclip-no-such-mpi.so.12" ] [ "train"; "--run"; newDir () ] jobTimeout

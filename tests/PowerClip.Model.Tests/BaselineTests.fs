@@ -106,7 +106,7 @@ let tests =
                 use scope = torch.NewDisposeScope()
                 torch.manual_seed 7L |> ignore
                 use model = new ClipModel(Presets.Load "tiny")
-                let objective = Objectives.Create(name, PowerClipLossConfig(MaxExactRegions = 4))
+                let objective = Objectives.Create(name, ObjectiveSettings(PowerClip = PowerClipLossConfig(MaxExactRegions = 4)))
                 let batch = tinyBatch model objective.PatchKeepRatio
                 let loss = objective.Compute(batch)
                 Expect.isTrue (Double.IsFinite(loss.Total.item<float32>() |> float)) $"{name}: finite loss"

@@ -42,7 +42,7 @@ let tests =
                 torch.manual_seed 4L |> ignore
                 use model = new ClipModel(cfg)
                 use optimizer = torch.optim.AdamW(model.parameters(), lr = 1e-3)
-                let objective = Objectives.Create(name, PowerClipLossConfig(MaxExactRegions = 4))
+                let objective = Objectives.Create(name, ObjectiveSettings(PowerClip = PowerClipLossConfig(MaxExactRegions = 4)))
                 let boxes = RandomBoxSampler(cfg.Vision.GridSize, 4)
                 let b = randomBatch (Random 4) cfg 4 5
                 step model optimizer objective boxes 4 b |> ignore   // the optimizer creates its state here
