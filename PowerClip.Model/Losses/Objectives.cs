@@ -86,9 +86,10 @@ public static class Objectives
     /// <summary>Every accepted name, ablations included.</summary>
     public static IReadOnlyList<string> AllNames { get; } = Catalogue.Select(e => e.Name).ToArray();
 
-    public static ObjectiveEntry Find(string name) =>
+    /// <summary>The entry of a name; an ArgumentException listing the names otherwise (<paramref name="what"/> names the setting).</summary>
+    public static ObjectiveEntry Find(string name, string what = "objective") =>
         Catalogue.FirstOrDefault(e => e.Name == name)
-        ?? throw new ArgumentException($"unknown objective '{name}': expected one of {string.Join(", ", AllNames)}");
+        ?? throw new ArgumentException($"unknown {what} '{name}': expected one of {string.Join(", ", AllNames)}");
 
     /// <summary>The objective a catalogue name stands for, with the settings that name implies.</summary>
     public static IContrastiveObjective Create(string name, ObjectiveSettings? settings = null)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using PowerClip.Model;
 using PowerClip.Train.Demo;
 
 namespace PowerClip.Train.Commands;
@@ -18,8 +19,9 @@ public static class DemoCommand
         var output = new Option<string>("--out") { Description = "Output folder (runs, benchmarks, report.html, results.json)", DefaultValueFactory = _ => "runs/demo" };
         var steps = new Option<int?>("--steps") { Description = "Override the optimizer steps of both arms" };
         var seed = new Option<int?>("--seed") { Description = "Seed of weights, data and regions (default 0)" };
-        var lambda = new Option<double?>("--lambda") { Description = "PowerCLIP's λ (default 0.2, the paper's)" };
-        var delta = new Option<double?>("--delta") { Description = "PowerCLIP's margin δ (default 0.2, reconstructed)" };
+        var defaults = new PowerClipLossConfig();
+        var lambda = new Option<double?>("--lambda") { Description = $"PowerCLIP's λ (default {defaults.Lambda:g}, the paper's)" };
+        var delta = new Option<double?>("--delta") { Description = $"PowerCLIP's margin δ (default {defaults.Delta:g}, reconstructed)" };
         var command = new Command("demo", "Train CLIP and PowerCLIP on the synthetic world, evaluate both on held-out compositions, write an HTML report")
         {
             quick, output, steps, seed, lambda, delta,
@@ -31,8 +33,9 @@ public static class DemoCommand
             if (r.GetValue(steps) is { } n)
                 settings = n >= 1 ? settings with { Steps = n } : throw new UsageException($"--steps must be >= 1, got {n}");
             if (r.GetValue(seed) is { } s) settings = settings with { Seed = s };
-            if (r.GetValue(lambda) is { } l) settings = settings with { Lambda = l };
-            if (r.GetValue(delta) is { } d) settings = settings with { Delta = d };
+            var p = settings.LossSettings.PowerClip;
+            p = p with { Lambda = r.GetValue(lambda) ?? p.Lambda, Delta = r.GetValue(delta) ?? p.Delta };
+            settings = settings with { LossSettings = settings.LossSettings with { PowerClip = p } };
             var outDir = r.GetValue(output)!;
             var (device, threads) = runtime.Apply(r);
             foreach (var (key, value) in InfoCommand.Describe(device, threads))

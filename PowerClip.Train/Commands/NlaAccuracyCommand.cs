@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using PowerClip.Model;
 using PowerClip.Spec;
 using PowerClip.Train.Reports;
 
@@ -22,7 +23,11 @@ public static class NlaAccuracyCommand
         var regions = new Option<int>("--regions") { Description = "Regions M per image", DefaultValueFactory = _ => 10 };
         var taus = new Option<string>("--taus") { Description = "Comma-separated temperatures", DefaultValueFactory = _ => "0.1,0.01,0.001" };
         var zetas = new Option<string>("--zetas") { Description = "Comma-separated zeta values in [0,1]", DefaultValueFactory = _ => "0,0.25,0.5,0.75,1" };
-        var weights = new Option<string>("--zeta-weights") { Description = "Reading of zeta: lower (default; log cosh weight 1-zeta) or logcosh (weight zeta)", DefaultValueFactory = _ => "lower" };
+        var weights = new Option<string>("--zeta-reading")
+        {
+            Description = "Which term zeta weights: lower (log cosh weight 1-zeta) or logcosh (weight zeta)",
+            DefaultValueFactory = _ => LossSettingNames.ZetaReading.NameOf(NlaReadings.FromSpec(Nla.defaultReading)),
+        };
         var similarities = new Option<string>("--similarities") { Description = "Input model: clip (CLIP-like cosines) or uniform (S0 uniform in [-1,1])", DefaultValueFactory = _ => "clip" };
         var mcSamples = new Option<int>("--mc-samples") { Description = "Subsets drawn by the Monte Carlo R2T estimator", DefaultValueFactory = _ => 32 };
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => "runs/nla-accuracy" };
@@ -33,12 +38,7 @@ public static class NlaAccuracyCommand
         command.SetAction(result =>
         {
             // Checked here rather than with AcceptOnlyFromAmong, whose parse error spans several lines.
-            var reading = result.GetValue(weights) switch
-            {
-                "lower" => ZetaReading.ZetaWeightsLower,
-                "logcosh" => ZetaReading.ZetaWeightsLogCosh,
-                var w => throw new UsageException($"--zeta-weights must be lower or logcosh, got '{w}'"),
-            };
+            var reading = NlaReadings.Parse(result.GetValue(weights)!, weights.Name);
             var model = result.GetValue(similarities) switch
             {
                 "clip" => SimilarityModel.ClipLike,
@@ -53,7 +53,7 @@ public static class NlaAccuracyCommand
             var reproduce = "./powerclip nla-accuracy " + string.Join(" ",
                 $"--cases {config.Cases}", $"--seed {config.Seed}", $"--regions {config.Regions}",
                 $"--taus {result.GetValue(taus)}", $"--zetas {result.GetValue(zetas)}",
-                $"--zeta-weights {result.GetValue(weights)}", $"--similarities {result.GetValue(similarities)}",
+                $"--zeta-reading {result.GetValue(weights)}", $"--similarities {result.GetValue(similarities)}",
                 $"--mc-samples {config.McSamples}", $"--out {result.GetValue(output)}");
             Run(config, result.GetValue(output)!, reproduce, Console.Out);
             return 0;

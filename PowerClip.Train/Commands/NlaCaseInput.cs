@@ -5,7 +5,7 @@ namespace PowerClip.Train.Commands;
 
 /// <summary>
 /// One input of `powerclip nla eval`: {"s0": [[…], …], "nodes": [[…], …], "tau": …, "zeta": …,
-/// "zeta_weights": "lower" | "logcosh"}. Every defect is a UsageException naming the field.
+/// "zeta_reading": "lower" | "logcosh"}. Every defect is a UsageException naming the field.
 /// </summary>
 public sealed record NlaCaseInput(double[,] S0, ParseTree Tree, double Tau, double Zeta, ZetaReading Reading)
 {
@@ -63,14 +63,10 @@ public sealed record NlaCaseInput(double[,] S0, ParseTree Tree, double Tau, doub
         var tau = Number(Field("tau"), "tau");
         var zeta = Number(Field("zeta"), "zeta");
         var reading = Nla.defaultReading;
-        if (root.TryGetProperty("zeta_weights", out var w))
+        if (root.TryGetProperty("zeta_reading", out var w))
         {
-            reading = w.ValueKind == JsonValueKind.String ? w.GetString() switch
-            {
-                "lower" => ZetaReading.ZetaWeightsLower,
-                "logcosh" => ZetaReading.ZetaWeightsLogCosh,
-                _ => throw Bad($"zeta_weights must be \"lower\" or \"logcosh\", got {w.GetRawText()}"),
-            } : throw Bad($"zeta_weights must be \"lower\" or \"logcosh\", got {w.GetRawText()}");
+            if (w.ValueKind != JsonValueKind.String) throw Bad($"zeta_reading must be a string, got {w.GetRawText()}");
+            reading = NlaReadings.Parse(w.GetString()!, "zeta_reading");
         }
         try
         {

@@ -9,7 +9,7 @@ public static class NlaCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--input") { Description = "JSON file with s0, nodes, tau, zeta and optionally zeta_weights (lower|logcosh)", Required = true };
+        var input = new Option<string>("--input") { Description = "JSON file with s0, nodes, tau, zeta and optionally zeta_reading (lower|logcosh)", Required = true };
         var samples = new Option<int>("--mc-samples") { Description = "Subsets drawn by the Monte Carlo R2T estimator", DefaultValueFactory = _ => 1000 };
         var seed = new Option<int>("--seed") { Description = "Seed of the Monte Carlo R2T estimator", DefaultValueFactory = _ => 0 };
         var eval = new Command("eval", "Evaluate the exact powerset losses, the NLAs, their bounds and the extra estimators on one input") { input, samples, seed };
@@ -52,7 +52,7 @@ public static class NlaCommand
             w.WriteNumber("nodes", tree.Nodes.Length);
             w.WriteNumber("tau", tau);
             w.WriteNumber("zeta", zeta);
-            w.WriteString("zeta_weights", c.Reading.IsZetaWeightsLower ? "lower" : "logcosh");
+            w.WriteString("zeta_reading", NlaReadings.NameOf(c.Reading));
             w.WriteNumber("log_cosh_weight", Nla.logCoshWeight(c.Reading, zeta));
             foreach (var (key, value) in values) w.WriteNumber(key, value);
             // Theorem 2's ζ* in the input's reading: where NLA-T2 equals r2t_lse (always exists; null only on failure).

@@ -1,41 +1,52 @@
 using System.CommandLine;
+using PowerClip.Model;
 using PowerClip.Train.Training;
 
 namespace PowerClip.Train.Commands;
 
 /// <summary>
 /// The `powerclip train` options that shape a <see cref="TrainConfig"/>: each overrides the config file
-/// (or the defaults) only when given on the command line.
+/// (or the defaults) only when given on the command line. Help texts show the defaults of the config records
+/// themselves, so they cannot drift from what a run uses.
 /// </summary>
 public sealed class TrainOptions
 {
+    private static readonly TrainConfig Run = new();
+    private static readonly TrainerOptions Opt = new();
+    private static readonly PowerClipLossConfig Pc = new();
+
     public Option<string?> Config { get; } = new("--config") { Description = "A config JSON (e.g. a run's config.json); options given here override it" };
     public Option<string?> Recipe { get; } = new("--recipe") { Description = "paper: the paper's CC12M/ViT-B/16 recipe (needs --data wds:SHARDS and GPUs)" };
-    public Option<string?> Model { get; } = new("--model") { Description = "Model preset (tiny, small, vit-b-16) or a JSON file" };
-    public Option<string?> Loss { get; } = new("--loss") { Description = "Objective: " + string.Join(", ", TrainConfig.LossNames) };
-    public Option<string?> Data { get; } = new("--data") { Description = "world (synthetic), wds:SHARD_PATTERN or csv:PATH" };
-    public Option<int?> WorldSamples { get; } = new("--world-samples") { Description = "Synthetic training samples (default 4000)" };
-    public Option<int?> BatchSize { get; } = new("--batch-size") { Description = "Local batch size (default 32)" };
-    public Option<int?> Regions { get; } = new("--regions") { Description = "M, regions per image (default 10)" };
-    public Option<string?> RegionSource { get; } = new("--region-source") { Description = "masks (PowerCLIP-S, default) or boxes (PowerCLIP-R)" };
+    public Option<string?> Model { get; } = new("--model") { Description = $"Model preset (tiny, small, demo, vit-b-16) or a JSON file (default {Run.Model})" };
+    public Option<string?> Loss { get; } = new("--loss")
+    {
+        Description = $"Objective (default {Run.Loss}): " + string.Join(", ", Objectives.Catalogue.Select(e => $"{e.Name} ({e.Description})")),
+    };
+    public Option<string?> Data { get; } = new("--data") { Description = $"world (synthetic), wds:SHARD_PATTERN or csv:PATH (default {Run.Data})" };
+    public Option<int?> WorldSamples { get; } = new("--world-samples") { Description = $"Synthetic training samples (default {Run.WorldSamples})" };
+    public Option<int?> BatchSize { get; } = new("--batch-size") { Description = $"Local batch size (default {Run.BatchSize})" };
+    public Option<int?> Regions { get; } = new("--regions") { Description = $"M, regions per image (default {Run.Regions})" };
+    public Option<string?> RegionSource { get; } = new("--region-source") { Description = $"masks (PowerCLIP-S) or boxes (PowerCLIP-R) (default {Run.RegionSource})" };
     public Option<bool?> Augment { get; } = new("--augment") { Description = "Light training augmentation" };
-    public Option<int?> Steps { get; } = new("--steps") { Description = "Optimizer steps (default 1000)" };
-    public Option<double?> Lr { get; } = new("--lr") { Description = "Peak learning rate (default 1e-3)" };
-    public Option<int?> Warmup { get; } = new("--warmup") { Description = "Linear warm-up steps (default 100)" };
-    public Option<double?> WeightDecay { get; } = new("--wd") { Description = "AdamW weight decay (default 0.2)" };
-    public Option<double?> Beta1 { get; } = new("--beta1") { Description = "AdamW β1 (default 0.9)" };
-    public Option<double?> Beta2 { get; } = new("--beta2") { Description = "AdamW β2 (default 0.98)" };
-    public Option<double?> Eps { get; } = new("--eps") { Description = "AdamW ε (default 1e-6)" };
-    public Option<double?> GradClip { get; } = new("--grad-clip") { Description = "Global gradient-norm clip, 0 disables (default 1)" };
-    public Option<int?> Accumulate { get; } = new("--accumulate") { Description = "Gradient accumulation steps (default 1)" };
-    public Option<int?> Seed { get; } = new("--seed") { Description = "Seed of weights, data order, regions (default 0)" };
-    public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Steps between checkpoints (default 100)" };
-    public Option<double?> Lambda { get; } = new("--lambda") { Description = "λ, weight of the PowerCLIP triplet term (default 0.2)" };
-    public Option<double?> Delta { get; } = new("--delta") { Description = "δ, triplet margin (default 0.2, reconstructed)" };
-    public Option<double?> Tau { get; } = new("--tau") { Description = "τ, NLA temperature (default 1e-3)" };
-    public Option<double?> Zeta { get; } = new("--zeta") { Description = "ζ, NLA-T2 interpolation (default 0.75)" };
-    public Option<string?> ZetaReading { get; } = new("--zeta-reading") { Description = "lower (ζ weights the lower bound, default) or logcosh" };
-    public Option<string?> ScoreScale { get; } = new("--score-scale") { Description = "region-mean (S̄ divided by M; default, reconstructed) or sum (S̄ as written)" };
+    public Option<int?> Steps { get; } = new("--steps") { Description = $"Optimizer steps (default {Opt.Steps})" };
+    public Option<double?> Lr { get; } = new("--lr") { Description = $"Peak learning rate (default {Opt.Lr:g})" };
+    public Option<int?> Warmup { get; } = new("--warmup") { Description = $"Linear warm-up steps (default {Opt.WarmupSteps})" };
+    public Option<double?> WeightDecay { get; } = new("--wd") { Description = $"AdamW weight decay (default {Opt.WeightDecay:g})" };
+    public Option<double?> Beta1 { get; } = new("--beta1") { Description = $"AdamW β1 (default {Opt.Beta1:g})" };
+    public Option<double?> Beta2 { get; } = new("--beta2") { Description = $"AdamW β2 (default {Opt.Beta2:g})" };
+    public Option<double?> Eps { get; } = new("--eps") { Description = $"AdamW ε (default {Opt.Eps:g})" };
+    public Option<double?> GradClip { get; } = new("--grad-clip") { Description = $"Global gradient-norm clip, 0 disables (default {Opt.GradClip:g})" };
+    public Option<int?> Accumulate { get; } = new("--accumulate") { Description = $"Gradient accumulation steps (default {Opt.AccumulationSteps})" };
+    public Option<int?> Seed { get; } = new("--seed") { Description = $"Seed of weights, data order, regions (default {Opt.Seed})" };
+    public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = $"Steps between checkpoints (default {Opt.CheckpointEvery})" };
+    public Option<double?> Lambda { get; } = new("--lambda") { Description = $"λ, weight of the PowerCLIP triplet term (default {Pc.Lambda:g})" };
+    public Option<double?> Delta { get; } = new("--delta") { Description = $"δ, triplet margin (default {Pc.Delta:g}, reconstructed)" };
+    public Option<double?> Tau { get; } = new("--tau") { Description = $"τ, NLA temperature (default {Pc.Tau:g})" };
+    public Option<double?> Zeta { get; } = new("--zeta") { Description = $"ζ, NLA-T2 interpolation (default {Pc.Zeta:g})" };
+    public Option<string?> ZetaReading { get; } = Choice("--zeta-reading", LossSettingNames.ZetaReading, Pc.Reading,
+        "which term ζ weights: lower (the lower bound) or logcosh (the log cosh term)");
+    public Option<string?> ScoreScale { get; } = Choice("--score-scale", LossSettingNames.ScoreScale, Pc.Scale,
+        "region-mean (S̄ divided by M, reconstructed) or sum (S̄ as written)");
 
     public IEnumerable<Option> All =>
     [
@@ -50,9 +61,19 @@ public sealed class TrainOptions
 
     public TrainConfig Build(ParseResult r)
     {
-        TrainConfig c;
-        try { c = r.GetValue(Config) is { } path ? TrainConfig.Load(path) : new TrainConfig(); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        try
+        {
+            return Apply(r).Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    private TrainConfig Apply(ParseResult r)
+    {
+        var c = r.GetValue(Config) is { } path ? TrainConfig.Load(path) : new TrainConfig();
         if (r.GetValue(Recipe) is { } recipe)
         {
             if (recipe != "paper") throw new UsageException($"--recipe '{recipe}' is not known: expected paper");
@@ -67,34 +88,25 @@ public sealed class TrainOptions
             Eps = r.GetValue(Eps) ?? o.Eps, GradClip = r.GetValue(GradClip) ?? o.GradClip, AccumulationSteps = r.GetValue(Accumulate) ?? o.AccumulationSteps,
             Seed = r.GetValue(Seed) ?? o.Seed, CheckpointEvery = r.GetValue(CheckpointEvery) ?? o.CheckpointEvery,
         };
-        var p = c.PowerClip;
+        var p = c.LossSettings.PowerClip;
         p = p with
         {
             Lambda = r.GetValue(Lambda) ?? p.Lambda, Delta = r.GetValue(Delta) ?? p.Delta, Tau = r.GetValue(Tau) ?? p.Tau,
             Zeta = r.GetValue(Zeta) ?? p.Zeta,
-            ZetaReading = r.GetValue(ZetaReading) switch
-            {
-                null => p.ZetaReading,
-                "lower" => global::PowerClip.Model.ZetaReading.ZetaWeightsLower,
-                "logcosh" => global::PowerClip.Model.ZetaReading.ZetaWeightsLogCosh,
-                var other => throw new UsageException($"--zeta-reading '{other}' is not valid: expected lower or logcosh"),
-            },
-            ScoreScale = r.GetValue(ScoreScale) switch
-            {
-                null => p.ScoreScale,
-                "region-mean" => global::PowerClip.Model.ScoreScale.RegionMean,
-                "sum" => global::PowerClip.Model.ScoreScale.Sum,
-                var other => throw new UsageException($"--score-scale '{other}' is not valid: expected region-mean or sum"),
-            },
+            Reading = r.GetValue(ZetaReading) is { } reading ? LossSettingNames.ZetaReading.Parse(reading, ZetaReading.Name) : p.Reading,
+            Scale = r.GetValue(ScoreScale) is { } scale ? LossSettingNames.ScoreScale.Parse(scale, ScoreScale.Name) : p.Scale,
         };
         c = c with
         {
-            Model = r.GetValue(Model) ?? c.Model, Loss = r.GetValue(Loss) ?? c.Loss, Data = r.GetValue(Data) is { } d && r.GetValue(Recipe) is null ? d : c.Data,
+            Model = r.GetValue(Model) ?? c.Model, Data = r.GetValue(Data) is { } d && r.GetValue(Recipe) is null ? d : c.Data,
             WorldSamples = r.GetValue(WorldSamples) ?? c.WorldSamples, BatchSize = r.GetValue(BatchSize) ?? c.BatchSize,
             Regions = r.GetValue(Regions) ?? c.Regions, RegionSource = r.GetValue(RegionSource) ?? c.RegionSource,
-            Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o, PowerClip = p,
+            Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o, LossSettings = c.LossSettings with { PowerClip = p },
         };
-        try { return c.Validate(); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        return r.GetValue(Loss) is { } loss ? c.WithLoss(loss) : c;
     }
+
+    /// <summary>An option whose values are a setting's names, with the setting's default in its help.</summary>
+    private static Option<string?> Choice<T>(string name, SettingNames<T> names, T defaultValue, string what) where T : struct, Enum =>
+        new(name) { Description = $"{char.ToUpperInvariant(what[0])}{what[1..]} (default {names.NameOf(defaultValue)})" };
 }

@@ -30,7 +30,7 @@ public static class Grounding
 {
     public static GroundingResult Compute(TrainedModel model, RgbImage image, string caption, double? tau = null)
     {
-        var t = tau ?? model.Config.PowerClip.Tau;
+        var t = tau ?? model.Config.LossSettings.PowerClip.Tau;
         if (!(t > 0) || !double.IsFinite(t)) throw new ArgumentException($"τ must be > 0, got {t}");
         if (string.IsNullOrWhiteSpace(caption)) throw new ArgumentException("the caption is empty");
         var vision = model.Model.Config.Vision;

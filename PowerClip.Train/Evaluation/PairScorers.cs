@@ -54,7 +54,7 @@ public sealed class PowerClipScorer(TrainedModel model, int batchSize = 64) : IP
     public const string ScoreName = "PowerCLIP S̄ (NLA-T1 + NLA-T2, regions = patches)";
 
     private readonly ModelEncoder _images = new(model, batchSize);
-    private readonly PowerClipLossConfig _config = model.Config.ObjectiveSettings() with { Aggregation = PowersetAggregation.Nla };
+    private readonly PowerClipLossConfig _config = model.Config.LossSettings.PowerClip with { Aggregation = PowersetAggregation.Nla };
 
     public string Name => ScoreName;
 

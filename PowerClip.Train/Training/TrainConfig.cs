@@ -12,7 +12,7 @@ public sealed record TrainConfig
 {
     /// <summary>Model preset name (tiny, small, vit-b-16) or a JSON config file.</summary>
     public string Model { get; init; } = "tiny";
-    /// <summary>Objective: see <see cref="LossNames"/>.</summary>
+    /// <summary>Objective: a base name of <see cref="Objectives.Catalogue"/> (clip, flip, filip, sparc, powerclip).</summary>
     public string Loss { get; init; } = "powerclip";
     /// <summary>Data: "world" (the synthetic world), "wds:PATTERN" (WebDataset shards), "csv:PATH" (CSV/TSV).</summary>
     public string Data { get; init; } = "world";
@@ -27,22 +27,16 @@ public sealed record TrainConfig
     public string RegionSource { get; init; } = "masks";
     /// <summary>Training augmentation of images (light; never moves masks).</summary>
     public bool Augment { get; init; } = false;
-    /// <summary>PowerCLIP loss settings (λ, δ, τ, ζ, ζ reading, ablation switches set by <see cref="Loss"/>).</summary>
-    public PowerClipSettings PowerClip { get; init; } = new();
+    /// <summary>The objectives' settings (PowerCLIP's λ, δ, τ, ζ, readings and ablation switches), persisted as is.</summary>
+    public ObjectiveSettings LossSettings { get; init; } = new();
     public TrainerOptions Optimizer { get; init; } = new();
     /// <summary>Data-loading threads (0: the number of cores).</summary>
     public int DataThreads { get; init; } = 0;
 
-    /// <summary>The objectives and ablations `--loss` accepts.</summary>
-    public static IReadOnlyList<string> LossNames { get; } =
-    [
-        "clip", "flip", "filip", "sparc", "powerclip", "powerclip-exact",
-        "powerclip-no-subsets", "powerclip-no-tree", "powerclip-no-r2t", "powerclip-no-t2r", "powerclip-no-triplet",
-    ];
-
     public TrainConfig Validate()
     {
-        if (!LossNames.Contains(Loss)) throw new ArgumentException($"unknown loss '{Loss}': expected one of {string.Join(", ", LossNames)}");
+        if (Objectives.Find(Loss, "loss") is { Objective: var objective } && objective != Loss)
+            throw new ArgumentException($"loss '{Loss}' is a variant of {objective}: a config stores the base objective and the variant's settings as fields (TrainConfig.WithLoss)");
         if (Data != "world" && !Data.StartsWith("wds:", StringComparison.Ordinal) && !Data.StartsWith("csv:", StringComparison.Ordinal))
             throw new ArgumentException($"data '{Data}' is not valid: expected world, wds:SHARD_PATTERN or csv:PATH");
         if (BatchSize < 2) throw new ArgumentException($"batch size must be >= 2 (contrastive losses need negatives), got {BatchSize}");
@@ -51,20 +45,19 @@ public sealed record TrainConfig
         if (WorldSamples < BatchSize) throw new ArgumentException($"world samples ({WorldSamples}) must be at least the batch size ({BatchSize})");
         if (DataThreads < 0) throw new ArgumentException($"data threads must be >= 0, got {DataThreads}");
         Optimizer.Validate();
-        ObjectiveSettings().Validate();
+        LossSettings.Validate();
         return this;
     }
 
-    /// <summary>The PowerCLIP loss config with the ablation that <see cref="Loss"/> names switched off.</summary>
-    public PowerClipLossConfig ObjectiveSettings() => PowerClip.ToLossConfig() with
+    /// <summary>
+    /// This config training the objective a catalogue name stands for: the base objective, with the settings the
+    /// name implies (an ablation switches its part off) applied to this config's settings.
+    /// </summary>
+    public TrainConfig WithLoss(string name)
     {
-        Aggregation = Loss == "powerclip-exact" ? PowersetAggregation.Exact : PowersetAggregation.Nla,
-        UseSubsets = Loss != "powerclip-no-subsets",
-        UseTree = Loss != "powerclip-no-tree",
-        UseR2T = Loss != "powerclip-no-r2t",
-        UseT2R = Loss != "powerclip-no-t2r",
-        UseTriplet = Loss != "powerclip-no-triplet",
-    };
+        var entry = Objectives.Find(name, "loss");
+        return this with { Loss = entry.Objective, LossSettings = entry.Configure(LossSettings) };
+    }
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -82,7 +75,8 @@ public sealed record TrainConfig
         if (!File.Exists(path)) throw new FileNotFoundException($"config file not found: {path}");
         try
         {
-            return (JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(path), Json) ?? throw new ArgumentException("empty")).Validate();
+            var config = JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(path), Json) ?? throw new ArgumentException("empty");
+            return config.WithLoss(config.Loss).Validate();
         }
         catch (Exception e) when (e is JsonException or ArgumentException)
         {
@@ -110,19 +104,4 @@ public sealed record TrainConfig
             GradClip = 0, CheckpointEvery = 2000, LogEvery = 10,
         },
     };
-}
-
-/// <summary>λ, δ, τ, ζ, the ζ reading and the score scale of the PowerCLIP loss (defaults and their provenance: <see cref="PowerClipLossConfig"/>).</summary>
-public sealed record PowerClipSettings
-{
-    private static readonly PowerClipLossConfig Defaults = new();
-    public double Lambda { get; init; } = Defaults.Lambda;
-    public double Delta { get; init; } = Defaults.Delta;
-    public double Tau { get; init; } = Defaults.Tau;
-    public double Zeta { get; init; } = Defaults.Zeta;
-    public ZetaReading ZetaReading { get; init; } = Defaults.Reading;
-    public ScoreScale ScoreScale { get; init; } = Defaults.Scale;
-
-    public PowerClipLossConfig ToLossConfig() =>
-        new() { Lambda = Lambda, Delta = Delta, Tau = Tau, Zeta = Zeta, Reading = ZetaReading, Scale = ScoreScale };
 }

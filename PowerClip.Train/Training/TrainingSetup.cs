@@ -21,11 +21,7 @@ public static class TrainingSetup
 
     public static CaptionTokenizer Tokenizer(string preset) => CaptionTokenizer.Gpt2(Presets.Load(preset).Text.ContextLength);
 
-    public static IContrastiveObjective Objective(TrainConfig config) => config.Loss switch
-    {
-        "clip" or "flip" or "filip" or "sparc" => Objectives.Create(config.Loss),
-        _ => new PowerClipLoss(config.ObjectiveSettings()),
-    };
+    public static IContrastiveObjective Objective(TrainConfig config) => Objectives.Create(config.Loss, config.LossSettings);
 
     /// <summary>The model, initialised from the run's seed so that two runs with one seed start equal.</summary>
     public static ClipModel CreateModel(ClipConfig config, int seed, Device device)

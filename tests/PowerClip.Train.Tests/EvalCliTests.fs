@@ -137,7 +137,7 @@ let tests =
             let scores = PowerClipScorer(model, 1).Score(pairs)
             let vision = model.Model.Config.Vision
             let n = int64 (vision.GridSize * vision.GridSize)
-            let loss = PowerClipLoss(model.Config.ObjectiveSettings())
+            let loss = PowerClipLoss(model.Config.LossSettings.PowerClip)
             for k in 0 .. pairs.Length - 1 do
                 let struct (path, caption) = pairs[k]
                 use scope = torch.NewDisposeScope()

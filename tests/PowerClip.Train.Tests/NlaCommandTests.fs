@@ -42,11 +42,11 @@ let tests =
             Expect.equal (get "t2r_relu") (Estimators.t2rRelu s0 tree) "t2r_relu"
             Expect.equal (get "r2t_delta") (Estimators.r2tDelta 0.01 s0 tree) "r2t_delta"
             Expect.isTrue (abs (get "r2t_monte_carlo" - get "r2t_exact") <= get "r2t_monte_carlo_half_width") "MC within its bound"
-            Expect.equal (doc.RootElement.GetProperty("zeta_weights").GetString()) "lower" "default reading stated"
+            Expect.equal (doc.RootElement.GetProperty("zeta_reading").GetString()) "lower" "default reading stated"
             Expect.floatClose Accuracy.high (Nla.t2 0.01 (get "zeta_star") ZetaWeightsLower s0 tree) (get "r2t_lse") "NLA-T2 at zeta* = r2t_lse"
         }
-        test "nla eval honours zeta_weights = logcosh" {
-            let json = good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_weights\": \"logcosh\"")
+        test "nla eval honours zeta_reading = logcosh" {
+            let json = good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_reading\": \"logcosh\"")
             let r = run [ "nla"; "eval"; "--input"; writeCase json ]
             Expect.equal r.ExitCode 0 $"exit 0 (stderr: {r.Err})"
             use doc = JsonDocument.Parse(r.Out)
@@ -69,10 +69,10 @@ let tests =
             let rows = String.Join(", ", Array.create 21 "[0.1, 0.2, 0.3]")
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("[[0.3, -0.1, 0.2], [-0.4, 0.6, 0.1]]", $"[{rows}]")) ]) "21 regions"
         }
-        test "nla eval: bad tau, zeta, zeta_weights, missing field, missing file, broken JSON" {
+        test "nla eval: bad tau, zeta, zeta_reading, missing field, missing file, broken JSON" {
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"tau\": 0.01", "\"tau\": 0")) ]) "tau"
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"zeta\": 0.75", "\"zeta\": 2")) ]) "zeta"
-            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_weights\": \"upper\"")) ]) "zeta_weights"
+            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_reading\": \"upper\"")) ]) "zeta_reading"
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"tau\": 0.01, ", "")) ]) "missing field \"tau\""
             expectUsageError (run [ "nla"; "eval"; "--input"; "/nonexistent/case.json" ]) "not found"
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase "{\"s0\": [" ]) "not valid JSON"
@@ -105,6 +105,6 @@ let tests =
             expectUsageError (run [ "nla-accuracy"; "--taus"; "0.1,abc"; "--out"; tempDir () ]) "'abc'"
             expectUsageError (run [ "nla-accuracy"; "--zetas"; "1.5"; "--cases"; "5"; "--out"; tempDir () ]) "zeta"
             expectUsageError (run [ "nla-accuracy"; "--similarities"; "gaussian" ]) "gaussian"
-            expectUsageError (run [ "nla-accuracy"; "--zeta-weights"; "upper" ]) "upper"
+            expectUsageError (run [ "nla-accuracy"; "--zeta-reading"; "upper" ]) "upper"
         }
     ]

@@ -65,7 +65,7 @@ let tests =
                 Expect.isTrue (File.Exists(Path.Combine(ckpt, f))) $"{f} in the checkpoint"
             use loaded = TrainedModel.Load(ckpt, TorchSharp.torch.CPU)
             Expect.equal loaded.Config.Loss "powerclip" "config travels with the weights"
-            Expect.equal loaded.Config.PowerClip.ScoreScale PowerClip.Model.ScoreScale.Sum "so do the loss settings (--score-scale sum)"
+            Expect.equal loaded.Config.LossSettings.PowerClip.Scale PowerClip.Model.ScoreScale.Sum "so do the loss settings (--score-scale sum)"
             let keys = PowerClip.Model.Safetensors.Load(Path.Combine(ckpt, Trainer.WeightsFile)).Keys |> Set.ofSeq
             for k in [ "visual.conv1.weight"; "token_embedding.weight"; "positional_embedding"; "ln_final.weight"; "text_projection"; "logit_scale" ] do
                 Expect.isTrue (keys.Contains k) $"open_clip key {k}"

@@ -1,0 +1,32 @@
+using PowerClip.Model;
+using PowerClip.Spec;
+
+namespace PowerClip.Train.Commands;
+
+/// <summary>
+/// The ζ reading of the spec's commands (nla eval, nla-accuracy), named as the training options name it
+/// (<see cref="LossSettingNames.ZetaReading"/>): one vocabulary for the command line, the JSON inputs and the reports.
+/// </summary>
+public static class NlaReadings
+{
+    /// <summary>The spec's reading for a name; a UsageException naming <paramref name="label"/> and the choices otherwise.</summary>
+    public static Spec.ZetaReading Parse(string name, string label)
+    {
+        try
+        {
+            return ToSpec(LossSettingNames.ZetaReading.Parse(name, label));
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    public static string NameOf(Spec.ZetaReading reading) => LossSettingNames.ZetaReading.NameOf(FromSpec(reading));
+
+    public static Spec.ZetaReading ToSpec(Model.ZetaReading reading) =>
+        reading == Model.ZetaReading.ZetaWeightsLogCosh ? Spec.ZetaReading.ZetaWeightsLogCosh : Spec.ZetaReading.ZetaWeightsLower;
+
+    public static Model.ZetaReading FromSpec(Spec.ZetaReading reading) =>
+        reading.IsZetaWeightsLogCosh ? Model.ZetaReading.ZetaWeightsLogCosh : Model.ZetaReading.ZetaWeightsLower;
+}
