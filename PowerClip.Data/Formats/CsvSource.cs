@@ -36,7 +36,7 @@ public sealed class CsvSource(string path, StreamOptions options, DataProblems p
     public IEnumerable<RawSample> Read(int epoch = 0)
     {
         var loader = new ImageLoader(options.MaxPixels);
-        var rng = new Random(unchecked(options.Seed * 1_000_003 + epoch));
+        var rng = new Random(Seeds.EpochOrder(options.Seed, epoch));
         return Rows().ParallelMap(r =>
             {
                 var image = loader.Load(r.Image);

@@ -32,7 +32,7 @@ public sealed class WebDatasetSource : IRawSampleSource
 
     public IEnumerable<RawSample> Read(int epoch = 0)
     {
-        var rng = new Random(unchecked(Options.Seed * 1_000_003 + epoch));
+        var rng = new Random(Seeds.EpochOrder(Options.Seed, epoch));
         var order = Options.ShuffleBuffer > 1 ? Shards.OrderBy(_ => rng.Next()).ToArray() : Shards.ToArray();
         return order.SelectMany(s => WebDataset.ReadShard(s, Problems))
             .ParallelMap(r => WebDataset.Decode(r, _loader, Problems), Options.Threads)

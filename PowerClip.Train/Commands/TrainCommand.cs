@@ -12,8 +12,6 @@ namespace PowerClip.Train.Commands;
 /// </summary>
 public static class TrainCommand
 {
-    public const string ConfigFile = "config.json";
-
     public static Command Create()
     {
         var runtime = new RuntimeOptions();
@@ -33,8 +31,8 @@ public static class TrainCommand
             {
                 var given = options.Given(r);
                 if (given.Count > 0)
-                    throw new UsageException($"{string.Join(", ", given)} cannot be combined with --resume: a resumed run uses its own {ConfigFile}");
-                config = TrainConfig.Load(Path.Combine(runDir, ConfigFile));
+                    throw new UsageException($"{string.Join(", ", given)} cannot be combined with --resume: a resumed run uses its own {RunFolder.ConfigFile}");
+                config = TrainConfig.Load(new RunFolder(runDir).Config);
             }
             else
             {
@@ -60,7 +58,7 @@ public static class TrainCommand
     {
         var main = distributed?.IsMain ?? true;
         Directory.CreateDirectory(runDir);
-        if (main) AtomicFile.WriteAllText(Path.Combine(runDir, ConfigFile), config.ToJson());
+        if (main) AtomicFile.WriteAllText(new RunFolder(runDir).Config, config.ToJson());
         var tokenizer = TrainingSetup.Tokenizer(config.Model);
         var modelConfig = TrainingSetup.ModelConfig(config.Model, tokenizer);
         var problems = new DataProblems(Console.Error);
@@ -79,7 +77,7 @@ public static class TrainCommand
         trainer.Run(progressInterval);
         // Other ranks do not wait for rank 0's last write, so they name it instead of looking it up.
         var last = main ? trainer.Checkpoints.Resolve("latest") : Path.Combine(trainer.Checkpoints.Root, CheckpointStore.NameOf(trainer.Step));
-        if (main) Console.WriteLine($"done: metrics {Path.Combine(runDir, "metrics.jsonl")}, checkpoint {last}" +
+        if (main) Console.WriteLine($"done: metrics {new RunFolder(runDir).Metrics}, checkpoint {last}" +
                           (problems.Total + problems.RepairedTotal > 0 ? $"; data: {problems.Summary()}" : ""));
         return last;
     }

@@ -52,7 +52,7 @@ public sealed class DemoPipeline(DemoSettings settings, string outDir, torch.Dev
 
     private void TrainArm(TrainConfig config, string runDir)
     {
-        var configPath = Path.Combine(runDir, TrainCommand.ConfigFile);
+        var configPath = new RunFolder(runDir).Config;
         string? resume = null;
         if (File.Exists(configPath))
         {

@@ -44,7 +44,7 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
         // FLIP: torch's generator is in the same state on every rank (the trainer reseeds it per step);
         // a rank-specific generator keeps the ranks from dropping the same patches.
         using var generator = _ranks.Size > 1 && Objective.PatchKeepRatio < 1
-            ? new Generator((ulong)randint(0, int.MaxValue, [1]).item<long>() * 1_000_003UL + (ulong)_ranks.Rank)
+            ? new Generator(Seeds.PatchDropRank(randint(0, int.MaxValue, [1]).item<long>(), _ranks.Rank))
             : null;
         var (batch, outputs) = Forward(step, microBatch, _ranks.Rank * MicroBatchSize, generator);
         using var _ = batch;
@@ -65,7 +65,7 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
         _nextBatch = index + 1;
         var samples = _feed.NextBatch(_config.BatchSize);
         var regions = Objective.NeedsRegions
-            ? new RegionSpec(_config.RegionSource, _config.Regions, (int)(Trainer.StepSeed(_config.Optimizer.Seed, step) * 31 + microBatch), rowOffset)
+            ? new RegionSpec(_config.RegionSource, _config.Regions, Seeds.Regions(_config.Optimizer.Seed, step, microBatch), rowOffset)
             : null;
         var batch = TrainingBatch.Collate(samples, Model.Config, regions, Objective.NeedsPhrases, _device);
         var dtype = Model.parameters().First().dtype; // a float64 model (exactness tests) gets float64 pixels
@@ -86,7 +86,7 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
     public void SaveWeights(string path)
     {
         Checkpoint.Save(Model, path);
-        File.WriteAllText(Path.Combine(Path.GetDirectoryName(path)!, TrainedModel.ConfigFile), _config.ToJson());
+        File.WriteAllText(Path.Combine(Path.GetDirectoryName(path)!, RunFolder.ConfigFile), _config.ToJson());
     }
 
     public void LoadWeights(string path) => Checkpoint.Load(Model, path);

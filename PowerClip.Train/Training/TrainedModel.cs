@@ -11,8 +11,6 @@ namespace PowerClip.Train.Training;
 /// </summary>
 public sealed class TrainedModel : IDisposable
 {
-    public const string ConfigFile = "config.json";
-
     public TrainConfig Config { get; }
     public ClipModel Model { get; }
     public CaptionTokenizer Tokenizer { get; }
@@ -27,11 +25,10 @@ public sealed class TrainedModel : IDisposable
     public static TrainedModel Load(string path, Device device)
     {
         var dir = ResolveCheckpoint(path);
-        var configPath = Path.Combine(dir, ConfigFile);
-        var config = TrainConfig.Load(File.Exists(configPath) ? configPath : Path.Combine(dir, "..", "..", ConfigFile));
+        var config = TrainConfig.Load(RunFolder.ConfigOfCheckpoint(dir));
         var tokenizer = TrainingSetup.Tokenizer(config.Model);
         var model = new ClipModel(TrainingSetup.ModelConfig(config.Model, tokenizer));
-        Checkpoint.Load(model, Path.Combine(dir, Trainer.WeightsFile));
+        Checkpoint.Load(model, Path.Combine(dir, RunFolder.WeightsFile));
         model.to(device);
         model.eval();
         return new TrainedModel(config, model, tokenizer, dir, device);
@@ -40,9 +37,9 @@ public sealed class TrainedModel : IDisposable
     /// <summary>A checkpoint folder as given, or a run folder's latest checkpoint.</summary>
     public static string ResolveCheckpoint(string path)
     {
-        if (File.Exists(Path.Combine(path, Trainer.WeightsFile))) return path;
-        if (Directory.Exists(Path.Combine(path, "checkpoints"))) return new CheckpointStore(path).Resolve("latest");
-        throw new FileNotFoundException($"no checkpoint at {path}: expected a checkpoint folder with {Trainer.WeightsFile} or a run folder with checkpoints/");
+        if (RunFolder.IsCheckpoint(path)) return path;
+        if (RunFolder.IsRun(path)) return new CheckpointStore(path).Resolve("latest");
+        throw new FileNotFoundException($"no checkpoint at {path}: expected a checkpoint folder with {RunFolder.WeightsFile} or a run folder with {RunFolder.CheckpointsDirectory}/");
     }
 
     public void Dispose() => Model.Dispose();

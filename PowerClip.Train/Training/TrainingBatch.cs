@@ -74,5 +74,5 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
 /// </summary>
 public sealed record RegionSpec(string Source, int Count, int Seed, int RowOffset = 0)
 {
-    public int RowSeed(int row) => unchecked(Seed * 1_000_003 + (RowOffset + row) * 7_919);
+    public int RowSeed(int row) => Seeds.RegionRow(Seed, RowOffset + row);
 }

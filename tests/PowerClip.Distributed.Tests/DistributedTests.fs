@@ -37,7 +37,7 @@ let private referenceRun (c: RunConfig) : Snapshot.Entry list * string =
 let private reference (c: RunConfig) : Snapshot.Entry list = fst (referenceRun c)
 
 let private loggedLosses (run: string) : float list =
-    MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) |> Seq.map (fun e -> e.GetProperty("loss").GetDouble()) |> Seq.toList
+    MetricsLog.Read(RunFolder(run).Metrics) |> Seq.map (fun e -> e.GetProperty("loss").GetDouble()) |> Seq.toList
 
 let private exactness (case: string) (tolerance: float) =
     test $"2 ranks × batch {perRank} give one process × batch {2 * perRank}'s weights and gradients after one step ({case}, within {tolerance:g})" {
@@ -52,7 +52,7 @@ let private exactness (case: string) (tolerance: float) =
         let half = reference { defaultRun "" with Loss = loss; Dtype = dtype; PerRank = perRank; Steps = 1 }
         let _, dgHalf = Snapshot.maxDiff half single
         Expect.isGreaterThan dgHalf (1000.0 * tolerance) "a half batch differs by far more than the tolerance"
-        let metrics = MetricsLog.Read(Path.Combine(dir, case.Replace(':', '-'), "metrics.jsonl")) |> Seq.toList
+        let metrics = MetricsLog.Read(RunFolder(Path.Combine(dir, case.Replace(':', '-'))).Metrics) |> Seq.toList
         Expect.equal metrics.Length 1 "one metrics line: only rank 0 writes"
         let lossDiff = abs (metrics[0].GetProperty("loss").GetDouble() - List.exactlyOne (loggedLosses singleRun))
         Expect.isLessThanOrEqual lossDiff (10.0 * tolerance) "the logged loss is the global-batch loss (it is ~10, so 10 × the tolerance)"
@@ -82,7 +82,7 @@ let private clipExactness (loss: string) =
         // Discriminating power: rank 0's half batch alone gives a clearly different gradient.
         let _, dgHalf = Snapshot.maxDiff (ClipRun.train None (ClipRun.config loss perRank) 1000 (newDir ())) single
         Expect.isGreaterThan dgHalf 1e-7 "a half batch differs by far more than the tolerance"
-        let metrics = MetricsLog.Read(Path.Combine(dir, $"clip-{loss}", "metrics.jsonl")) |> Seq.toList
+        let metrics = MetricsLog.Read(RunFolder(Path.Combine(dir, $"clip-{loss}")).Metrics) |> Seq.toList
         Expect.equal metrics.Length 1 "one metrics line: only rank 0 writes"
         let lossDiff = abs (metrics[0].GetProperty("loss").GetDouble() - List.exactlyOne (loggedLosses singleRun))
         Expect.isLessThanOrEqual lossDiff 1e-10 "the logged loss is the global-batch loss"
@@ -94,7 +94,7 @@ let private programArgs (run: string) (batch: int) =
       "--warmup"; "1"; "--checkpoint-every"; "1"; "--threads"; "1" ]
 
 let private stepLosses (run: string) : (int * float) list =
-    MetricsLog.Read(Path.Combine(run, "metrics.jsonl"))
+    MetricsLog.Read(RunFolder(run).Metrics)
     |> Seq.map (fun e -> e.GetProperty("step").GetInt32(), e.GetProperty("loss").GetDouble()) |> Seq.toList
 
 /// float32 losses (~3) summed in another order over ranks: measured differences ≤ 3e-7; 1e-5 is ~40 ulps.
@@ -117,14 +117,14 @@ let private programTests =
         Expect.equal (CheckpointStore(run).List() |> Seq.map (fun struct (s, _) -> s) |> Seq.toList) [ 1; 2; 3 ] "rank 0 wrote every checkpoint"
         // Interrupt after step 2: drop the last checkpoint, then resume under mpiexec.
         let store = CheckpointStore(run)
-        let uninterrupted = File.ReadAllBytes(Path.Combine(store.Resolve "3", Trainer.WeightsFile))
+        let uninterrupted = File.ReadAllBytes(Path.Combine(store.Resolve "3", RunFolder.WeightsFile))
         Directory.Delete(store.Resolve "3", true)
         File.WriteAllText(Path.Combine(store.Root, "latest"), CheckpointStore.NameOf 2 + "\n")
         let resumed = MpiJob.runProgram 2 [ "train"; "--out"; run; "--resume"; "latest"; "--threads"; "1"; "--distributed"; "mpi" ] jobTimeout
         Expect.equal resumed.ExitCode 0 $"the resumed job succeeds:\n{resumed.Output}"
         Expect.stringContains resumed.Output "(step 2)" "it resumed at step 2"
         expectSameLosses (stepLosses run) losses "resumed against uninterrupted"
-        Expect.equal (File.ReadAllBytes(Path.Combine(store.Resolve "latest", Trainer.WeightsFile))) uninterrupted "the final weights are bit-identical"
+        Expect.equal (File.ReadAllBytes(Path.Combine(store.Resolve "latest", RunFolder.WeightsFile))) uninterrupted "the final weights are bit-identical"
     }
 
 let private stampOf (run: string) = DateTime(int64 (File.ReadAllText(Path.Combine(run, "failed-at.txt"))), DateTimeKind.Utc)
@@ -253,7 +253,7 @@ let tests =
             let single = reference { defaultRun "" with PerRank = 2 * perRank; Steps = 6; CheckpointEvery = 2 }
             let dv, _ = Snapshot.maxDiff (Snapshot.load out) single
             Expect.isLessThanOrEqual dv 1e-10 "weights after 6 steps"
-            let steps = MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) |> Seq.map (fun e -> e.GetProperty("step").GetInt32()) |> Seq.toList
+            let steps = MetricsLog.Read(RunFolder(run).Metrics) |> Seq.map (fun e -> e.GetProperty("step").GetInt32()) |> Seq.toList
             Expect.equal steps [ 0 .. 5 ] "every step logged once, by rank 0"
         }
     ]

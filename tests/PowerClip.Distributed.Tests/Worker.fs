@@ -103,7 +103,7 @@ let run (context: IDistributedContext) (argv: string list) : int =
         let c = config a
         train context c |> ignore
         if context.IsMain then
-            let lines = MetricsLog.Read(Path.Combine(c.Run, "metrics.jsonl")) |> Seq.skip 2 |> Seq.toList
+            let lines = MetricsLog.Read(RunFolder(c.Run).Metrics) |> Seq.skip 2 |> Seq.toList
             let field (name: string) = lines |> Seq.choose (fun l -> match l.TryGetProperty name with | true, v -> Some(v.GetDouble()) | _ -> None)
             printfn "bench ranks=%d threads=%s per-rank=%d hidden=%d loss=%s samples/s median=%.1f comm_ms median=%.3f steps=%d"
                 context.Size (get a "threads" "1") c.PerRank c.Size.Hidden (get a "loss" "clip") (median (field "samples_per_s"))
