@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using PowerClip.Train.Commands;
 using PowerClip.Data;
+using PowerClip.Train.Models;
 using PowerClip.Train.Training;
 using TorchSharp;
 
@@ -40,7 +40,7 @@ public sealed class DemoPipeline(DemoSettings settings, string outDir, torch.Dev
     private void ExportBenchmarks()
     {
         var marker = Path.Combine(BenchmarkDirectory, ".complete");
-        var model = TrainingSetup.ModelConfig(settings.Model, TrainingSetup.Tokenizer(settings.Model));
+        var model = ModelFactory.Inputs(settings.TrainConfig("clip")).Model;
         var stamp = $"{settings.Model} {model.Vision.ImageSize}/{model.Vision.PatchSize} items={settings.BenchmarkItems} perClass={settings.ZeroShotPerClass} seed={settings.Seed}";
         if (File.Exists(marker) && File.ReadAllText(marker) == stamp) return;
         if (Directory.Exists(BenchmarkDirectory)) Directory.Delete(BenchmarkDirectory, recursive: true);
@@ -61,7 +61,7 @@ public sealed class DemoPipeline(DemoSettings settings, string outDir, torch.Dev
             if (new CheckpointStore(runDir).List().Count > 0) resume = "latest";
         }
         Console.WriteLine($"== {config.Loss}: {config.Optimizer.Steps} steps of {config.BatchSize} ({runDir})");
-        TrainCommand.Run(config, runDir, device, resume, TimeSpan.FromSeconds(15));
+        TrainingRun.Run(config, runDir, device, resume, TimeSpan.FromSeconds(15));
     }
 }
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using PowerClip.Train.Commands;
 using PowerClip.Data;
 using PowerClip.Train.Evaluation;
 using PowerClip.Train.Reports;
+using PowerClip.Train.Models;
 using PowerClip.Train.Training;
 using TorchSharp;
 
@@ -65,7 +65,7 @@ public static class DemoReport
         GroundingExamples(report, runDir, benchmarks, device);
 
         report.Heading("Environment and configuration");
-        report.Code(string.Join("\n", InfoCommand.Describe(device, outcome.Threads).Select(kv => $"{kv.Key,-18} {kv.Value}")) +
+        report.Code(RuntimeDescription.Text(device, outcome.Threads) +
                     $"\ntotal demo time    {outcome.TotalSeconds:F0} s");
         foreach (var arm in DemoPipeline.Arms)
             report.Code($"{arm}: {File.ReadAllText(new RunFolder(runDir(arm)).Config)}");

@@ -1,3 +1,4 @@
+using PowerClip.Train.Models;
 using PowerClip.Train.Training;
 
 namespace PowerClip.Train.Evaluation;

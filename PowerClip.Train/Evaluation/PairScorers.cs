@@ -1,6 +1,6 @@
 using PowerClip.Model;
 using PowerClip.Data;
-using PowerClip.Train.Training;
+using PowerClip.Train.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -80,16 +80,10 @@ public sealed class PowerClipScorer(TrainedModel model, int batchSize = 64) : IP
     /// <summary>φ [N, E] per image: each patch its own region.</summary>
     private Dictionary<string, Tensor> RegionEmbeddings(IReadOnlyList<string> paths)
     {
-        var vision = model.Model.Config.Vision;
-        var transform = new ImageTransform(vision.ImageSize, vision.PatchSize);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var batch in paths.Chunk(_images.BatchSize))
         {
-            var size = vision.ImageSize;
-            var pixels = new float[batch.Length * 3 * size * size];
-            for (var b = 0; b < batch.Length; b++)
-                Array.Copy(transform.Apply(_images.LoadImage(batch[b]), null).Pixels, 0, pixels, b * 3 * size * size, 3 * size * size);
-            var (_, patches) = model.Model.Visual.Encode(torch.tensor(pixels, [batch.Length, 3, size, size], device: model.Device));
+            var (_, patches) = model.Model.Visual.Encode(_images.ImageBatch(batch));
             var phi = nn.functional.normalize(patches, dim: -1);
             for (var b = 0; b < batch.Length; b++) result[batch[b]] = phi[b];
         }
@@ -99,16 +93,15 @@ public sealed class PowerClipScorer(TrainedModel model, int batchSize = 64) : IP
     /// <summary>p_B = Σ_{l∈B} ψ_l [T, E] and an all-true node mask [1, T] per caption (leaves as nodes in the no-tree ablation).</summary>
     private Dictionary<string, (Tensor Nodes, Tensor Mask)> NodeEmbeddings(IReadOnlyList<string> captions)
     {
-        var context = model.Tokenizer.ContextLength;
+        var inputs = model.Inputs;
         var result = new Dictionary<string, (Tensor, Tensor)>(StringComparer.Ordinal);
         foreach (var batch in captions.Chunk(_images.BatchSize))
         {
-            var prepared = batch.Select(c => TreeAlignment.Prepare(c, model.Tokenizer)).ToArray();
+            var prepared = batch.Select(inputs.Prepare).ToArray();
             for (var b = 0; b < batch.Length; b++)
                 if (prepared[b].Loss.LeafSpans.Length == 0) throw new BenchmarkDataException($"caption '{batch[b]}' has no word the text encoder sees");
-            var ids = prepared.SelectMany(p => p.Tokens.Ids.Select(i => (long)i)).ToArray();
-            var (_, feats, _) = model.Model.Text.Encode(torch.tensor(ids, [batch.Length, context], device: model.Device));
-            var phrases = PhraseBatch.Build(prepared.Select(p => new CaptionTree(p.Loss.LeafSpans, p.Loss.Nodes)).ToArray(), context, device: model.Device);
+            var (_, feats, _) = model.Model.Text.Encode(inputs.TokenBatch(prepared.Select(p => p.Tokens).ToArray(), model.Device));
+            var phrases = inputs.PhraseBatch(prepared, model.Device);
             var psi = phrases.LeafEmbeddings(feats);
             var (membership, _) = _config.UseTree ? (phrases.Membership, phrases.NodeMask) : phrases.LeavesAsNodes(psi.dtype);
             var nodes = PowerClipScores.NodeEmbeddings(psi, membership);

@@ -1,5 +1,6 @@
 using PowerClip.Data;
 using PowerClip.Model;
+using PowerClip.Train.Models;
 using PowerClip.Train.Training.Distributed;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,6 +22,7 @@ namespace PowerClip.Train.Training;
 /// </remarks>
 public sealed class ClipTrainable : IDistributedTrainable, IDisposable
 {
+    private readonly ModelInputs _inputs;
     private readonly SampleFeed _feed;
     private readonly TrainConfig _config;
     private readonly Device _device;
@@ -32,9 +34,9 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
     public nn.Module Module => Model;
     public int MicroBatchSize => _config.BatchSize;
 
-    public ClipTrainable(ClipModel model, IContrastiveObjective objective, SampleFeed feed, TrainConfig config, Device device)
+    public ClipTrainable(ClipModel model, ModelInputs inputs, IContrastiveObjective objective, SampleFeed feed, TrainConfig config, Device device)
     {
-        Model = model; Objective = objective; _feed = feed; _config = config; _device = device;
+        Model = model; _inputs = inputs; Objective = objective; _feed = feed; _config = config; _device = device;
     }
 
     public void Attach(IDistributedContext context) => _ranks = context;
@@ -67,7 +69,7 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
         var regions = Objective.NeedsRegions
             ? new RegionSpec(_config.RegionSource, _config.Regions, Seeds.Regions(_config.Optimizer.Seed, step, microBatch), rowOffset)
             : null;
-        var batch = TrainingBatch.Collate(samples, Model.Config, regions, Objective.NeedsPhrases, _device);
+        var batch = TrainingBatch.Collate(samples, _inputs, regions, Objective.NeedsPhrases, _device);
         var dtype = Model.parameters().First().dtype; // a float64 model (exactness tests) gets float64 pixels
         return (batch, Model.Forward(batch.Images.to(dtype), batch.Tokens, Objective.PatchKeepRatio, generator));
     }

@@ -111,7 +111,7 @@ let private programTests =
         Expect.equal (Regex.Matches(job.Output, "training powerclip on world").Count) 1 $"one rank reports:\n{job.Output}"
         Expect.stringContains job.Output "4 per rank × 2 ranks" "the report names the split"
         let single = newDir ()
-        Expect.equal (PowerClip.Train.Cli.Run(PowerClip.Train.PowerClipCli.CreateRoot(), List.toArray (programArgs single 8))) 0 "one process × 8 runs"
+        Expect.equal (PowerClip.Cli.Cli.Run(PowerClip.Cli.PowerClipCli.CreateRoot(), List.toArray (programArgs single 8))) 0 "one process × 8 runs"
         let losses = stepLosses run
         expectSameLosses losses (stepLosses single) "2 ranks × 4 against 1 × 8"
         Expect.equal (CheckpointStore(run).List() |> Seq.map (fun struct (s, _) -> s) |> Seq.toList) [ 1; 2; 3 ] "rank 0 wrote every checkpoint"

@@ -13,18 +13,17 @@ open PowerClip.Model.Tests.TestData
 open PowerClip.Model.Tests.Training
 
 /// CPU ms of the objective's forward and backward on fixed encoder outputs (leaves), without the encoders.
-let private lossAlone (model: ClipModel) (objective: IContrastiveObjective) (boxes: RandomBoxSampler) (b: Batch) (repeats: int) : float =
+let private lossAlone (model: ClipModel) (objective: IContrastiveObjective) (boxes: RandomBoxSampler) (b: SyntheticBatch) (repeats: int) : float =
     use scope = torch.NewDisposeScope()
     let o =
         use _ = torch.no_grad()
         model.Forward(b.Images, b.Tokens, objective.PatchKeepRatio)
     let leaf (t: torch.Tensor) = t.detach().requires_grad_(true)
     let leaves = ClipOutputs(leaf o.ImageEmbeds, leaf o.TextEmbeds, leaf o.LogitScale, leaf o.PatchTokens, leaf o.TokenFeatures, o.TokenMask)
-    use phrases = PhraseBatch.Build(b.Trees, int b.Tokens.shape[1])
     let masks = boxes.Sample(int b.Images.shape[0], 10)
     let run () =
         use inner = torch.NewDisposeScope()
-        objective.Compute(ObjectiveInputs(leaves, masks, phrases)).Total.backward()
+        objective.Compute(ObjectiveInputs(leaves, masks, b.Phrases)).Total.backward()
     run ()
     use proc = Process.GetCurrentProcess()
     let cpu0 = proc.TotalProcessorTime
@@ -92,7 +91,7 @@ let residentTrend (name: string) (steps: int) : unit =
     for i in 1 .. steps do
         let b = randomBatch r cfg 8 6
         step model optimizer objective boxes 4 b |> ignore
-        b.Images.Dispose(); b.Tokens.Dispose()
+        b.Dispose()
         if i % 500 = 0 then printfn $"{name} step {i}: resident {float (residentBytes ()) / 1048576.0:F1} MB"
 
 /// Writes a seeded tiny model (open_clip names), inputs and this code's outputs as safetensors into

@@ -27,7 +27,7 @@ let tests =
             for i in 1 .. 1000 do
                 let b = randomBatch r cfg 8 6
                 let loss = step model optimizer objective boxes 4 b
-                b.Images.Dispose(); b.Tokens.Dispose()
+                b.Dispose()
                 if not (Double.IsFinite loss) then failtest $"step {i}: loss {loss}"
                 if i = 200 then warm <- residentBytes ()
             let growth = residentBytes () - warm
@@ -50,7 +50,7 @@ let tests =
                 for _ in 1 .. 3 do step model optimizer objective boxes 4 b |> ignore
                 Expect.equal stats.ThreadTotalLiveCount live0 $"{name}: no tensor escapes a step's scope into an outer one"
                 Expect.equal (outside ()) outside0 $"{name}: no tensor is left outside every scope"
-                b.Images.Dispose(); b.Tokens.Dispose()
+                b.Dispose()
         }
         test "40 steps on one fixed batch reduce the PowerCLIP loss" {
             let cfg = Presets.Load "tiny"

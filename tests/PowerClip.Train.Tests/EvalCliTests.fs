@@ -7,9 +7,9 @@ open System.Text.Json.Nodes
 open Expecto
 open TorchSharp
 open PowerClip.Model
-open PowerClip.Train.Commands
 open PowerClip.Data
 open PowerClip.Train.Evaluation
+open PowerClip.Train.Models
 open PowerClip.Train.Training
 open PowerClip.Train.Tests.CliRunner
 open PowerClip.Train.Tests.EvaluationTests
@@ -23,7 +23,7 @@ let private runDir =
             TrainConfig(Model = "tiny", Loss = "powerclip", BatchSize = 8, WorldSamples = 16, Regions = 4,
                         Optimizer = TrainerOptions(Steps = 3, WarmupSteps = 1, CheckpointEvery = 3, Seed = 1))
         let dir = Path.Combine(root, "run")
-        TrainCommand.Run(config, dir, torch.CPU) |> ignore
+        TrainingRun.Run(config, dir, torch.CPU) |> ignore
         dir)
 
 /// Every benchmark format, 12 scenes, at the tiny preset's size.

@@ -4,6 +4,7 @@ open System
 open System.Diagnostics
 open System.IO
 open Expecto
+open PowerClip.Train.Models
 open PowerClip.Train.Training
 open PowerClip.Train.Tests.CliRunner
 

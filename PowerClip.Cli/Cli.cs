@@ -1,15 +1,16 @@
 using System.CommandLine;
+using PowerClip.Train;
 
-namespace PowerClip.Train;
+namespace PowerClip.Cli;
 
 /// <summary>Runs the command tree with the program's error conventions.</summary>
 public static class Cli
 {
     /// <summary>Exit code for a command line that does not parse (unknown command or option, bad value).</summary>
-    public const int UsageError = 2;
+    public const int UsageError = ErrorText.UsageExitCode;
 
     /// <summary>Exit code for a command that failed while running (missing file, bad data, …).</summary>
-    public const int RuntimeError = 1;
+    public const int RuntimeError = ErrorText.RuntimeExitCode;
 
     /// <summary>
     /// Parses and invokes. Parse errors and failures print one line, "powerclip: error: …", on stderr —
@@ -32,18 +33,10 @@ public static class Cli
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Console.Error.WriteLine($"powerclip: error: {OneLine(e)}");
+            Console.Error.WriteLine($"powerclip: error: {ErrorText.OneLine(e)}");
             if (Environment.GetEnvironmentVariable("POWERCLIP_TRACE") == "1") Console.Error.WriteLine(e);
             return e is UsageException ? UsageError : RuntimeError;
         }
-    }
-
-    /// <summary>The innermost meaningful message, on one line.</summary>
-    public static string OneLine(Exception e)
-    {
-        while (e is System.Reflection.TargetInvocationException or AggregateException && e.InnerException is not null)
-            e = e.InnerException!;
-        return e.Message.ReplaceLineEndings(" ").Trim();
     }
 }
 

@@ -1,9 +1,12 @@
 using System.CommandLine;
 using PowerClip.Data;
 using PowerClip.Train.Evaluation;
+using PowerClip.Train.Models;
 using PowerClip.Train.Training;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// `powerclip ground --checkpoint CKPT --image IMG --caption TEXT [--out PNG]`: the PNG of T2R's region

@@ -1,7 +1,9 @@
 using PowerClip.Model;
 using PowerClip.Spec;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// The ζ reading of the spec's commands (nla eval, nla-accuracy), named as the training options name it

@@ -3,7 +3,9 @@ using System.Globalization;
 using PowerClip.Model;
 using PowerClip.Train.Demo;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// `powerclip demo`: the README's main job. On the embedded synthetic world, trains CLIP and PowerCLIP with the
@@ -38,8 +40,7 @@ public static class DemoCommand
             settings = settings with { LossSettings = settings.LossSettings with { PowerClip = p } };
             var outDir = r.GetValue(output)!;
             var (device, threads) = runtime.Apply(r);
-            foreach (var (key, value) in InfoCommand.Describe(device, threads))
-                Console.WriteLine($"{key,-18} {value}");
+            Console.WriteLine(RuntimeDescription.Text(device, threads));
             var outcome = new DemoPipeline(settings, outDir, device, threads).Run();
             Console.WriteLine();
             Console.WriteLine($"{"benchmark",-12} {"metric",-28} {"clip",8} {"powerclip",10}");

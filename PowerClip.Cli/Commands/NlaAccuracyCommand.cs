@@ -4,7 +4,9 @@ using PowerClip.Model;
 using PowerClip.Spec;
 using PowerClip.Train.Reports;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// `powerclip nla-accuracy`: the paper's approximation study (its Figure 5). Over seeded random inputs it
@@ -106,10 +108,10 @@ public static class NlaAccuracyCommand
     {
         yield return "tau,zeta,quantity,estimator,cases,pearson_r,mae,mean_error";
         foreach (var r in rows)
-            yield return Reports.Csv.Line([
-                Reports.Csv.Number(r.Tau), r.Zeta is { } z ? Reports.Csv.Number(z) : "any", r.Quantity, r.Estimator,
-                r.Cases.ToString(CultureInfo.InvariantCulture), Reports.Csv.Number(r.PearsonR), Reports.Csv.Number(r.Mae),
-                Reports.Csv.Number(r.MeanError)]);
+            yield return PowerClip.Train.Reports.Csv.Line([
+                PowerClip.Train.Reports.Csv.Number(r.Tau), r.Zeta is { } z ? PowerClip.Train.Reports.Csv.Number(z) : "any", r.Quantity, r.Estimator,
+                r.Cases.ToString(CultureInfo.InvariantCulture), PowerClip.Train.Reports.Csv.Number(r.PearsonR), PowerClip.Train.Reports.Csv.Number(r.Mae),
+                PowerClip.Train.Reports.Csv.Number(r.MeanError)]);
     }
 
     private static readonly string[] ZetaStarHeader = ["tau", "cases", "mean", "q10", "q25", "median", "q75", "q90"];
@@ -119,7 +121,7 @@ public static class NlaAccuracyCommand
             number(z.Mean), number(z.Q10), number(z.Q25), number(z.Median), number(z.Q75), number(z.Q90)]).ToArray();
 
     private static IEnumerable<string> ZetaStarCsv(IEnumerable<ZetaStarSummary> zetaStars) =>
-        ZetaStarRows(zetaStars, Reports.Csv.Number).Select(Reports.Csv.Line).Prepend(string.Join(",", ZetaStarHeader));
+        ZetaStarRows(zetaStars, PowerClip.Train.Reports.Csv.Number).Select(PowerClip.Train.Reports.Csv.Line).Prepend(string.Join(",", ZetaStarHeader));
 
     private static IReadOnlyList<string>[] TableRows(IEnumerable<StudyRow> rows) =>
         rows.Select(r => (IReadOnlyList<string>)[Fmt(r.Tau, "G"), ZetaText(r.Zeta), r.Quantity, r.Estimator,

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Text.Json;
 using PowerClip.Spec;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>`powerclip nla eval --input case.json`: every exact and approximate quantity of one input, as one JSON object.</summary>
 public static class NlaCommand

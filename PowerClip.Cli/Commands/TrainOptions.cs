@@ -2,7 +2,9 @@ using System.CommandLine;
 using PowerClip.Model;
 using PowerClip.Train.Training;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// The `powerclip train` options that shape a <see cref="TrainConfig"/>: each overrides the config file

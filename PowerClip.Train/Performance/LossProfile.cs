@@ -3,7 +3,7 @@ using PowerClip.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PowerClip.Train.Bench;
+namespace PowerClip.Train.Performance;
 
 /// <summary>
 /// Where the PowerCLIP loss spends its time: its stages run one by one on fixed encoder outputs

@@ -3,7 +3,7 @@ using PowerClip.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PowerClip.Train.Bench;
+namespace PowerClip.Train.Performance;
 
 /// <summary>
 /// Analytic matmul FLOPs (2 per multiply–add) of a CLIP training step; elementwise work (LayerNorm, GELU,

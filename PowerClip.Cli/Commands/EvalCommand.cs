@@ -1,8 +1,11 @@
 using System.CommandLine;
 using PowerClip.Train.Evaluation;
+using PowerClip.Train.Models;
 using PowerClip.Train.Training;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// `powerclip eval zeroshot|retrieval|sugarcrepe|winoground|aro|all --data DIR --checkpoint CKPT [--out FILE]`:

@@ -3,46 +3,7 @@ using PowerClip.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PowerClip.Train.Bench;
-
-/// <summary>One seeded synthetic batch: random images, captions of <c>Words</c> one-token words with random phrase trees, M random boxes.</summary>
-public sealed record SyntheticBatch(Tensor Images, Tensor Tokens, Tensor Masks, PhraseBatch Phrases) : IDisposable
-{
-    public static SyntheticBatch Create(ClipConfig cfg, int batch, int regions, int words, int seed, Device device)
-    {
-        var ctx = cfg.Text.ContextLength;
-        if (words < 1 || words + 2 > ctx) throw new ArgumentException($"{words} words do not fit the text context {ctx} (need 1 ≤ words ≤ context − 2)");
-        var r = new Random(seed);
-        var tokens = new long[batch * ctx];
-        for (var b = 0; b < batch; b++)
-            for (var k = 0; k < ctx; k++)
-                tokens[b * ctx + k] = k == 0 ? 49406L : k <= words ? r.Next(1, Math.Min(49000, cfg.Text.VocabSize - 2)) : k == words + 1 ? Math.Min(49407L, cfg.Text.VocabSize - 1) : cfg.Text.PadId;
-        var trees = Enumerable.Range(0, batch).Select(_ => new CaptionTree(
-            Enumerable.Range(0, words).Select(l => (1 + l, 2 + l)).ToArray(), RandomNodes(r, words))).ToArray();
-        var gen = new Generator((ulong)seed);
-        var images = torch.randn([batch, 3, cfg.Vision.ImageSize, cfg.Vision.ImageSize], generator: gen).to(device);
-        var masks = new RandomBoxSampler(cfg.Vision.GridSize, seed).Sample(batch, regions, device: device);
-        return new SyntheticBatch(images, torch.tensor(tokens, [batch, ctx], device: device), masks, PhraseBatch.Build(trees, ctx, device: device));
-    }
-
-    /// <summary>A binary-bracketing-sized tree: the root plus words − 2 random contiguous phrases (≈ the node count of a constituency parse).</summary>
-    private static int[][] RandomNodes(Random r, int words)
-    {
-        var nodes = new List<int[]> { Enumerable.Range(0, words).ToArray() };
-        for (var k = 0; k < words - 2 && words >= 3; k++)
-        {
-            var len = r.Next(2, words);
-            var start = r.Next(0, words - len + 1);
-            nodes.Add(Enumerable.Range(start, len).ToArray());
-        }
-        return nodes.DistinctBy(n => string.Join(",", n)).ToArray();
-    }
-
-    public void Dispose()
-    {
-        Images.Dispose(); Tokens.Dispose(); Masks.Dispose(); Phrases.Dispose();
-    }
-}
+namespace PowerClip.Train.Performance;
 
 /// <summary>Wall time of each phase of one training step, in milliseconds (for medians: Total is the sum of the phase medians).</summary>
 public sealed record StepTiming(double Forward, double Loss, double Backward, double Optimizer, double LossValue)

@@ -2,7 +2,7 @@ using System.CommandLine;
 using PowerClip.Model;
 using TorchSharp;
 
-namespace PowerClip.Train;
+namespace PowerClip.Cli;
 
 /// <summary>The compute options every TorchSharp command takes: --device and --threads.</summary>
 public sealed class RuntimeOptions

@@ -1,31 +1,15 @@
-using System.CommandLine;
 using System.Reflection;
 using PowerClip.Model;
 using TorchSharp;
 
-namespace PowerClip.Train.Commands;
+namespace PowerClip.Train;
 
-/// <summary>`powerclip info`: versions, device, threads and the native-fix status.</summary>
-public static class InfoCommand
+/// <summary>What a run ran on: versions, device, threads and the TorchSharp native-fix status (`powerclip info`, reports).</summary>
+public static class RuntimeDescription
 {
-    public static Command Create()
-    {
-        var runtime = new RuntimeOptions();
-        var command = new Command("info", "Print versions, compute device, thread count and whether the TorchSharp native fix was applied");
-        runtime.AddTo(command);
-        command.SetAction(result =>
-        {
-            var (device, threads) = runtime.Apply(result);
-            foreach (var (key, value) in Describe(device, threads))
-                Console.WriteLine($"{key,-18} {value}");
-            return 0;
-        });
-        return command;
-    }
-
     public static IEnumerable<(string Key, string Value)> Describe(torch.Device device, int threads)
     {
-        yield return ("powerclip", Version(typeof(InfoCommand).Assembly));
+        yield return ("powerclip", Version(typeof(RuntimeDescription).Assembly));
         yield return (".NET", Environment.Version.ToString());
         yield return ("os", System.Runtime.InteropServices.RuntimeInformation.OSDescription);
         yield return ("TorchSharp", Version(typeof(torch).Assembly));
@@ -35,6 +19,10 @@ public static class InfoCommand
         yield return ("threads", $"{threads} (cores: {Environment.ProcessorCount})");
         yield return ("native fix", TorchRuntime.NativeFixStatus);
     }
+
+    /// <summary>The description as aligned "key value" lines.</summary>
+    public static string Text(torch.Device device, int threads) =>
+        string.Join("\n", Describe(device, threads).Select(kv => $"{kv.Key,-18} {kv.Value}"));
 
     private static string Version(Assembly a) =>
         a.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]

@@ -1,8 +1,11 @@
 using System.CommandLine;
-using PowerClip.Train.Bench;
-using static PowerClip.Train.Bench.StepBench;
+using PowerClip.Model;
+using PowerClip.Train.Performance;
+using static PowerClip.Train.Performance.StepTimer;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// `powerclip bench`: the price of the method on this machine — one training step (forward, loss, backward,
@@ -33,7 +36,7 @@ public static class BenchCommand
         command.SetAction(result =>
         {
             var sizes = ParseSizes(result.GetValue(batches)!);
-            var c = new StepBenchConfig(result.GetValue(preset)!, sizes, result.GetValue(regions), result.GetValue(words),
+            var c = new StepTimerConfig(result.GetValue(preset)!, sizes, result.GetValue(regions), result.GetValue(words),
                                         result.GetValue(repeats), result.GetValue(warmup), result.GetValue(seed), result.GetValue(chunk));
             if (c.ChunkElements is < 1) throw new UsageException($"--chunk-elements must be ≥ 1, got {c.ChunkElements}");
             if (c.Regions < 1) throw new UsageException($"--regions must be ≥ 1, got {c.Regions}");
@@ -41,9 +44,9 @@ public static class BenchCommand
             if (c.Warmup < 0) throw new UsageException($"--warmup must be ≥ 0, got {c.Warmup}");
             var (device, threads) = runtime.Apply(result);
             var dir = result.GetValue(export);
-            if (dir is not null) { StepBench.Export(c, sizes[0], device, dir); Console.WriteLine($"exported weights, inputs and losses to {dir}"); }
+            if (dir is not null) { StepTimer.Export(c, sizes[0], device, dir); Console.WriteLine($"exported weights, inputs and losses to {dir}"); }
             var peak = FlopCount.MatmulPeak(device);
-            var (rows, ratios) = StepBench.Run(c, device);
+            var (rows, ratios) = StepTimer.Run(c, device);
             Console.WriteLine($"preset {c.Preset}, device {device}, {threads} threads, M = {c.Regions}, {c.Words}-word captions, median of {c.Repeats} alternated steps after {c.Warmup} warm-up; " +
                               $"matmul peak {F(peak / 1e9)} GFLOP/s (1024², float32); load average {LoadAverage()}");
             Console.WriteLine("| batch | objective | forward ms | loss ms | backward ms | optimizer ms | step ms | step / CLIP | GFLOP/step | GFLOP/s | % of peak |");

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using PowerClip.Data;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>`powerclip parse "a dog sitting on a red chair"`: the built-in parser's tree, and optionally its loss view (token spans, nodes).</summary>
 public static class ParseCommand

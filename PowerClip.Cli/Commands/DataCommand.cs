@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using PowerClip.Data;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// `powerclip data …`: write the synthetic world as WebDataset shards, export its benchmarks, turn a CSV or an

@@ -1,9 +1,11 @@
 using System.CommandLine;
-using PowerClip.Train.Bench;
+using PowerClip.Train.Performance;
 using PowerClip.Train.Reports;
-using static PowerClip.Train.Bench.StepBench;
+using static PowerClip.Train.Performance.StepTimer;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// `powerclip bench-complexity`: exact powerset aggregation against the NLAs as M grows — time and memory per
@@ -37,8 +39,8 @@ public static class BenchComplexityCommand
             for (var m = 2; m <= mn; m *= 2) nlaMs.Add(m);
             foreach (var m in exactMs.Where(m => m > 2 && !nlaMs.Contains(m) && m <= mn)) nlaMs.Add(m);
             nlaMs.Sort();
-            var points = exactMs.Select(m => ComplexityBench.Measure("exact", m, t, reps, device))
-                .Concat(nlaMs.Select(m => ComplexityBench.Measure("nla", m, t, reps, device))).ToList();
+            var points = exactMs.Select(m => ComplexityTimer.Measure("exact", m, t, reps, device))
+                .Concat(nlaMs.Select(m => ComplexityTimer.Measure("nla", m, t, reps, device))).ToList();
             var exact = points.Where(p => p.Method == "exact").ToList();
             var nla = points.Where(p => p.Method == "nla").ToList();
             Console.WriteLine($"device {device}, {threads} threads, |T| = {t} nodes, float32 forward of S̄ from S1, median of {reps}; load average {BenchCommand.LoadAverage()}");
@@ -52,9 +54,9 @@ public static class BenchComplexityCommand
             }
             // Fits over the part where the work, not per-call overhead, dominates: exact M ≥ 10 (or the last 5 points), NLA M ≥ 64.
             var ef = exact.Where(p => p.Regions >= Math.Min(10, me - 4)).ToList();
-            var (es, _, er2) = ComplexityBench.Fit(ef.Select(p => (double)p.Regions).ToList(), ef.Select(p => Math.Log2(p.MicrosecondsPerPair)).ToList());
+            var (es, _, er2) = ComplexityTimer.Fit(ef.Select(p => (double)p.Regions).ToList(), ef.Select(p => Math.Log2(p.MicrosecondsPerPair)).ToList());
             var nf = nla.Where(p => p.Regions >= Math.Min(64, mn)).ToList();
-            var (ns, ni, nr2) = nf.Count >= 2 ? ComplexityBench.Fit(nf.Select(p => (double)p.Regions).ToList(), nf.Select(p => p.MicrosecondsPerPair).ToList()) : (double.NaN, double.NaN, double.NaN);
+            var (ns, ni, nr2) = nf.Count >= 2 ? ComplexityTimer.Fit(nf.Select(p => (double)p.Regions).ToList(), nf.Select(p => p.MicrosecondsPerPair).ToList()) : (double.NaN, double.NaN, double.NaN);
             Console.WriteLine($"exact: time ∝ {F(Math.Pow(2, es), 3)}^M (log2-linear fit over M ≥ {ef[0].Regions}, R² = {F(er2, 3)}); " +
                               $"NLA: time ≈ {F(ni, 3)} + {F(ns, 4)}·M µs (linear fit over M ≥ {(nf.Count > 0 ? nf[0].Regions : 0)}, R² = {F(nr2, 3)})");
             // The target is stated at M = 16; a smaller --max-exact reports its largest M instead.

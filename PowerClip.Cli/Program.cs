@@ -1,3 +1,3 @@
-using PowerClip.Train;
+using PowerClip.Cli;
 
 return Cli.Run(PowerClipCli.CreateRoot(), args);

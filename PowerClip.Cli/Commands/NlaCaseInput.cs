@@ -1,7 +1,9 @@
 using System.Text.Json;
 using PowerClip.Spec;
 
-namespace PowerClip.Train.Commands;
+using PowerClip.Train;
+
+namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// One input of `powerclip nla eval`: {"s0": [[…], …], "nodes": [[…], …], "tau": …, "zeta": …,

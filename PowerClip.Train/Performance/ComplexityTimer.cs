@@ -3,7 +3,7 @@ using PowerClip.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PowerClip.Train.Bench;
+namespace PowerClip.Train.Performance;
 
 /// <summary>One (method, M) point: forward time and the largest intermediate per image–caption pair.</summary>
 public sealed record ComplexityPoint(string Method, int Regions, int Pairs, double MicrosecondsPerPair, double BytesPerPair);
@@ -13,7 +13,7 @@ public sealed record ComplexityPoint(string Method, int Regions, int Pairs, doub
 /// (PowerClipScores.ExactR2T + ExactT2R) against the NLAs (NlaT2 + NlaT1), float32 forward, P pairs per call
 /// (as many as keep the largest intermediate near 2^24 entries), median of several calls.
 /// </summary>
-public static class ComplexityBench
+public static class ComplexityTimer
 {
     private const long TargetEntries = 1L << 24;
 
@@ -45,7 +45,7 @@ public static class ComplexityBench
         }
         // Exact: the subset scores Q [2^M, T] dominate; NLAs: a few S1-sized [M, T] temporaries (counted as 4).
         var bytes = exact ? 4.0 * (Math.Pow(2, regions) * nodes + Math.Pow(2, regions) * regions / (double)pairs) : 4.0 * 4 * regions * nodes;
-        return new ComplexityPoint(method, regions, pairs, StepBench.Median(times), bytes);
+        return new ComplexityPoint(method, regions, pairs, StepTimer.Median(times), bytes);
     }
 
     /// <summary>Least-squares slope and intercept of y on x.</summary>

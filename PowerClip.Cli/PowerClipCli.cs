@@ -1,7 +1,7 @@
 using System.CommandLine;
-using PowerClip.Train.Commands;
+using PowerClip.Cli.Commands;
 
-namespace PowerClip.Train;
+namespace PowerClip.Cli;
 
 /// <summary>The `powerclip` command tree; one file per command under Commands/.</summary>
 public static class PowerClipCli

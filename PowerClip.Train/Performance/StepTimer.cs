@@ -4,10 +4,10 @@ using PowerClip.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PowerClip.Train.Bench;
+namespace PowerClip.Train.Performance;
 
 /// <summary>What `powerclip bench` measures.</summary>
-public sealed record StepBenchConfig(string Preset, IReadOnlyList<int> BatchSizes, int Regions, int Words, int Repeats, int Warmup, int Seed, long? ChunkElements = null)
+public sealed record StepTimerConfig(string Preset, IReadOnlyList<int> BatchSizes, int Regions, int Words, int Repeats, int Warmup, int Seed, long? ChunkElements = null)
 {
     /// <summary>The objective under test, with the loss's chunk size when one is given.</summary>
     public IContrastiveObjective Objective(string name) =>
@@ -15,7 +15,7 @@ public sealed record StepBenchConfig(string Preset, IReadOnlyList<int> BatchSize
 }
 
 /// <summary>Medians of one objective at one batch size; FLOP/s from the analytic count over the median step.</summary>
-public sealed record StepBenchRow(string Preset, int Batch, string Objective, StepTiming Median, double Flops, double Loss)
+public sealed record StepTimerRow(string Preset, int Batch, string Objective, StepTiming Median, double Flops, double Loss)
 {
     public double FlopsPerSecond => Flops / (Median.Total / 1000);
 }
@@ -25,14 +25,14 @@ public sealed record StepBenchRow(string Preset, int Batch, string Objective, St
 /// both see the same machine load; per phase the median over repeats, and the median of the per-repeat
 /// step ratios (the side-by-side price of the method).
 /// </summary>
-public static class StepBench
+public static class StepTimer
 {
     public static readonly string[] ObjectiveNames = ["clip", "powerclip"];
 
-    public static (List<StepBenchRow> Rows, Dictionary<int, double> Ratios) Run(StepBenchConfig c, Device device, Action<string>? log = null)
+    public static (List<StepTimerRow> Rows, Dictionary<int, double> Ratios) Run(StepTimerConfig c, Device device, Action<string>? log = null)
     {
         var cfg = Presets.Load(c.Preset);
-        var rows = new List<StepBenchRow>();
+        var rows = new List<StepTimerRow>();
         var ratios = new Dictionary<int, double>();
         foreach (var batch in c.BatchSizes)
         {
@@ -51,7 +51,7 @@ public static class StepBench
                     var t = timings[k];
                     var median = new StepTiming(Median(t.Select(x => x.Forward)), Median(t.Select(x => x.Loss)), Median(t.Select(x => x.Backward)),
                                                 Median(t.Select(x => x.Optimizer)), t[^1].LossValue);
-                    rows.Add(new StepBenchRow(c.Preset, batch, ObjectiveNames[k], median, FlopCount.Step(cfg, batch, k == 1, c.Regions, leaves, nodes), t[^1].LossValue));
+                    rows.Add(new StepTimerRow(c.Preset, batch, ObjectiveNames[k], median, FlopCount.Step(cfg, batch, k == 1, c.Regions, leaves, nodes), t[^1].LossValue));
                 }
                 ratios[batch] = Median(timings[1].Zip(timings[0], (p, q) => p.Total / q.Total));
                 log?.Invoke($"batch {batch}: done");
@@ -68,7 +68,7 @@ public static class StepBench
     /// For the PyTorch peer: the initial open_clip-named weights, the batch (images, tokens, masks, the phrase
     /// tensors) and the config, plus both objectives' losses on them, in <paramref name="dir"/>.
     /// </summary>
-    public static void Export(StepBenchConfig c, int batch, Device device, string dir)
+    public static void Export(StepTimerConfig c, int batch, Device device, string dir)
     {
         Directory.CreateDirectory(dir);
         var cfg = Presets.Load(c.Preset);
