@@ -19,10 +19,19 @@ public static class WebDataset
     public static readonly string[] ImageExtensions = ["jpg", "jpeg", "png", "webp", "bmp"];
 
     /// <summary>
+    /// 64 MiB. An entry is read whole into memory, and up to 2×threads samples are in flight: the cap bounds
+    /// that. No image the loader accepts needs more in practice (a JPEG at its 89.5 MP pixel cap is some
+    /// 10–40 MB; img2dataset's resized images are 10–100 KB); a larger entry is a broken or foreign file.
+    /// </summary>
+    public const long DefaultMaxEntryBytes = 64L << 20;
+
+    /// <summary>
     /// The samples of one shard, in order. A shard that cannot be read (missing, not a tar, truncated)
     /// is reported once to <paramref name="problems"/> and yields what it could read before the damage.
+    /// An entry over <paramref name="maxEntryBytes"/> is skipped unread, and so is its whole sample (reported once,
+    /// "oversized entry", with its key).
     /// </summary>
-    public static IEnumerable<ShardRecord> ReadShard(string path, DataProblems problems)
+    public static IEnumerable<ShardRecord> ReadShard(string path, DataProblems problems, long maxEntryBytes = DefaultMaxEntryBytes)
     {
         Stream stream;
         try { stream = File.OpenRead(path); }
@@ -32,13 +41,13 @@ public static class WebDataset
             yield break;
         }
         using (stream)
-            foreach (var r in ReadShard(stream, path, problems)) yield return r;
+            foreach (var r in ReadShard(stream, path, problems, maxEntryBytes)) yield return r;
     }
 
-    public static IEnumerable<ShardRecord> ReadShard(Stream stream, string name, DataProblems problems)
+    public static IEnumerable<ShardRecord> ReadShard(Stream stream, string name, DataProblems problems, long maxEntryBytes = DefaultMaxEntryBytes)
     {
         using var reader = new TarReader(stream);
-        string? key = null;
+        string? key = null, oversized = null;
         var files = new Dictionary<string, byte[]>();
         while (true)
         {
@@ -54,6 +63,14 @@ public static class WebDataset
                 files = new Dictionary<string, byte[]>();
             }
             key = k;
+            if (k == oversized) continue;
+            if (entry.Length > maxEntryBytes)
+            {
+                // Unread: the reader skips the entry's data (seeking where it can) when it moves to the next one.
+                problems.Report($"{name}:{k}", "oversized entry", $"{entry.Name} is {entry.Length} bytes, over the cap of {maxEntryBytes}");
+                (oversized, files) = (k, new Dictionary<string, byte[]>());
+                continue;
+            }
             var (bytes, readError) = ReadAll(entry);
             if (readError is not null) { problems.Report($"{name}:{k}", "corrupt shard", readError); break; }
             files[ext] = bytes!;

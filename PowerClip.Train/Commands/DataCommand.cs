@@ -51,6 +51,13 @@ public static class DataCommand
         if (value < 1) throw new UsageException($"{name} must be >= 1, got {value}");
     }
 
+    internal static long Positive(long value, string name) => value >= 1 ? value : throw new UsageException($"{name} must be >= 1, got {value}");
+
+    internal static Option<long> MaxEntryBytes() => new("--max-entry-bytes")
+    {
+        Description = "Skip (and count) tar entries larger than this, unread", DefaultValueFactory = _ => WebDataset.DefaultMaxEntryBytes,
+    };
+
     private static Command World()
     {
         var world = new WorldOptions();
@@ -137,8 +144,9 @@ public static class DataCommand
         var imageSize = new Option<int>("--image-size") { Description = "Model input size the images are prepared for", DefaultValueFactory = _ => 224 };
         var patchSize = new Option<int>("--patch-size") { Description = "Model patch size (region masks are resampled to its grid)", DefaultValueFactory = _ => 16 };
         var bpe = new Option<string?>("--bpe") { Description = "CLIP BPE merges file; default: GPT-2 BPE, shipped in the package" };
+        var maxEntry = MaxEntryBytes();
         var command = new Command("check", "Read and prepare a dataset as training would (decode, resize, tokenize, trees); report usable, skipped and repaired samples and the rate")
-            { shards, csv, maxPixels, imageSize, patchSize, bpe };
+            { shards, csv, maxPixels, imageSize, patchSize, bpe, maxEntry };
         command.SetAction(r =>
         {
             var (pattern, table) = (r.GetValue(shards), r.GetValue(csv));
@@ -146,7 +154,7 @@ public static class DataCommand
             var (size, patch) = (r.GetValue(imageSize), r.GetValue(patchSize));
             if (size < 1 || patch < 1 || size % patch != 0) throw new UsageException($"--patch-size {patch} must divide --image-size {size}");
             var problems = new DataProblems(Console.Error);
-            var options = new StreamOptions(ShuffleBuffer: 0, MaxPixels: r.GetValue(maxPixels));
+            var options = new StreamOptions(ShuffleBuffer: 0, MaxPixels: r.GetValue(maxPixels), MaxEntryBytes: Positive(r.GetValue(maxEntry), "--max-entry-bytes"));
             IRawSampleSource source = pattern is not null ? new WebDatasetSource(pattern, options, problems) : new CsvSource(table!, options, problems);
             var tokenizer = r.GetValue(bpe) is { } path ? CaptionTokenizer.FromClipVocabulary(path) : CaptionTokenizer.Gpt2();
             var preparer = new SamplePreparer(new ImageTransform(size, patch), tokenizer, problems);
