@@ -67,6 +67,8 @@ public static class TrainCommand
         using var model = TrainingSetup.CreateModel(modelConfig, config.Optimizer.Seed, device);
         using var feed = TrainingSetup.Feed(config, modelConfig, tokenizer, problems, distributed);
         using var local = new ClipTrainable(model, TrainingSetup.Objective(config), feed, config, device);
+        var regions = RegionSourceCheck.Require(config, modelConfig, local.Objective.NeedsRegions);
+        if (main && regions is not null) Console.WriteLine(regions);
         using var trainer = new Trainer(distributed is null ? local : new DistributedClipTrainable(local), config.Optimizer, runDir, distributed);
         if (resume is not null)
         {

@@ -12,6 +12,10 @@ namespace PowerClip.Train.Training;
 /// </summary>
 public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionMasks, PhraseBatch? Phrases) : IDisposable
 {
+    /// <summary>Rows whose regions include at least one given mask, and the given masks among all rows' M regions.</summary>
+    public int GivenMaskRows { get; init; }
+    public int GivenRegions { get; init; }
+
     public static TrainingBatch Collate(IReadOnlyList<DataSample> samples, ClipConfig model, RegionSpec? regions, bool phrases, Device device)
     {
         if (samples.Count == 0) throw new ArgumentException("cannot collate an empty batch");
@@ -31,6 +35,7 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
         var images = torch.tensor(pixels, [samples.Count, 3, size, size], device: device);
         var tokenTensor = torch.tensor(tokens, [samples.Count, context], device: device);
         Tensor? masks = null;
+        var (givenRows, givenRegions) = (0, 0);
         if (regions is not null)
         {
             var grid = model.Vision.GridSize;
@@ -42,6 +47,7 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
                 if (regions.Source != "masks") return new RandomBoxSampler(grid, seed).SampleCsr(1, regions.Count)[0];
                 var given = ToCsr(s, grid);
                 given.Validate(b, grid);
+                if (given.Count > 0) (givenRows, givenRegions) = (givenRows + 1, givenRegions + Math.Min(given.Count, regions.Count));
                 return new GivenMaskSampler(grid, seed).SampleCsr([given], regions.Count)[0];
             }).ToArray();
             masks = global::PowerClip.Model.RegionMasks.Dense(perImage, grid, device: device);
@@ -49,7 +55,7 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
         var trees = phrases
             ? PhraseBatch.Build(samples.Select(s => new CaptionTree(s.Text.Loss.LeafSpans, s.Text.Loss.Nodes)).ToArray(), context, device: device)
             : null;
-        return new TrainingBatch(images, tokenTensor, masks, trees);
+        return new TrainingBatch(images, tokenTensor, masks, trees) { GivenMaskRows = givenRows, GivenRegions = givenRegions };
     }
 
     private static CsrMasks ToCsr(DataSample s, int grid)

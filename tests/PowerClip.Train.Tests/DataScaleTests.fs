@@ -68,7 +68,7 @@ let tests =
             let path = shardWithBigEntry dir.Path
             let c = run [ "data"; "check"; "--shards"; path; "--image-size"; "8"; "--patch-size"; "4"; "--max-entry-bytes"; "1048576" ]
             Expect.equal c.ExitCode 0 c.Err
-            Expect.stringContains c.Out "2 usable samples (0 with regions, 0 with trees); 1 skipped: 1 oversized entry" "summary"
+            Expect.stringContains c.Out "2 usable samples (0 with masks on the 2x2 patch grid: 0.0%, 0 with trees); 1 skipped: 1 oversized entry" "summary"
             Expect.stringContains c.Err "b.png is 3145728 bytes" "logged"
         }
         test "an unterminated CSV quote is an error naming the line it opened on" {

@@ -60,6 +60,7 @@ public sealed class DistributedClipTrainable : IDistributedTrainable, IDisposabl
             _ => Clip(image, text, scale),
         };
         ClipTrainable.Report(loss, o, metrics);
+        _local.ReportRegions(batch, microBatch, metrics);
         return loss.Total;
     }
 
