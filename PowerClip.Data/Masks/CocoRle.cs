@@ -105,10 +105,17 @@ public static class CocoRle
         long j = 0;
         for (var i = 0; i < counts.Count; i++)
         {
-            var end = j + counts[i];
             if (i % 2 == 1)
-                for (var k = j; k < end; k++) rowMajor[(int)(k % height) * width + (int)(k / height)] = 1;
-            j = end;
+            {
+                // Walk the run down its columns: one division per run, not per pixel.
+                var (x, y) = ((int)(j / height), (int)(j % height));
+                for (var k = 0u; k < counts[i]; k++)
+                {
+                    rowMajor[y * width + x] = 1;
+                    if (++y == height) (x, y) = (x + 1, 0);
+                }
+            }
+            j += counts[i];
         }
     }
 }

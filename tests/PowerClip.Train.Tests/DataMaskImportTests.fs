@@ -141,3 +141,24 @@ let cli =
             Expect.isNull (RegionSourceCheck.Require(TrainConfig(Data = "csv:x.csv"), PowerClip.Model.Presets.Load "tiny", false)) "an objective without regions"
         }
     ]
+
+[<Tests>]
+let decoding =
+    testList "data.masks.decode" [
+        test "shipped RLE masks of another aspect ratio are dropped with a count; the sample is kept" {
+            use dir = new TempDir()
+            let regions (h: int) (w: int) =
+                let node = RegionsJson.Write(PixelMasks.Create [| RleMask(h, w, CocoRle.Encode(ReadOnlySpan(box h w (0, w / 2) (0, h / 2)), h, w)) |])
+                Text.Encoding.UTF8.GetBytes(node.ToJsonString())
+            let png = ImageLoader.EncodePng(gradient 64 48)
+            let caption = Text.Encoding.UTF8.GetBytes "a caption"
+            do
+                use w = new ShardWriter(dir.Path, "d", 10)
+                w.WriteFiles("fits", [ struct ("png", png); struct ("txt", caption); struct ("regions.json", regions 24 32) ])
+                w.WriteFiles("crop", [ struct ("png", png); struct ("txt", caption); struct ("regions.json", regions 48 48) ])
+            let problems = DataProblems()
+            let back = WebDatasetSource(dir.File "d-00000.tar", StreamOptions(ShuffleBuffer = 0), problems).Read() |> List.ofSeq
+            Expect.equal (back |> List.map (fun s -> s.Key, isNull s.Masks)) [ "fits", false; "crop", true ] "both kept; the misfit without masks"
+            Expect.equal (problems.Count "masks do not fit") 1 (problems.Summary())
+        }
+    ]
