@@ -56,8 +56,8 @@ public sealed record RegionMasks(int GridSize, int[][] Patches) : IImageRegions
 /// patch grid over the image (<paramref name="Regions"/>) or at image resolution (<paramref name="Masks"/>, COCO
 /// RLE as SAM writes them); when both are present the pixel masks are used (<see cref="ShippedRegions"/>).
 /// </summary>
-public sealed record RawSample(string Key, string Caption, RgbImage Image, RegionMasks? Regions = null, string? Tree = null,
-                               PixelMasks? Masks = null)
+public sealed record RawSample(string Key, string Caption, RgbImage Image, RegionMasks? Regions = null,
+                               string? Tree = null, PixelMasks? Masks = null)
 {
     public IImageRegions? ShippedRegions => (IImageRegions?)Masks ?? Regions;
 }

@@ -94,7 +94,8 @@ public sealed class CsvSource(string path, StreamOptions options, DataProblems p
                     if (reader.Peek() == '"') { reader.Read(); sb.Append('"'); }
                     else quoted = false;
                 }
-                else if (sb.Length >= MaxQuotedChars) throw Unterminated(openedOn, $"its field runs past {MaxQuotedChars:N0} characters");
+                else if (sb.Length >= MaxQuotedChars)
+                    throw Unterminated(openedOn, $"its field runs past {MaxQuotedChars:N0} characters");
                 else sb.Append(ch);
             }
             else if (ch == '"' && sb.Length == 0) (quoted, openedOn) = (true, cursor.Line);

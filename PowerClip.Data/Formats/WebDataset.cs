@@ -32,7 +32,8 @@ public static class WebDataset
     /// An entry over <paramref name="maxEntryBytes"/> is skipped unread, and so is its whole sample (reported once,
     /// "oversized entry", with its key).
     /// </summary>
-    public static IEnumerable<ShardRecord> ReadShard(string path, DataProblems problems, long maxEntryBytes = DefaultMaxEntryBytes)
+    public static IEnumerable<ShardRecord> ReadShard(string path, DataProblems problems,
+                                                     long maxEntryBytes = DefaultMaxEntryBytes)
     {
         Stream stream;
         try { stream = File.OpenRead(path); }
@@ -45,7 +46,8 @@ public static class WebDataset
             foreach (var r in ReadShard(stream, path, problems, maxEntryBytes)) yield return r;
     }
 
-    public static IEnumerable<ShardRecord> ReadShard(Stream stream, string name, DataProblems problems, long maxEntryBytes = DefaultMaxEntryBytes)
+    public static IEnumerable<ShardRecord> ReadShard(Stream stream, string name, DataProblems problems,
+                                                     long maxEntryBytes = DefaultMaxEntryBytes)
     {
         using var reader = new TarReader(stream);
         string? key = null, oversized = null;
@@ -68,7 +70,8 @@ public static class WebDataset
             if (entry.Length > maxEntryBytes)
             {
                 // Unread: the reader skips the entry's data (seeking where it can) when it moves to the next one.
-                problems.Report($"{name}:{k}", "oversized entry", $"{entry.Name} is {entry.Length} bytes, over the cap of {maxEntryBytes}");
+                problems.Report($"{name}:{k}", "oversized entry",
+                                $"{entry.Name} is {entry.Length} bytes, over the cap of {maxEntryBytes}");
                 (oversized, files) = (k, new Dictionary<string, byte[]>());
                 continue;
             }
@@ -134,9 +137,11 @@ public static class WebDataset
         var (w, h) = (image.Image!.Width, image.Image.Height);
         if (regions is PixelMasks pm && !pm.Fits(w, h))
         {
-            problems.Repaired(record.Key, "masks do not fit", $"masks are {pm.Width}x{pm.Height}, the image {w}x{h}: another crop; masks dropped");
+            problems.Repaired(record.Key, "masks do not fit",
+                              $"masks are {pm.Width}x{pm.Height}, the image {w}x{h}: another crop; masks dropped");
             regions = null;
         }
-        return new RawSample(record.Key, caption.Trim(), image.Image!, regions as RegionMasks, tree, regions as PixelMasks);
+        return new RawSample(record.Key, caption.Trim(), image.Image!, regions as RegionMasks, tree,
+                             regions as PixelMasks);
     }
 }

@@ -1,7 +1,10 @@
 namespace PowerClip.Data;
 
-/// <summary>Streaming settings: shuffle buffer (0 = off), seed, decoding threads, prefetch depth, pixel cap, tar entry cap.</summary>
-public sealed record StreamOptions(int ShuffleBuffer = 1000, int Seed = 0, int Parallelism = 0, int Prefetch = 256, long MaxPixels = ImageLoader.DefaultMaxPixels,
+/// <summary>
+/// Streaming settings: shuffle buffer (0 = off), seed, decoding threads, prefetch depth, pixel cap, tar entry cap.
+/// </summary>
+public sealed record StreamOptions(int ShuffleBuffer = 1000, int Seed = 0, int Parallelism = 0, int Prefetch = 256,
+                                   long MaxPixels = ImageLoader.DefaultMaxPixels,
                                    long MaxEntryBytes = WebDataset.DefaultMaxEntryBytes)
 {
     public int Threads => Parallelism > 0 ? Parallelism : Math.Max(1, Environment.ProcessorCount);

@@ -17,12 +17,12 @@ public sealed record ImageTransform(int Size, int PatchSize, bool Augment = fals
     public static readonly float[] ClipMean = [0.48145466f, 0.4578275f, 0.40821073f];
     public static readonly float[] ClipStd = [0.26862954f, 0.26130258f, 0.27577711f];
 
-    /// <summary>[reconstructed] The synthetic world's rule: a patch is in a region when a quarter of its pixels are.</summary>
+    /// <summary>[reconstructed] The synthetic world's rule: a patch is in a region when ¼ of its pixels are.</summary>
     public const double DefaultMaskCoverage = 0.25;
 
     public int GridSize => Size / PatchSize;
 
-    /// <summary>A patch belongs to a region when at least this share of its pixels are in the mask ([reconstructed], in (0, 1]).</summary>
+    /// <summary>A patch belongs to a region when at least this share of its pixels is in the mask, in (0, 1].</summary>
     public double MaskCoverage { get; init; } = DefaultMaskCoverage;
 
     /// <summary>
@@ -38,11 +38,15 @@ public sealed record ImageTransform(int Size, int PatchSize, bool Augment = fals
         return (ToChw(img, Augment ? rng : null), MapRegions(regions, image.Width, image.Height, geometry));
     }
 
-    /// <summary>The masks of a <paramref name="width"/>×<paramref name="height"/> image after the crop <paramref name="geometry"/>, on this grid.</summary>
+    /// <summary>
+    /// The masks of a <paramref name="width"/>×<paramref name="height"/> image after the crop
+    /// <paramref name="geometry"/>, on this grid.
+    /// </summary>
     public RegionMasks? MapRegions(IImageRegions? regions, int width, int height, CropGeometry geometry) =>
-        regions is null ? null : MaskProjection.ToPatchGrid(regions, width, height, geometry, Size, PatchSize, MaskCoverage);
+        regions is null ? null
+            : MaskProjection.ToPatchGrid(regions, width, height, geometry, Size, PatchSize, MaskCoverage);
 
-    /// <summary>The geometry of the evaluation path (resize the shorter side, centre crop) for an image of this size.</summary>
+    /// <summary>The geometry of the evaluation path (resize the shorter side, centre crop) for this size.</summary>
     public CropGeometry CentreCrop(int width, int height)
     {
         var (w, h) = ResizedSize(width, height);

@@ -25,9 +25,10 @@ public static class CocoRle
             while (more)
             {
                 if (p >= s.Length) throw new FormatException($"RLE string ends inside a count (at character {p})");
-                if (k == 7) throw new FormatException($"RLE string has a count longer than 7 characters (at character {p})");
+                if (k == 7) throw new FormatException($"RLE string has a count over 7 characters (at character {p})");
                 var c = s[p] - 48;
-                if (c is < 0 or > 63) throw new FormatException($"RLE string has '{s[p]}' at character {p}: expected ASCII 48..111");
+                if (c is < 0 or > 63)
+                    throw new FormatException($"RLE string has '{s[p]}' at character {p}: expected ASCII 48..111");
                 x |= (long)(c & 0x1f) << (5 * k);
                 more = (c & 0x20) != 0;
                 p++;
@@ -35,7 +36,8 @@ public static class CocoRle
                 if (!more && (c & 0x10) != 0) x |= -1L << (5 * k);
             }
             if (counts.Count > 2) x += counts[^2];
-            if (x is < 0 or > uint.MaxValue) throw new FormatException($"RLE string decodes to run length {x} (count {counts.Count})");
+            if (x is < 0 or > uint.MaxValue)
+                throw new FormatException($"RLE string decodes to run length {x} (count {counts.Count})");
             counts.Add((uint)x);
         }
         return counts.ToArray();
@@ -87,7 +89,8 @@ public static class CocoRle
         var total = 0L;
         foreach (var c in counts) total += c;
         if (total != (long)height * width)
-            throw new FormatException($"RLE counts cover {total} pixels, but its size [{height}, {width}] has {(long)height * width}");
+            throw new FormatException(
+                $"RLE counts cover {total} pixels, but its size [{height}, {width}] has {(long)height * width}");
     }
 
     /// <summary>Pixels inside the mask (the odd runs).</summary>
@@ -98,7 +101,7 @@ public static class CocoRle
         return area;
     }
 
-    /// <summary>Writes the mask into a row-major H×W raster (1 inside, 0 outside); counts must be valid for the size.</summary>
+    /// <summary>Writes the mask into a row-major H×W raster (1 inside, 0 outside); counts must fit the size.</summary>
     public static void Fill(IReadOnlyList<uint> counts, int height, int width, Span<byte> rowMajor)
     {
         rowMajor[..(height * width)].Clear();

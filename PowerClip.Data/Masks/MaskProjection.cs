@@ -21,10 +21,13 @@ public static class MaskProjection
     /// The masks on the Size/Patch grid, in their order minus the dropped ones; null when none survives.
     /// <paramref name="width"/>×<paramref name="height"/> is the source image's pixel size.
     /// </summary>
-    public static RegionMasks? ToPatchGrid(IImageRegions regions, int width, int height, CropGeometry g, int size, int patch, double coverage)
+    public static RegionMasks? ToPatchGrid(IImageRegions regions, int width, int height, CropGeometry g,
+                                           int size, int patch, double coverage)
     {
-        if (coverage is not (> 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(coverage), coverage, "mask coverage must lie in (0, 1]");
-        if (size < 1 || patch < 1 || size % patch != 0) throw new ArgumentException($"patch size {patch} must divide the image size {size}");
+        if (coverage is not (> 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(coverage), coverage, "mask coverage must lie in (0, 1]");
+        if (size < 1 || patch < 1 || size % patch != 0)
+            throw new ArgumentException($"patch size {patch} must divide the image size {size}");
         var grid = size / patch;
         var (rw, rh) = regions.RasterSize;
         var cols = SourceCells(g.OffsetX, g.ScaleX, size, width, rw);

@@ -11,7 +11,7 @@ public interface IImageRegions
 {
     int Count { get; }
 
-    /// <summary>Raster size (columns, rows); the raster spans the whole image, whatever the image's pixel size.</summary>
+    /// <summary>Raster size (columns, rows); the raster spans the whole image, whatever its pixel size.</summary>
     (int Width, int Height) RasterSize { get; }
 
     /// <summary>Writes mask <paramref name="m"/> into a row-major raster of RasterSize (1 inside, 0 outside).</summary>
@@ -29,7 +29,8 @@ public sealed record RleMask(int Height, int Width, uint[] Counts)
     /// </summary>
     public static RleMask Parse(JsonNode? node)
     {
-        if (node is not JsonObject o) throw new FormatException("a mask must be a COCO RLE object {\"size\": [h, w], \"counts\": …}");
+        if (node is not JsonObject o)
+            throw new FormatException("a mask must be a COCO RLE object {\"size\": [h, w], \"counts\": …}");
         var size = o["size"] as JsonArray ?? throw new FormatException("COCO RLE without 'size'");
         if (size.Count != 2) throw new FormatException($"COCO RLE 'size' has {size.Count} numbers, expected [h, w]");
         var (h, w) = (size[0]!.GetValue<int>(), size[1]!.GetValue<int>());
@@ -45,10 +46,12 @@ public sealed record RleMask(int Height, int Width, uint[] Counts)
     }
 
     private static uint Count(long n) =>
-        n is >= 0 and <= uint.MaxValue ? (uint)n : throw new FormatException($"COCO RLE count {n} is negative or too large");
+        n is >= 0 and <= uint.MaxValue ? (uint)n
+            : throw new FormatException($"COCO RLE count {n} is negative or too large");
 
     /// <summary>The compressed COCO RLE object (pycocotools decodes it as is).</summary>
-    public JsonObject ToJson() => new() { ["size"] = new JsonArray(Height, Width), ["counts"] = CocoRle.Compress(Counts) };
+    public JsonObject ToJson() =>
+        new() { ["size"] = new JsonArray(Height, Width), ["counts"] = CocoRle.Compress(Counts) };
 }
 
 /// <summary>
@@ -79,5 +82,6 @@ public sealed record PixelMasks(int Height, int Width, RleMask[] Masks) : IImage
     /// on the original and the shard holds a resized copy. A different aspect ratio means another crop: refused.
     /// </summary>
     public bool Fits(int imageWidth, int imageHeight) =>
-        Math.Abs((long)Width * imageHeight - (long)Height * imageWidth) <= Math.Max(Math.Max(Width, Height), Math.Max(imageWidth, imageHeight));
+        Math.Abs((long)Width * imageHeight - (long)Height * imageWidth)
+            <= Math.Max(Math.Max(Width, Height), Math.Max(imageWidth, imageHeight));
 }

@@ -18,7 +18,8 @@ public static class RegionsJson
     public static JsonObject Write(RegionMasks masks) => new()
     {
         ["grid"] = masks.GridSize,
-        ["patches"] = new JsonArray(masks.Patches.Select(p => (JsonNode)new JsonArray(p.Select(i => (JsonNode)i).ToArray())).ToArray()),
+        ["patches"] = new JsonArray(masks.Patches
+            .Select(p => (JsonNode)new JsonArray(p.Select(i => (JsonNode)i).ToArray())).ToArray()),
     };
 
     public static JsonObject Write(PixelMasks masks) =>
@@ -30,7 +31,9 @@ public static class RegionsJson
         if (node is null) return null;
         if (node["masks"] is { } masks)
         {
-            var list = (masks as JsonArray ?? throw new FormatException("regions: 'masks' must be a list of COCO RLE objects"))
+            var array = masks as JsonArray
+                        ?? throw new FormatException("regions: 'masks' must be a list of COCO RLE objects");
+            var list = array
                 .Select((m, i) => Wrap(i, () => RleMask.Parse(m))).ToArray();
             return list.Length == 0 ? null : PixelMasks.Create(list);
         }
@@ -40,7 +43,10 @@ public static class RegionsJson
     private static RleMask Wrap(int i, Func<RleMask> parse)
     {
         try { return parse(); }
-        catch (Exception e) when (e is FormatException or InvalidOperationException) { throw new FormatException($"regions: mask {i}: {e.Message}", e); }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            throw new FormatException($"regions: mask {i}: {e.Message}", e);
+        }
     }
 
     /// <summary>The grid form: indices inside the grid, returned sorted and distinct.</summary>
@@ -51,8 +57,10 @@ public static class RegionsJson
         var patches = node["patches"]?.AsArray() ?? throw new FormatException("regions: missing 'patches'");
         var result = patches.Select((p, r) =>
         {
-            var list = (p ?? throw new FormatException($"regions: region {r} is null")).AsArray().Select(i => i!.GetValue<int>()).ToArray();
-            if (list.Any(i => i < 0 || i >= grid * grid)) throw new FormatException($"regions: region {r} has a patch index outside the {grid}x{grid} grid");
+            var region = p ?? throw new FormatException($"regions: region {r} is null");
+            var list = region.AsArray().Select(i => i!.GetValue<int>()).ToArray();
+            if (list.Any(i => i < 0 || i >= grid * grid))
+                throw new FormatException($"regions: region {r} has a patch index outside the {grid}x{grid} grid");
             return list.Distinct().Order().ToArray();
         }).ToArray();
         return new RegionMasks(grid, result);

@@ -34,7 +34,8 @@ public static class SamMaskFile
         {
             JsonArray a => a,
             JsonObject o when o["annotations"] is JsonArray a => a,
-            _ => throw new FormatException("expected a list of mask records (SAM amg.py --convert-to-rle) or {\"annotations\": [...]} (SA-1B)"),
+            _ => throw new FormatException(
+                "expected a list of mask records (SAM amg.py --convert-to-rle) or {\"annotations\": [...]} (SA-1B)"),
         };
         return list.Select((node, i) =>
         {
@@ -61,7 +62,8 @@ public static class SamMaskFile
     /// </summary>
     public static IReadOnlyList<SamMask> Select(IReadOnlyList<SamMask> masks, int maxMasks, double minAreaFraction)
     {
-        if (maxMasks < 0) throw new ArgumentOutOfRangeException(nameof(maxMasks), maxMasks, "the mask cap must be >= 0 (0 keeps all)");
+        if (maxMasks < 0)
+            throw new ArgumentOutOfRangeException(nameof(maxMasks), maxMasks, "the cap must be >= 0 (0 keeps all)");
         var ranked = masks
             .Select((m, i) => (m, i))
             .Where(x => x.m.Area > 0 && x.m.Area >= minAreaFraction * x.m.Mask.Height * x.m.Mask.Width)

@@ -4,7 +4,8 @@ using System.Text.Json.Nodes;
 
 namespace PowerClip.Data;
 
-/// <summary>Settings of <see cref="SamMaskImporter"/>: the storage cap and area floor of <see cref="SamMaskFile.Select"/>.</summary>
+/// <summary>Settings of <see cref="SamMaskImporter"/>: the cap and area floor of <see cref="SamMaskFile.Select"/>,
+/// the tar entry cap.</summary>
 public sealed record MaskImportOptions(int MaxMasks = MaskImportOptions.DefaultMaxMasks, double MinAreaFraction = 0,
                                        long MaxEntryBytes = WebDataset.DefaultMaxEntryBytes)
 {
@@ -13,14 +14,15 @@ public sealed record MaskImportOptions(int MaxMasks = MaskImportOptions.DefaultM
 }
 
 /// <summary>What an import did: samples written, how many got masks and why the others did not.</summary>
-public sealed record MaskImportReport(int Shards, int Samples, int WithMasks, int NoMaskFile, int BadMaskFile, int DoNotFit,
-                                      int NoneKept, int NoImage, long MasksFound, long MasksKept)
+public sealed record MaskImportReport(int Shards, int Samples, int WithMasks, int NoMaskFile, int BadMaskFile,
+                                      int DoNotFit, int NoneKept, int NoImage, long MasksFound, long MasksKept)
 {
     public double Share => Samples == 0 ? 0 : (double)WithMasks / Samples;
 
     public string Summary() =>
         $"{WithMasks} of {Samples} samples ({100 * Share:F1}%) got masks ({MasksKept} kept of {MasksFound} found); " +
-        $"{NoMaskFile} without a mask file, {BadMaskFile} with an unreadable one, {DoNotFit} whose masks do not fit the image, " +
+        $"{NoMaskFile} without a mask file, {BadMaskFile} with an unreadable one, " +
+        $"{DoNotFit} whose masks do not fit the image, " +
         $"{NoneKept} with no mask left after the selection, {NoImage} without a readable image";
 }
 
@@ -36,11 +38,15 @@ public sealed class SamMaskImporter(string maskDirectory, MaskImportOptions opti
 {
     public MaskImportReport Import(string shardPattern, string outputDirectory)
     {
-        if (!Directory.Exists(maskDirectory)) throw new DirectoryNotFoundException($"mask folder '{maskDirectory}' does not exist");
+        if (!Directory.Exists(maskDirectory))
+            throw new DirectoryNotFoundException($"mask folder '{maskDirectory}' does not exist");
         var shards = BraceExpansion.Expand(shardPattern);
-        var outputs = shards.Select(s => Path.GetFullPath(Path.Combine(outputDirectory, Path.GetFileName(s)))).ToArray();
-        if (outputs.Distinct().Count() != outputs.Length) throw new ArgumentException($"{shardPattern} names two shards with one file name: their outputs would collide");
-        if (shards.Any(s => outputs.Contains(Path.GetFullPath(s)))) throw new ArgumentException($"the output folder {outputDirectory} holds the input shards: choose another --out");
+        var outputs = shards.Select(s => Path.GetFullPath(Path.Combine(outputDirectory, Path.GetFileName(s))))
+            .ToArray();
+        if (outputs.Distinct().Count() != outputs.Length)
+            throw new ArgumentException($"{shardPattern} names two shards of one file name: the outputs would collide");
+        if (shards.Any(s => outputs.Contains(Path.GetFullPath(s))))
+            throw new ArgumentException($"the output folder {outputDirectory} holds input shards: use another --out");
         Directory.CreateDirectory(outputDirectory);
         var counts = new int[6];
         long found = 0, kept = 0;
@@ -57,12 +63,16 @@ public sealed class SamMaskImporter(string maskDirectory, MaskImportOptions opti
                     kept += regions?.Masks.Length ?? 0;
                     foreach (var (ext, bytes) in record.Files)
                         if (ext != "regions.json" || regions is null) Write(tar, $"{record.Key}.{ext}", bytes);
-                    if (regions is not null) Write(tar, $"{record.Key}.regions.json", Encoding.UTF8.GetBytes(Json(regions, total).ToJsonString()));
+                    if (regions is not null)
+                        Write(tar, $"{record.Key}.regions.json",
+                              Encoding.UTF8.GetBytes(Json(regions, total).ToJsonString()));
                 }
             File.Move(temporary, outputs[i], overwrite: true);
         }
-        return new MaskImportReport(shards.Count, counts.Sum(), counts[(int)Outcome.Masks], counts[(int)Outcome.NoFile],
-            counts[(int)Outcome.BadFile], counts[(int)Outcome.DoNotFit], counts[(int)Outcome.NoneKept], counts[(int)Outcome.NoImage], found, kept);
+        int Count(Outcome o) => counts[(int)o];
+        return new MaskImportReport(shards.Count, counts.Sum(), Count(Outcome.Masks), Count(Outcome.NoFile),
+            Count(Outcome.BadFile), Count(Outcome.DoNotFit), Count(Outcome.NoneKept), Count(Outcome.NoImage),
+            found, kept);
     }
 
     private enum Outcome { Masks, NoFile, BadFile, DoNotFit, NoneKept, NoImage }
@@ -73,7 +83,8 @@ public sealed class SamMaskImporter(string maskDirectory, MaskImportOptions opti
     {
         var path = MaskFile(record.Key);
         if (path is null) return (Outcome.NoFile, null, 0);
-        var image = WebDataset.ImageExtensions.Where(record.Files.ContainsKey).Select(e => ImageLoader.Identify(record.Files[e])).FirstOrDefault();
+        var image = WebDataset.ImageExtensions.Where(record.Files.ContainsKey)
+            .Select(e => ImageLoader.Identify(record.Files[e])).FirstOrDefault();
         if (image is not { } size) return (Outcome.NoImage, null, 0);
         IReadOnlyList<SamMask> all;
         try { all = SamMaskFile.Read(path); }
@@ -84,12 +95,15 @@ public sealed class SamMaskImporter(string maskDirectory, MaskImportOptions opti
         }
         if (all.Count > 0 && !(PixelMasksOf(all) is { } pm && pm.Fits(size.Width, size.Height)))
         {
-            problems.Repaired(record.Key, "masks do not fit", $"{path}: masks are {all[0].Mask.Width}x{all[0].Mask.Height} (or of mixed sizes), " +
-                                                              $"the image {size.Width}x{size.Height}; copied without masks");
+            problems.Repaired(record.Key, "masks do not fit",
+                $"{path}: masks are {all[0].Mask.Width}x{all[0].Mask.Height} (or of mixed sizes), " +
+                $"the image {size.Width}x{size.Height}; copied without masks");
             return (Outcome.DoNotFit, null, all.Count);
         }
         var selected = SamMaskFile.Select(all, options.MaxMasks, options.MinAreaFraction);
-        return selected.Count == 0 ? (Outcome.NoneKept, null, all.Count) : (Outcome.Masks, new Kept(selected.ToArray()), all.Count);
+        return selected.Count == 0
+            ? (Outcome.NoneKept, null, all.Count)
+            : (Outcome.Masks, new Kept(selected.ToArray()), all.Count);
     }
 
     private static PixelMasks? PixelMasksOf(IReadOnlyList<SamMask> masks)
@@ -123,5 +137,8 @@ public sealed class SamMaskImporter(string maskDirectory, MaskImportOptions opti
     };
 
     private static void Write(TarWriter tar, string name, byte[] bytes) =>
-        tar.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes), ModificationTime = DateTimeOffset.UnixEpoch });
+        tar.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, name)
+        {
+            DataStream = new MemoryStream(bytes), ModificationTime = DateTimeOffset.UnixEpoch,
+        });
 }

@@ -52,11 +52,13 @@ public static class DataCommand
         if (value < 1) throw new UsageException($"{name} must be >= 1, got {value}");
     }
 
-    internal static long Positive(long value, string name) => value >= 1 ? value : throw new UsageException($"{name} must be >= 1, got {value}");
+    internal static long Positive(long value, string name) =>
+        value >= 1 ? value : throw new UsageException($"{name} must be >= 1, got {value}");
 
     internal static Option<long> MaxEntryBytes() => new("--max-entry-bytes")
     {
-        Description = "Skip (and count) tar entries larger than this, unread", DefaultValueFactory = _ => WebDataset.DefaultMaxEntryBytes,
+        Description = "Skip (and count) tar entries larger than this, unread",
+        DefaultValueFactory = _ => WebDataset.DefaultMaxEntryBytes,
     };
 
     private static Command World()
@@ -145,9 +147,15 @@ public static class DataCommand
         var imageSize = new Option<int>("--image-size") { Description = "Model input size the images are prepared for", DefaultValueFactory = _ => 224 };
         var patchSize = new Option<int>("--patch-size") { Description = "Model patch size (region masks are resampled to its grid)", DefaultValueFactory = _ => 16 };
         var bpe = new Option<string?>("--bpe") { Description = "CLIP BPE merges file; default: GPT-2 BPE, shipped in the package" };
-        var coverage = new Option<double>("--mask-coverage") { Description = "Share of a patch's pixels a mask must cover to hold the patch", DefaultValueFactory = _ => ImageTransform.DefaultMaskCoverage };
+        var coverage = new Option<double>("--mask-coverage")
+        {
+            Description = "Share of a patch's pixels a mask must cover to hold the patch",
+            DefaultValueFactory = _ => ImageTransform.DefaultMaskCoverage,
+        };
         var maxEntry = MaxEntryBytes();
-        var command = new Command("check", "Read and prepare a dataset as training would (decode, resize, tokenize, trees, masks); report usable, skipped and repaired samples, the share with masks and the rate")
+        var command = new Command("check",
+            "Read and prepare a dataset as training would (decode, resize, tokenize, trees, masks); " +
+            "report usable, skipped and repaired samples, the share with masks, the rate")
             { shards, csv, maxPixels, imageSize, patchSize, bpe, coverage, maxEntry };
         command.SetAction(r =>
         {
@@ -155,9 +163,11 @@ public static class DataCommand
             if ((pattern is null) == (table is null)) throw new UsageException("give exactly one of --shards and --csv");
             var (size, patch) = (r.GetValue(imageSize), r.GetValue(patchSize));
             if (size < 1 || patch < 1 || size % patch != 0) throw new UsageException($"--patch-size {patch} must divide --image-size {size}");
-            if (r.GetValue(coverage) is not (> 0 and <= 1) and var c) throw new UsageException($"--mask-coverage must lie in (0, 1], got {c}");
+            if (r.GetValue(coverage) is not (> 0 and <= 1) and var c)
+                throw new UsageException($"--mask-coverage must lie in (0, 1], got {c}");
             var problems = new DataProblems(Console.Error);
-            var options = new StreamOptions(ShuffleBuffer: 0, MaxPixels: r.GetValue(maxPixels), MaxEntryBytes: Positive(r.GetValue(maxEntry), "--max-entry-bytes"));
+            var options = new StreamOptions(ShuffleBuffer: 0, MaxPixels: r.GetValue(maxPixels),
+                                            MaxEntryBytes: Positive(r.GetValue(maxEntry), "--max-entry-bytes"));
             IRawSampleSource source = pattern is not null ? new WebDatasetSource(pattern, options, problems) : new CsvSource(table!, options, problems);
             var tokenizer = r.GetValue(bpe) is { } path ? CaptionTokenizer.FromClipVocabulary(path) : CaptionTokenizer.Gpt2();
             var transform = new ImageTransform(size, patch) { MaskCoverage = r.GetValue(coverage) };
@@ -172,8 +182,11 @@ public static class DataCommand
             }
             var rate = n / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             var share = 100.0 * withRegions / Math.Max(n, 1);
-            Console.WriteLine($"{n} usable samples ({withRegions} with masks on the {transform.GridSize}x{transform.GridSize} patch grid: {share:F1}%, " +
-                              $"{shipped.WithTree} with trees); {problems.Summary()}; {rate:F0} samples/s prepared at {size} px");
+            var grid = transform.GridSize;
+            Console.WriteLine($"{n} usable samples ({withRegions} with masks on the {grid}x{grid} patch grid: " +
+                              $"{share:F1}%, " +
+                              $"{shipped.WithTree} with trees); {problems.Summary()}; " +
+                              $"{rate:F0} samples/s prepared at {size} px");
             return 0;
         });
         return command;

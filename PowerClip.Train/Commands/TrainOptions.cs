@@ -18,8 +18,13 @@ public sealed class TrainOptions
     public Option<int?> BatchSize { get; } = new("--batch-size") { Description = "Local batch size (default 32)" };
     public Option<int?> Regions { get; } = new("--regions") { Description = "M, regions per image (default 10)" };
     public Option<string?> RegionSource { get; } = new("--region-source") { Description = "masks (PowerCLIP-S, default) or boxes (PowerCLIP-R)" };
-    public Option<string?> RegionFallback { get; } = new("--region-fallback") { Description = "none (default: with masks, stop when under 90% of probed samples have them) or boxes (accept random boxes for them)" };
-    public Option<double?> MaskCoverage { get; } = new("--mask-coverage") { Description = "Share of a patch's pixels a mask must cover to hold the patch (default 0.25, reconstructed)" };
+    public Option<string?> RegionFallback { get; } = new("--region-fallback")
+    {
+        Description = "none (default: with masks, stop when under 90% of probed samples have them) " +
+                      "or boxes (accept random boxes for them)",
+    };
+    public Option<double?> MaskCoverage { get; } = new("--mask-coverage")
+        { Description = "Share of a patch's pixels a mask must cover to hold the patch (default 0.25, reconstructed)" };
     public Option<bool?> Augment { get; } = new("--augment") { Description = "Light training augmentation" };
     public Option<int?> Steps { get; } = new("--steps") { Description = "Optimizer steps (default 1000)" };
     public Option<double?> Lr { get; } = new("--lr") { Description = "Peak learning rate (default 1e-3)" };
@@ -41,7 +46,8 @@ public sealed class TrainOptions
 
     public IEnumerable<Option> All =>
     [
-        Config, Recipe, Model, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, RegionFallback, MaskCoverage, Augment, Steps, Lr, Warmup,
+        Config, Recipe, Model, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, RegionFallback, MaskCoverage,
+        Augment, Steps, Lr, Warmup,
         WeightDecay, Beta1, Beta2, Eps, GradClip, Accumulate, Seed, CheckpointEvery, Lambda, Delta, Tau, Zeta, ZetaReading,
         ScoreScale,
     ];
@@ -94,7 +100,8 @@ public sealed class TrainOptions
             Model = r.GetValue(Model) ?? c.Model, Loss = r.GetValue(Loss) ?? c.Loss, Data = r.GetValue(Data) is { } d && r.GetValue(Recipe) is null ? d : c.Data,
             WorldSamples = r.GetValue(WorldSamples) ?? c.WorldSamples, BatchSize = r.GetValue(BatchSize) ?? c.BatchSize,
             Regions = r.GetValue(Regions) ?? c.Regions, RegionSource = r.GetValue(RegionSource) ?? c.RegionSource,
-            RegionFallback = r.GetValue(RegionFallback) ?? c.RegionFallback, MaskCoverage = r.GetValue(MaskCoverage) ?? c.MaskCoverage,
+            RegionFallback = r.GetValue(RegionFallback) ?? c.RegionFallback,
+            MaskCoverage = r.GetValue(MaskCoverage) ?? c.MaskCoverage,
             Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o, PowerClip = p,
         };
         try { return c.Validate(); }

@@ -46,7 +46,8 @@ public sealed class ClipTrainable : ITrainable, IDisposable
     {
         if (batch.RegionMasks is null) return;
         var (rows, accumulation) = ((double)batch.RegionMasks.shape[0], _config.Optimizer.AccumulationSteps);
-        void Add(string key, double value) => metrics[key] = (microBatch > 0 && metrics.TryGetValue(key, out var sum) ? sum : 0) + value / accumulation;
+        void Add(string key, double value) =>
+            metrics[key] = (microBatch > 0 && metrics.TryGetValue(key, out var sum) ? sum : 0) + value / accumulation;
         Add("given_mask_share", batch.GivenMaskRows / rows);
         Add("given_region_share", batch.GivenRegions / (rows * batch.RegionMasks.shape[1]));
     }

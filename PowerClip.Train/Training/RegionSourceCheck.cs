@@ -15,7 +15,7 @@ public static class RegionSourceCheck
     public const int ProbeSize = 256;
     public const double MinShare = 0.9;
 
-    /// <summary>A line to print (null when nothing was checked); throws when masks were asked for and are missing.</summary>
+    /// <summary>A line to print (null when nothing was checked); throws when masks were asked for and lack.</summary>
     public static string? Require(TrainConfig config, ClipConfig model, bool needsRegions)
     {
         if (!needsRegions || config.RegionSource != "masks") return null;
@@ -28,16 +28,19 @@ public static class RegionSourceCheck
         {
             var options = new StreamOptions(ShuffleBuffer: 0, Parallelism: config.DataThreads, Prefetch: 1);
             var source = new WebDatasetSource(config.Data[4..], options, new DataProblems());
-            var transform = new ImageTransform(model.Vision.ImageSize, model.Vision.PatchSize) { MaskCoverage = config.MaskCoverage };
+            var transform = new ImageTransform(model.Vision.ImageSize, model.Vision.PatchSize)
+                { MaskCoverage = config.MaskCoverage };
             probe = MaskProbe.Run(source.Read(0), transform, ProbeSize);
-            where = $"{probe.WithMasks} of the first {probe.Probed} samples ({100 * probe.Share:F1}%) carry masks that reach the " +
+            where = $"{probe.WithMasks} of the first {probe.Probed} samples ({100 * probe.Share:F1}%) " +
+                    "carry masks that reach the " +
                     $"{transform.GridSize}x{transform.GridSize} patch grid";
         }
         if (probe.Share >= MinShare) return $"region masks: {where}";
         if (config.RegionFallback == "boxes")
             return $"region masks: {where}; the others get random boxes (--region-fallback boxes): partly PowerCLIP-R";
         throw new InvalidDataException(
-            $"--region-source masks: {where}, under {100 * MinShare:F0}%; add masks (powerclip data masks), train PowerCLIP-R " +
+            $"--region-source masks: {where}, under {100 * MinShare:F0}%; add masks (powerclip data masks), " +
+            "train PowerCLIP-R " +
             "with --region-source boxes, or accept boxes for the samples without masks with --region-fallback boxes");
     }
 }

@@ -12,7 +12,7 @@ namespace PowerClip.Train.Training;
 /// </summary>
 public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionMasks, PhraseBatch? Phrases) : IDisposable
 {
-    /// <summary>Rows whose regions include at least one given mask, and the given masks among all rows' M regions.</summary>
+    /// <summary>Rows whose regions include a given mask, and the given masks among all rows' M regions.</summary>
     public int GivenMaskRows { get; init; }
     public int GivenRegions { get; init; }
 
@@ -47,7 +47,8 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
                 if (regions.Source != "masks") return new RandomBoxSampler(grid, seed).SampleCsr(1, regions.Count)[0];
                 var given = ToCsr(s, grid);
                 given.Validate(b, grid);
-                if (given.Count > 0) (givenRows, givenRegions) = (givenRows + 1, givenRegions + Math.Min(given.Count, regions.Count));
+                if (given.Count > 0)
+                    (givenRows, givenRegions) = (givenRows + 1, givenRegions + Math.Min(given.Count, regions.Count));
                 return new GivenMaskSampler(grid, seed).SampleCsr([given], regions.Count)[0];
             }).ToArray();
             masks = global::PowerClip.Model.RegionMasks.Dense(perImage, grid, device: device);
@@ -55,7 +56,8 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
         var trees = phrases
             ? PhraseBatch.Build(samples.Select(s => new CaptionTree(s.Text.Loss.LeafSpans, s.Text.Loss.Nodes)).ToArray(), context, device: device)
             : null;
-        return new TrainingBatch(images, tokenTensor, masks, trees) { GivenMaskRows = givenRows, GivenRegions = givenRegions };
+        return new TrainingBatch(images, tokenTensor, masks, trees)
+            { GivenMaskRows = givenRows, GivenRegions = givenRegions };
     }
 
     private static CsrMasks ToCsr(DataSample s, int grid)

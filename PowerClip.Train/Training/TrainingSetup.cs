@@ -46,7 +46,8 @@ public static class TrainingSetup
     {
         int rank = distributed?.Rank ?? 0, ranks = distributed?.Size ?? 1;
         IRawSampleSource Split(IRawSampleSource source) => ranks > 1 ? new RankStridedSource(source, rank, ranks) : source;
-        var transform = new ImageTransform(model.Vision.ImageSize, model.Vision.PatchSize, config.Augment) { MaskCoverage = config.MaskCoverage };
+        var transform = new ImageTransform(model.Vision.ImageSize, model.Vision.PatchSize, config.Augment)
+            { MaskCoverage = config.MaskCoverage };
         var preparer = new SamplePreparer(transform, tokenizer, problems, config.Optimizer.Seed);
         var options = new StreamOptions(Seed: config.Optimizer.Seed, Parallelism: config.DataThreads);
         if (config.Data == "world")

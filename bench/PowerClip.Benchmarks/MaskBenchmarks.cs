@@ -47,7 +47,8 @@ public class MaskBenchmarks
     /// <summary>Patches held by the 32 masks on the 14x14 grid after the centre crop.</summary>
     [Benchmark]
     public int ProjectMasks() =>
-        _transform.MapRegions(_masks, Width, Height, _transform.CentreCrop(Width, Height))?.Patches.Sum(p => p.Length) ?? 0;
+        _transform.MapRegions(_masks, Width, Height, _transform.CentreCrop(Width, Height))
+            ?.Patches.Sum(p => p.Length) ?? 0;
 
     [Benchmark(Baseline = true)]
     public double PreparePixels() => _transform.Apply(_image!, null).Pixels[0];

@@ -68,7 +68,7 @@ let tests =
                 Expect.isTrue (Double.IsFinite (b.ExactR2T()) && Double.IsFinite (b.NlaT2())) $"M = {m}: R2T values finite"
         }
 
-        test "masks: the decoded strings cover the image 32 times; the masks hold patches; the pixels do not depend on them" {
+        test "masks: the strings cover the image 32 times; the masks hold patches; the pixels do not depend on them" {
             let b = MaskBenchmarks()
             b.Setup()
             Expect.equal (b.DecodeRle()) (32L * 512L * 384L) "each mask's runs sum to h×w"

@@ -10,13 +10,26 @@ open PowerClip.Data
 let maskOf (h: int) (w: int) (inside: int -> int -> bool) : byte[] =
     Array.init (h * w) (fun i -> if inside (i / w) (i % w) then 1uy else 0uy)
 
+/// The h×w mask of columns x0..x1 and rows y0..y1 (inclusive).
+let box (h: int) (w: int) (x0, x1) (y0, y1) = maskOf h w (fun y x -> x >= x0 && x <= x1 && y >= y0 && y <= y1)
+
+/// One mask as a COCO RLE.
+let rle (h: int) (w: int) (mask: byte[]) = RleMask(h, w, CocoRle.Encode(ReadOnlySpan mask, h, w))
+
+/// Masks at image resolution, all h×w.
+let pixelMasks (h: int) (w: int) (masks: byte[] list) =
+    PixelMasks.Create [| for m in masks -> rle h w m |]
+
 /// A SAM record as SamAutomaticMaskGenerator(output_mode="coco_rle").generate returns it and amg.py dumps it:
-/// segmentation = pycocotools' compressed RLE, area, bbox (XYWH), predicted_iou, point_coords, stability_score, crop_box.
+/// segmentation = pycocotools' compressed RLE, area, bbox (XYWH), predicted_iou, point_coords,
+/// stability_score, crop_box.
 let samRecord (h: int) (w: int) (mask: byte[]) (iou: float) : JsonObject =
     let counts = CocoRle.Encode(ReadOnlySpan mask, h, w)
     let cells = [ for i in 0 .. mask.Length - 1 do if mask[i] <> 0uy then yield i / w, i % w ]
     let ys, xs = List.map fst cells, List.map snd cells
-    let bbox = if cells.IsEmpty then [ 0; 0; 0; 0 ] else [ List.min xs; List.min ys; List.max xs - List.min xs + 1; List.max ys - List.min ys + 1 ]
+    let bbox =
+        if cells.IsEmpty then [ 0; 0; 0; 0 ]
+        else [ List.min xs; List.min ys; List.max xs - List.min xs + 1; List.max ys - List.min ys + 1 ]
     let numbers (xs: seq<'a>) (f: 'a -> JsonNode) = JsonArray(xs |> Seq.map f |> Array.ofSeq)
     let record = JsonObject()
     let segmentation = JsonObject()
@@ -34,7 +47,8 @@ let samRecord (h: int) (w: int) (mask: byte[]) (iou: float) : JsonObject =
 
 /// amg.py's file for one image: the list of records, NAME.json.
 let writeSamFile (dir: string) (name: string) (records: JsonObject list) =
-    File.WriteAllText(Path.Combine(dir, name + ".json"), JsonArray(records |> List.map (fun r -> r :> JsonNode) |> Array.ofList).ToJsonString())
+    let list = JsonArray(records |> List.map (fun r -> r :> JsonNode) |> Array.ofList)
+    File.WriteAllText(Path.Combine(dir, name + ".json"), list.ToJsonString())
 
 /// A w×h dark image with a red rectangle over columns x0..x1 and rows y0..y1 (inclusive).
 let redBox (w: int) (h: int) (x0: int, x1: int) (y0: int, y1: int) : RgbImage =
