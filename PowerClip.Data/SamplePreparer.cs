@@ -12,7 +12,7 @@ public sealed class SamplePreparer(ImageTransform transform, CaptionTokenizer to
         try
         {
             var rng = transform.Augment ? new Random(Seeds.Augmentation(raw.Key, seed, epoch)) : null;
-            var (pixels, regions) = transform.Apply(raw.Image, raw.Regions, rng);
+            var (pixels, regions) = transform.Apply(raw.Image, raw.ShippedRegions, rng);
             var text = TreeAlignment.Prepare(raw.Caption, tokenizer, raw.Tree, problems, raw.Key, leavesAsNodes);
             if (text.Loss.LeafSpans.Length == 0) { problems.Report(raw.Key, "bad caption", "no words left for the tree"); return null; }
             return new DataSample(raw.Key, pixels, transform.Size, regions, text);

@@ -8,13 +8,14 @@ namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// `powerclip data …`: write the synthetic world as WebDataset shards, export its benchmarks, turn a CSV or an
-/// image folder into shards, and check a dataset (count the samples a run would use and the ones it would skip).
+/// image folder into shards, add SAM masks to shards, and check a dataset (count the samples a run would use
+/// and the ones it would skip).
 /// </summary>
 public static class DataCommand
 {
     public static Command Create() => new("data", "Synthetic world, benchmark exports and dataset shards")
     {
-        World(), ExportBenchmarks(), Shards(), Check(),
+        World(), ExportBenchmarks(), Shards(), Check(), DataMasksCommand.Create(),
     };
 
     private sealed class WorldOptions
@@ -52,6 +53,15 @@ public static class DataCommand
     {
         if (value < 1) throw new UsageException($"{name} must be >= 1, got {value}");
     }
+
+    internal static long Positive(long value, string name) =>
+        value >= 1 ? value : throw new UsageException($"{name} must be >= 1, got {value}");
+
+    internal static Option<long> MaxEntryBytes() => new("--max-entry-bytes")
+    {
+        Description = "Skip (and count) tar entries larger than this, unread",
+        DefaultValueFactory = _ => WebDataset.DefaultMaxEntryBytes,
+    };
 
     private static Command World()
     {
@@ -139,19 +149,31 @@ public static class DataCommand
         var imageSize = new Option<int>("--image-size") { Description = "Model input size the images are prepared for", DefaultValueFactory = _ => 224 };
         var patchSize = new Option<int>("--patch-size") { Description = "Model patch size (region masks are resampled to its grid)", DefaultValueFactory = _ => 16 };
         var bpe = new Option<string?>("--bpe") { Description = "CLIP BPE merges file; default: GPT-2 BPE, shipped in the package" };
-        var command = new Command("check", "Read and prepare a dataset as training would (decode, resize, tokenize, trees); report usable, skipped and repaired samples and the rate")
-            { shards, csv, maxPixels, imageSize, patchSize, bpe };
+        var coverage = new Option<double>("--mask-coverage")
+        {
+            Description = "Share of a patch's pixels a mask must cover to hold the patch",
+            DefaultValueFactory = _ => ImageTransform.DefaultMaskCoverage,
+        };
+        var maxEntry = MaxEntryBytes();
+        var command = new Command("check",
+            "Read and prepare a dataset as training would (decode, resize, tokenize, trees, masks); " +
+            "report usable, skipped and repaired samples, the share with masks, the rate")
+            { shards, csv, maxPixels, imageSize, patchSize, bpe, coverage, maxEntry };
         command.SetAction(r =>
         {
             var (pattern, table) = (r.GetValue(shards), r.GetValue(csv));
             if ((pattern is null) == (table is null)) throw new UsageException("give exactly one of --shards and --csv");
             var (size, patch) = (r.GetValue(imageSize), r.GetValue(patchSize));
             if (size < 1 || patch < 1 || size % patch != 0) throw new UsageException($"--patch-size {patch} must divide --image-size {size}");
+            if (r.GetValue(coverage) is not (> 0 and <= 1) and var c)
+                throw new UsageException($"--mask-coverage must lie in (0, 1], got {c}");
             var problems = new DataProblems(Console.Error);
-            var options = new StreamOptions(ShuffleBuffer: 0, MaxPixels: r.GetValue(maxPixels));
+            var options = new StreamOptions(ShuffleBuffer: 0, MaxPixels: r.GetValue(maxPixels),
+                                            MaxEntryBytes: Positive(r.GetValue(maxEntry), "--max-entry-bytes"));
             IRawSampleSource source = pattern is not null ? new WebDatasetSource(pattern, options, problems) : new CsvSource(table!, options, problems);
             var tokenizer = r.GetValue(bpe) is { } path ? CaptionTokenizer.FromClipVocabulary(path) : CaptionTokenizer.Gpt2();
-            var preparer = new SamplePreparer(new ImageTransform(size, patch), tokenizer, problems);
+            var transform = new ImageTransform(size, patch) { MaskCoverage = r.GetValue(coverage) };
+            var preparer = new SamplePreparer(transform, tokenizer, problems);
             var shipped = new CountingSource(source);
             var clock = Stopwatch.StartNew();
             var (n, withRegions) = (0, 0);
@@ -161,7 +183,12 @@ public static class DataCommand
                 if (s.Regions is not null) withRegions++;
             }
             var rate = n / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            Console.WriteLine($"{n} usable samples ({withRegions} with regions, {shipped.WithTree} with trees); {problems.Summary()}; {rate:F0} samples/s prepared at {size} px");
+            var share = 100.0 * withRegions / Math.Max(n, 1);
+            var grid = transform.GridSize;
+            Console.WriteLine($"{n} usable samples ({withRegions} with masks on the {grid}x{grid} patch grid: " +
+                              $"{share:F1}%, " +
+                              $"{shipped.WithTree} with trees); {problems.Summary()}; " +
+                              $"{rate:F0} samples/s prepared at {size} px");
             return 0;
         });
         return command;

@@ -29,6 +29,12 @@ public sealed class TrainOptions
     public Option<int?> BatchSize { get; } = new("--batch-size") { Description = $"Local batch size (default {Run.BatchSize})" };
     public Option<int?> Regions { get; } = new("--regions") { Description = $"M, regions per image (default {Run.Regions})" };
     public Option<string?> RegionSource { get; } = new("--region-source") { Description = $"masks (PowerCLIP-S) or boxes (PowerCLIP-R) (default {Run.RegionSource})" };
+    public Option<string?> RegionFallback { get; } = new("--region-fallback")
+    {
+        Description = $"none (with masks, stop when under 90% of probed samples have them) or boxes (accept random boxes for them) (default {Run.RegionFallback})",
+    };
+    public Option<double?> MaskCoverage { get; } = new("--mask-coverage")
+        { Description = $"Share of a patch's pixels a mask must cover to hold the patch (default {Run.MaskCoverage:g}, reconstructed)" };
     public Option<bool?> Augment { get; } = new("--augment") { Description = "Light training augmentation" };
     public Option<int?> Steps { get; } = new("--steps") { Description = $"Optimizer steps (default {Opt.Steps})" };
     public Option<double?> Lr { get; } = new("--lr") { Description = $"Peak learning rate (default {Opt.Lr:g})" };
@@ -52,7 +58,7 @@ public sealed class TrainOptions
 
     public IEnumerable<Option> All =>
     [
-        Config, Recipe, Model, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, Augment, Steps, Lr, Warmup,
+        Config, Recipe, Model, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, RegionFallback, MaskCoverage, Augment, Steps, Lr, Warmup,
         WeightDecay, Beta1, Beta2, Eps, GradClip, Accumulate, Seed, CheckpointEvery, Lambda, Delta, Tau, Zeta, ZetaReading,
         ScoreScale,
     ];
@@ -103,6 +109,7 @@ public sealed class TrainOptions
             Model = r.GetValue(Model) ?? c.Model, Data = r.GetValue(Data) is { } d && r.GetValue(Recipe) is null ? d : c.Data,
             WorldSamples = r.GetValue(WorldSamples) ?? c.WorldSamples, BatchSize = r.GetValue(BatchSize) ?? c.BatchSize,
             Regions = r.GetValue(Regions) ?? c.Regions, RegionSource = r.GetValue(RegionSource) ?? c.RegionSource,
+            RegionFallback = r.GetValue(RegionFallback) ?? c.RegionFallback, MaskCoverage = r.GetValue(MaskCoverage) ?? c.MaskCoverage,
             Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o, LossSettings = c.LossSettings with { PowerClip = p },
         };
         return r.GetValue(Loss) is { } loss ? c.WithLoss(loss) : c;

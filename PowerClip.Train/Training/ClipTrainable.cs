@@ -52,7 +52,23 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
         using var _ = batch;
         var loss = Objective.Compute(new ObjectiveInputs(outputs, batch.RegionMasks, batch.Phrases, _ranks));
         Report(loss, outputs, metrics);
+        ReportRegions(batch, microBatch, metrics);
         return loss.Total;
+    }
+
+    /// <summary>
+    /// Where this step's regions came from, so a run labelled -S can be checked: given_mask_share (rows with at least
+    /// one given mask) and given_region_share (given masks among all M regions), averaged over micro-batches; this
+    /// process's rows only (rank 0's part in a data-parallel run).
+    /// </summary>
+    private void ReportRegions(TrainingBatch batch, int microBatch, IDictionary<string, double> metrics)
+    {
+        if (batch.RegionMasks is null) return;
+        var (rows, accumulation) = ((double)batch.RegionMasks.shape[0], _config.Optimizer.AccumulationSteps);
+        void Add(string key, double value) =>
+            metrics[key] = (microBatch > 0 && metrics.TryGetValue(key, out var sum) ? sum : 0) + value / accumulation;
+        Add("given_mask_share", batch.GivenMaskRows / rows);
+        Add("given_region_share", batch.GivenRegions / (rows * batch.RegionMasks.shape[1]));
     }
 
     /// <summary>

@@ -25,7 +25,14 @@ public sealed record TrainConfig
     public int Regions { get; init; } = 10;
     /// <summary>Region source: "boxes" (PowerCLIP-R) or "masks" (PowerCLIP-S: masks shipped with the data, padded with boxes).</summary>
     public string RegionSource { get; init; } = "masks";
-    /// <summary>Training augmentation of images (light; never moves masks).</summary>
+    /// <summary>
+    /// With "masks": "none" (default) stops at start when under 90 % of probed samples carry usable masks
+    /// (<see cref="RegionSourceCheck"/>); "boxes" accepts random boxes for the samples without masks.
+    /// </summary>
+    public string RegionFallback { get; init; } = "none";
+    /// <summary>[reconstructed] A patch is in a region when this share of its pixels is (the world's ¼).</summary>
+    public double MaskCoverage { get; init; } = global::PowerClip.Data.ImageTransform.DefaultMaskCoverage;
+    /// <summary>Training augmentation of images (light; masks follow its crop).</summary>
     public bool Augment { get; init; } = false;
     /// <summary>The objectives' settings (PowerCLIP's λ, δ, τ, ζ, readings and ablation switches), persisted as is.</summary>
     public ObjectiveSettings LossSettings { get; init; } = new();
@@ -42,6 +49,10 @@ public sealed record TrainConfig
         if (BatchSize < 2) throw new ArgumentException($"batch size must be >= 2 (contrastive losses need negatives), got {BatchSize}");
         if (Regions < 1) throw new ArgumentException($"regions (M) must be >= 1, got {Regions}");
         if (RegionSource is not ("boxes" or "masks")) throw new ArgumentException($"region source '{RegionSource}' is not valid: expected boxes or masks");
+        if (RegionFallback is not ("none" or "boxes"))
+            throw new ArgumentException($"region fallback '{RegionFallback}' is not valid: expected none or boxes");
+        if (MaskCoverage is not (> 0 and <= 1))
+            throw new ArgumentException($"mask coverage must lie in (0, 1], got {MaskCoverage}");
         if (WorldSamples < BatchSize) throw new ArgumentException($"world samples ({WorldSamples}) must be at least the batch size ({BatchSize})");
         if (DataThreads < 0) throw new ArgumentException($"data threads must be >= 0, got {DataThreads}");
         Optimizer.Validate();

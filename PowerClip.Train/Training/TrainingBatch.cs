@@ -13,6 +13,10 @@ namespace PowerClip.Train.Training;
 /// </summary>
 public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionMasks, PhraseBatch? Phrases) : IDisposable
 {
+    /// <summary>Rows whose regions include a given mask, and the given masks among all rows' M regions.</summary>
+    public int GivenMaskRows { get; init; }
+    public int GivenRegions { get; init; }
+
     public static TrainingBatch Collate(IReadOnlyList<DataSample> samples, ModelInputs inputs, RegionSpec? regions, bool phrases, Device device)
     {
         if (samples.Count == 0) throw new ArgumentException("cannot collate an empty batch");
@@ -20,6 +24,7 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
         var images = inputs.ImageBatch(samples.Select(s => s.Pixels).ToArray(), device, keys);
         var tokenTensor = inputs.TokenBatch(samples.Select(s => s.Text.Tokens).ToArray(), device, keys);
         Tensor? masks = null;
+        var (givenRows, givenRegions) = (0, 0);
         if (regions is not null)
         {
             var grid = inputs.GridSize;
@@ -31,12 +36,15 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
                 if (regions.Source != "masks") return new RandomBoxSampler(grid, seed).SampleCsr(1, regions.Count)[0];
                 var given = ToCsr(s, grid);
                 given.Validate(b, grid);
+                if (given.Count > 0)
+                    (givenRows, givenRegions) = (givenRows + 1, givenRegions + Math.Min(given.Count, regions.Count));
                 return new GivenMaskSampler(grid, seed).SampleCsr([given], regions.Count)[0];
             }).ToArray();
             masks = global::PowerClip.Model.RegionMasks.Dense(perImage, grid, device: device);
         }
         var trees = phrases ? inputs.PhraseBatch(samples.Select(s => s.Text).ToArray(), device) : null;
-        return new TrainingBatch(images, tokenTensor, masks, trees);
+        return new TrainingBatch(images, tokenTensor, masks, trees)
+            { GivenMaskRows = givenRows, GivenRegions = givenRegions };
     }
 
     private static CsrMasks ToCsr(DataSample s, int grid)

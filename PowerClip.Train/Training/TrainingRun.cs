@@ -27,6 +27,8 @@ public static class TrainingRun
         using var model = ModelFactory.Create(inputs.Model, config.Optimizer.Seed, device);
         using var feed = TrainingSetup.Feed(config, inputs, problems, distributed);
         using var task = new ClipTrainable(model, inputs, TrainingSetup.Objective(config), feed, config, device);
+        var regions = RegionSourceCheck.Require(config, inputs.Model, task.Objective.NeedsRegions);
+        if (main && regions is not null) Console.WriteLine(regions);
         using var trainer = new Trainer(task, config.Optimizer, runDir, distributed);
         if (resume is not null)
         {

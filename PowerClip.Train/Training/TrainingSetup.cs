@@ -22,7 +22,8 @@ public static class TrainingSetup
     {
         int rank = distributed?.Rank ?? 0, ranks = distributed?.Size ?? 1;
         IRawSampleSource Split(IRawSampleSource source) => ranks > 1 ? new RankStridedSource(source, rank, ranks) : source;
-        var preparer = new SamplePreparer(inputs.TrainingTransform(config.Augment), inputs.Tokenizer, problems, config.Optimizer.Seed);
+        var transform = inputs.TrainingTransform(config.Augment) with { MaskCoverage = config.MaskCoverage };
+        var preparer = new SamplePreparer(transform, inputs.Tokenizer, problems, config.Optimizer.Seed);
         var options = new StreamOptions(Seed: config.Optimizer.Seed, Parallelism: config.DataThreads);
         if (config.Data == "world")
         {

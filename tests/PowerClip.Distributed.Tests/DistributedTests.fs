@@ -114,6 +114,8 @@ let private programTests =
         Expect.equal (PowerClip.Cli.Cli.Run(PowerClip.Cli.PowerClipCli.CreateRoot(), List.toArray (programArgs single 8))) 0 "one process × 8 runs"
         let losses = stepLosses run
         expectSameLosses losses (stepLosses single) "2 ranks × 4 against 1 × 8"
+        for e in MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) do
+            Expect.equal (e.GetProperty("given_mask_share").GetDouble()) 1.0 "rank 0's world rows carry their masks"
         Expect.equal (CheckpointStore(run).List() |> Seq.map (fun struct (s, _) -> s) |> Seq.toList) [ 1; 2; 3 ] "rank 0 wrote every checkpoint"
         // Interrupt after step 2: drop the last checkpoint, then resume under mpiexec.
         let store = CheckpointStore(run)
