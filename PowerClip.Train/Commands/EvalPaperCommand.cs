@@ -50,7 +50,7 @@ public static class EvalPaperCommand
                 var result = PaperEvaluation.Run(s, paper, root, Save);
                 Save(result);
                 done.Add(result);
-                PaperReport.Print(paper, result);
+                PaperReport.Print(paper, result, root);
             }
             PaperReport.SaveHtml(Path.Combine(outDir, "report.html"), paper, resolved, root, done);
             Console.WriteLine($"checkpoint {resolved}; protocol default: {BenchmarkSuite.GlobalCosine}; results: {jsonPath}, {Path.Combine(outDir, "report.html")}");

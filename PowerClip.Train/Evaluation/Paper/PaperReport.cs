@@ -12,28 +12,30 @@ public static class PaperReport
 
     /// <summary>Per group: our average (values present / expected) and the paper's per method.</summary>
     public static List<string[]> SummaryRows(PaperTable table, PaperScoreResult r) =>
-        r.Groups.Select(g => new[] { g.Title, $"{Pct(g.Ours)} ({g.Values}/{g.Expected}{(g.Complete ? "" : ", incomplete")})" }
+        r.Groups.Select(g => new[] { g.Title, g.Expected == 0 ? "per dataset, below" : $"{Pct(g.Ours)} ({g.Values}/{g.Expected}{(g.Complete ? "" : ", incomplete")})" }
             .Concat(table.Methods.Select(m => g.Reported.TryGetValue(m, out var v) ? Pct(v) : "—")).ToArray()).ToList();
 
-    /// <summary>Per dataset: status, the main metrics (%) and the folder read, or why it failed.</summary>
-    public static List<string[]> DatasetRows(PaperScoreResult r) =>
+    /// <summary>Per dataset: status, the main metrics (%) and the folder read (relative to ROOT), or why it failed.</summary>
+    public static List<string[]> DatasetRows(PaperScoreResult r, string root) =>
         r.Datasets.Select(d => new[]
         {
             d.Group, d.Dataset, d.Status,
             string.Join(", ", d.Metrics.Where(m => IsMain(m.Key)).Select(m => $"{m.Key} {Pct(100 * m.Value)}")),
-            d.Error ?? d.Folder ?? "",
+            d.Error ?? (d.Folder is null ? "" : Path.GetRelativePath(root, d.Folder)),
         }).ToList();
 
     private static bool IsMain(string metric) => !metric.Contains(": ", StringComparison.Ordinal) && !metric.Contains("R@5", StringComparison.Ordinal)
         && !metric.Contains("R@10", StringComparison.Ordinal);
 
-    public static void Print(PaperTable table, PaperScoreResult r)
+    public static void Print(PaperTable table, PaperScoreResult r, string root)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        var summary = new Table().AddColumns(new[] { "group", $"ours: {r.ScoreName}" }.Concat(table.Methods).ToArray());
+        // Redirected output gets Spectre's 80 columns, which wraps every cell of these wide tables.
+        console.Profile.Width = Math.Max(console.Profile.Width, 160);
+        var summary = new Table().AddColumns(new[] { "group", $"ours ({r.Score})" }.Concat(table.Methods).ToArray());
         foreach (var row in SummaryRows(table, r)) summary.AddRow(row.Select(c => Markup.Escape(c)).ToArray());
         var datasets = new Table().AddColumns("group", "dataset", "status", "metrics (%)", "folder / reason");
-        foreach (var row in DatasetRows(r)) datasets.AddRow(row.Select(c => Markup.Escape(c)).ToArray());
+        foreach (var row in DatasetRows(r, root)) datasets.AddRow(row.Select(c => Markup.Escape(c)).ToArray());
         console.Write(summary);
         console.Write(datasets);
     }
@@ -68,7 +70,7 @@ public static class PaperReport
         {
             report.Heading($"Score: {r.ScoreName}" + (r.Score == EvaluationScores.ProtocolDefault ? " (the paper's protocol)" : ""))
                 .Table(new[] { "group", "ours" }.Concat(table.Methods).ToArray(), SummaryRows(table, r))
-                .Table(["group", "dataset", "status", "metrics (%)", "folder / reason"], DatasetRows(r));
+                .Table(["group", "dataset", "status", "metrics (%)", "folder / reason"], DatasetRows(r, root));
         }
         report.Save(path);
     }
