@@ -52,7 +52,7 @@ let tests =
             use _ = torch.no_grad()
             let o = forward model paths
             let struct (i2t, t2i) = FilipObjective.Similarities(o.PatchTokens, o.TokenFeatures, o.TokenMask)
-            let scorer = FilipScorer(model, 2, 1L <<< 12)
+            let scorer = FilipScorer(model, 2, 1L <<< 12, ImagesPerSlice = 2)   // 3 images: two slices
             let struct (a, b) = scorer.Matrices(paths, captions)
             let (ea, eb) = toArray i2t, toArray t2i
             for i in 0 .. 2 do
@@ -74,7 +74,7 @@ let tests =
             let o = forward model paths
             let e = int o.PatchTokens.shape[2]
             let rows (t: torch.Tensor) (count: int) = toArray t |> Array.chunkBySize e |> Array.take count
-            let struct (a, b) = SparcScorer(model, 2, 1L <<< 12).Matrices(paths, captions)
+            let struct (a, b) = SparcScorer(model, 2, 1L <<< 12, ImagesPerSlice = 2).Matrices(paths, captions)
             for i in 0 .. 2 do
                 for j in 0 .. 2 do
                     let valid = int (o.TokenMask[j].sum().ToInt64())
@@ -85,9 +85,11 @@ let tests =
         test "S̄ as a matrix equals S̄ pair by pair; every score runs through the suite on an export" {
             use model = TrainedModel.Load(runDir.Value, torch.CPU)
             let paths = images ()
-            let scorer = PowerClipScorer(model, 2, 1L <<< 12)
-            let struct (a, _) = scorer.Matrices(paths, captions)
-            let byPair = (scorer :> IPairScorer).Score([| for i in 0 .. 2 do for j in 0 .. 2 -> struct (paths[i], captions[j]) |])
+            let scorer = PowerClipScorer(model, 2, 1L <<< 12, ImagesPerSlice = 2)
+            let struct (a, _) = PowerClipScorer(model, 3).Matrices(paths, captions)
+            // pairs in scrambled order: sliced by image, then put back in place
+            let order = [| 4; 0; 8; 2; 6; 1; 7; 3; 5 |]
+            let byPair = (scorer :> IPairScorer).Score([| for k in order -> struct (paths[k / 3], captions[k % 3]) |]) |> Array.zip order |> Array.sortBy fst |> Array.map snd
             for k in 0 .. 8 do Expect.floatClose Accuracy.medium byPair[k] (float a[k / 3, k % 3]) $"pair {k}"
             for id in EvaluationScores.Ids do
                 let s = EvaluationScores.For(id, model, 5)

@@ -7,9 +7,11 @@ namespace PowerClip.Train.Evaluation;
 
 /// <summary>
 /// A score computed from an image's patch tokens and a caption's token-level features (FILIP, SPARC, S̄), pairwise
-/// or for whole matrices. Each distinct image and caption is encoded once (batched, no_grad); pairs are then scored
-/// in chunks of at most <c>chunkElements</c> intermediate values, so a COCO-sized matrix fits in memory. The cost is
-/// O(N·S·E) per pair (N patches, S tokens or nodes, E width), against O(E) for the global cosine.
+/// or for whole matrices. Images and captions are encoded in batches under no_grad, images a slice of at most 512 at
+/// a time; pairs are scored in chunks of at most <c>chunkElements</c> intermediate values, so COCO- and ImageNet-sized
+/// matrices fit in memory. The cost is O(N·S·E) per pair (N patches, S tokens or nodes, E width), against O(E) for
+/// the global cosine: at ViT-B/16 (N = 196, E = 512) and S ≈ 15 about 1.5·10^6 multiply-adds per pair, so COCO's
+/// 5k × 25k retrieval matrix is ~2·10^14 and zero-shot ImageNet with 80 templates (50k × 80k) ~6·10^15.
 /// </summary>
 public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkElements = 1L << 24) : IPairScorer, IMatrixScorer
 {
@@ -40,28 +42,35 @@ public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkE
 
     public double[] Score(IReadOnlyList<(string ImagePath, string Caption)> pairs, ScoreDirection direction)
     {
-        var images = pairs.Select(p => p.ImagePath).Distinct(StringComparer.Ordinal).ToArray();
-        var captions = pairs.Select(p => p.Caption).Distinct(StringComparer.Ordinal).ToArray();
-        var imageIndex = images.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => (long)x.i, StringComparer.Ordinal);
-        var captionIndex = captions.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => (long)x.i, StringComparer.Ordinal);
-        using var noGrad = torch.no_grad();
-        using var scope = torch.NewDisposeScope();
-        var img = EncodeImages(images);
-        var (cap, mask) = EncodeCaptions(captions);
-        var chunk = (int)Math.Max(1, chunkElements / PairCost(img, cap));
+        // Pairs sorted by image, then scored a slice at a time: only a slice's images and captions are encoded and held
+        // (ARO's 24k crops as patch tokens would need ~10 GB at ViT-B/16 otherwise).
+        var order = Enumerable.Range(0, pairs.Count).OrderBy(k => pairs[k].ImagePath, StringComparer.Ordinal).ToArray();
         var result = new double[pairs.Count];
-        for (var start = 0; start < pairs.Count; start += chunk)
+        using var noGrad = torch.no_grad();
+        foreach (var slice in order.Chunk(ImagesPerSlice))
         {
-            using var inner = torch.NewDisposeScope();
-            var part = pairs.Skip(start).Take(chunk).ToArray();
-            var ii = torch.tensor(part.Select(p => imageIndex[p.ImagePath]).ToArray(), device: img.device);
-            var ci = torch.tensor(part.Select(p => captionIndex[p.Caption]).ToArray(), device: cap.device);
-            var (i2t, t2i) = Scores(img.index_select(0, ii), cap.index_select(0, ci), mask.index_select(0, ci));
-            var values = (direction == ScoreDirection.ImageToText ? i2t : t2i).to(torch.float64).cpu().data<double>().ToArray();
-            Array.Copy(values, 0, result, start, part.Length);
+            using var scope = torch.NewDisposeScope();
+            var images = slice.Select(k => pairs[k].ImagePath).Distinct(StringComparer.Ordinal).ToArray();
+            var captions = slice.Select(k => pairs[k].Caption).Distinct(StringComparer.Ordinal).ToArray();
+            var imageIndex = images.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => (long)x.i, StringComparer.Ordinal);
+            var captionIndex = captions.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => (long)x.i, StringComparer.Ordinal);
+            var img = EncodeImages(images);
+            var (cap, mask) = EncodeCaptions(captions);
+            foreach (var part in slice.Chunk((int)Math.Max(1, chunkElements / PairCost(img, cap))))
+            {
+                using var inner = torch.NewDisposeScope();
+                var ii = torch.tensor(part.Select(k => imageIndex[pairs[k].ImagePath]).ToArray(), device: img.device);
+                var ci = torch.tensor(part.Select(k => captionIndex[pairs[k].Caption]).ToArray(), device: cap.device);
+                var (i2t, t2i) = Scores(img.index_select(0, ii), cap.index_select(0, ci), mask.index_select(0, ci));
+                var values = (direction == ScoreDirection.ImageToText ? i2t : t2i).to(torch.float64).cpu().data<double>().ToArray();
+                for (var k = 0; k < part.Length; k++) result[part[k]] = values[k];
+            }
         }
         return result;
     }
+
+    /// <summary>Images encoded and held at a time (pairs are sliced by image, matrices by rows).</summary>
+    public int ImagesPerSlice { get; init; } = 512;
 
     public (float[,] ImageToText, float[,] TextToImage) Matrices(IReadOnlyList<string> images, IReadOnlyList<string> captions)
     {
@@ -83,23 +92,31 @@ public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkE
         return result;
     }
 
-    /// <summary>Scores block by block: column blocks are whole multiples of <paramref name="align"/> captions.</summary>
+    /// <summary>
+    /// Scores block by block: the captions are encoded once, the images a slice at a time (ImageNet's 50k images as
+    /// patch tokens would not fit); column blocks are whole multiples of <paramref name="align"/> captions.
+    /// </summary>
     private void Blocks(IReadOnlyList<string> images, IReadOnlyList<string> captions, int align, Action<int, int, Tensor, Tensor> consume)
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        var img = EncodeImages(images);
         var (cap, mask) = EncodeCaptions(captions);
         var cols = Math.Min(captions.Count, align * Math.Max(1, 256 / align));
-        var rows = (int)Math.Max(1, chunkElements / (cols * PairCost(img, cap)));
-        for (var i0 = 0; i0 < images.Count; i0 += rows)
-            for (var j0 = 0; j0 < captions.Count; j0 += cols)
-            {
-                using var inner = torch.NewDisposeScope();
-                var (bi, bj) = (Math.Min(rows, images.Count - i0), Math.Min(cols, captions.Count - j0));
-                var (a, b) = Scores(img.narrow(0, i0, bi).unsqueeze(1), cap.narrow(0, j0, bj).unsqueeze(0), mask.narrow(0, j0, bj).unsqueeze(0));
-                consume(i0, j0, a, b);
-            }
+        for (var s0 = 0; s0 < images.Count; s0 += ImagesPerSlice)
+        {
+            using var sliceScope = torch.NewDisposeScope();
+            var img = EncodeImages(images.Skip(s0).Take(ImagesPerSlice).ToArray());
+            var count = (int)img.shape[0];
+            var rows = (int)Math.Max(1, chunkElements / (cols * PairCost(img, cap)));
+            for (var i0 = 0; i0 < count; i0 += rows)
+                for (var j0 = 0; j0 < captions.Count; j0 += cols)
+                {
+                    using var inner = torch.NewDisposeScope();
+                    var (bi, bj) = (Math.Min(rows, count - i0), Math.Min(cols, captions.Count - j0));
+                    var (a, b) = Scores(img.narrow(0, i0, bi).unsqueeze(1), cap.narrow(0, j0, bj).unsqueeze(0), mask.narrow(0, j0, bj).unsqueeze(0));
+                    consume(s0 + i0, j0, a, b);
+                }
+        }
     }
 
     /// <summary>The images' features [I, N, E'], encoded in batches.</summary>
