@@ -20,7 +20,8 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static readonly string[] Templates = ["a photo of a {c}.", "a {c}.", "an image of a {c}.", "a rendering of a {c}."];
+    public static readonly string[] Templates =
+        ["a photo of a {c}.", "a {c}.", "an image of a {c}.", "a rendering of a {c}."];
 
     /// <summary>Writes every benchmark; returns the number of items per file.</summary>
     public IReadOnlyDictionary<string, int> ExportAll(string outDir, int count, int perClass, int captionsPerImage = 5)
@@ -132,7 +133,8 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
                 if (WorldTruth.IsTrue(scene, t) && !WorldTruth.IsTrue(scene, fl, strict: false))
                 {
                     Save();
-                    relation.Add(AroItem(filename, s.Image, t.Text, fl.Text, "relation_name", string.Join(' ', WorldVocabulary.Words(f.Relation))));
+                    var name = string.Join(' ', WorldVocabulary.Words(f.Relation));
+                    relation.Add(AroItem(filename, s.Image, t.Text, fl.Text, "relation_name", name));
                 }
             }
             for (var a = 0; a + 1 < scene.Objects.Count; a++)
@@ -144,7 +146,8 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
                 if (!WorldTruth.IsTrue(scene, fl, strict: false))
                 {
                     Save();
-                    attribution.Add(AroItem(filename, s.Image, t.Text, fl.Text, "attributes", new JsonArray(WorldVocabulary.Word(ma.Colour), WorldVocabulary.Word(mb.Colour))));
+                    var pair = new JsonArray(WorldVocabulary.Word(ma.Colour), WorldVocabulary.Word(mb.Colour));
+                    attribution.Add(AroItem(filename, s.Image, t.Text, fl.Text, "attributes", pair));
                     break;
                 }
             }
@@ -154,8 +157,11 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
         return new Dictionary<string, int> { ["visual_genome_relation.json"] = relation.Count, ["visual_genome_attribution.json"] = attribution.Count };
     }
 
-    /// <summary>An ARO item as the official files hold it; the box is the whole image (the world needs no crop).</summary>
-    private static JsonObject AroItem(string filename, RgbImage image, string trueCaption, string falseCaption, string groupField, JsonNode group) => new()
+    /// <summary>An ARO item as the official files hold it; the box is the whole image (the world needs no
+    /// crop).</summary>
+    private static JsonObject AroItem(
+        string filename, RgbImage image, string trueCaption, string falseCaption, string groupField, JsonNode group) =>
+        new()
     {
         ["image_path"] = filename, ["bbox_x"] = 0, ["bbox_y"] = 0, ["bbox_w"] = image.Width, ["bbox_h"] = image.Height,
         ["true_caption"] = trueCaption, ["false_caption"] = falseCaption, [groupField] = group,
@@ -174,7 +180,8 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
         for (var k = 0; k < classes.Length; k++)
         {
             var (colour, shape) = classes[k];
-            var folder = Directory.CreateDirectory(Path.Combine(dir, "test", k.ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName;
+            var label = k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var folder = Directory.CreateDirectory(Path.Combine(dir, "test", label)).FullName;
             for (var j = 0; j < perClass; j++)
             {
                 var rng = world.Rng(split, (long)k * 1_000_000 + j, stream: 4);

@@ -6,17 +6,19 @@ using PowerClip.Train.Training;
 namespace PowerClip.Train.Commands;
 
 /// <summary>
-/// `powerclip eval zeroshot|retrieval|sugarcrepe|winoground|aro|all --data DIR --checkpoint CKPT [--score S] [--out FILE]`
-/// and `powerclip eval paper` (<see cref="EvalPaperCommand"/>): a results table per score on the console and, with
-/// --out, JSON that names the score of every number (for sugarcrepe with the default score alone, exactly
-/// {category: accuracy}, as the SugarCrepe tooling writes it). A missing or malformed data folder or checkpoint, or a
-/// bad item in a benchmark file, is a usage error (exit 2) with a one-line message naming the file and the item.
+/// `powerclip eval zeroshot|retrieval|sugarcrepe|winoground|aro|all --data DIR --checkpoint CKPT [--score S]
+/// [--out FILE]` and `powerclip eval paper` (<see cref="EvalPaperCommand"/>): a results table per score on the
+/// console and, with --out, JSON that names the score of every number (for sugarcrepe with the default score alone,
+/// exactly {category: accuracy}, as the SugarCrepe tooling writes it). A missing or malformed data folder or
+/// checkpoint, or a bad item in a benchmark file, is a usage error (exit 2) with a one-line message naming the file
+/// and the item.
 /// </summary>
 public static class EvalCommand
 {
     public static Command Create()
     {
-        var command = new Command("eval", "Evaluate a checkpoint: zero-shot, retrieval, SugarCrepe, Winoground, ARO, an export folder, or the paper's table");
+        var command = new Command("eval",
+            "Evaluate a checkpoint: zero-shot, retrieval, SugarCrepe, Winoground, ARO, an export, the paper's table");
         foreach (var name in BenchmarkSuite.Names) command.Add(Benchmark(name));
         command.Add(Benchmark("all"));
         command.Add(EvalPaperCommand.Create());
@@ -25,33 +27,56 @@ public static class EvalCommand
 
     private static readonly Dictionary<string, string> Descriptions = new()
     {
-        ["zeroshot"] = "Zero-shot classification (top-1, top-5, mean per-class recall); DIR in CLIP_benchmark's webdataset or image-folder layout",
-        ["retrieval"] = "Image↔text retrieval R@1/5/10; DIR holds CLIP_benchmark's webdataset, a Karpathy dataset_*.json, coco_test_karpathy.json or *_test_karpathy.txt",
-        ["sugarcrepe"] = "SugarCrepe accuracy per category; DIR holds the category JSON files and images/ or val2017/ (--out writes {category: accuracy})",
-        ["winoground"] = "Winoground text, image and group scores; DIR holds data/examples.jsonl and data/images/ (or examples.jsonl and images/)",
-        ["aro"] = "ARO: VG-Relation, VG-Attribution (macro, official; micro), COCO-Order and Flickr30k-Order (precision@1)",
+        ["zeroshot"] = "Zero-shot classification (top-1, top-5, mean per-class recall); "
+            + "DIR in CLIP_benchmark's webdataset or image-folder layout",
+        ["retrieval"] = "Image↔text retrieval R@1/5/10; DIR holds CLIP_benchmark's webdataset, a Karpathy "
+            + "dataset_*.json, coco_test_karpathy.json or *_test_karpathy.txt",
+        ["sugarcrepe"] = "SugarCrepe accuracy per category; DIR holds the category JSON files and images/ or val2017/ "
+            + "(--out writes {category: accuracy})",
+        ["winoground"] = "Winoground text, image and group scores; DIR holds data/examples.jsonl and data/images/",
+        ["aro"] = "ARO: VG-Relation, VG-Attribution (macro, official; micro), COCO- and Flickr30k-Order (precision@1)",
         ["all"] = "Every benchmark found in a `powerclip data export-benchmarks` folder",
     };
 
     /// <summary>The --score option every eval command shares.</summary>
     public static Option<string> ScoreOption() => new("--score")
     {
-        Description = "Scores, comma-separated: cosine (global embeddings: the paper's protocol, default), filip (late interaction), " +
-            "sparc (fine-grained), powerclip (S̄), own (cosine + the checkpoint's own objective's score) or all",
+        Description = "Scores, comma-separated: cosine (global embeddings: the paper's protocol, default), "
+            + "filip (late interaction), sparc (fine-grained), powerclip (S̄), "
+            + "own (cosine + the checkpoint's own objective's score) or all",
         DefaultValueFactory = _ => EvaluationScores.ProtocolDefault,
+    };
+
+    public static Option<string> CheckpointOption() => new("--checkpoint")
+    {
+        Description = "Checkpoint folder (checkpoints/step-N) or run folder (its latest checkpoint)", Required = true,
+    };
+
+    public static Option<int> BatchSizeOption() => new("--batch-size")
+    {
+        Description = "Images or captions encoded per forward pass", DefaultValueFactory = _ => 64,
     };
 
     private static Command Benchmark(string name)
     {
         var runtime = new RuntimeOptions();
         var data = new Option<string>("--data") { Description = "Benchmark folder", Required = true };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder (checkpoints/step-N) or run folder (its latest checkpoint)", Required = true };
+        var checkpoint = CheckpointOption();
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
-        var batchSize = new Option<int>("--batch-size") { Description = "Images or captions encoded per forward pass", DefaultValueFactory = _ => 64 };
+        var batchSize = BatchSizeOption();
         var score = ScoreOption();
-        var images = new Option<string?>("--images") { Description = "The image folder the JSON files name (default DIR/images, else DIR/val2017: COCO val2017)" };
-        var dataset = new Option<string?>("--dataset") { Description = "CLIP_benchmark's name of the dataset (imagenet-a, vtab/cifar10, …; default: the folder name)" };
-        var seed = new Option<int>("--seed") { Description = "Seed of the COCO-/Flickr30k-Order caption perturbations", DefaultValueFactory = _ => 0 };
+        var images = new Option<string?>("--images")
+        {
+            Description = "The image folder the JSON files name (default DIR/images, else DIR/val2017: COCO val2017)",
+        };
+        var dataset = new Option<string?>("--dataset")
+        {
+            Description = "CLIP_benchmark's name of the dataset (imagenet-a, vtab/cifar10, …; default: the folder's)",
+        };
+        var seed = new Option<int>("--seed")
+        {
+            Description = "Seed of the COCO-/Flickr30k-Order caption perturbations", DefaultValueFactory = _ => 0,
+        };
         var command = new Command(name, Descriptions[name]) { data, checkpoint, output, batchSize, score };
         if (name == "sugarcrepe") command.Add(images);
         if (name == "zeroshot") command.Add(dataset);
@@ -70,6 +95,8 @@ public static class EvalCommand
             var ids = ParseScores(r.GetValue(score)!, model.Config.Loss);
             var options = new BenchmarkOptions(r.GetValue(images), r.GetValue(dataset), r.GetValue(seed));
             var outPath = r.GetValue(output);
+            // SugarCrepe's own file only for SugarCrepe's own protocol (the cosine, alone); else our envelope.
+            var sugarCrepeFile = name == "sugarcrepe" && ids is [EvaluationScores.ProtocolDefault];
             var (results, names) = (new JsonObject(), new JsonObject());
             try
             {
@@ -89,7 +116,7 @@ public static class EvalCommand
                     {
                         var one = BenchmarkSuite.RunOne(s, name, dir, options);
                         ResultTable.Print([one]);
-                        result = one is SugarCrepeResult sc && ids.Count == 1 && id == EvaluationScores.ProtocolDefault ? sc.Accuracies() : one;
+                        result = sugarCrepeFile ? ((SugarCrepeResult)one).Accuracies() : one;
                     }
                     results[id] = JsonNode.Parse(ResultJson.Serialize(result));
                 }
@@ -97,17 +124,20 @@ public static class EvalCommand
             catch (BenchmarkDataException e) { throw new UsageException(e.Message); }
             if (outPath is not null)
             {
-                var single = name == "sugarcrepe" && ids is [EvaluationScores.ProtocolDefault];
-                Write(outPath, single ? results[ids[0]]!.ToJsonString(ResultJson.Options) : Envelope(resolved, name, model.Config.Loss, names, results).ToJsonString(ResultJson.Options));
+                var json = sugarCrepeFile ? results[ids[0]]!
+                    : Envelope(resolved, name, model.Config.Loss, names, results);
+                Write(outPath, json.ToJsonString(ResultJson.Options));
             }
-            Console.WriteLine($"checkpoint {resolved}; protocol default: {BenchmarkSuite.GlobalCosine}" + (outPath is null ? "" : $"; results: {outPath}"));
+            var saved = outPath is null ? "" : $"; results: {outPath}";
+            Console.WriteLine($"checkpoint {resolved}; protocol default: {BenchmarkSuite.GlobalCosine}{saved}");
             return 0;
         });
         return command;
     }
 
-    /// <summary>The results file: the checkpoint, the protocol default, each score's id and meaning, the results by score id.</summary>
-    public static JsonObject Envelope(string checkpoint, string benchmark, string objective, JsonObject names, JsonObject results) => new()
+    /// <summary>The results file: checkpoint, protocol default, each score's id and meaning, its results.</summary>
+    public static JsonObject Envelope(
+        string checkpoint, string benchmark, string objective, JsonObject names, JsonObject results) => new()
     {
         ["checkpoint"] = checkpoint, ["benchmark"] = benchmark, ["objective"] = objective,
         ["protocol_default"] = EvaluationScores.ProtocolDefault, ["scores"] = names, ["results"] = results,
@@ -116,7 +146,10 @@ public static class EvalCommand
     public static string ResolveCheckpoint(string path)
     {
         try { return TrainedModel.ResolveCheckpoint(path); }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { throw new UsageException($"--checkpoint: {e.Message}"); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new UsageException($"--checkpoint: {e.Message}");
+        }
     }
 
     public static IReadOnlyList<string> ParseScores(string option, string objective)

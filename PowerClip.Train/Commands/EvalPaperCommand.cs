@@ -5,23 +5,35 @@ using PowerClip.Train.Training;
 namespace PowerClip.Train.Commands;
 
 /// <summary>
-/// `powerclip eval paper --data ROOT --checkpoint CKPT [--out DIR] [--score S] [--table FILE]`: the paper's whole table
-/// (<see cref="PaperTable"/>) from a folder of downloads named as CLIP_benchmark names them. Missing datasets are
-/// reported as missing; results.json is rewritten after every dataset, report.html at the end. Datasets whose files
-/// are bad are reported failed and the others still run; the command then ends with a one-line error and exit 2.
+/// `powerclip eval paper --data ROOT --checkpoint CKPT [--out DIR] [--score S] [--table FILE]`: the paper's whole
+/// table (<see cref="PaperTable"/>) from a folder of downloads named as CLIP_benchmark names them. Missing datasets
+/// are reported as missing; results.json is rewritten after every dataset, report.html at the end. Datasets whose
+/// files are bad are reported failed and the others still run; the command then ends with a one-line error, exit 2.
 /// </summary>
 public static class EvalPaperCommand
 {
     public static Command Create()
     {
         var runtime = new RuntimeOptions();
-        var data = new Option<string>("--data") { Description = "Folder of dataset folders named as CLIP_benchmark names them (imagenet1k, wds_vtab-cifar10, mscoco_captions, sugar_crepe, winoground, …)", Required = true };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder (checkpoints/step-N) or run folder (its latest checkpoint)", Required = true };
-        var output = new Option<string>("--out") { Description = "Folder for results.json and report.html", DefaultValueFactory = _ => "eval-paper" };
-        var batchSize = new Option<int>("--batch-size") { Description = "Images or captions encoded per forward pass", DefaultValueFactory = _ => 64 };
-        var table = new Option<string?>("--table") { Description = "A paper table JSON replacing the built-in one (datasets per group, reported averages)" };
+        var data = new Option<string>("--data")
+        {
+            Description = "Folder of dataset folders named as CLIP_benchmark names them "
+                + "(imagenet1k, wds_vtab-cifar10, mscoco_captions, sugar_crepe, winoground, …)",
+            Required = true,
+        };
+        var checkpoint = EvalCommand.CheckpointOption();
+        var output = new Option<string>("--out")
+        {
+            Description = "Folder for results.json and report.html", DefaultValueFactory = _ => "eval-paper",
+        };
+        var batchSize = EvalCommand.BatchSizeOption();
+        var table = new Option<string?>("--table")
+        {
+            Description = "A paper table JSON replacing the built-in one (datasets per group, reported averages)",
+        };
         var score = EvalCommand.ScoreOption();
-        var command = new Command("paper", "The paper's table: 17 classification datasets, 6 ImageNet variants, COCO/Flickr retrieval, SugarCrepe, Winoground, beside the paper's averages")
+        var command = new Command("paper", "The paper's table (17 classification datasets, 6 ImageNet variants, "
+            + "COCO/Flickr retrieval, SugarCrepe, Winoground) beside the paper's averages")
             { data, checkpoint, output, batchSize, score, table };
         runtime.AddTo(command);
         command.SetAction(r =>
@@ -39,10 +51,13 @@ public static class EvalPaperCommand
             using var model = TrainedModel.Load(resolved, device);
             var ids = EvalCommand.ParseScores(r.GetValue(score)!, model.Config.Loss);
             var outDir = r.GetValue(output)!;
-            var jsonPath = Path.Combine(outDir, "results.json");
+            var (jsonPath, htmlPath) = (Path.Combine(outDir, "results.json"), Path.Combine(outDir, "report.html"));
             var done = new List<PaperScoreResult>();
-            void Save(PaperScoreResult current) =>
-                EvalCommand.Write(jsonPath, PaperReport.Json(paper, resolved, model.Config.Loss, root, done.Append(current).ToList()).ToJsonString(ResultJson.Options));
+            void Save(PaperScoreResult current)
+            {
+                var json = PaperReport.Json(paper, resolved, model.Config.Loss, root, done.Append(current).ToList());
+                EvalCommand.Write(jsonPath, json.ToJsonString(ResultJson.Options));
+            }
             foreach (var id in ids)
             {
                 var s = EvaluationScores.For(id, model, batch);
@@ -52,11 +67,13 @@ public static class EvalPaperCommand
                 done.Add(result);
                 PaperReport.Print(paper, result, root);
             }
-            PaperReport.SaveHtml(Path.Combine(outDir, "report.html"), paper, resolved, root, done);
-            Console.WriteLine($"checkpoint {resolved}; protocol default: {BenchmarkSuite.GlobalCosine}; results: {jsonPath}, {Path.Combine(outDir, "report.html")}");
+            PaperReport.SaveHtml(htmlPath, paper, resolved, root, done);
+            Console.WriteLine($"checkpoint {resolved}; protocol default: {BenchmarkSuite.GlobalCosine}; "
+                + $"results: {jsonPath}, {htmlPath}");
             var failed = done.SelectMany(x => x.Datasets).Where(d => d.Status == PaperDatasetResult.Failed).ToList();
             if (failed.Count > 0)
-                throw new UsageException($"{failed.Count} dataset evaluation(s) failed (results kept in {jsonPath}); first: {failed[0].Dataset}: {failed[0].Error}");
+                throw new UsageException($"{failed.Count} dataset evaluation(s) failed (results kept in {jsonPath}); "
+                    + $"first: {failed[0].Dataset}: {failed[0].Error}");
             return 0;
         });
         return command;

@@ -45,17 +45,20 @@ public static class BenchmarkImage
             reference = reference[..c];
         }
         var m = reference.LastIndexOf(MemberSeparator, StringComparison.Ordinal);
-        return m > 0 && !File.Exists(reference) ? (reference[..m], reference[(m + MemberSeparator.Length)..], crop) : (reference, null, crop);
+        return m > 0 && !File.Exists(reference)
+            ? (reference[..m], reference[(m + MemberSeparator.Length)..], crop) : (reference, null, crop);
     }
 
-    /// <summary>Decodes (and crops) the image; a missing, unreadable or undecodable image is a data error naming it.</summary>
+    /// <summary>Decodes (and crops) the image; a missing, unreadable or undecodable image is a data error naming
+    /// it.</summary>
     public static RgbImage Load(string reference, ImageLoader loader)
     {
         var (path, member, crop) = Parse(reference);
         if (!File.Exists(path)) throw new BenchmarkDataException($"image not found: {path}");
         var result = member is null ? loader.Load(path) : loader.Load(TarShards.ReadMember(path, member));
         var where = member is null ? path : $"{path} member {member}";
-        var image = result.Image ?? throw new BenchmarkDataException($"image {where}: {result.Reason} ({result.Detail})");
+        var image = result.Image
+            ?? throw new BenchmarkDataException($"image {where}: {result.Reason} ({result.Detail})");
         return crop is { } box ? Crop(image, box, where) : image;
     }
 
@@ -83,7 +86,8 @@ public static class BenchmarkImage
         if (parts.Length != 4) return null;
         var v = new int[4];
         for (var i = 0; i < 4; i++)
-            if (!int.TryParse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out v[i])) return null;
+            if (!int.TryParse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out v[i]))
+                return null;
         return new CropBox(v[0], v[1], v[2], v[3]);
     }
 }

@@ -2,7 +2,8 @@ using PowerClip.Train.Training;
 
 namespace PowerClip.Train.Evaluation;
 
-/// <summary>Every benchmark found in an export folder (null: not present), and the score that made the numbers.</summary>
+/// <summary>Every benchmark found in an export folder (null: not present), and the score that made the
+/// numbers.</summary>
 public sealed record SuiteResults(
     string Checkpoint, string Score, string Scoring,
     ZeroShotResult? Zeroshot, RetrievalResult? Retrieval, SugarCrepeResult? Sugarcrepe, WinogroundResult? Winoground, AroResult? Aro)
@@ -11,7 +12,8 @@ public sealed record SuiteResults(
         new IBenchmarkResult?[] { Zeroshot, Retrieval, Sugarcrepe, Winoground, Aro }.OfType<IBenchmarkResult>();
 }
 
-/// <summary>Per-benchmark options: SugarCrepe's image folder, the zero-shot dataset's CLIP_benchmark name, ARO's perturbation seed.</summary>
+/// <summary>Per-benchmark options: SugarCrepe's image folder, the zero-shot dataset's CLIP_benchmark name, ARO's
+/// perturbation seed.</summary>
 public sealed record BenchmarkOptions(string? Images = null, string? Dataset = null, int Seed = 0);
 
 /// <summary>
@@ -40,8 +42,10 @@ public static class BenchmarkSuite
         var results = new SuiteResults(checkpoint, score.Id, score.Name,
             ZeroShotBenchmark.Present(Sub("zeroshot")) ? ZeroShotBenchmark.Run(score, Sub("zeroshot")) : null,
             RetrievalBenchmark.Present(Sub("retrieval")) ? RetrievalBenchmark.Run(score, Sub("retrieval")) : null,
-            SugarCrepeBenchmark.Present(Sub("sugarcrepe")) ? SugarCrepeBenchmark.Run(score.Pairs, Sub("sugarcrepe")) : null,
-            WinogroundBenchmark.Present(Sub("winoground")) ? WinogroundBenchmark.Run(score.Pairs, Sub("winoground")) : null,
+            SugarCrepeBenchmark.Present(Sub("sugarcrepe"))
+                ? SugarCrepeBenchmark.Run(score.Pairs, Sub("sugarcrepe")) : null,
+            WinogroundBenchmark.Present(Sub("winoground"))
+                ? WinogroundBenchmark.Run(score.Pairs, Sub("winoground")) : null,
             AroBenchmark.Present(Sub("aro")) ? AroBenchmark.Run(score.Pairs, Sub("aro")) : null);
         if (!results.All().Any())
             throw new BenchmarkDataException($"{exportDir}: no benchmark found (expected sub-folders {string.Join(", ", Names)} as `powerclip data export-benchmarks` writes them)");
@@ -49,10 +53,12 @@ public static class BenchmarkSuite
     }
 
     /// <summary>One benchmark on its own folder (the folder that holds its files, e.g. export/sugarcrepe).</summary>
-    public static IBenchmarkResult RunOne(IEmbeddingEncoder encoder, string name, string dir) => RunOne(EvaluationScore.Cosine(encoder), name, dir);
+    public static IBenchmarkResult RunOne(IEmbeddingEncoder encoder, string name, string dir) =>
+        RunOne(EvaluationScore.Cosine(encoder), name, dir);
 
     /// <summary>One benchmark on its own folder with a given score.</summary>
-    public static IBenchmarkResult RunOne(EvaluationScore score, string name, string dir, BenchmarkOptions? options = null)
+    public static IBenchmarkResult RunOne(
+        EvaluationScore score, string name, string dir, BenchmarkOptions? options = null)
     {
         options ??= new BenchmarkOptions();
         return name switch

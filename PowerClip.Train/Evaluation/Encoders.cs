@@ -52,8 +52,8 @@ public sealed class ModelEncoder(TrainedModel model, int batchSize = 64) : IEmbe
     });
 
     /// <summary>
-    /// Decodes an image a benchmark names (a file, a tar shard member, optionally cropped: <see cref="BenchmarkImage"/>);
-    /// a missing or undecodable image is a benchmark data error naming it.
+    /// Decodes an image a benchmark names (a file, a tar shard member, optionally cropped:
+    /// <see cref="BenchmarkImage"/>); a missing or undecodable image is a benchmark data error naming it.
     /// </summary>
     public RgbImage LoadImage(string path) => BenchmarkImage.Load(path, _loader);
 

@@ -14,14 +14,16 @@ public interface IPairScorer
     /// </summary>
     double[] Score(IReadOnlyList<(string ImagePath, string Caption)> pairs, ScoreDirection direction) => Score(pairs);
 
-    /// <summary>True when the two directions give different scores (then both are computed where both are needed).</summary>
+    /// <summary>True when the two directions give different scores (then both are computed where both are
+    /// needed).</summary>
     bool Directional => false;
 }
 
 /// <summary>Scores each distinct pair once and looks them up by (image, caption).</summary>
 public static class PairScores
 {
-    public static Dictionary<(string ImagePath, string Caption), double> Of(IPairScorer scorer, IEnumerable<(string ImagePath, string Caption)> pairs,
+    public static Dictionary<(string ImagePath, string Caption), double> Of(
+        IPairScorer scorer, IEnumerable<(string ImagePath, string Caption)> pairs,
         ScoreDirection direction = ScoreDirection.ImageToText)
     {
         var distinct = pairs.Distinct().ToArray();

@@ -3,7 +3,8 @@ using Spectre.Console.Rendering;
 
 namespace PowerClip.Train.Evaluation;
 
-/// <summary>Benchmark results as one console table: benchmark, metric, value, Wilson 95% interval (proportions only), n.</summary>
+/// <summary>Benchmark results as one console table: benchmark, metric, value, Wilson 95% interval (proportions only),
+/// n.</summary>
 public static class ResultTable
 {
     public static Table Build(IEnumerable<IBenchmarkResult> results)

@@ -20,7 +20,8 @@ public sealed record SugarCrepeResult(SortedDictionary<string, Proportion> Categ
 /// </summary>
 public static class SugarCrepeBenchmark
 {
-    public static readonly string[] Categories = ["add_att", "add_obj", "replace_att", "replace_obj", "replace_rel", "swap_att", "swap_obj"];
+    public static readonly string[] Categories =
+        ["add_att", "add_obj", "replace_att", "replace_obj", "replace_rel", "swap_att", "swap_obj"];
 
     public static bool Present(string dir) => Directory.Exists(dir) && Directory.GetFiles(dir, "*.json").Length > 0;
 
@@ -28,7 +29,8 @@ public static class SugarCrepeBenchmark
     public static string[] Files(string dir)
     {
         var official = Categories.Select(c => Path.Combine(dir, c + ".json")).Where(File.Exists).ToArray();
-        return official.Length > 0 ? official : Directory.GetFiles(dir, "*.json").OrderBy(f => f, StringComparer.Ordinal).ToArray();
+        return official.Length > 0 ? official
+            : Directory.GetFiles(dir, "*.json").OrderBy(f => f, StringComparer.Ordinal).ToArray();
     }
 
     public static SugarCrepeResult Run(IEmbeddingEncoder encoder, string dir, string? imageDir = null) => Run(new CosineScorer(encoder), dir, imageDir);

@@ -5,7 +5,8 @@ using PowerClip.Data;
 
 namespace PowerClip.Train.Evaluation;
 
-/// <summary>One webdataset sample of a shard: its key and, by extension ("webp", "cls", "txt"), where its files lie.</summary>
+/// <summary>One webdataset sample of a shard: its key and, by extension ("webp", "cls", "txt"), where its files
+/// lie.</summary>
 public sealed record ShardSample(string Shard, string Key, IReadOnlyDictionary<string, TarMember> Files)
 {
     /// <summary>The first image among CLIP_benchmark's extensions, in its order (webp, png, jpg, jpeg).</summary>
@@ -36,7 +37,8 @@ public static class TarShards
 
     public static IReadOnlyList<ShardSample> Samples(string shard) => Of(shard).Samples;
 
-    /// <summary>The shard's index, rebuilt when the file changes (keyed by path, length and modification time).</summary>
+    /// <summary>The shard's index, rebuilt when the file changes (keyed by path, length and modification
+    /// time).</summary>
     private static ShardIndex Of(string shard)
     {
         var info = new FileInfo(shard);
@@ -54,7 +56,8 @@ public static class TarShards
 
     public static byte[] ReadMember(string shard, string member)
     {
-        if (!Of(shard).Members.TryGetValue(member, out var m)) throw new BenchmarkDataException($"{shard}: no member {member}");
+        if (!Of(shard).Members.TryGetValue(member, out var m))
+            throw new BenchmarkDataException($"{shard}: no member {member}");
         using var stream = File.OpenRead(shard);
         stream.Seek(m.Offset, SeekOrigin.Begin);
         var bytes = new byte[m.Length];

@@ -24,14 +24,17 @@ public sealed record WinogroundResult(WinogroundScores All, SortedDictionary<str
 /// </summary>
 public static class WinogroundBenchmark
 {
-    public static bool Present(string dir) => File.Exists(Path.Combine(dir, "examples.jsonl")) || File.Exists(Path.Combine(dir, "data", "examples.jsonl"));
+    public static bool Present(string dir) =>
+        File.Exists(Path.Combine(dir, "examples.jsonl")) || File.Exists(Path.Combine(dir, "data", "examples.jsonl"));
 
     public static WinogroundResult Run(IEmbeddingEncoder encoder, string dir) => Run(new CosineScorer(encoder), dir);
 
     public static WinogroundResult Run(IPairScorer scorer, string dir)
     {
         BenchmarkFiles.RequireDirectory(dir);
-        if (!File.Exists(Path.Combine(dir, "examples.jsonl")) && File.Exists(Path.Combine(dir, "data", "examples.jsonl"))) dir = Path.Combine(dir, "data");
+        var published = Path.Combine(dir, "data");
+        if (!File.Exists(Path.Combine(dir, "examples.jsonl")) && File.Exists(Path.Combine(published, "examples.jsonl")))
+            dir = published;
         var file = Path.Combine(dir, "examples.jsonl");
         var items = new List<(string I0, string I1, string C0, string C1, string Tag)>();
         foreach (var (line, node) in BenchmarkFiles.JsonLines(file))
@@ -48,8 +51,10 @@ public static class WinogroundBenchmark
         var scored = items.Select(i =>
         {
             // The text score compares captions for a fixed image, the image score images for a fixed caption.
-            var (t, _, _) = Metrics.Winoground(i2t[(i.I0, i.C0)], i2t[(i.I0, i.C1)], i2t[(i.I1, i.C0)], i2t[(i.I1, i.C1)]);
-            var (_, im, _) = Metrics.Winoground(t2i[(i.I0, i.C0)], t2i[(i.I0, i.C1)], t2i[(i.I1, i.C0)], t2i[(i.I1, i.C1)]);
+            (bool, bool, bool) Of(Dictionary<(string, string), double> s) =>
+                Metrics.Winoground(s[(i.I0, i.C0)], s[(i.I0, i.C1)], s[(i.I1, i.C0)], s[(i.I1, i.C1)]);
+            var (t, _, _) = Of(i2t);
+            var (_, im, _) = Of(t2i);
             return (i.Tag, Score: (Text: t, Image: im, Group: t && im));
         }).ToArray();
         WinogroundScores Of(IEnumerable<(bool Text, bool Image, bool Group)> s)

@@ -59,12 +59,14 @@ let tests =
             rewrite (fun v -> text v "caption", text v "caption")
             Expect.equal (sugarcrepeAccuracy model dir "replace_att").Correct 0 "identical captions tie: no hits"
         }
-        test "eval zeroshot, retrieval, winoground and aro print a table and write JSON that names the score of every number" {
+        test "eval zeroshot, retrieval, winoground and aro print a table and write JSON naming each number's score" {
             let shapes =
-                [ "zeroshot", [ [ "top1"; "accuracy" ]; [ "top5"; "ci95_high" ]; [ "held_out_top1"; "total" ]; [ "mean_per_class_recall" ] ]
+                [ "zeroshot", [ [ "top1"; "accuracy" ]; [ "top5"; "ci95_high" ]; [ "held_out_top1"; "total" ]
+                                [ "mean_per_class_recall" ] ]
                   "retrieval", [ [ "image_to_text"; "r1"; "accuracy" ]; [ "image_to_text"; "r10"; "correct" ]; [ "text_to_image"; "r5"; "total" ] ]
                   "winoground", [ [ "all"; "text"; "accuracy" ]; [ "all"; "group"; "total" ]; [ "by_tag" ] ]
-                  "aro", [ [ "tests"; "visual_genome_relation"; "micro"; "accuracy" ]; [ "tests"; "visual_genome_relation"; "groups" ]
+                  "aro", [ [ "tests"; "visual_genome_relation"; "micro"; "accuracy" ]
+                           [ "tests"; "visual_genome_relation"; "groups" ]
                            [ "tests"; "visual_genome_attribution"; "micro"; "total" ] ] ]
             for name, paths in shapes do
                 let out = tempFile $"{name}.json"
@@ -72,13 +74,15 @@ let tests =
                 Expect.equal r.ExitCode 0 $"{name}: {r.Err}"
                 Expect.stringContains r.Out name $"{name}: table"
                 let json = readJson out
-                Expect.equal ((at json [ "protocol_default" ]).GetValue<string>()) "cosine" "the protocol default is stated"
-                Expect.equal ((at json [ "scores"; "cosine" ]).GetValue<string>()) BenchmarkSuite.GlobalCosine "each score named"
-                Expect.equal ((at json [ "benchmark" ]).GetValue<string>(), (at json [ "objective" ]).GetValue<string>()) (name, "powerclip") "what and whose"
+                let text (path: string list) = (at json path).GetValue<string>()
+                Expect.equal (text [ "protocol_default" ]) "cosine" "the protocol default is stated"
+                Expect.equal (text [ "scores"; "cosine" ]) BenchmarkSuite.GlobalCosine "each score named"
+                Expect.equal (text [ "benchmark" ], text [ "objective" ]) (name, "powerclip") "what and whose"
                 for p in paths do at json ([ "results"; "cosine" ] @ p) |> ignore
                 if name = "retrieval" then
                     let res = at json [ "results"; "cosine" ]
-                    Expect.equal ((at res [ "images" ]).GetValue<int>(), (at res [ "captions" ]).GetValue<int>()) (12, 24) "12 images × 2 captions"
+                    let n (k: string) = (at res [ k ]).GetValue<int>()
+                    Expect.equal (n "images", n "captions") (12, 24) "12 images × 2 captions"
         }
         test "eval all runs every benchmark of an export folder" {
             let out = tempFile "all.json"
@@ -86,19 +90,22 @@ let tests =
             Expect.equal r.ExitCode 0 r.Err
             let json = readJson out
             for b in BenchmarkSuite.Names do at json [ "results"; "cosine"; b ] |> ignore
-            Expect.equal ((at json [ "results"; "cosine"; "scoring" ]).GetValue<string>()) BenchmarkSuite.GlobalCosine "says how it scored"
+            let scoring = (at json [ "results"; "cosine"; "scoring" ]).GetValue<string>()
+            Expect.equal scoring BenchmarkSuite.GlobalCosine "says how it scored"
             for b in BenchmarkSuite.Names do Expect.stringContains r.Out b $"{b} in the table"
         }
-        test "--score own: the cosine and the objective's own score (S̄ for PowerCLIP), each recorded; unknown scores exit 2" {
+        test "--score own: the cosine and the objective's own score (S̄ for PowerCLIP), both recorded; typos exit 2" {
             let out = tempFile "own.json"
             let r = eval "retrieval" (bench "retrieval") [ "--score"; "own"; "--out"; out ]
             Expect.equal r.ExitCode 0 r.Err
             let json = readJson out
-            Expect.equal ((at json [ "scores" ]).AsObject() |> Seq.map (fun kv -> kv.Key) |> List.ofSeq) [ "cosine"; "powerclip" ] "both, cosine first"
+            let ids = (at json [ "scores" ]).AsObject() |> Seq.map (fun kv -> kv.Key) |> List.ofSeq
+            Expect.equal ids [ "cosine"; "powerclip" ] "both, cosine first"
             Expect.equal ((at json [ "scores"; "powerclip" ]).GetValue<string>()) PowerClipScorer.ScoreName "S̄ named"
             for s in [ "cosine"; "powerclip" ] do at json [ "results"; s; "image_to_text"; "r1"; "total" ] |> ignore
             Expect.stringContains r.Out PowerClipScorer.ScoreName "the table says which score"
-            expectUsageError (eval "retrieval" (bench "retrieval") [ "--score"; "cosine,bogus" ]) "--score: unknown score 'bogus'"
+            let typo = eval "retrieval" (bench "retrieval") [ "--score"; "cosine,bogus" ]
+            expectUsageError typo "--score: unknown score 'bogus'"
         }
         test "bad input: missing folder, malformed JSON, missing checkpoint are one-line errors with exit code 2" {
             expectUsageError (eval "sugarcrepe" (tempFile "nope") []) "--data: folder not found"
@@ -137,7 +144,8 @@ let tests =
             Expect.equal r.ExitCode 0 r.Err
             Expect.stringContains r.Out PowerClipScorer.ScoreName "says how it scored"
             Expect.equal ((at (readJson out) [ "results"; "powerclip"; "categories" ]).AsObject().Count)
-                (Directory.GetFiles(bench "sugarcrepe", "*.json").Length) "per category, under the score's id (not SugarCrepe's own file: the score is not the protocol's)"
+                (Directory.GetFiles(bench "sugarcrepe", "*.json").Length)
+                "per category under the score's id (not SugarCrepe's own file: not SugarCrepe's protocol)"
             // JSON files in one folder, images in another (the real SugarCrepe: COCO val2017)
             let jsons = tempFile "json"
             Directory.CreateDirectory jsons |> ignore

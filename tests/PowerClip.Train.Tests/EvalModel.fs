@@ -26,7 +26,8 @@ let runDir =
 let export =
     lazy (
         let dir = Path.Combine(root, "bench")
-        BenchmarkExporter(SyntheticWorld(WorldConfig(ImageSize = 32, PatchSize = 8, Seed = 5))).ExportAll(dir, 12, 1, 2) |> ignore
+        let world = SyntheticWorld(WorldConfig(ImageSize = 32, PatchSize = 8, Seed = 5))
+        BenchmarkExporter(world).ExportAll(dir, 12, 1, 2) |> ignore
         dir)
 
 let bench (name: string) = Path.Combine(export.Value, name)
@@ -36,7 +37,8 @@ let tempFile (name: string) = Path.Combine(root, Guid.NewGuid().ToString("N"), n
 let readJson (path: string) : JsonNode = nonNull (JsonNode.Parse(File.ReadAllText path))
 
 let eval (benchmark: string) (data: string) (extra: string list) =
-    run ([ "eval"; benchmark; "--data"; data; "--checkpoint"; runDir.Value; "--device"; "cpu"; "--batch-size"; "7" ] @ extra)
+    run ([ "eval"; benchmark; "--data"; data; "--checkpoint"; runDir.Value; "--device"; "cpu"; "--batch-size"; "7" ]
+         @ extra)
 
 let expectUsageError (r: CliResult) (mention: string) = expectOneLineError r 2 mention
 

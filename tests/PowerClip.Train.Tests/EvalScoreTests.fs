@@ -20,8 +20,9 @@ let private captions = [| "a red circle is left of a blue square"; "a small gree
 let private forward (model: TrainedModel) (paths: string[]) =
     let vision = model.Model.Config.Vision
     let transform = ImageTransform(vision.ImageSize, vision.PatchSize)
-    let pixels = paths |> Array.collect (fun p -> let struct (px, _) = transform.Apply(nonNull (ImageLoader().Load(p).Image), null) in px)
-    let imgs = torch.tensor(pixels, dtype = torch.float32).reshape(int64 paths.Length, 3L, int64 vision.ImageSize, int64 vision.ImageSize)
+    let chw (p: string) = let struct (px, _) = transform.Apply(nonNull (ImageLoader().Load(p).Image), null) in px
+    let size = int64 vision.ImageSize
+    let imgs = torch.tensor(Array.collect chw paths, dtype = torch.float32).reshape(int64 paths.Length, 3L, size, size)
     let ids = captions |> Array.collect (fun c -> model.Tokenizer.Encode(c).Ids |> Array.map int64)
     model.Model.Forward(imgs, torch.tensor(ids, dtype = torch.int64).reshape(int64 captions.Length, -1L))
 
@@ -46,7 +47,7 @@ let private sparcByHand (patches: float[][]) (tokens: float[][]) =
 [<Tests>]
 let tests =
     testSequenced <| testList "evaluation scores" [
-        test "FILIP: the scorer's matrices are FilipObjective.Similarities of the model's tokens; pairs and group means agree" {
+        test "FILIP: the matrices are FilipObjective.Similarities of the model's tokens; pairs and group means agree" {
             use model = TrainedModel.Load(runDir.Value, torch.CPU)
             let paths = images ()
             use _ = torch.no_grad()
@@ -59,13 +60,16 @@ let tests =
                 for j in 0 .. 2 do
                     Expect.floatClose Accuracy.medium (float a[i, j]) ea[3 * i + j] $"image→text [{i},{j}]"
                     Expect.floatClose Accuracy.medium (float b[i, j]) eb[3 * i + j] $"text→image [{i},{j}]"
-            Expect.isTrue (seq { for i in 0 .. 2 do for j in 0 .. 2 -> abs (a[i, j] - b[i, j]) } |> Seq.exists (fun d -> d > 1e-4f)) "two directions differ"
+            let gaps = seq { for i in 0 .. 2 do for j in 0 .. 2 -> abs (a[i, j] - b[i, j]) }
+            Expect.isTrue (gaps |> Seq.exists (fun d -> d > 1e-4f)) "two directions differ"
             let pairs = [| for i in 0 .. 2 do for j in 0 .. 2 -> struct (paths[i], captions[j]) |]
             let byPair = (scorer :> IPairScorer).Score(pairs, ScoreDirection.TextToImage)
-            for k in 0 .. 8 do Expect.floatClose Accuracy.medium byPair[k] (float b[k / 3, k % 3]) $"pair {k}, text→image"
+            for k in 0 .. 8 do
+                Expect.floatClose Accuracy.medium byPair[k] (float b[k / 3, k % 3]) $"pair {k}, text→image"
             let means = (scorer :> IMatrixScorer).GroupMeans(paths, captions, 3, ScoreDirection.ImageToText)
             for i in 0 .. 2 do
-                Expect.floatClose Accuracy.medium (float means[i, 0]) ((float a[i, 0] + float a[i, 1] + float a[i, 2]) / 3.0) $"group mean {i}"
+                let mean = (float a[i, 0] + float a[i, 1] + float a[i, 2]) / 3.0
+                Expect.floatClose Accuracy.medium (float means[i, 0]) mean $"group mean {i}"
         }
         test "SPARC: the fine-grained score equals its definition computed by hand, symmetric" {
             use model = TrainedModel.Load(runDir.Value, torch.CPU)
@@ -78,7 +82,8 @@ let tests =
             for i in 0 .. 2 do
                 for j in 0 .. 2 do
                     let valid = int (o.TokenMask[j].sum().ToInt64())
-                    let expected = sparcByHand (rows o.PatchTokens[i] (int o.PatchTokens.shape[1])) (rows o.TokenFeatures[j] valid)
+                    let patches = rows o.PatchTokens[i] (int o.PatchTokens.shape[1])
+                    let expected = sparcByHand patches (rows o.TokenFeatures[j] valid)
                     Expect.floatClose Accuracy.medium (float a[i, j]) expected $"[{i},{j}]"
                     Expect.equal a[i, j] b[i, j] "symmetric"
         }
@@ -89,7 +94,9 @@ let tests =
             let struct (a, _) = PowerClipScorer(model, 3).Matrices(paths, captions)
             // pairs in scrambled order: sliced by image, then put back in place
             let order = [| 4; 0; 8; 2; 6; 1; 7; 3; 5 |]
-            let byPair = (scorer :> IPairScorer).Score([| for k in order -> struct (paths[k / 3], captions[k % 3]) |]) |> Array.zip order |> Array.sortBy fst |> Array.map snd
+            let pairs = [| for k in order -> struct (paths[k / 3], captions[k % 3]) |]
+            let scrambled = (scorer :> IPairScorer).Score(pairs)
+            let byPair = Array.zip order scrambled |> Array.sortBy fst |> Array.map snd
             for k in 0 .. 8 do Expect.floatClose Accuracy.medium byPair[k] (float a[k / 3, k % 3]) $"pair {k}"
             for id in EvaluationScores.Ids do
                 let s = EvaluationScores.For(id, model, 5)
@@ -98,11 +105,12 @@ let tests =
                 Expect.equal (suite.All() |> Seq.length) 5 $"{id}: all five benchmarks"
         }
         test "--score parsing: own follows the objective, all is every score, order is fixed" {
-            Expect.equal (List.ofSeq (EvaluationScores.Parse("own", "filip"))) [ "cosine"; "filip" ] "FILIP: late interaction"
-            Expect.equal (List.ofSeq (EvaluationScores.Parse("own", "sparc"))) [ "cosine"; "sparc" ] "SPARC"
-            Expect.equal (List.ofSeq (EvaluationScores.Parse("own", "powerclip-no-tree"))) [ "cosine"; "powerclip" ] "PowerCLIP ablation: S̄"
-            Expect.equal (List.ofSeq (EvaluationScores.Parse("own", "clip"))) [ "cosine" ] "CLIP: the cosine is its own score"
-            Expect.equal (List.ofSeq (EvaluationScores.Parse("powerclip,cosine", "clip"))) [ "cosine"; "powerclip" ] "cosine first"
+            let parse (option: string) (loss: string) = List.ofSeq (EvaluationScores.Parse(option, loss))
+            Expect.equal (parse "own" "filip") [ "cosine"; "filip" ] "FILIP: late interaction"
+            Expect.equal (parse "own" "sparc") [ "cosine"; "sparc" ] "SPARC"
+            Expect.equal (parse "own" "powerclip-no-tree") [ "cosine"; "powerclip" ] "PowerCLIP ablation: S̄"
+            Expect.equal (parse "own" "clip") [ "cosine" ] "CLIP: the cosine is its own score"
+            Expect.equal (parse "powerclip,cosine" "clip") [ "cosine"; "powerclip" ] "cosine first"
             Expect.equal (EvaluationScores.Parse("all", "clip")).Count 4 "all"
             Expect.throwsT<ArgumentException> (fun () -> EvaluationScores.Parse("fillip", "clip") |> ignore) "typo"
         }

@@ -14,7 +14,7 @@ open PowerClip.Data
 open PowerClip.Train.Evaluation
 open PowerClip.Train.Tests.DataTestFiles
 
-/// Embeddings by image key (the file name, or "SHARD.tar::MEMBER" for a shard member, plus any crop suffix) and by caption.
+/// Embeddings by image key (file name, "SHARD.tar::MEMBER" for a shard member, plus any crop suffix) and caption.
 type FakeEncoder(images: IDictionary<string, float32[]>, texts: IDictionary<string, float32[]>) =
     member val ImageCalls = 0 with get, set
     member val ImagesSeen = ResizeArray<string>() with get
@@ -46,7 +46,7 @@ let webp (img: RgbImage) : byte[] =
     i.SaveAsWebp(ms, WebpEncoder(FileFormat = WebpFileFormatType.Lossless))
     ms.ToArray()
 
-/// A tar shard of (member name, bytes) in order, as the webdataset ShardWriter writes them ("s0000000.webp", "s0000000.cls", …).
+/// A tar shard of (member name, bytes) in the order given (PAX headers, as Python's tarfile writes by default).
 let tar (path: string) (members: (string * byte[]) list) =
     Directory.CreateDirectory(nonNull (Path.GetDirectoryName path)) |> ignore
     use stream = File.Create path
@@ -58,8 +58,10 @@ let tar (path: string) (members: (string * byte[]) list) =
 
 let utf8 (s: string) = Encoding.UTF8.GetBytes s
 
-/// A classification sample: KEY.webp + KEY.cls (the label as text, as webdataset encodes an int).
-let clsSample (key: string) (img: RgbImage) (label: int) = [ key + ".webp", webp img; key + ".cls", utf8 (string label) ]
+/// A classification sample as webdataset's TarWriter writes it: extensions sorted (KEY.cls, then KEY.webp), the label
+/// as decimal text.
+let clsSample (key: string) (img: RgbImage) (label: int) =
+    [ key + ".cls", utf8 (string label); key + ".webp", webp img ]
 
 /// The BenchmarkDataException message of f (empty when it does not throw), checked to mention each string.
 let throwsData (f: unit -> 'a) (mentions: string list) =

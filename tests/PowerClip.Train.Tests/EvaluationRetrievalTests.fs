@@ -7,7 +7,7 @@ open PowerClip.Train.Evaluation
 open PowerClip.Train.Tests.DataTestFiles
 open PowerClip.Train.Tests.EvaluationFixtures
 
-/// Images 0..2 = e_0..e_2; caption "c{i}{k}" describes image i and embeds to e_i, except "c11", which points at image 2.
+/// Images 0..2 = e_0..e_2; caption "c{i}{k}" describes image i and embeds to e_i, except "c11" (points at image 2).
 let private encoder (imageKey: int -> string) =
     FakeEncoder(vectors [ for i in 0 .. 2 -> imageKey i, e i ],
                 vectors [ for i in 0 .. 2 do for k in 0 .. 1 -> $"c{i}{k}", (if i = 1 && k = 1 then e 2 else e i) ])
@@ -22,7 +22,7 @@ let private expectStandard (r: RetrievalResult) =
 [<Tests>]
 let tests =
     testList "evaluation retrieval" [
-        test "Flickr (CLIP_benchmark flickr30k/flickr8k): header skipped, split at '.jpg,', commas inside captions kept" {
+        test "Flickr (CLIP_benchmark flickr30k/flickr8k): header skipped, split at '.jpg,', commas in captions kept" {
             use dir = new TempDir()
             for i in 0 .. 2 do image (dir.File $"{1000 + i}.jpg")
             let lines = [ "image,caption" ] @ [ for i in 0 .. 2 do for k in 0 .. 1 -> $"{1000 + i}.jpg,c{i}{k}" ]
@@ -30,10 +30,13 @@ let tests =
             let set = RetrievalReader.Read(dir.Path)
             Expect.stringContains set.Layout "Flickr" "layout"
             expectStandard (RetrievalBenchmark.Run(encoder (fun i -> $"{1000 + i}.jpg"), dir.Path))
-            File.WriteAllLines(dir.File "flickr30k_test_karpathy.txt", [ "image,caption"; "1000.jpg,a dog, a cat, and a bird" ])
-            Expect.equal (List.ofSeq (RetrievalReader.Read(dir.Path).Captions)) [ "a dog, a cat, and a bird" ] "comma in caption"
+            let file = dir.File "flickr30k_test_karpathy.txt"
+            File.WriteAllLines(file, [ "image,caption"; "1000.jpg,a dog, a cat, and a bird" ])
+            let captions = List.ofSeq (RetrievalReader.Read(dir.Path).Captions)
+            Expect.equal captions [ "a dog, a cat, and a bird" ] "comma in caption"
             File.WriteAllLines(dir.File "flickr30k_test_karpathy.txt", [ "image,caption"; "1009.jpg,missing" ])
-            throwsData (fun () -> RetrievalReader.Read(dir.Path)) [ "flickr30k_test_karpathy.txt image '1009.jpg'"; "image not found" ]
+            throwsData (fun () -> RetrievalReader.Read(dir.Path))
+                [ "flickr30k_test_karpathy.txt image '1009.jpg'"; "image not found" ]
             File.WriteAllLines(dir.File "flickr30k_test_karpathy.txt", [ "image,caption"; "1000.png,no jpg" ])
             throwsData (fun () -> RetrievalReader.Read(dir.Path)) [ "flickr30k_test_karpathy.txt line 2" ]
         }
@@ -41,16 +44,26 @@ let tests =
             use dir = new TempDir()
             let name i = $"COCO_val2014_00000000000{i}.jpg"
             for i in 0 .. 2 do image (Path.Combine(dir.Path, "val2014", name i))
-            let images = [ 2; 0; 1 ] |> List.map (fun i -> $"{{\"id\": {i + 7}, \"file_name\": {str (name i)}, \"height\": 4, \"width\": 4}}")
-            let ann i k = let caption = str $"c{i}{k}" in $"{{\"id\": {10 * i + k}, \"image_id\": {i + 7}, \"caption\": {caption}}}"
+            let entry i =
+                let file = str (name i)
+                $"""{{"id": {i + 7}, "file_name": {file}, "height": 4, "width": 4}}"""
+            let images = [ 2; 0; 1 ] |> List.map entry
+            let ann i k =
+                let caption = str $"c{i}{k}"
+                $"""{{"id": {10 * i + k}, "image_id": {i + 7}, "caption": {caption}}}"""
             let anns = [ for i in 0 .. 2 do for k in 0 .. 1 -> ann i k ]
             File.WriteAllText(dir.File "coco_test_karpathy.json",
-                $"""{{"images": [{String.concat ", " images}], "annotations": [{String.concat ", " anns}], "info": {{}}}}""")
+                $"""{{"images": [{String.concat ", " images}], "annotations": [{String.concat ", " anns}], """
+                + """"info": {}}""")
             let set = RetrievalReader.Read(dir.Path)
-            Expect.equal (set.Images |> Seq.map Path.GetFileName |> List.ofSeq) [ name 0; name 1; name 2 ] "sorted by id"
+            let files = set.Images |> Seq.map Path.GetFileName |> List.ofSeq
+            Expect.equal files [ name 0; name 1; name 2 ] "sorted by id"
             expectStandard (RetrievalBenchmark.Run(encoder name, dir.Path))
-            File.WriteAllText(dir.File "coco_test_karpathy.json", """{"images": [{"id": 7, "file_name": "x.jpg"}], "annotations": [{"image_id": "seven", "caption": "c"}]}""")
-            throwsData (fun () -> RetrievalReader.Read(dir.Path)) [ "coco_test_karpathy.json annotation 0"; "'image_id' is not an integer" ]
+            File.WriteAllText(dir.File "coco_test_karpathy.json",
+                """{"images": [{"id": 7, "file_name": "x.jpg"}], """
+                + """"annotations": [{"image_id": "seven", "caption": "c"}]}""")
+            throwsData (fun () -> RetrievalReader.Read(dir.Path))
+                [ "coco_test_karpathy.json annotation 0"; "'image_id' is not an integer" ]
         }
         test "webdataset retrieval (CLIP_benchmark wds_mscoco_captions): KEY.txt holds the captions one per line" {
             use dir = new TempDir()

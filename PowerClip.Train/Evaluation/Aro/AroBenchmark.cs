@@ -6,22 +6,25 @@ namespace PowerClip.Train.Evaluation;
 /// One ARO test: micro accuracy (every item counts once; precision@1 for the order tests), and for VG-Relation and
 /// VG-Attribution the official macro accuracy over groups (relations / attribute pairs) with its rule.
 /// </summary>
-public sealed record AroTest(Proportion Micro, double? Macro, int MacroGroups, string? MacroRule, SortedDictionary<string, Proportion>? Groups);
+public sealed record AroTest(
+    Proportion Micro, double? Macro, int MacroGroups, string? MacroRule, SortedDictionary<string, Proportion>? Groups);
 
-/// <summary>ARO's results per test file (visual_genome_relation, visual_genome_attribution, coco_order, flickr30k_order).</summary>
+/// <summary>ARO's results per test (VG-Relation, VG-Attribution, COCO-Order, Flickr30k-Order).</summary>
 public sealed record AroResult(SortedDictionary<string, AroTest> Tests) : IBenchmarkResult
 {
     public string Benchmark => "aro";
 
     public IEnumerable<(string Metric, Proportion Value)> Rows() =>
-        Tests.Select(kv => (kv.Value.Macro is null && kv.Value.Groups is null ? $"{kv.Key}: precision@1" : $"{kv.Key}: micro accuracy", kv.Value.Micro));
+        Tests.Select(kv => (kv.Key + (kv.Value.Groups is null ? ": precision@1" : ": micro accuracy"), kv.Value.Micro));
 
     public IEnumerable<ResultLine> Lines()
     {
         foreach (var (name, t) in Tests)
         {
-            if (t.Macro is { } macro) yield return new ResultLine($"{name}: macro accuracy (official)", macro, t.MacroGroups);
-            yield return ResultLine.Of(t.Groups is null ? $"{name}: precision@1 (official)" : $"{name}: micro accuracy", t.Micro);
+            if (t.Macro is { } macro)
+                yield return new ResultLine($"{name}: macro accuracy (official)", macro, t.MacroGroups);
+            var micro = t.Groups is null ? $"{name}: precision@1 (official)" : $"{name}: micro accuracy";
+            yield return ResultLine.Of(micro, t.Micro);
         }
     }
 }
@@ -39,8 +42,9 @@ public static class AroBenchmark
 {
     public static readonly string[] TestFiles = ["visual_genome_relation.json", "visual_genome_attribution.json"];
 
-    public static bool Present(string dir) =>
-        TestFiles.Concat(AroOrder.Files.Select(f => f.File)).Any(f => File.Exists(Path.Combine(dir, f)));
+    private static IEnumerable<string> AllFiles => TestFiles.Concat(AroOrder.Files.Select(f => f.File));
+
+    public static bool Present(string dir) => AllFiles.Any(f => File.Exists(Path.Combine(dir, f)));
 
     public static AroResult Run(IEmbeddingEncoder encoder, string dir) => Run(new CosineScorer(encoder), dir);
 
@@ -48,8 +52,7 @@ public static class AroBenchmark
     public static AroResult Run(IPairScorer scorer, string dir, int seed = 0)
     {
         BenchmarkFiles.RequireDirectory(dir);
-        if (!Present(dir))
-            throw new BenchmarkDataException($"{dir}: none of {string.Join(", ", TestFiles.Concat(AroOrder.Files.Select(f => f.File)))}");
+        if (!Present(dir)) throw new BenchmarkDataException($"{dir}: none of {string.Join(", ", AllFiles)}");
         var result = new SortedDictionary<string, AroTest>(StringComparer.Ordinal);
         foreach (var file in TestFiles.Select(f => Path.Combine(dir, f)).Where(File.Exists))
             result[Path.GetFileNameWithoutExtension(file)] = Vg(scorer, file, dir);
@@ -68,45 +71,43 @@ public static class AroBenchmark
         foreach (var g in hits.GroupBy(h => h.Group)) groups[g.Key] = Proportion.Count(g.Select(h => h.Hit));
         var kept = relation ? groups.Where(g => !AroMacro.SymmetricRelations.Contains(g.Key)).ToArray()
             : groups.Where(g => g.Value.Total >= AroMacro.MinAttributePairCount).ToArray();
-        var rule = relation ? $"mean over relations, the {AroMacro.SymmetricRelations.Count} symmetric relations of ARO's notebook left out"
+        var rule = relation
+            ? $"mean over relations without the {AroMacro.SymmetricRelations.Count} symmetric ones of ARO's notebook"
             : $"mean over attribute pairs with at least {AroMacro.MinAttributePairCount} items";
-        return new AroTest(Proportion.Count(hits.Select(h => h.Hit)), kept.Length == 0 ? null : kept.Average(g => g.Value.Accuracy),
-            kept.Length, rule, groups);
+        var macro = kept.Length == 0 ? (double?)null : kept.Average(g => g.Value.Accuracy);
+        return new AroTest(Proportion.Count(hits.Select(h => h.Hit)), macro, kept.Length, rule, groups);
     }
 
-    private static List<(string Image, string True, string False, string Group)> Read(string file, string dir, bool relation)
+    private static List<(string Image, string True, string False, string Group)> Read(
+        string file, string dir, bool relation)
     {
-        var array = BenchmarkFiles.Array(BenchmarkFiles.Json(file), file);
-        if (array.Count == 0) throw new BenchmarkDataException($"{file}: no items");
         var list = new List<(string, string, string, string)>();
-        for (var k = 0; k < array.Count; k++)
+        foreach (var (item, where) in BenchmarkFiles.Objects(BenchmarkFiles.Json(file), file, "item"))
         {
-            var where = $"{file} item {k}";
-            var item = BenchmarkFiles.Object(array[k] ?? throw new BenchmarkDataException($"{where}: null"), where);
             var image = Path.Combine(dir, "images", BenchmarkFiles.Text(item, "image_path", where));
             if (!File.Exists(image)) throw new BenchmarkDataException($"{where}: image not found: {image}");
-            var box = CropBox.FromXywh(Number(item, "bbox_x", where), Number(item, "bbox_y", where), Number(item, "bbox_w", where), Number(item, "bbox_h", where));
-            if (box.Right <= box.Left || box.Lower <= box.Upper) throw new BenchmarkDataException($"{where}: empty bounding box ({box})");
+            double N(string field) => BenchmarkFiles.Number(item, field, where);
+            var box = CropBox.FromXywh(N("bbox_x"), N("bbox_y"), N("bbox_w"), N("bbox_h"));
+            if (box.Right <= box.Left || box.Lower <= box.Upper)
+                throw new BenchmarkDataException($"{where}: empty bounding box ({box})");
             var group = relation ? BenchmarkFiles.Text(item, "relation_name", where) : Attributes(item, where);
-            list.Add((BenchmarkImage.Cropped(image, box), BenchmarkFiles.Text(item, "true_caption", where), BenchmarkFiles.Text(item, "false_caption", where), group));
+            var t = BenchmarkFiles.Text(item, "true_caption", where);
+            list.Add((BenchmarkImage.Cropped(image, box), t, BenchmarkFiles.Text(item, "false_caption", where), group));
         }
+        if (list.Count == 0) throw new BenchmarkDataException($"{file}: no items");
         return list;
     }
 
-    /// <summary>VG-Attribution's group: the two attributes joined by "_" (f"{attributes[0]}_{attributes[1]}").</summary>
+    /// <summary>VG-Attribution's group: f"{attributes[0]}_{attributes[1]}", as the official code names it.</summary>
     private static string Attributes(JsonObject item, string where)
     {
-        var array = BenchmarkFiles.Array(item["attributes"] ?? throw new BenchmarkDataException($"{where}: missing field 'attributes'"), where + " attributes");
-        if (array.Count < 2) throw new BenchmarkDataException($"{where}: field 'attributes' needs two attributes, has {array.Count}");
+        var array = BenchmarkFiles.Array(BenchmarkFiles.Field(item, "attributes", where), where + " attributes");
+        if (array.Count < 2)
+            throw new BenchmarkDataException($"{where}: field 'attributes' needs two attributes, has {array.Count}");
         return $"{Word(array[0], where)}_{Word(array[1], where)}";
     }
 
     private static string Word(JsonNode? node, string where) =>
-        node is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new BenchmarkDataException($"{where}: field 'attributes' holds a non-string");
-
-    private static double Number(JsonObject item, string field, string where)
-    {
-        try { return item[field]?.GetValue<double>() ?? throw new BenchmarkDataException($"{where}: missing field '{field}'"); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException) { throw new BenchmarkDataException($"{where}: field '{field}' is not a number", e); }
-    }
+        node is JsonValue v && v.TryGetValue<string>(out var s) ? s
+            : throw new BenchmarkDataException($"{where}: field 'attributes' holds a non-string");
 }

@@ -6,7 +6,8 @@ namespace PowerClip.Train.Evaluation;
 /// </summary>
 public static class AroMacro
 {
-    /// <summary>VG-Attribution: attribute pairs with fewer items are left out (dataset_zoo/aro_datasets.py, evaluate_scores).</summary>
+    /// <summary>VG-Attribution: attribute pairs with fewer items are left out (dataset_zoo/aro_datasets.py,
+    /// evaluate_scores).</summary>
     public const int MinAttributePairCount = 25;
 
     /// <summary>

@@ -13,13 +13,16 @@ namespace PowerClip.Train.Evaluation;
 /// </summary>
 public static class AroOrder
 {
-    public static readonly (string File, string Test)[] Files = [("coco_karpathy_test.json", "coco_order"), ("flickr30k_test.json", "flickr30k_order")];
+    public static readonly (string File, string Test)[] Files =
+        [("coco_karpathy_test.json", "coco_order"), ("flickr30k_test.json", "flickr30k_order")];
 
     public static AroTest Run(IPairScorer scorer, string file, int seed)
     {
         var cases = Cases(file, seed);
         var scores = PairScores.Of(scorer, cases.SelectMany(c => c.Options.Select(o => (c.Image, o))));
-        var hits = cases.Select(c => c.Options.Skip(1).All(o => scores[(c.Image, c.Options[0])] >= scores[(c.Image, o)]));
+        bool Right((string Image, string[] Options) c) =>
+            c.Options.Skip(1).All(o => scores[(c.Image, c.Options[0])] >= scores[(c.Image, o)]);
+        var hits = cases.Select(Right);
         return new AroTest(Proportion.Count(hits), null, 0, null, null);
     }
 
@@ -27,32 +30,44 @@ public static class AroOrder
     public static List<(string Image, string[] Options)> Cases(string file, int seed)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(file))!;
-        var array = BenchmarkFiles.Array(BenchmarkFiles.Json(file), file);
-        if (array.Count == 0) throw new BenchmarkDataException($"{file}: no items");
         var cases = new List<(string, string[])>();
-        for (var k = 0; k < array.Count; k++)
+        var k = 0;
+        foreach (var (item, where) in BenchmarkFiles.Objects(BenchmarkFiles.Json(file), file, "item"))
         {
-            var where = $"{file} item {k}";
-            var item = BenchmarkFiles.Object(array[k] ?? throw new BenchmarkDataException($"{where}: null"), where);
             var image = Path.Combine(dir, BenchmarkFiles.Text(item, "image", where));
             if (!File.Exists(image)) throw new BenchmarkDataException($"{where}: image not found: {image}");
-            var captions = item["caption"] is JsonArray a
-                ? a.Select((c, j) => c is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new BenchmarkDataException($"{where} caption {j}: not a string")).ToArray()
-                : [BenchmarkFiles.Text(item, "caption", where)];
+            var captions = Captions(item, where);
             for (var j = 0; j < captions.Length; j++)
             {
-                if (captions[j].Trim().Length == 0) throw new BenchmarkDataException($"{where} caption {j}: empty caption");
                 var options = new string[1 + OrderPerturbations.Names.Length];
                 options[0] = OrderPerturbations.PreCaption(captions[j]);
                 for (var p = 0; p < OrderPerturbations.Names.Length; p++)
-                    options[p + 1] = OrderPerturbations.PreCaption(OrderPerturbations.Apply(p, captions[j], new Random(Seed(seed, k, j, p))));
+                {
+                    var perturbed = OrderPerturbations.Apply(p, captions[j], new Random(Seed(seed, k, j, p)));
+                    options[p + 1] = OrderPerturbations.PreCaption(perturbed);
+                }
                 cases.Add((image, options));
             }
+            k++;
         }
+        if (cases.Count == 0) throw new BenchmarkDataException($"{file}: no items");
         return cases;
     }
 
-    /// <summary>A stable 31-bit seed from (seed, item, caption, perturbation) (SplitMix64; string hashes differ per process).</summary>
+    /// <summary>The item's captions: a list (the test files) or one string; each non-empty.</summary>
+    private static string[] Captions(JsonObject item, string where)
+    {
+        var captions = item["caption"] is JsonArray a
+            ? a.Select((c, j) => c is JsonValue v && v.TryGetValue<string>(out var s) ? s
+                : throw new BenchmarkDataException($"{where} caption {j}: not a string")).ToArray()
+            : [BenchmarkFiles.Text(item, "caption", where)];
+        for (var j = 0; j < captions.Length; j++)
+            if (captions[j].Trim().Length == 0) throw new BenchmarkDataException($"{where} caption {j}: empty caption");
+        return captions;
+    }
+
+    /// <summary>A stable 31-bit seed from (seed, item, caption, perturbation) (SplitMix64; string hashes differ per
+    /// process).</summary>
     public static int Seed(int seed, int item, int caption, int perturbation)
     {
         var z = (ulong)(uint)seed;

@@ -5,17 +5,19 @@ using Spectre.Console;
 
 namespace PowerClip.Train.Evaluation;
 
-/// <summary>`eval paper`'s outputs: console tables, results.json and report.html, our numbers beside the paper's averages.</summary>
+/// <summary>`eval paper`'s outputs: console tables, results.json and report.html, our numbers beside the paper's
+/// averages.</summary>
 public static class PaperReport
 {
     private static string Pct(double? v) => v is { } x ? x.ToString("F1", CultureInfo.InvariantCulture) : "—";
 
     /// <summary>Per group: our average (values present / expected) and the paper's per method.</summary>
     public static List<string[]> SummaryRows(PaperTable table, PaperScoreResult r) =>
-        r.Groups.Select(g => new[] { g.Title, g.Expected == 0 ? "per dataset, below" : $"{Pct(g.Ours)} ({g.Values}/{g.Expected}{(g.Complete ? "" : ", incomplete")})" }
+        r.Groups.Select(g => new[] { g.Title, Ours(g) }
             .Concat(table.Methods.Select(m => g.Reported.TryGetValue(m, out var v) ? Pct(v) : "—")).ToArray()).ToList();
 
-    /// <summary>Per dataset: status, the main metrics (%) and the folder read (relative to ROOT), or why it failed.</summary>
+    /// <summary>Per dataset: status, the main metrics (%) and the folder read (relative to ROOT), or why it
+    /// failed.</summary>
     public static List<string[]> DatasetRows(PaperScoreResult r, string root) =>
         r.Datasets.Select(d => new[]
         {
@@ -24,7 +26,11 @@ public static class PaperReport
             d.Error ?? (d.Folder is null ? "" : Path.GetRelativePath(root, d.Folder)),
         }).ToList();
 
-    private static bool IsMain(string metric) => !metric.Contains(": ", StringComparison.Ordinal) && !metric.Contains("R@5", StringComparison.Ordinal)
+    private static string Ours(PaperGroupResult g) => g.Expected == 0 ? "per dataset, below"
+        : $"{Pct(g.Ours)} ({g.Values}/{g.Expected}{(g.Complete ? "" : ", incomplete")})";
+
+    private static bool IsMain(string metric) =>
+        !metric.Contains(": ", StringComparison.Ordinal) && !metric.Contains("R@5", StringComparison.Ordinal)
         && !metric.Contains("R@10", StringComparison.Ordinal);
 
     public static void Print(PaperTable table, PaperScoreResult r, string root)
@@ -40,7 +46,8 @@ public static class PaperReport
         console.Write(datasets);
     }
 
-    public static JsonObject Json(PaperTable table, string checkpoint, string objective, string root, IReadOnlyList<PaperScoreResult> results)
+    public static JsonObject Json(
+        PaperTable table, string checkpoint, string objective, string root, IReadOnlyList<PaperScoreResult> results)
     {
         var scores = new JsonObject();
         var byScore = new JsonObject();
@@ -59,16 +66,18 @@ public static class PaperReport
         };
     }
 
-    public static void SaveHtml(string path, PaperTable table, string checkpoint, string root, IReadOnlyList<PaperScoreResult> results)
+    public static void SaveHtml(
+        string path, PaperTable table, string checkpoint, string root, IReadOnlyList<PaperScoreResult> results)
     {
         var report = new HtmlReport("PowerCLIP paper table: this checkpoint beside the paper's averages")
-            .Paragraph($"Checkpoint {checkpoint}; datasets under {root}. Our values are percentages; a group marked incomplete " +
-                       "averages fewer datasets than the paper and is not comparable with its averages.")
+            .Paragraph($"Checkpoint {checkpoint}; datasets under {root}. Our values are percentages; a group marked " +
+                       "incomplete averages fewer datasets than the paper and is not comparable with its averages.")
             .Paragraph("Reported averages: " + table.Source);
         foreach (var g in table.Groups) report.Paragraph($"{g.Title} — {g.Metric}. {g.DatasetsProvenance}");
         foreach (var r in results)
         {
-            report.Heading($"Score: {r.ScoreName}" + (r.Score == EvaluationScores.ProtocolDefault ? " (the paper's protocol)" : ""))
+            var protocol = r.Score == EvaluationScores.ProtocolDefault ? " (the paper's protocol)" : "";
+            report.Heading($"Score: {r.ScoreName}{protocol}")
                 .Table(new[] { "group", "ours" }.Concat(table.Methods).ToArray(), SummaryRows(table, r))
                 .Table(["group", "dataset", "status", "metrics (%)", "folder / reason"], DatasetRows(r, root));
         }

@@ -9,13 +9,15 @@ namespace PowerClip.Train.Evaluation;
 /// </summary>
 public sealed record PaperDataset(string Id, IReadOnlyList<string> Names, string? Task = null);
 
-/// <summary>A group of the paper's table, the datasets it averages and the averages the paper reports per method (%).</summary>
+/// <summary>A group of the paper's table, the datasets it averages and the averages the paper reports per method
+/// (%).</summary>
 public sealed record PaperGroup(
-    string Id, string? Task, string Title, string Metric, string DatasetsProvenance, IReadOnlyList<PaperDataset> Datasets,
-    IReadOnlyDictionary<string, double> Reported)
+    string Id, string? Task, string Title, string Metric, string DatasetsProvenance,
+    IReadOnlyList<PaperDataset> Datasets, IReadOnlyDictionary<string, double> Reported)
 {
     /// <summary>The benchmark that reads a dataset of this group.</summary>
-    public string TaskOf(PaperDataset d) => d.Task ?? Task ?? throw new BenchmarkDataException($"paper table: dataset '{d.Id}' of group '{Id}' has no task");
+    public string TaskOf(PaperDataset d) => d.Task ?? Task
+        ?? throw new BenchmarkDataException($"paper table: dataset '{d.Id}' of group '{Id}' has no task");
 }
 
 /// <summary>
@@ -48,15 +50,20 @@ public sealed record PaperTable(string Source, IReadOnlyList<string> Methods, IR
     {
         try
         {
-            var table = JsonSerializer.Deserialize<PaperTable>(text, Json) ?? throw new BenchmarkDataException($"{where}: empty");
-            if (table.Groups is null || table.Groups.Count == 0) throw new BenchmarkDataException($"{where}: no groups");
+            var table = JsonSerializer.Deserialize<PaperTable>(text, Json)
+                ?? throw new BenchmarkDataException($"{where}: empty");
+            if (table.Groups is null || table.Groups.Count == 0)
+                throw new BenchmarkDataException($"{where}: no groups");
             foreach (var g in table.Groups)
             {
-                if (g.Datasets is null || g.Datasets.Count == 0 || g.Datasets.Any(d => d.Names is null || d.Names.Count == 0))
-                    throw new BenchmarkDataException($"{where}: group '{g.Id}' needs datasets, each with at least one name");
+                if (g.Datasets is null || g.Datasets.Count == 0
+                    || g.Datasets.Any(d => d.Names is null || d.Names.Count == 0))
+                    throw new BenchmarkDataException(
+                        $"{where}: group '{g.Id}' needs datasets, each with at least one name");
                 foreach (var d in g.Datasets)
                     if (!Tasks.Contains(d.Task ?? g.Task))
-                        throw new BenchmarkDataException($"{where}: dataset '{d.Id}': task '{d.Task ?? g.Task}' is not one of {string.Join(", ", Tasks)}");
+                        throw new BenchmarkDataException($"{where}: dataset '{d.Id}': task '{d.Task ?? g.Task}' " +
+                            $"is not one of {string.Join(", ", Tasks)}");
             }
             return table;
         }

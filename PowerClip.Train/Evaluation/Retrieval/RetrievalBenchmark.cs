@@ -3,7 +3,8 @@ namespace PowerClip.Train.Evaluation;
 /// <summary>Recall at 1, 5 and 10 for one direction.</summary>
 public sealed record Recalls(Proportion R1, Proportion R5, Proportion R10);
 
-public sealed record RetrievalResult(string Layout, int Images, int Captions, Recalls ImageToText, Recalls TextToImage) : IBenchmarkResult
+public sealed record RetrievalResult(string Layout, int Images, int Captions, Recalls ImageToText, Recalls TextToImage)
+    : IBenchmarkResult
 {
     public string Benchmark => "retrieval";
 
@@ -24,7 +25,8 @@ public static class RetrievalBenchmark
 {
     public static bool Present(string dir) => RetrievalReader.Present(dir);
 
-    public static RetrievalResult Run(IEmbeddingEncoder encoder, string dir) => Run(EvaluationScore.Cosine(encoder), dir);
+    public static RetrievalResult Run(IEmbeddingEncoder encoder, string dir) =>
+        Run(EvaluationScore.Cosine(encoder), dir);
 
     public static RetrievalResult Run(EvaluationScore score, string dir) => Run(score, RetrievalReader.Read(dir));
 
@@ -37,7 +39,8 @@ public static class RetrievalBenchmark
             Proportion.FromRate(Metrics.RecallAtK(scores, relevant, 1), relevant.Count),
             Proportion.FromRate(Metrics.RecallAtK(scores, relevant, 5), relevant.Count),
             Proportion.FromRate(Metrics.RecallAtK(scores, relevant, 10), relevant.Count));
-        return new RetrievalResult(set.Layout, set.Images.Count, set.Captions.Count, Of(i2t, set.ImageCaptions), Of(t2i, textRelevant));
+        return new RetrievalResult(set.Layout, set.Images.Count, set.Captions.Count,
+            Of(i2t, set.ImageCaptions), Of(t2i, textRelevant));
     }
 
     private static float[,] Transpose(float[,] m)

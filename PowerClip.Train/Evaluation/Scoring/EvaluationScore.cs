@@ -2,7 +2,8 @@ using PowerClip.Train.Training;
 
 namespace PowerClip.Train.Evaluation;
 
-/// <summary>Which side is the query: image→text compares captions for a fixed image, text→image images for a fixed caption.</summary>
+/// <summary>Which side is the query: image→text compares captions for a fixed image, text→image images for a fixed
+/// caption.</summary>
 public enum ScoreDirection { ImageToText, TextToImage }
 
 /// <summary>A score that can rank: every image against every caption (rows images, columns captions).</summary>
@@ -10,14 +11,16 @@ public interface IMatrixScorer
 {
     string Name { get; }
 
-    /// <summary>The score matrix for image queries and the one for caption queries (equal for symmetric scores).</summary>
+    /// <summary>The score matrix for image queries and the one for caption queries (equal for symmetric
+    /// scores).</summary>
     (float[,] ImageToText, float[,] TextToImage) Matrices(IReadOnlyList<string> images, IReadOnlyList<string> captions);
 
     /// <summary>
     /// Every image against groups of <paramref name="groupSize"/> consecutive captions (zero-shot: a class's prompts),
     /// each group's scores averaged: [images, captions / groupSize].
     /// </summary>
-    float[,] GroupMeans(IReadOnlyList<string> images, IReadOnlyList<string> captions, int groupSize, ScoreDirection direction)
+    float[,] GroupMeans(
+        IReadOnlyList<string> images, IReadOnlyList<string> captions, int groupSize, ScoreDirection direction)
     {
         var (i2t, t2i) = Matrices(images, captions);
         return ScoreMatrices.GroupMeans(direction == ScoreDirection.ImageToText ? i2t : t2i, groupSize);
@@ -31,7 +34,8 @@ public static class ScoreMatrices
     public static float[,] GroupMeans(float[,] scores, int groupSize)
     {
         var (rows, cols) = (scores.GetLength(0), scores.GetLength(1));
-        if (groupSize < 1 || cols % groupSize != 0) throw new ArgumentException($"{cols} columns do not split into groups of {groupSize}");
+        if (groupSize < 1 || cols % groupSize != 0)
+            throw new ArgumentException($"{cols} columns do not split into groups of {groupSize}");
         var result = new float[rows, cols / groupSize];
         for (var r = 0; r < rows; r++)
             for (var k = 0; k < cols / groupSize; k++)
@@ -44,12 +48,14 @@ public static class ScoreMatrices
     }
 }
 
-/// <summary>The standard score as a matrix: cosines of the global embeddings (one matrix serves both directions).</summary>
+/// <summary>The standard score as a matrix: cosines of the global embeddings (one matrix serves both
+/// directions).</summary>
 public sealed class CosineMatrixScorer(IEmbeddingEncoder encoder) : IMatrixScorer
 {
     public string Name => BenchmarkSuite.GlobalCosine;
 
-    public (float[,] ImageToText, float[,] TextToImage) Matrices(IReadOnlyList<string> images, IReadOnlyList<string> captions)
+    public (float[,] ImageToText, float[,] TextToImage) Matrices(
+        IReadOnlyList<string> images, IReadOnlyList<string> captions)
     {
         var scores = EncoderExtensions.CosineMatrix(encoder.EncodeImages(images), encoder.EncodeTexts(captions));
         return (scores, scores);
@@ -61,10 +67,12 @@ public sealed class CosineMatrixScorer(IEmbeddingEncoder encoder) : IMatrixScore
 /// as a matrix (retrieval, zero-shot). <see cref="Embeddings"/> is set for the global cosine only: zero-shot then
 /// ensembles prompt templates by averaging embeddings (CLIP's protocol); other scores average per-template scores.
 /// </summary>
-public sealed record EvaluationScore(string Id, string Name, IPairScorer Pairs, IMatrixScorer Matrix, IEmbeddingEncoder? Embeddings = null)
+public sealed record EvaluationScore(
+    string Id, string Name, IPairScorer Pairs, IMatrixScorer Matrix, IEmbeddingEncoder? Embeddings = null)
 {
     public static EvaluationScore Cosine(IEmbeddingEncoder encoder) =>
-        new(EvaluationScores.Cosine, BenchmarkSuite.GlobalCosine, new CosineScorer(encoder), new CosineMatrixScorer(encoder), encoder);
+        new(EvaluationScores.Cosine, BenchmarkSuite.GlobalCosine, new CosineScorer(encoder),
+            new CosineMatrixScorer(encoder), encoder);
 
     public static EvaluationScore Of(TokenScorer scorer) => new(scorer.Id, scorer.Name, scorer, scorer);
 }
@@ -87,7 +95,8 @@ public static class EvaluationScores
 
     public static readonly string[] Ids = [Cosine, Filip, Sparc, PowerClip];
 
-    /// <summary>The score an objective trained: FILIP late interaction, SPARC fine-grained, S̄ for every PowerCLIP variant; else the cosine.</summary>
+    /// <summary>The score an objective trained: FILIP late interaction, SPARC fine-grained, S̄ for every PowerCLIP
+    /// variant; else the cosine.</summary>
     public static string OwnScore(string loss) => loss switch
     {
         "filip" => Filip,
@@ -110,7 +119,8 @@ public static class EvaluationScores
                 "own" => [Cosine, OwnScore(loss)],
                 "all" => Ids,
                 _ when Ids.Contains(part) => [part],
-                _ => throw new ArgumentException($"unknown score '{part}': expected {string.Join(", ", Ids)}, own or all"),
+                _ => throw new ArgumentException(
+                    $"unknown score '{part}': expected {string.Join(", ", Ids)}, own or all"),
             };
             foreach (var id in add) if (!ids.Contains(id)) ids.Add(id);
         }

@@ -33,7 +33,8 @@ public sealed class FilipScorer(TrainedModel model, int batchSize = 64, long chu
     protected override (Tensor ImageToText, Tensor TextToImage) Scores(Tensor images, Tensor captions, Tensor mask) =>
         LateInteraction(images, captions, mask);
 
-    /// <summary>Both similarities with broadcast leading dims: unit patches [..., N, E], unit tokens [..., S, E], valid [..., S].</summary>
+    /// <summary>Both similarities with broadcast leading dims: unit patches [..., N, E], unit tokens [..., S, E], valid
+    /// [..., S].</summary>
     public static (Tensor ImageToText, Tensor TextToImage) LateInteraction(Tensor patches, Tensor tokens, Tensor valid)
     {
         var sim = torch.matmul(patches, tokens.transpose(-1, -2));                       // [..., N, S]

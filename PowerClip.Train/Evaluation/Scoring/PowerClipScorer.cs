@@ -20,7 +20,8 @@ public sealed class PowerClipScorer(TrainedModel model, int batchSize = 64, long
 {
     public const string ScoreName = "PowerCLIP S̄ (NLA-T1 + NLA-T2, regions = patches)";
 
-    private readonly PowerClipLossConfig _config = model.Config.ObjectiveSettings() with { Aggregation = PowersetAggregation.Nla };
+    private readonly PowerClipLossConfig _config =
+        model.Config.ObjectiveSettings() with { Aggregation = PowersetAggregation.Nla };
 
     public override string Id => EvaluationScores.PowerClip;
 
@@ -29,25 +30,29 @@ public sealed class PowerClipScorer(TrainedModel model, int batchSize = 64, long
     /// <summary>φ: each patch its own region, normalised.</summary>
     protected override Tensor ImageFeatures(Tensor patches) => nn.functional.normalize(patches, dim: -1);
 
-    /// <summary>p_B = Σ_{l∈B} ψ_l [B, T, E] and the node mask [B, T] (leaves as nodes in the no-tree ablation).</summary>
+    /// <summary>p_B = Σ_{l∈B} ψ_l [B, T, E] and the node mask [B, T] (leaves as nodes in the no-tree
+    /// ablation).</summary>
     protected override (Tensor Features, Tensor Mask) CaptionFeatures(IReadOnlyList<string> captions)
     {
         var context = Model.Tokenizer.ContextLength;
         var prepared = captions.Select(c => TreeAlignment.Prepare(c, Model.Tokenizer)).ToArray();
         for (var b = 0; b < captions.Count; b++)
-            if (prepared[b].Loss.LeafSpans.Length == 0) throw new BenchmarkDataException($"caption '{captions[b]}' has no word the text encoder sees");
+            if (prepared[b].Loss.LeafSpans.Length == 0)
+                throw new BenchmarkDataException($"caption '{captions[b]}' has no word the text encoder sees");
         var ids = prepared.SelectMany(p => p.Tokens.Ids.Select(i => (long)i)).ToArray();
         var (_, feats, _) = Model.Model.Text.Encode(torch.tensor(ids, [captions.Count, context], device: Model.Device));
-        using var phrases = PhraseBatch.Build(prepared.Select(p => new CaptionTree(p.Loss.LeafSpans, p.Loss.Nodes)).ToArray(), context, device: Model.Device);
+        var trees = prepared.Select(p => new CaptionTree(p.Loss.LeafSpans, p.Loss.Nodes)).ToArray();
+        using var phrases = PhraseBatch.Build(trees, context, device: Model.Device);
         var psi = phrases.LeafEmbeddings(feats);
-        var (membership, mask) = _config.UseTree ? (phrases.Membership, phrases.NodeMask) : phrases.LeavesAsNodes(psi.dtype);
+        var (membership, mask) = _config.UseTree
+            ? (phrases.Membership, phrases.NodeMask) : phrases.LeavesAsNodes(psi.dtype);
         return (PowerClipScores.NodeEmbeddings(psi, membership), mask.clone());
     }
 
     protected override (Tensor ImageToText, Tensor TextToImage) Scores(Tensor images, Tensor captions, Tensor mask)
     {
         var s1 = torch.matmul(images, captions.transpose(-1, -2));   // S1 [..., M, T]
-        // Pairs: S1 [P, M, T] with masks [P, T] is the diagonal of a [1, P] batch; blocks: [Bi, Bj, M, T] with [1, Bj, T].
+        // Pairs: S1 [P, M, T] with masks [P, T] is the diagonal of a [1, P] batch; blocks: [Bi, Bj, M, T], [1, Bj, T].
         var s = s1.dim() == 3 ? PowerClipScores.Combine(s1.unsqueeze(0), mask, _config).squeeze(0)
             : PowerClipScores.Combine(s1, mask.squeeze(0), _config);
         return (s, s);

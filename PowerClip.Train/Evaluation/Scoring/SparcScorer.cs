@@ -35,7 +35,8 @@ public sealed class SparcScorer(TrainedModel model, int batchSize = 64, long chu
         return (s, s);
     }
 
-    /// <summary>The score with broadcast leading dims: raw patches [..., N, E], unit tokens [..., S, E], valid [..., S].</summary>
+    /// <summary>The score with broadcast leading dims: raw patches [..., N, E], unit tokens [..., S, E], valid [...,
+    /// S].</summary>
     public static Tensor FineGrained(Tensor patches, Tensor tokens, Tensor valid)
     {
         var n = patches.shape[^2];
@@ -45,7 +46,7 @@ public sealed class SparcScorer(TrainedModel model, int batchSize = 64, long chu
         var scaled = (sim - lo) / (hi - lo).clamp_min(1e-12);
         var sparse = scaled.masked_fill(scaled.lt(1.0 / n), 0.0);
         var weights = sparse / sparse.sum(-1, keepdim: true).clamp_min(1e-12);
-        var grouped = nn.functional.normalize(torch.matmul(weights, patches), dim: -1);                 // c_k [..., S, E]
+        var grouped = nn.functional.normalize(torch.matmul(weights, patches), dim: -1);   // c_k [..., S, E]
         var validF = valid.to(sim.dtype);
         return ((grouped * tokens).sum(-1) * validF).sum(-1) / validF.sum(-1);
     }

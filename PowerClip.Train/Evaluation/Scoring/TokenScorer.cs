@@ -13,7 +13,8 @@ namespace PowerClip.Train.Evaluation;
 /// the global cosine: at ViT-B/16 (N = 196, E = 512) and S ≈ 15 about 1.5·10^6 multiply-adds per pair, so COCO's
 /// 5k × 25k retrieval matrix is ~2·10^14 and zero-shot ImageNet with 80 templates (50k × 80k) ~6·10^15.
 /// </summary>
-public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkElements = 1L << 24) : IPairScorer, IMatrixScorer
+public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkElements = 1L << 24)
+    : IPairScorer, IMatrixScorer
 {
     private readonly ModelEncoder _images = new(model, batchSize);
 
@@ -35,10 +36,12 @@ public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkE
     /// <summary>Per-caption features [B, S, E'] and their valid mask [B, S] for a batch of captions.</summary>
     protected abstract (Tensor Features, Tensor Mask) CaptionFeatures(IReadOnlyList<string> captions);
 
-    /// <summary>Both directions' scores, leading dimensions broadcast: images [..., N, E'], captions [..., S, E'], mask [..., S].</summary>
+    /// <summary>Both directions' scores, leading dimensions broadcast: images [..., N, E'], captions [..., S, E'], mask
+    /// [..., S].</summary>
     protected abstract (Tensor ImageToText, Tensor TextToImage) Scores(Tensor images, Tensor captions, Tensor mask);
 
-    public double[] Score(IReadOnlyList<(string ImagePath, string Caption)> pairs) => Score(pairs, ScoreDirection.ImageToText);
+    public double[] Score(IReadOnlyList<(string ImagePath, string Caption)> pairs) =>
+        Score(pairs, ScoreDirection.ImageToText);
 
     public double[] Score(IReadOnlyList<(string ImagePath, string Caption)> pairs, ScoreDirection direction)
     {
@@ -52,8 +55,8 @@ public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkE
             using var scope = torch.NewDisposeScope();
             var images = slice.Select(k => pairs[k].ImagePath).Distinct(StringComparer.Ordinal).ToArray();
             var captions = slice.Select(k => pairs[k].Caption).Distinct(StringComparer.Ordinal).ToArray();
-            var imageIndex = images.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => (long)x.i, StringComparer.Ordinal);
-            var captionIndex = captions.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => (long)x.i, StringComparer.Ordinal);
+            var imageIndex = Positions(images);
+            var captionIndex = Positions(captions);
             var img = EncodeImages(images);
             var (cap, mask) = EncodeCaptions(captions);
             foreach (var part in slice.Chunk((int)Math.Max(1, chunkElements / PairCost(img, cap))))
@@ -62,7 +65,8 @@ public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkE
                 var ii = torch.tensor(part.Select(k => imageIndex[pairs[k].ImagePath]).ToArray(), device: img.device);
                 var ci = torch.tensor(part.Select(k => captionIndex[pairs[k].Caption]).ToArray(), device: cap.device);
                 var (i2t, t2i) = Scores(img.index_select(0, ii), cap.index_select(0, ci), mask.index_select(0, ci));
-                var values = (direction == ScoreDirection.ImageToText ? i2t : t2i).to(torch.float64).cpu().data<double>().ToArray();
+                var chosen = direction == ScoreDirection.ImageToText ? i2t : t2i;
+                var values = chosen.to(torch.float64).cpu().data<double>().ToArray();
                 for (var k = 0; k < part.Length; k++) result[part[k]] = values[k];
             }
         }
@@ -72,17 +76,21 @@ public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkE
     /// <summary>Images encoded and held at a time (pairs are sliced by image, matrices by rows).</summary>
     public int ImagesPerSlice { get; init; } = 512;
 
-    public (float[,] ImageToText, float[,] TextToImage) Matrices(IReadOnlyList<string> images, IReadOnlyList<string> captions)
+    public (float[,] ImageToText, float[,] TextToImage) Matrices(
+        IReadOnlyList<string> images, IReadOnlyList<string> captions)
     {
         var (i2t, t2i) = (new float[images.Count, captions.Count], new float[images.Count, captions.Count]);
         Blocks(images, captions, 1, (i0, j0, a, b) => { Fill(i2t, a, i0, j0); Fill(t2i, b, i0, j0); });
         return (i2t, t2i);
     }
 
-    /// <summary>Group means block by block, so the full image × prompt matrix (ImageNet: 50k × 80k) is never held.</summary>
-    public float[,] GroupMeans(IReadOnlyList<string> images, IReadOnlyList<string> captions, int groupSize, ScoreDirection direction)
+    /// <summary>Group means block by block, so the full image × prompt matrix (ImageNet: 50k × 80k) is never
+    /// held.</summary>
+    public float[,] GroupMeans(
+        IReadOnlyList<string> images, IReadOnlyList<string> captions, int groupSize, ScoreDirection direction)
     {
-        if (groupSize < 1 || captions.Count % groupSize != 0) throw new ArgumentException($"{captions.Count} captions do not split into groups of {groupSize}");
+        if (groupSize < 1 || captions.Count % groupSize != 0)
+            throw new ArgumentException($"{captions.Count} captions do not split into groups of {groupSize}");
         var result = new float[images.Count, captions.Count / groupSize];
         Blocks(images, captions, groupSize, (i0, j0, a, b) =>
         {
@@ -96,7 +104,9 @@ public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkE
     /// Scores block by block: the captions are encoded once, the images a slice at a time (ImageNet's 50k images as
     /// patch tokens would not fit); column blocks are whole multiples of <paramref name="align"/> captions.
     /// </summary>
-    private void Blocks(IReadOnlyList<string> images, IReadOnlyList<string> captions, int align, Action<int, int, Tensor, Tensor> consume)
+    private void Blocks(
+        IReadOnlyList<string> images, IReadOnlyList<string> captions, int align,
+        Action<int, int, Tensor, Tensor> consume)
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
@@ -113,7 +123,8 @@ public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkE
                 {
                     using var inner = torch.NewDisposeScope();
                     var (bi, bj) = (Math.Min(rows, count - i0), Math.Min(cols, captions.Count - j0));
-                    var (a, b) = Scores(img.narrow(0, i0, bi).unsqueeze(1), cap.narrow(0, j0, bj).unsqueeze(0), mask.narrow(0, j0, bj).unsqueeze(0));
+                    var (a, b) = Scores(img.narrow(0, i0, bi).unsqueeze(1), cap.narrow(0, j0, bj).unsqueeze(0),
+                        mask.narrow(0, j0, bj).unsqueeze(0));
                     consume(s0 + i0, j0, a, b);
                 }
         }
@@ -131,8 +142,12 @@ public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkE
             using var inner = torch.NewDisposeScope();
             var pixels = new float[batch.Length * 3 * size * size];
             for (var b = 0; b < batch.Length; b++)
-                Array.Copy(transform.Apply(_images.LoadImage(batch[b]), null).Pixels, 0, pixels, b * 3 * size * size, 3 * size * size);
-            var (_, patches) = model.Model.Visual.Encode(torch.tensor(pixels, [batch.Length, 3, size, size], device: model.Device));
+            {
+                var chw = transform.Apply(_images.LoadImage(batch[b]), null).Pixels;
+                Array.Copy(chw, 0, pixels, b * 3 * size * size, 3 * size * size);
+            }
+            var images = torch.tensor(pixels, [batch.Length, 3, size, size], device: model.Device);
+            var (_, patches) = model.Model.Visual.Encode(images);
             parts.Add(ImageFeatures(patches).MoveToOuterDisposeScope());
         }
         return torch.cat(parts, 0);
@@ -148,12 +163,14 @@ public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkE
             return (Features: features.MoveToOuterDisposeScope(), Mask: mask.MoveToOuterDisposeScope());
         }).ToList();
         var length = parts.Max(p => p.Features.shape[1]);
-        var features = parts.Select(p => nn.functional.pad(p.Features, [0, 0, 0, length - p.Features.shape[1]])).ToList();
-        var masks = parts.Select(p => nn.functional.pad(p.Mask.to(torch.int8), [0, length - p.Mask.shape[1]]).to(torch.@bool)).ToList();
-        return (torch.cat(features, 0), torch.cat(masks, 0));
+        var features = parts.Select(p => nn.functional.pad(p.Features, [0, 0, 0, length - p.Features.shape[1]]));
+        var masks = parts.Select(p =>
+            nn.functional.pad(p.Mask.to(torch.int8), [0, length - p.Mask.shape[1]]).to(torch.@bool));
+        return (torch.cat(features.ToList(), 0), torch.cat(masks.ToList(), 0));
     }
 
-    /// <summary>The token features [B, S, E] of captions as training sees them, and the valid mask, cut after the last valid token.</summary>
+    /// <summary>The captions' token features [B, S, E] as training sees them and the valid mask, cut after the last
+    /// valid token.</summary>
     protected (Tensor Features, Tensor Valid) TokenFeatures(IReadOnlyList<string> captions)
     {
         var context = model.Tokenizer.ContextLength;
@@ -163,10 +180,14 @@ public abstract class TokenScorer(TrainedModel model, int batchSize, long chunkE
             var tokens = model.Tokenizer.Encode(captions[b]).Ids;
             for (var k = 0; k < context; k++) ids[b * context + k] = tokens[k];
         }
-        var (_, feats, valid) = model.Model.Text.Encode(torch.tensor(ids, [captions.Count, context], device: model.Device));
+        var batch = torch.tensor(ids, [captions.Count, context], device: model.Device);
+        var (_, feats, valid) = model.Model.Text.Encode(batch);
         var used = Math.Max(1, (int)valid.any(0).nonzero().max().ToInt64() + 1);
         return (feats.narrow(1, 0, used), valid.narrow(1, 0, used));
     }
+
+    private static Dictionary<string, long> Positions(string[] keys) =>
+        keys.Select((k, i) => (k, i)).ToDictionary(x => x.k, x => (long)x.i, StringComparer.Ordinal);
 
     private static long PairCost(Tensor images, Tensor captions)
     {

@@ -6,7 +6,8 @@ namespace PowerClip.Train.Evaluation;
 /// </summary>
 public sealed record ZeroShotResult(
     string Dataset, string Layout, int Classes, int Images, int Templates,
-    Proportion Top1, Proportion? Top5, double MeanPerClassRecall, int RecallClasses, Proportion? HeldOutTop1) : IBenchmarkResult
+    Proportion Top1, Proportion? Top5, double MeanPerClassRecall, int RecallClasses, Proportion? HeldOutTop1)
+    : IBenchmarkResult
 {
     public string Benchmark => "zeroshot";
 
@@ -18,7 +19,8 @@ public sealed record ZeroShotResult(
     }
 
     public IEnumerable<ResultLine> Lines() =>
-        Rows().Select(r => ResultLine.Of(r.Metric, r.Value)).Append(new ResultLine("mean per-class recall", MeanPerClassRecall, RecallClasses));
+        Rows().Select(r => ResultLine.Of(r.Metric, r.Value))
+            .Append(new ResultLine("mean per-class recall", MeanPerClassRecall, RecallClasses));
 }
 
 /// <summary>
@@ -42,13 +44,15 @@ public static class ZeroShotBenchmark
     {
         var names = set.ClassNames;
         var templates = set.Templates;
-        var prompts = names.SelectMany(n => templates.Select(t => t.Replace("{c}", n, StringComparison.Ordinal))).ToArray();
+        var prompts = names.SelectMany(n => templates.Select(t => t.Replace("{c}", n, StringComparison.Ordinal)))
+            .ToArray();
         var images = set.Samples.Select(s => s.Image).ToArray();
         float[,] scores;
         if (score.Embeddings is { } encoder)
         {
             var promptEmbeds = encoder.EncodeTexts(prompts);
-            var classEmbeds = Enumerable.Range(0, names.Count).Select(k => MeanDirection(promptEmbeds.Skip(k * templates.Count).Take(templates.Count))).ToArray();
+            var classEmbeds = Enumerable.Range(0, names.Count)
+                .Select(k => MeanDirection(promptEmbeds.Skip(k * templates.Count).Take(templates.Count))).ToArray();
             scores = EncoderExtensions.CosineMatrix(encoder.EncodeImages(images), classEmbeds);
         }
         else scores = score.Matrix.GroupMeans(images, prompts, templates.Count, ScoreDirection.ImageToText);
@@ -66,7 +70,8 @@ public static class ZeroShotBenchmark
             recall, recallClasses, heldOut);
     }
 
-    /// <summary>The ensemble's class embedding: the mean of unit vectors, renormalised (CLIP's zero-shot classifier).</summary>
+    /// <summary>The ensemble's class embedding: the mean of unit vectors, renormalised (CLIP's zero-shot
+    /// classifier).</summary>
     public static float[] MeanDirection(IEnumerable<float[]> vectors)
     {
         var list = vectors.ToList();
