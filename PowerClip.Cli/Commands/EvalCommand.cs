@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using PowerClip.Train.Evaluation;
 using PowerClip.Train.Models;
 using PowerClip.Train.Training;
@@ -8,93 +9,159 @@ using PowerClip.Train;
 namespace PowerClip.Cli.Commands;
 
 /// <summary>
-/// `powerclip eval zeroshot|retrieval|sugarcrepe|winoground|aro|all --data DIR --checkpoint CKPT [--out FILE]`:
-/// a results table on the console and, with --out, JSON (for sugarcrepe exactly {category: accuracy}, as the
-/// SugarCrepe tooling writes it). Scores: cosine of the global embeddings. A missing or malformed data folder
-/// or checkpoint is a usage error (exit 2) with a one-line message.
+/// `powerclip eval zeroshot|retrieval|sugarcrepe|winoground|aro|all --data DIR --checkpoint CKPT [--score S]
+/// [--out FILE]` and `powerclip eval paper` (<see cref="EvalPaperCommand"/>): a results table per score on the
+/// console and, with --out, JSON that names the score of every number (for sugarcrepe with the default score alone,
+/// exactly {category: accuracy}, as the SugarCrepe tooling writes it). A missing or malformed data folder or
+/// checkpoint, or a bad item in a benchmark file, is a usage error (exit 2) with a one-line message naming the file
+/// and the item.
 /// </summary>
 public static class EvalCommand
 {
     public static Command Create()
     {
-        var command = new Command("eval", "Evaluate a checkpoint: zero-shot, retrieval, SugarCrepe, Winoground, ARO (or all of an export folder)");
+        var command = new Command("eval",
+            "Evaluate a checkpoint: zero-shot, retrieval, SugarCrepe, Winoground, ARO, an export, the paper's table");
         foreach (var name in BenchmarkSuite.Names) command.Add(Benchmark(name));
         command.Add(Benchmark("all"));
+        command.Add(EvalPaperCommand.Create());
         return command;
     }
 
     private static readonly Dictionary<string, string> Descriptions = new()
     {
-        ["zeroshot"] = "Zero-shot classification with prompt-template ensembles (top-1, top-5); DIR holds classnames.txt, templates.txt, test/CLASS/*",
-        ["retrieval"] = "Image↔text retrieval R@1/5/10 in both directions; DIR holds a Karpathy dataset_*.json and its images",
-        ["sugarcrepe"] = "SugarCrepe accuracy per category; DIR holds the category JSON files and images/ (--out writes {category: accuracy})",
-        ["winoground"] = "Winoground text, image and group scores; DIR holds examples.jsonl and images/",
-        ["aro"] = "ARO order tests (VG-Relation, VG-Attribution); DIR holds visual_genome_*.json and the images they name",
+        ["zeroshot"] = "Zero-shot classification (top-1, top-5, mean per-class recall); "
+            + "DIR in CLIP_benchmark's webdataset or image-folder layout",
+        ["retrieval"] = "Image↔text retrieval R@1/5/10; DIR holds CLIP_benchmark's webdataset, a Karpathy "
+            + "dataset_*.json, coco_test_karpathy.json or *_test_karpathy.txt",
+        ["sugarcrepe"] = "SugarCrepe accuracy per category; DIR holds the category JSON files and images/ or val2017/ "
+            + "(--out writes {category: accuracy})",
+        ["winoground"] = "Winoground text, image and group scores; DIR holds data/examples.jsonl and data/images/",
+        ["aro"] = "ARO: VG-Relation, VG-Attribution (macro, official; micro), COCO- and Flickr30k-Order (precision@1)",
         ["all"] = "Every benchmark found in a `powerclip data export-benchmarks` folder",
+    };
+
+    /// <summary>The --score option every eval command shares.</summary>
+    public static Option<string> ScoreOption() => new("--score")
+    {
+        Description = "Scores, comma-separated: cosine (global embeddings: the paper's protocol, default), "
+            + "filip (late interaction), sparc (fine-grained), powerclip (S̄), "
+            + "own (cosine + the checkpoint's own objective's score) or all",
+        DefaultValueFactory = _ => EvaluationScores.ProtocolDefault,
+    };
+
+    public static Option<string> CheckpointOption() => new("--checkpoint")
+    {
+        Description = "Checkpoint folder (checkpoints/step-N) or run folder (its latest checkpoint)", Required = true,
+    };
+
+    public static Option<int> BatchSizeOption() => new("--batch-size")
+    {
+        Description = "Images or captions encoded per forward pass", DefaultValueFactory = _ => 64,
     };
 
     private static Command Benchmark(string name)
     {
         var runtime = new RuntimeOptions();
         var data = new Option<string>("--data") { Description = "Benchmark folder", Required = true };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder (checkpoints/step-N) or run folder (its latest checkpoint)", Required = true };
+        var checkpoint = CheckpointOption();
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
-        var batchSize = new Option<int>("--batch-size") { Description = "Images or captions encoded per forward pass", DefaultValueFactory = _ => 64 };
-        var score = new Option<string>("--score")
+        var batchSize = BatchSizeOption();
+        var score = ScoreOption();
+        var images = new Option<string?>("--images")
         {
-            Description = "cosine (global embeddings, the standard) or powerclip (PowerCLIP's S̄ with regions = patches; sugarcrepe, winoground and aro only)",
-            DefaultValueFactory = _ => "cosine",
+            Description = "The image folder the JSON files name (default DIR/images, else DIR/val2017: COCO val2017)",
         };
-        var images = new Option<string?>("--images") { Description = "sugarcrepe: the image folder the JSON files name (default DIR/images; for the real benchmark, COCO val2017)" };
+        var dataset = new Option<string?>("--dataset")
+        {
+            Description = "CLIP_benchmark's name of the dataset (imagenet-a, vtab/cifar10, …; default: the folder's)",
+        };
+        var seed = new Option<int>("--seed")
+        {
+            Description = "Seed of the COCO-/Flickr30k-Order caption perturbations", DefaultValueFactory = _ => 0,
+        };
         var command = new Command(name, Descriptions[name]) { data, checkpoint, output, batchSize, score };
         if (name == "sugarcrepe") command.Add(images);
+        if (name == "zeroshot") command.Add(dataset);
+        if (name == "aro") command.Add(seed);
         runtime.AddTo(command);
         command.SetAction(r =>
         {
             var dir = r.GetValue(data)!;
             if (!Directory.Exists(dir)) throw new UsageException($"--data: folder not found: {dir}");
-            var scoring = r.GetValue(score);
-            if (scoring is not ("cosine" or "powerclip")) throw new UsageException($"--score must be cosine or powerclip, got '{scoring}'");
-            if (scoring == "powerclip" && !BenchmarkSuite.Pairwise.Contains(name))
-                throw new UsageException($"--score powerclip applies to {string.Join(", ", BenchmarkSuite.Pairwise)}, not {name}");
             var batch = r.GetValue(batchSize);
             if (batch < 1) throw new UsageException($"--batch-size must be >= 1, got {batch}");
-            var ckpt = r.GetValue(checkpoint)!;
-            string resolved;
-            try { resolved = TrainedModel.ResolveCheckpoint(ckpt); }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { throw new UsageException($"--checkpoint: {e.Message}"); }
+            ParseScores(r.GetValue(score)!, "clip");
+            var resolved = ResolveCheckpoint(r.GetValue(checkpoint)!);
             var (device, _) = runtime.Apply(r);
             using var model = TrainedModel.Load(resolved, device);
-            var encoder = new ModelEncoder(model, batch);
+            var ids = ParseScores(r.GetValue(score)!, model.Config.Loss);
+            var options = new BenchmarkOptions(r.GetValue(images), r.GetValue(dataset), r.GetValue(seed));
             var outPath = r.GetValue(output);
+            // SugarCrepe's own file only for SugarCrepe's own protocol (the cosine, alone); else our envelope.
+            var sugarCrepeFile = name == "sugarcrepe" && ids is [EvaluationScores.ProtocolDefault];
+            var (results, names) = (new JsonObject(), new JsonObject());
             try
             {
-                if (name == "all")
+                foreach (var id in ids)
                 {
-                    var results = BenchmarkSuite.Run(encoder, dir, resolved);
-                    ResultTable.Print(results.All());
-                    if (outPath is not null) Write(outPath, ResultJson.Serialize(results));
-                }
-                else
-                {
-                    IPairScorer? scorer = scoring == "powerclip" ? new PowerClipScorer(model, batch) : null;
-                    var result = name == "sugarcrepe"
-                        ? SugarCrepeBenchmark.Run(scorer ?? new CosineScorer(encoder), dir, r.GetValue(images))
-                        : scorer is not null ? BenchmarkSuite.RunOne(scorer, name, dir) : BenchmarkSuite.RunOne(encoder, name, dir);
-                    ResultTable.Print([result]);
-                    if (outPath is not null)
-                        Write(outPath, result is SugarCrepeResult s ? ResultJson.Serialize(s.Accuracies()) : ResultJson.Serialize<object>(result));
+                    var s = EvaluationScores.For(id, model, batch);
+                    names[id] = s.Name;
+                    Console.WriteLine($"score: {s.Name}");
+                    object result;
+                    if (name == "all")
+                    {
+                        var suite = BenchmarkSuite.Run(s, dir, resolved);
+                        ResultTable.Print(suite.All());
+                        result = suite;
+                    }
+                    else
+                    {
+                        var one = BenchmarkSuite.RunOne(s, name, dir, options);
+                        ResultTable.Print([one]);
+                        result = sugarCrepeFile ? ((SugarCrepeResult)one).Accuracies() : one;
+                    }
+                    results[id] = JsonNode.Parse(ResultJson.Serialize(result));
                 }
             }
             catch (BenchmarkDataException e) { throw new UsageException(e.Message); }
-            var scoreName = scoring == "powerclip" ? PowerClipScorer.ScoreName : BenchmarkSuite.GlobalCosine;
-            Console.WriteLine($"checkpoint {resolved}; scores: {scoreName}" + (outPath is null ? "" : $"; results: {outPath}"));
+            if (outPath is not null)
+            {
+                var json = sugarCrepeFile ? results[ids[0]]!
+                    : Envelope(resolved, name, model.Config.Loss, names, results);
+                Write(outPath, json.ToJsonString(ResultJson.Options));
+            }
+            var saved = outPath is null ? "" : $"; results: {outPath}";
+            Console.WriteLine($"checkpoint {resolved}; protocol default: {BenchmarkSuite.GlobalCosine}{saved}");
             return 0;
         });
         return command;
     }
 
-    private static void Write(string path, string json)
+    /// <summary>The results file: checkpoint, protocol default, each score's id and meaning, its results.</summary>
+    public static JsonObject Envelope(
+        string checkpoint, string benchmark, string objective, JsonObject names, JsonObject results) => new()
+    {
+        ["checkpoint"] = checkpoint, ["benchmark"] = benchmark, ["objective"] = objective,
+        ["protocol_default"] = EvaluationScores.ProtocolDefault, ["scores"] = names, ["results"] = results,
+    };
+
+    public static string ResolveCheckpoint(string path)
+    {
+        try { return TrainedModel.ResolveCheckpoint(path); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new UsageException($"--checkpoint: {e.Message}");
+        }
+    }
+
+    public static IReadOnlyList<string> ParseScores(string option, string objective)
+    {
+        try { return EvaluationScores.Parse(option, objective); }
+        catch (ArgumentException e) { throw new UsageException($"--score: {e.Message}"); }
+    }
+
+    public static void Write(string path, string json)
     {
         var parent = Path.GetDirectoryName(Path.GetFullPath(path));
         if (parent is not null) Directory.CreateDirectory(parent);

@@ -41,7 +41,9 @@ public sealed class DemoPipeline(DemoSettings settings, string outDir, torch.Dev
     {
         var marker = Path.Combine(BenchmarkDirectory, ".complete");
         var model = ModelFactory.Inputs(settings.TrainConfig("clip")).Model;
-        var stamp = $"{settings.Model} {model.Vision.ImageSize}/{model.Vision.PatchSize} items={settings.BenchmarkItems} perClass={settings.ZeroShotPerClass} seed={settings.Seed}";
+        // "layouts=2": exports since ARO's image_path is relative to images/ and zero-shot uses CLIP_benchmark's files.
+        var stamp = $"{settings.Model} {model.Vision.ImageSize}/{model.Vision.PatchSize} "
+            + $"items={settings.BenchmarkItems} perClass={settings.ZeroShotPerClass} seed={settings.Seed} layouts=2";
         if (File.Exists(marker) && File.ReadAllText(marker) == stamp) return;
         if (Directory.Exists(BenchmarkDirectory)) Directory.Delete(BenchmarkDirectory, recursive: true);
         Console.WriteLine($"exporting held-out benchmarks to {BenchmarkDirectory}");

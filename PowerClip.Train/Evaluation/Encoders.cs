@@ -39,17 +39,15 @@ public sealed class ModelEncoder(TrainedModel model, int batchSize = 64) : IEmbe
         return nn.functional.normalize(global, dim: -1);
     });
 
-    /// <summary>Image files as the model's input batch [B, 3, H, W] (decoded, evaluation transform).</summary>
+    /// <summary>Images a benchmark names as the model's input batch [B, 3, H, W] (decoded, evaluation transform).</summary>
     public Tensor ImageBatch(IReadOnlyList<string> imagePaths) =>
         model.Inputs.ImageBatch(imagePaths.Select(LoadImage).ToArray(), model.Device);
 
-    /// <summary>Decodes an image file; a missing or undecodable file is a benchmark data error naming it.</summary>
-    public RgbImage LoadImage(string path)
-    {
-        if (!File.Exists(path)) throw new BenchmarkDataException($"image not found: {path}");
-        var result = _loader.Load(path);
-        return result.Image ?? throw new BenchmarkDataException($"image {path}: {result.Reason} ({result.Detail})");
-    }
+    /// <summary>
+    /// Decodes an image a benchmark names (a file, a tar shard member, optionally cropped:
+    /// <see cref="BenchmarkImage"/>); a missing or undecodable image is a benchmark data error naming it.
+    /// </summary>
+    public RgbImage LoadImage(string path) => BenchmarkImage.Load(path, _loader);
 
     private float[][] Batched(IReadOnlyList<string> items, Func<IReadOnlyList<string>, Tensor> encode)
     {

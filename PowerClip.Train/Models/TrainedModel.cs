@@ -49,13 +49,11 @@ public sealed class TrainedModel : IDisposable
     /// <summary>Global embeddings of images and captions, batched (what the standard CLIP evaluation scores with).</summary>
     public ModelEncoder Encoder(int batchSize = 64) => new(this, batchSize);
 
-    /// <summary>The pair scores `--score` names: cosine (global embeddings) or powerclip (S̄ with regions = patches).</summary>
-    public IPairScorer PairScorer(string score, int batchSize = 64) => score switch
-    {
-        "cosine" => new CosineScorer(Encoder(batchSize)),
-        "powerclip" => new PowerClipScorer(this, batchSize),
-        _ => throw new ArgumentException($"score '{score}' is not known: expected cosine or powerclip"),
-    };
+    /// <summary>A score by its id (cosine, filip, sparc, powerclip: <see cref="EvaluationScores"/>), pairwise and as a matrix.</summary>
+    public EvaluationScore Score(string id, int batchSize = 64) => EvaluationScores.For(id, this, batchSize);
+
+    /// <summary>The score this model's objective trained (FILIP's late interaction, SPARC's, S̄; else the cosine).</summary>
+    public string OwnScore => EvaluationScores.OwnScore(Config.Loss);
 
     public void Dispose() => Model.Dispose();
 }
