@@ -5,7 +5,7 @@ namespace PowerClip.Train.Commands;
 
 /// <summary>
 /// One input of `powerclip nla eval`: {"s0": [[…], …], "nodes": [[…], …], "tau": …, "zeta": …,
-/// "zeta_weights": "lower" | "logcosh"}. Every defect is a UsageException naming the field.
+/// "zeta_weights": "lower" | "logcosh" | "linear"}. Every defect is a UsageException naming the field.
 /// </summary>
 public sealed record NlaCaseInput(double[,] S0, ParseTree Tree, double Tau, double Zeta, ZetaReading Reading)
 {
@@ -65,12 +65,8 @@ public sealed record NlaCaseInput(double[,] S0, ParseTree Tree, double Tau, doub
         var reading = Nla.defaultReading;
         if (root.TryGetProperty("zeta_weights", out var w))
         {
-            reading = w.ValueKind == JsonValueKind.String ? w.GetString() switch
-            {
-                "lower" => ZetaReading.ZetaWeightsLower,
-                "logcosh" => ZetaReading.ZetaWeightsLogCosh,
-                _ => throw Bad($"zeta_weights must be \"lower\" or \"logcosh\", got {w.GetRawText()}"),
-            } : throw Bad($"zeta_weights must be \"lower\" or \"logcosh\", got {w.GetRawText()}");
+            reading = (w.ValueKind == JsonValueKind.String ? ParseReading(w.GetString()!) : null)
+                ?? throw Bad($"zeta_weights must be \"lower\", \"logcosh\" or \"linear\", got {w.GetRawText()}");
         }
         try
         {
@@ -86,4 +82,17 @@ public sealed record NlaCaseInput(double[,] S0, ParseTree Tree, double Tau, doub
         }
         return new NlaCaseInput(s0, tree, tau, zeta, reading);
     }
+
+    /// <summary>The spec's ζ reading from its command-line name (lower, logcosh, linear); null when unknown.</summary>
+    public static ZetaReading? ParseReading(string name) => name switch
+    {
+        "lower" => ZetaReading.ZetaWeightsLower,
+        "logcosh" => ZetaReading.ZetaWeightsLogCosh,
+        "linear" => ZetaReading.LinearInterpolation,
+        _ => null,
+    };
+
+    /// <summary>The command-line name of a ζ reading.</summary>
+    public static string ReadingName(ZetaReading r) =>
+        r.IsZetaWeightsLower ? "lower" : r.IsZetaWeightsLogCosh ? "logcosh" : "linear";
 }
