@@ -70,10 +70,15 @@ public static class PowerClipScores
             _ => NodeMean(s1.amax(-2), nodeMask),
         };
 
-    /// <summary>NLA-T1[i,j] = mean_B Σ_m sp_τ(S1[i,j,m,B]), sp_τ(x) = τ·log(1 + e^{x/τ}) computed as relu(x) + τ·log1p(e^{−|x|/τ}) (exponent clamped at MinExponent).</summary>
+    /// <summary>
+    /// NLA-T1[i,j] = mean_B Σ_m sp_τ(S1[i,j,m,B]), sp_τ(x) = τ·log(1 + e^{x/τ}) computed as relu(x) + τ·log1p(e^{−|x|/τ})
+    /// (exponent clamped at MinExponent), with relu(x) written (x + |x|)/2: both terms have kinks at 0 that cancel in
+    /// the sum, and autograd (|x|'(0) = 0) then gives the true sp_τ'(0) = ½, where x.relu() gave 0 (proofs/autodiff.md).
+    /// </summary>
     public static Tensor NlaT1(Tensor s1, Tensor nodeMask, double tau)
     {
-        var sp = s1.relu() + tau * (-s1.abs() / tau).clamp_min(MinExponent).exp().log1p();
+        var a = s1.abs();
+        var sp = (s1 + a) * 0.5 + tau * (a * (-1 / tau)).clamp_min(MinExponent).exp().log1p();
         return NodeMean(sp.sum(-2), nodeMask);
     }
 
