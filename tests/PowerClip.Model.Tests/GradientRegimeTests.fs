@@ -17,13 +17,13 @@ open PowerClip.Spec
 open PowerClip.Model
 open PowerClip.Model.Tests.TestData
 
-let private bi, bj = 2, 2
+let bi, bj = 2, 2
 
-type private RegimeCase =
+type RegimeCase =
     { Seed: int; Tau: float; M: int; Trees: CaptionTree[]; Leaves: int; S0: float[] }
     override c.ToString() = $"case(seed {c.Seed}, tau {c.Tau}, M {c.M})"
 
-let private regimeCase (seed: int) : RegimeCase =
+let regimeCase (seed: int) : RegimeCase =
     let r = Random seed
     let m = 1 + seed % 12
     let trees = randomTrees r bj 1 12
@@ -38,17 +38,17 @@ let private regimeCase (seed: int) : RegimeCase =
                 s0[(p * m + 1) * l + k] <- s0[(p * m + 2) * l + k]
     { Seed = seed; Tau = (if seed % 3 = 0 then 1e-2 else 1e-3); M = m; Trees = trees; Leaves = l; S0 = s0 }
 
-let private cases : Lazy<RegimeCase list> = lazy [ for k in 1 .. 200 -> regimeCase (500 + k) ]
+let cases : Lazy<RegimeCase list> = lazy [ for k in 1 .. 200 -> regimeCase (500 + k) ]
 
 /// One C# score function of (S1, node mask) and the same quantity in the spec, float and Tape.
-type private Scored =
+type Scored =
     { Name: string
       CSharp: RegimeCase -> torch.Tensor -> torch.Tensor -> torch.Tensor
       Float: RegimeCase -> float[,] -> ParseTree -> float
       Tape: RegimeCase -> Tape[,] -> ParseTree -> Tape }
 
 /// The C# scores and their gradient with respect to S0 [bi, bj, M, L] (autograd through S1FromS0).
-let private csharpGradient (f: Scored) (c: RegimeCase) : float[] * float[] =
+let csharpGradient (f: Scored) (c: RegimeCase) : float[] * float[] =
     use scope = torch.NewDisposeScope()
     use phrases = PhraseBatch.Build(c.Trees, 32, torch.float64)
     let s0 = (t64 c.S0 [| int64 bi; int64 bj; int64 c.M; int64 c.Leaves |]).requires_grad_(true)
@@ -56,7 +56,15 @@ let private csharpGradient (f: Scored) (c: RegimeCase) : float[] * float[] =
     out.sum().backward()
     values out, values (nonNull s0.grad)
 
-let private checkFunction (f: Scored) (c: RegimeCase) : unit =
+/// What checkFunction compares besides the values: FD and AD for smooth functions; AD alone for piecewise-linear
+/// ones at continuous inputs (FD straddles kinks); nothing at grid inputs, where ties sit on their kinks.
+type GradientCheck =
+    | FdAndAd
+    | AdOnly
+    | ValuesOnly
+
+/// Checks one function on one case: values (1e-9), C# gradient vs FD of the spec (1e-6) and vs its reverse AD (1e-9).
+let checkFunction (check: GradientCheck) (f: Scored) (c: RegimeCase) : unit =
     let scores, grad = csharpGradient f c
     for i in 0 .. bi - 1 do
         for j in 0 .. bj - 1 do
@@ -66,14 +74,16 @@ let private checkFunction (f: Scored) (c: RegimeCase) : unit =
             let value = f.Float c block tree
             Expect.isLessThanOrEqual (abs (scores[i * bj + j] - value)) 1e-9 $"{f.Name}, {c}, pair ({i},{j}): value"
             let ad = Array2D.init c.M leaves (fun m k -> grad[((i * bj + j) * c.M + m) * c.Leaves + k])
-            let fd = Gradient.finiteDifference (c.Tau / 100.0) (fun s0 -> f.Float c s0 tree) block
-            let fdErr = maxAbsDiff (Gradient.flatten ad) (Gradient.flatten fd)
-            Expect.isLessThanOrEqual fdErr 1e-6 $"{f.Name}, {c}, pair ({i},{j}): C# gradient vs FD of the spec, max error {fdErr:E2}"
-            let reverse = Gradient.reverse (fun s0 -> f.Tape c s0 tree) block
-            let adErr = Gradient.relativeError 1e-12 reverse ad
-            Expect.isLessThanOrEqual adErr 1e-9 $"{f.Name}, {c}, pair ({i},{j}): C# gradient vs the spec's reverse AD {adErr:E2}"
+            if check = FdAndAd then
+                let fd = Gradient.finiteDifference (c.Tau / 100.0) (fun s0 -> f.Float c s0 tree) block
+                let fdErr = maxAbsDiff (Gradient.flatten ad) (Gradient.flatten fd)
+                Expect.isLessThanOrEqual fdErr 1e-6 $"{f.Name}, {c}, pair ({i},{j}): C# gradient vs FD of the spec, max error {fdErr:E2}"
+            if check <> ValuesOnly then
+                let reverse = Gradient.reverse (fun s0 -> f.Tape c s0 tree) block
+                let adErr = Gradient.relativeError 1e-12 reverse ad
+                Expect.isLessThanOrEqual adErr 1e-9 $"{f.Name}, {c}, pair ({i},{j}): C# gradient vs the spec's reverse AD {adErr:E2}"
 
-let private tape (x: float) : Tape = num x
+let tape (x: float) : Tape = num x
 
 let private functions : Scored list =
     [ { Name = "NlaT1 (the w/o-R2T ablation's path)"
@@ -102,7 +112,7 @@ let tests =
     testSequenced <| testList "gradients in the training regime (float64)" [
         for f in functions do
             test $"{f.Name}: 200 cases, tau 1e-3 and 1e-2, M 1..12, S1 = 0 and ties" {
-                for c in cases.Force() do checkFunction f c
+                for c in cases.Force() do checkFunction FdAndAd f c
             }
         test "the cases contain S1 exactly 0 and tied regions, at both tau" {
             let all = cases.Force()
