@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PowerClip.Model;
 using PowerClip.Train.Training;
 
 namespace PowerClip.Train.Commands;
@@ -34,14 +35,17 @@ public sealed class TrainOptions
     public Option<double?> Delta { get; } = new("--delta") { Description = "δ, triplet margin (default 0.2, reconstructed)" };
     public Option<double?> Tau { get; } = new("--tau") { Description = "τ, NLA temperature (default 1e-3)" };
     public Option<double?> Zeta { get; } = new("--zeta") { Description = "ζ, NLA-T2 interpolation (default 0.75)" };
-    public Option<string?> ZetaReading { get; } = new("--zeta-reading") { Description = "lower (ζ weights the lower bound, default) or logcosh" };
+    public Option<string?> ZetaReading { get; } = new("--zeta-reading") { Description = "lower (ζ weights the lower bound, default), logcosh, or linear (ζ·U + (1−ζ)·L)" };
+    public Option<string?> T2R { get; } = new("--t2r") { Description = "nla (NLA-T1, default) or exact-relu (exact T2R in O(M))" };
+    public Option<string?> R2T { get; } = new("--r2t") { Description = "nla-t2 (default) or monte-carlo:K (K seeded random subsets per step)" };
+    public Option<string?> R2TSubsets { get; } = new("--r2t-subsets") { Description = "all (2^M subsets, default, as the paper writes) or non-empty" };
     public Option<string?> ScoreScale { get; } = new("--score-scale") { Description = "region-mean (S̄ divided by M; default, reconstructed) or sum (S̄ as written)" };
 
     public IEnumerable<Option> All =>
     [
         Config, Recipe, Model, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, Augment, Steps, Lr, Warmup,
         WeightDecay, Beta1, Beta2, Eps, GradClip, Accumulate, Seed, CheckpointEvery, Lambda, Delta, Tau, Zeta, ZetaReading,
-        ScoreScale,
+        ScoreScale, T2R, R2T, R2TSubsets,
     ];
 
     /// <summary>Names of the config-shaping options given on the command line.</summary>
@@ -77,8 +81,13 @@ public sealed class TrainOptions
                 null => p.ZetaReading,
                 "lower" => global::PowerClip.Model.ZetaReading.ZetaWeightsLower,
                 "logcosh" => global::PowerClip.Model.ZetaReading.ZetaWeightsLogCosh,
-                var other => throw new UsageException($"--zeta-reading '{other}' is not valid: expected lower or logcosh"),
+                "linear" => global::PowerClip.Model.ZetaReading.LinearInterpolation,
+                var other => throw new UsageException($"--zeta-reading '{other}' is not valid: expected lower, logcosh or linear"),
             },
+            T2R = ParseT2R(r.GetValue(T2R)) ?? p.T2R,
+            R2T = ParseR2T(r.GetValue(R2T)) is { } r2t ? r2t.Method : p.R2T,
+            MonteCarloSamples = ParseR2T(r.GetValue(R2T)) is { } k ? k.Samples ?? p.MonteCarloSamples : p.MonteCarloSamples,
+            R2TSubsets = ParseR2TSubsets(r.GetValue(R2TSubsets)) ?? p.R2TSubsets,
             ScoreScale = r.GetValue(ScoreScale) switch
             {
                 null => p.ScoreScale,
@@ -97,4 +106,33 @@ public sealed class TrainOptions
         try { return c.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
     }
+
+    /// <summary>--t2r: nla | exact-relu.</summary>
+    private static T2RMethod? ParseT2R(string? text) => text switch
+    {
+        null => null,
+        "nla" => T2RMethod.Nla,
+        "exact-relu" => T2RMethod.ExactRelu,
+        _ => throw new UsageException($"--t2r '{text}' is not valid: expected nla or exact-relu"),
+    };
+
+    /// <summary>--r2t: nla-t2 | monte-carlo:K (K ≥ 1 subsets).</summary>
+    private static (R2TMethod Method, int? Samples)? ParseR2T(string? text) => text switch
+    {
+        null => null,
+        "nla-t2" => (R2TMethod.NlaT2, null),
+        _ when text.StartsWith("monte-carlo:", StringComparison.Ordinal)
+               && int.TryParse(text["monte-carlo:".Length..], System.Globalization.NumberStyles.None,
+                   System.Globalization.CultureInfo.InvariantCulture, out var k) && k >= 1 => (R2TMethod.MonteCarlo, k),
+        _ => throw new UsageException($"--r2t '{text}' is not valid: expected nla-t2 or monte-carlo:K with K >= 1"),
+    };
+
+    /// <summary>--r2t-subsets: all | non-empty.</summary>
+    private static SubsetRange? ParseR2TSubsets(string? text) => text switch
+    {
+        null => null,
+        "all" => SubsetRange.All,
+        "non-empty" => SubsetRange.NonEmpty,
+        _ => throw new UsageException($"--r2t-subsets '{text}' is not valid: expected all or non-empty"),
+    };
 }

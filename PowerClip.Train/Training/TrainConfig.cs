@@ -112,7 +112,7 @@ public sealed record TrainConfig
     };
 }
 
-/// <summary>λ, δ, τ, ζ, the ζ reading and the score scale of the PowerCLIP loss (defaults and their provenance: <see cref="PowerClipLossConfig"/>).</summary>
+/// <summary>λ, δ, τ, ζ, the ζ reading, the score scale and the T2R/R2T forms of the PowerCLIP loss (defaults and their provenance: <see cref="PowerClipLossConfig"/>).</summary>
 public sealed record PowerClipSettings
 {
     private static readonly PowerClipLossConfig Defaults = new();
@@ -122,7 +122,15 @@ public sealed record PowerClipSettings
     public double Zeta { get; init; } = Defaults.Zeta;
     public ZetaReading ZetaReading { get; init; } = Defaults.Reading;
     public ScoreScale ScoreScale { get; init; } = Defaults.Scale;
+    [JsonPropertyName("t2r")] public T2RMethod T2R { get; init; } = Defaults.T2R;
+    [JsonPropertyName("r2t")] public R2TMethod R2T { get; init; } = Defaults.R2T;
+    public int MonteCarloSamples { get; init; } = Defaults.MonteCarloSamples;
+    [JsonPropertyName("r2t_subsets")] public SubsetRange R2TSubsets { get; init; } = Defaults.R2TSubsets;
 
     public PowerClipLossConfig ToLossConfig() =>
-        new() { Lambda = Lambda, Delta = Delta, Tau = Tau, Zeta = Zeta, Reading = ZetaReading, Scale = ScoreScale };
+        new()
+        {
+            Lambda = Lambda, Delta = Delta, Tau = Tau, Zeta = Zeta, Reading = ZetaReading, Scale = ScoreScale,
+            T2R = T2R, R2T = R2T, MonteCarloSamples = MonteCarloSamples, R2TSubsets = R2TSubsets,
+        };
 }
