@@ -44,7 +44,7 @@ public enum SubsetRange
 /// </summary>
 public enum ScoreScale
 {
-    /// <summary>S̄ as written in method.md: the subset terms are sums over up to M region scores.</summary>
+    /// <summary>S̄ as written in the paper's formulas (docs/method.md §5): the subset terms are sums over up to M region scores.</summary>
     Sum,
     /// <summary>S̄ / M for the subset aggregations (a per-region average; = Sum with λ/M and δ·M); the single-region forms of "w/o subsets" are not divided.</summary>
     RegionMean,
