@@ -65,10 +65,12 @@ public enum PowersetAggregation
 /// is VSE++'s max-of-hinges (hardest-negative) triplet, whose authors use 0.2, so we take theirs.
 /// [reconstructed] ζ reading: ZetaWeightsLower by default, so the paper's ζ = 0.75 puts weight 0.25 on log cosh.
 /// Chosen by ranking fidelity to the exact R2T within batches (hardest negative, Spearman, triplet error;
-/// proofs/approximation-study.md), not by Pearson r (on which weight 0.25 leads CLIP-like inputs by 1e-5 only,
-/// while by MAE and ζ* those inputs favour log cosh weight ≈ 0).
-/// [reconstructed] Scale = RegionMean: S̄ divided by M. The literal sum grows with M, and with λ = δ = 0.2 its
-/// triplet gradient is ~25× CLIP's at initialisation and training collapses (docs/demo.md, measured);
+/// proofs/approximation-study.md): at ζ = 0.75 it beats the other two readings there. Not by Pearson r, on which
+/// weight 0.25 leads the lower bound on CLIP-like inputs by at most 5e-5, while by MAE and ζ* those inputs favour
+/// log cosh weight ≈ 0.
+/// [reconstructed] Scale = RegionMean: S̄ divided by M, which is the literal form with λ/M and δ·M (λ = 0.02,
+/// δ = 2 at M = 10). In one 40-step single-seed run the literal sum with λ = δ = 0.2 had a triplet gradient ~25×
+/// CLIP's at initialisation and collapsed (docs/demo.md); scripts/score-scale-grid.sh measures more.
 /// Scale = Sum gives the literal form.
 /// </summary>
 public sealed record PowerClipLossConfig
