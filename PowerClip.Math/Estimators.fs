@@ -48,7 +48,8 @@ module Estimators =
             let p = mu |> Array.map (fun x -> exp ((x - lse) / tau))
             let variance m =
                 let mean = Array.fold2 (fun acc pb b -> acc + pb * s1[m, b]) (num 0.0) p [| 0 .. nodes - 1 |]
-                Array.fold2 (fun acc pb b -> let d = s1[m, b] - mean in acc + pb * (d * d)) (num 0.0) p [| 0 .. nodes - 1 |]
+                let squared pb b = let d = s1[m, b] - mean in pb * (d * d)
+                Array.fold2 (fun acc pb b -> acc + squared pb b) (num 0.0) p [| 0 .. nodes - 1 |]
             let correction = (Array.sumBy variance [| 0 .. regions - 1 |]) / (num 8.0 * tau)
             minOf (lse + correction) (Nla.Generic.upper tau s0 tree)
 
@@ -78,7 +79,8 @@ module Estimators =
     /// Monte Carlo Q→ over `samples` subsets of the range drawn uniformly (monteCarloSubsets), seeded.
     /// Every value max_B Q[A,B] lies in [lo, hi] with lo = max_B Σ_m min(0, S1[m,B]) and
     /// hi = max_B Σ_m relu(S1[m,B]), so Hoeffding gives the stated half-width. Cost O(samples·M·|𝒯|).
-    let r2tMonteCarloOver (range: SubsetRange) (samples: int) (seed: int) (confidence: float) (s0: float[,]) (tree: ParseTree)
+    let r2tMonteCarloOver
+        (range: SubsetRange) (samples: int) (seed: int) (confidence: float) (s0: float[,]) (tree: ParseTree)
         : MonteCarloEstimate =
         if not (confidence > 0.0 && confidence < 1.0) then
             raise (System.ArgumentException $"confidence must lie in (0, 1), got {confidence}")
@@ -93,5 +95,6 @@ module Estimators =
           Seed = seed }
 
     /// Monte Carlo Q→ over all subsets (the paper's range).
-    let r2tMonteCarlo (samples: int) (seed: int) (confidence: float) (s0: float[,]) (tree: ParseTree) : MonteCarloEstimate =
+    let r2tMonteCarlo (samples: int) (seed: int) (confidence: float) (s0: float[,]) (tree: ParseTree)
+        : MonteCarloEstimate =
         r2tMonteCarloOver AllSubsets samples seed confidence s0 tree

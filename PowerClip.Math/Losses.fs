@@ -6,7 +6,8 @@ module Losses =
     /// The definitions, generic over the number type (Scalar.fs); the float functions below instantiate them.
     module Generic =
 
-        /// Symmetric InfoNCE (open_clip ClipLoss): mean of the cross-entropy over rows and over columns, targets = diagonal.
+        /// Symmetric InfoNCE (open_clip ClipLoss): mean of the cross-entropy over rows and over columns, targets =
+        /// the diagonal.
         let inline infoNce (logits: ^T[,]) : ^T =
             Validate.square "logits" logits
             let c = Array2D.length1 logits
@@ -21,7 +22,8 @@ module Losses =
             if not (System.Double.IsFinite (float delta)) then
                 raise (System.ArgumentException $"delta must be finite, got {float delta}")
             let c = Array2D.length1 x
-            if c < 2 then raise (System.ArgumentException "the triplet loss needs at least 2 pairs (a negative per row)")
+            if c < 2 then
+                raise (System.ArgumentException "the triplet loss needs at least 2 pairs (a negative per row)")
             let row i =
                 let hardest = [| for j in 0 .. c - 1 do if j <> i then yield x[i, j] |] |> maxElement
                 maxOf (num 0.0) (hardest - x[i, i] + delta)

@@ -94,7 +94,8 @@ module Nla =
         Generic.t2 tau zeta reading s0 tree
 
     /// NLA-T2 over a subset range (Generic.overRange).
-    let t2Over (range: SubsetRange) (tau: float) (zeta: float) (reading: ZetaReading) (s0: float[,]) (tree: ParseTree) : float =
+    let t2Over (range: SubsetRange) (tau: float) (zeta: float) (reading: ZetaReading) (s0: float[,]) (tree: ParseTree)
+        : float =
         Generic.t2 tau zeta reading s0 tree |> Generic.overRange range tau (Array2D.length1 s0) tree
 
     /// The ζ at which NLA-T2 equals target (Theorem 2's ζ* when target = Q̃→_τ): by bisection on the continuous
@@ -113,4 +114,5 @@ module Nla =
             match reading with
             | ZetaWeightsLogCosh -> Some (bisect 0.0 1.0 60)
             | ZetaWeightsLower -> Some (1.0 - bisect 0.0 1.0 60)
-            | LinearInterpolation -> Some (if hi - lo <= 0.0 then 0.0 else (target - lo) / (hi - lo) |> max 0.0 |> min 1.0)
+            | LinearInterpolation ->
+                Some (if hi - lo <= 0.0 then 0.0 else (target - lo) / (hi - lo) |> max 0.0 |> min 1.0)

@@ -10,7 +10,8 @@ type RankingConfig =
 /// and within columns, the share of rows and of columns whose hardest negative is the exact one's, and the
 /// relative error of the triplet loss ℓ_δ(X/M) + ℓ_δ(Xᵀ/M) (NaN when the exact loss is 0).
 type BatchFidelity =
-    { SpearmanRows: float; SpearmanColumns: float; HardestRows: float; HardestColumns: float; TripletRelativeError: float }
+    { SpearmanRows: float; SpearmanColumns: float; HardestRows: float; HardestColumns: float
+      TripletRelativeError: float }
 
 /// A mean over batches with its seeded percentile-bootstrap 95% interval.
 type Interval = { Mean: float; Low: float; High: float; Batches: int }
@@ -70,7 +71,8 @@ module RankingStudy =
         else
             let rng = System.Random seed
             let means =
-                Array.init resamples (fun _ -> Array.init xs.Length (fun _ -> xs[rng.Next xs.Length]) |> Array.average) |> Array.sort
+                let resample () = Array.init xs.Length (fun _ -> xs[rng.Next xs.Length]) |> Array.average
+                Array.init resamples (fun _ -> resample ()) |> Array.sort
             { Mean = Array.average xs; Low = ApproximationStudy.quantile means 0.025
               High = ApproximationStudy.quantile means 0.975; Batches = xs.Length }
 
@@ -86,7 +88,8 @@ module RankingStudy =
         let relaxed = Array.zeroCreate taus.Length
         for k in 0 .. (1 <<< m) - 1 do
             if k > 0 then
-                let flipped = System.Numerics.BitOperations.TrailingZeroCount k   // Gray code k ^ (k >> 1) flips this bit
+                // Gray code k ^ (k >> 1) differs from the previous one in the lowest set bit of k.
+                let flipped = System.Numerics.BitOperations.TrailingZeroCount k
                 let sign = if ((k ^^^ (k >>> 1)) >>> flipped) &&& 1 = 1 then 1.0 else -1.0
                 for b in 0 .. nodes - 1 do q[b] <- q[b] + sign * s1[flipped, b]
             let best = Array.max q
@@ -102,7 +105,8 @@ module RankingStudy =
         match r with ZetaWeightsLower -> "lower" | ZetaWeightsLogCosh -> "logcosh" | LinearInterpolation -> "linear"
 
     /// Every estimator's B × B matrix for one batch: (τ, name, reading, ζ, matrix), and the exact matrix.
-    let estimates (c: RankingConfig) (index: int) (batch: Batch) : float[,] * (float option * string * string * float option * float[,])[] =
+    let estimates (c: RankingConfig) (index: int) (batch: Batch)
+        : float[,] * (float option * string * string * float option * float[,])[] =
         let b = c.BatchSize
         let pairs = Array2D.init b b (fun i j -> exactAndRelaxed c.Taus batch.S0[i, j] batch.Trees[j])
         let over (f: float[,] -> ParseTree -> float) = Array2D.init b b (fun i j -> f batch.S0[i, j] batch.Trees[j])
@@ -126,8 +130,10 @@ module RankingStudy =
     let private validate (c: RankingConfig) : unit =
         let fail (m: string) = raise (System.ArgumentException m)
         if c.Batches < 2 then fail $"the ranking study needs at least 2 batches for an interval, got {c.Batches}"
-        if c.BatchSize < 3 then fail $"batches need at least 3 pairs (a hardest negative and a runner-up), got {c.BatchSize}"
-        if c.Regions < 1 || c.Regions > Powerset.MaxRegions then fail $"regions must lie in 1..{Powerset.MaxRegions}, got {c.Regions}"
+        if c.BatchSize < 3 then
+            fail $"batches need at least 3 pairs (a hardest negative and a runner-up), got {c.BatchSize}"
+        if c.Regions < 1 || c.Regions > Powerset.MaxRegions then
+            fail $"regions must lie in 1..{Powerset.MaxRegions}, got {c.Regions}"
         if c.Taus.Length = 0 || c.Zetas.Length = 0 then fail "the ranking study needs at least one tau and one zeta"
         Array.iter Validate.tau c.Taus
         Array.iter Validate.zeta c.Zetas
@@ -144,10 +150,12 @@ module RankingStudy =
         let results =
             batches |> Array.Parallel.mapi (fun k batch ->
                 let exact, approx = estimates c k batch
-                approx |> Array.map (fun (tau, name, reading, zeta, m) -> (tau, name, reading, zeta), fidelity c.Delta c.Regions exact m))
+                approx |> Array.map (fun (tau, name, reading, zeta, m) ->
+                    (tau, name, reading, zeta), fidelity c.Delta c.Regions exact m))
         let keys = results[0] |> Array.map fst
         keys |> Array.mapi (fun e (tau, name, reading, zeta) ->
-            let metric (f: BatchFidelity -> float) = results |> Array.map (fun r -> f (snd r[e])) |> bootstrap c.Resamples c.Seed
+            let metric (f: BatchFidelity -> float) =
+                results |> Array.map (fun r -> f (snd r[e])) |> bootstrap c.Resamples c.Seed
             { Tau = Option.toNullable tau; Estimator = name; Reading = reading; Zeta = Option.toNullable zeta
               SpearmanRows = metric (fun f -> f.SpearmanRows); SpearmanColumns = metric (fun f -> f.SpearmanColumns)
               HardestRows = metric (fun f -> f.HardestRows); HardestColumns = metric (fun f -> f.HardestColumns)

@@ -9,13 +9,15 @@
 #
 # 2 scales × 3 δ × 2 λ × 3 seeds = 36 runs of ~5 min each on 2 idle cores (the demo's PowerCLIP arm: 321 s).
 # Everything is overridable for a smoke test, e.g.
-#   OUT=/tmp/grid STEPS=6 BATCH=8 WORLD=64 ITEMS=20 PER_CLASS=1 DELTAS=0.2 LAMBDAS=0.2 SEEDS=0 scripts/score-scale-grid.sh
+#   OUT=/tmp/grid STEPS=6 BATCH=8 WORLD=64 ITEMS=20 PER_CLASS=1 DELTAS=0.2 LAMBDAS=0.2 SEEDS=0 \
+#       scripts/score-scale-grid.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-runs/score-scale-grid}
 steps=${STEPS:-4000}; batch=${BATCH:-64}; world=${WORLD:-20000}
 items=${ITEMS:-500}; per_class=${PER_CLASS:-8}
-scales=${SCALES:-"sum region-mean"}; deltas=${DELTAS:-"0.05 0.2 1"}; lambdas=${LAMBDAS:-"0.02 0.2"}; seeds=${SEEDS:-"0 1 2"}
+scales=${SCALES:-"sum region-mean"}; deltas=${DELTAS:-"0.05 0.2 1"}
+lambdas=${LAMBDAS:-"0.02 0.2"}; seeds=${SEEDS:-"0 1 2"}
 threads=${THREADS:-$(nproc)}
 mkdir -p "$out/runs"
 ./powerclip info > /dev/null   # builds once; the runs below skip the build
@@ -37,7 +39,8 @@ for scale in $scales; do for lambda in $lambdas; do for delta in $deltas; do for
         ./powerclip train --out "$run" --resume latest --threads "$threads" >> "$run.log" 2>&1
     else
         ./powerclip train --out "$run" --model demo --loss powerclip --data world --region-source masks \
-            --batch-size "$batch" --world-samples "$world" --steps "$steps" --warmup $(( steps / 10 > 0 ? steps / 10 : 1 )) \
+            --batch-size "$batch" --world-samples "$world" --steps "$steps" \
+            --warmup $(( steps / 10 > 0 ? steps / 10 : 1 )) \
             --lr 1e-3 --checkpoint-every $(( steps / 4 > 0 ? steps / 4 : 1 )) --seed "$seed" \
             --score-scale "$scale" --lambda "$lambda" --delta "$delta" --threads "$threads" > "$run.log" 2>&1
     fi
@@ -64,9 +67,11 @@ for name in sorted(os.listdir(os.path.join(out, "runs"))):
     runs.setdefault(m.groups()[:3], []).append((int(m.group(4)), clip, top1, held))
     classes = res["classes"]
 chance, collapsed = 100.0 / classes, 0.95 * math.log(batch)
-print(f"chance top-1 {chance:.1f} %; a run counts as collapsed when its final CLIP part is >= 0.95 ln({batch}) = {collapsed:.2f}")
+print(f"chance top-1 {chance:.1f} %; a run counts as collapsed when its final CLIP part is "
+      f">= 0.95 ln({batch}) = {collapsed:.2f}")
 print()
-print("| score scale | λ | δ | literal-form λ, δ (M = 10) | final CLIP part, mean (per seed) | zero-shot top-1 %, mean (per seed) | held-out classes top-1 % | trains |")
+print("| score scale | λ | δ | literal-form λ, δ (M = 10) | final CLIP part, mean (per seed) "
+      "| zero-shot top-1 %, mean (per seed) | held-out classes top-1 % | trains |")
 print("|---|---|---|---|---|---|---|---|")
 for (scale, lam, delta), rs in sorted(runs.items(), key=lambda kv: (kv[0][0], float(kv[0][1]), float(kv[0][2]))):
     rs.sort()

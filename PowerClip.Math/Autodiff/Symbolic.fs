@@ -43,7 +43,8 @@ module Symbolic =
     let private collect (factors: (Expr * int) list) : (Expr * int) list =
         factors
         |> List.fold (fun acc (b, n) ->
-            if List.exists (fun (c, _) -> c = b) acc then acc |> List.map (fun (c, k) -> if c = b then c, k + n else c, k)
+            if List.exists (fun (c, _) -> c = b) acc then
+                acc |> List.map (fun (c, k) -> if c = b then c, k + n else c, k)
             else acc @ [ b, n ]) []
         |> List.filter (fun (_, n) -> n <> 0)
 
@@ -109,7 +110,11 @@ module Symbolic =
         | Mul factors ->
             let sign, factors = match factors with Num -1.0 :: rest -> "-", rest | fs -> "", fs
             let above = factors |> List.filter (fun f -> snd (asPower f) > 0)
-            let below = factors |> List.choose (fun f -> match asPower f with b, n when n < 0 -> Some (Pow (b, -n) |> simplify) | _ -> None)
+            let below =
+                factors |> List.choose (fun f ->
+                    match asPower f with
+                    | b, n when n < 0 -> Some (Pow (b, -n) |> simplify)
+                    | _ -> None)
             let text (fs: Expr list) = fs |> List.map atom |> String.concat " * "
             let numerator = if above.IsEmpty then "1" else text above
             match below with

@@ -25,7 +25,8 @@ type Tape private (value: float, inputs: struct (Tape * float)[], id: int64) =
     static member (+) (a: Tape, b: Tape) : Tape = Tape.Node(a.Value + b.Value, [| struct (a, 1.0); struct (b, 1.0) |])
     static member (-) (a: Tape, b: Tape) : Tape = Tape.Node(a.Value - b.Value, [| struct (a, 1.0); struct (b, -1.0) |])
     static member (~-) (a: Tape) : Tape = Tape.Node(-a.Value, [| struct (a, -1.0) |])
-    static member (*) (a: Tape, b: Tape) : Tape = Tape.Node(a.Value * b.Value, [| struct (a, b.Value); struct (b, a.Value) |])
+    static member (*) (a: Tape, b: Tape) : Tape =
+        Tape.Node(a.Value * b.Value, [| struct (a, b.Value); struct (b, a.Value) |])
     static member (/) (a: Tape, b: Tape) : Tape =
         let q = a.Value / b.Value
         Tape.Node(q, [| struct (a, 1.0 / b.Value); struct (b, -q / b.Value) |])
@@ -49,10 +50,9 @@ type Tape private (value: float, inputs: struct (Tape * float)[], id: int64) =
                 for struct (input, _) in n.Inputs do pending.Push input
         let adjoint = System.Collections.Generic.Dictionary<int64, float>()
         adjoint[output.Id] <- 1.0
+        let adjointOf (id: int64) = match adjoint.TryGetValue id with | true, v -> v | _ -> 0.0
         for n in reachable.Values |> Seq.sortByDescending (fun n -> n.Id) do
-            match adjoint.TryGetValue n.Id with
-            | true, a when a <> 0.0 ->
-                for struct (input, partial) in n.Inputs do
-                    adjoint[input.Id] <- (match adjoint.TryGetValue input.Id with | true, v -> v | _ -> 0.0) + a * partial
-            | _ -> ()
-        inputs |> Array.map (fun x -> match adjoint.TryGetValue x.Id with | true, v -> v | _ -> 0.0)
+            let a = adjointOf n.Id
+            if a <> 0.0 then
+                for struct (input, partial) in n.Inputs do adjoint[input.Id] <- adjointOf input.Id + a * partial
+        inputs |> Array.map (fun x -> adjointOf x.Id)

@@ -77,6 +77,9 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
     /// </summary>
     private PowerClipLossConfig ForEvaluation() =>
         Config.R2T == R2TMethod.MonteCarlo
-            ? Config with { MonteCarloSeed = unchecked(Config.MonteCarloSeed + Interlocked.Increment(ref _evaluations) - 1) }
+            ? Config with
+            {
+                MonteCarloSeed = unchecked(Config.MonteCarloSeed + Interlocked.Increment(ref _evaluations) - 1),
+            }
             : Config;
 }

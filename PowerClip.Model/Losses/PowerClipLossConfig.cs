@@ -17,7 +17,8 @@ public enum T2RMethod
 {
     /// <summary>NLA-T1 = mean_B Σ_m sp_τ(S1): the paper's softplus aggregator.</summary>
     Nla,
-    /// <summary>mean_B Σ_m relu(S1): exact Q← in O(M) by the ReLU identity (proofs/relu-identity-t2r.md) [ours].</summary>
+    /// <summary>mean_B Σ_m relu(S1): exact Q← in O(M) by the ReLU identity (proofs/relu-identity-t2r.md) [ours].
+    /// </summary>
     ExactRelu,
 }
 
@@ -44,7 +45,8 @@ public enum SubsetRange
 /// </summary>
 public enum ScoreScale
 {
-    /// <summary>S̄ as written in the paper's formulas (docs/method.md §5): the subset terms are sums over up to M region scores.</summary>
+    /// <summary>S̄ as written in the paper's formulas (docs/method.md §5): the subset terms are sums over up to M
+    /// region scores.</summary>
     Sum,
     /// <summary>S̄ / M for the subset aggregations (a per-region average; = Sum with λ/M and δ·M); the single-region forms of "w/o subsets" are not divided.</summary>
     RegionMean,
@@ -85,13 +87,15 @@ public sealed record PowerClipLossConfig
 
     /// <summary>T2R: NLA-T1 (default, the paper's) or the exact ReLU form.</summary>
     public T2RMethod T2R { get; init; } = T2RMethod.Nla;
-    /// <summary>R2T: NLA-T2 (default, the paper's) or Monte Carlo over <see cref="MonteCarloSamples"/> subsets.</summary>
+    /// <summary>R2T: NLA-T2 (default, the paper's) or Monte Carlo over <see cref="MonteCarloSamples"/> subsets.
+    /// </summary>
     public R2TMethod R2T { get; init; } = R2TMethod.NlaT2;
-    /// <summary>K, the subsets the Monte Carlo R2T draws per loss evaluation (the same K subsets for every pair).</summary>
+    /// <summary>K, the subsets the Monte Carlo R2T draws per loss evaluation (the same K for every pair).</summary>
     public int MonteCarloSamples { get; init; } = 32;
-    /// <summary>Seed of the Monte Carlo subsets: System.Random(seed) as PowerClip.Math's Estimators.monteCarloSubsets.</summary>
+    /// <summary>Seed of the Monte Carlo subsets: System.Random(seed), as PowerClip.Math's monteCarloSubsets.</summary>
     public int MonteCarloSeed { get; init; } = 0;
-    /// <summary>Which subsets R2T averages over: all 2^M (default, as the paper writes) or the non-empty ones.</summary>
+    /// <summary>Which subsets R2T averages over: all 2^M (default, as the paper writes) or the non-empty ones.
+    /// </summary>
     public SubsetRange R2TSubsets { get; init; } = SubsetRange.All;
 
     /// <summary>Ablation "w/o subsets" when false: single regions instead of region subsets ([reconstructed] form, see PowerClipScores).</summary>
@@ -113,7 +117,8 @@ public sealed record PowerClipLossConfig
     /// <summary>What S̄ is divided by for M regions under <see cref="Scale"/>.</summary>
     public double ScoreDivisor(long regions) => Scale == ScoreScale.RegionMean && UseSubsets ? regions : 1.0;
 
-    /// <summary>Log-cosh weight in Λ (ζ or 1 − ζ, by the reading); null for the linear interpolation, which has none.</summary>
+    /// <summary>Log-cosh weight in Λ (ζ or 1 − ζ, by the reading); null for the linear interpolation, which has
+    /// none.</summary>
     public double? LogCoshWeight => Reading switch
     {
         ZetaReading.ZetaWeightsLogCosh => Zeta,

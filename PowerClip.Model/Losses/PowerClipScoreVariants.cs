@@ -9,7 +9,8 @@ namespace PowerClip.Model;
 /// </summary>
 public static partial class PowerClipScores
 {
-    /// <summary>NLA-T2 in the configuration's ζ reading: N_w for the log cosh readings, ζ·U_τ + (1 − ζ)·L_τ for the linear one.</summary>
+    /// <summary>NLA-T2 in the configuration's ζ reading: N_w for the log cosh readings, ζ·U_τ + (1 − ζ)·L_τ for
+    /// the linear one.</summary>
     public static Tensor NlaT2(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg)
     {
         Tensor? sum = null;
@@ -21,7 +22,8 @@ public static partial class PowerClipScores
         return sum!;
     }
 
-    /// <summary>NLA-T2 as Σ share·N_w: [(w, 1)] in the log cosh readings, [(1, ζ), (0, 1 − ζ)] in the linear one.</summary>
+    /// <summary>NLA-T2 as Σ share·N_w: [(w, 1)] in the log cosh readings, [(1, ζ), (0, 1 − ζ)] in the linear one.
+    /// </summary>
     private static (double Weight, double Share)[] Mix(PowerClipLossConfig cfg) =>
         cfg.LogCoshWeight is { } w ? [(w, 1.0)] : [(1.0, cfg.Zeta), (0.0, 1.0 - cfg.Zeta)];
 
@@ -38,7 +40,8 @@ public static partial class PowerClipScores
         return x + (x - atEmpty) / (Math.Pow(2, regions) - 1);
     }
 
-    /// <summary>Exact Q← by the ReLU identity: mean_B Σ_m relu(S1[m,B]), O(M·|𝒯|) (relu'(0) = 0, as the spec's t2rRelu).</summary>
+    /// <summary>Exact Q← by the ReLU identity: mean_B Σ_m relu(S1[m,B]), O(M·|𝒯|) (relu'(0) = 0, as the spec's
+    /// t2rRelu).</summary>
     public static Tensor ReluT2R(Tensor s1, Tensor nodeMask) => NodeMean(s1.relu().sum(-2), nodeMask);
 
     /// <summary>
@@ -49,8 +52,8 @@ public static partial class PowerClipScores
     {
         var m = (int)s1.shape[^2];
         var draws = MonteCarloSubsets(m, cfg.MonteCarloSamples, cfg.MonteCarloSeed, cfg.R2TSubsets);
-        var bits = torch.tensor(draws.SelectMany(a => a.Select(x => x ? 1.0 : 0.0)).ToArray(), dtype: s1.dtype, device: s1.device)
-            .reshape(draws.Length, m);
+        var flat = draws.SelectMany(a => a.Select(x => x ? 1.0 : 0.0)).ToArray();
+        var bits = torch.tensor(flat, dtype: s1.dtype, device: s1.device).reshape(draws.Length, m);
         var q = torch.einsum("km,ijmt->ijkt", bits, s1);
         return Masked(q, nodeMask).amax(-1).mean([-1]);
     }

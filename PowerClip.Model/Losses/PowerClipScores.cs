@@ -42,7 +42,8 @@ public static partial class PowerClipScores
 
     private static Tensor Unscaled(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg)
     {
-        if (cfg is { Aggregation: PowersetAggregation.Nla, UseSubsets: true, UseR2T: true, UseT2R: true, T2R: T2RMethod.Nla, R2T: R2TMethod.NlaT2 })
+        if (cfg is { Aggregation: PowersetAggregation.Nla, UseSubsets: true, UseR2T: true, UseT2R: true,
+                     T2R: T2RMethod.Nla, R2T: R2TMethod.NlaT2 })
             return NlaBoth(s1, nodeMask, cfg);
         Tensor? r2t = null, t2r = null;
         if (cfg.UseR2T) r2t = R2T(s1, nodeMask, cfg);
@@ -50,7 +51,8 @@ public static partial class PowerClipScores
         return r2t is null ? t2r! : t2r is null ? r2t : r2t + t2r;
     }
 
-    /// <summary>Region→text term: NLA-T2 or Monte Carlo (over cfg.R2TSubsets), exact Q→, or (w/o subsets) the single-region form.</summary>
+    /// <summary>Region→text term: NLA-T2 or Monte Carlo (over cfg.R2TSubsets), exact Q→, or (w/o subsets) the
+    /// single-region form.</summary>
     public static Tensor R2T(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg) =>
         (cfg.Aggregation, cfg.UseSubsets) switch
         {
@@ -61,7 +63,8 @@ public static partial class PowerClipScores
             _ => Masked(s1, nodeMask).amax(-1).mean([-1]),
         };
 
-    /// <summary>Text→region term: NLA-T1 or the exact ReLU form (cfg.T2R), exact Q← by enumeration, or (w/o subsets) the single-region form.</summary>
+    /// <summary>Text→region term: NLA-T1 or the exact ReLU form (cfg.T2R), exact Q← by enumeration, or (w/o
+    /// subsets) the single-region form.</summary>
     public static Tensor T2R(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg) =>
         (cfg.Aggregation, cfg.UseSubsets) switch
         {
@@ -73,9 +76,10 @@ public static partial class PowerClipScores
         };
 
     /// <summary>
-    /// NLA-T1[i,j] = mean_B Σ_m sp_τ(S1[i,j,m,B]), sp_τ(x) = τ·log(1 + e^{x/τ}) computed as relu(x) + τ·log1p(e^{−|x|/τ})
-    /// (exponent clamped at MinExponent), with relu(x) written (x + |x|)/2: both terms have kinks at 0 that cancel in
-    /// the sum, and autograd (|x|'(0) = 0) then gives the true sp_τ'(0) = ½, where x.relu() gave 0 (proofs/autodiff.md).
+    /// NLA-T1[i,j] = mean_B Σ_m sp_τ(S1[i,j,m,B]), sp_τ(x) = τ·log(1 + e^{x/τ}) computed as
+    /// relu(x) + τ·log1p(e^{−|x|/τ}) (exponent clamped at MinExponent), with relu(x) written (x + |x|)/2: both
+    /// terms have kinks at 0 that cancel in the sum, and autograd (|x|'(0) = 0) then gives the true sp_τ'(0) = ½,
+    /// where x.relu() gave 0 (proofs/autodiff.md).
     /// </summary>
     public static Tensor NlaT1(Tensor s1, Tensor nodeMask, double tau)
     {
@@ -114,8 +118,10 @@ public static partial class PowerClipScores
         return OverRange(t2, nodeMask, cfg, s1.shape[^2]) + t1;
     }
 
-    /// <summary>NLA-T1 and NLA-T2, the latter as Σ share·N_w over the mix's (w, share) (one term but in the linear reading).</summary>
-    private static (Tensor T1, Tensor T2) NlaBoth(Tensor s1, Tensor nodeMask, double tau, (double Weight, double Share)[] mix)
+    /// <summary>NLA-T1 and NLA-T2, the latter as Σ share·N_w over the mix's (w, share) (one term but in the linear
+    /// reading).</summary>
+    private static (Tensor T1, Tensor T2) NlaBoth(
+        Tensor s1, Tensor nodeMask, double tau, (double Weight, double Share)[] mix)
     {
         var m = s1.shape[^2];
         var a = s1.abs();
@@ -133,7 +139,8 @@ public static partial class PowerClipScores
         return (t1, t2!);
     }
 
-    /// <summary>Q→[i,j] = 2^-M Σ_A max_B Σ_{m∈A} S1[m,B] (the empty subset scores 0), over all or the non-empty subsets.</summary>
+    /// <summary>Q→[i,j] = 2^-M Σ_A max_B Σ_{m∈A} S1[m,B] (the empty subset scores 0), over all or the non-empty
+    /// subsets.</summary>
     public static Tensor ExactR2T(Tensor s1, Tensor nodeMask, int maxRegions, SubsetRange range = SubsetRange.All)
     {
         var q = SubsetScores(s1, maxRegions);

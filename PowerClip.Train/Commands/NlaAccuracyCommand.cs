@@ -29,33 +29,20 @@ public static class NlaAccuracyCommand
         var similarities = new Option<string>("--similarities") { Description = "Input model: clip (CLIP-like cosines) or uniform (S0 uniform in [-1,1])", DefaultValueFactory = _ => "clip" };
         var mcSamples = new Option<int>("--mc-samples") { Description = "Subsets drawn by the Monte Carlo R2T estimator", DefaultValueFactory = _ => 32 };
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => "runs/nla-accuracy" };
-        var study = new Option<string>("--study") { Description = "pairs (per-pair r and MAE), ranking (within batches) or both", DefaultValueFactory = _ => "both" };
-        var batches = new Option<int>("--batches") { Description = "Ranking study: batches per input model", DefaultValueFactory = _ => 100 };
-        var batchSize = new Option<int>("--batch-size") { Description = "Ranking study: B, pairs per batch side (B x B scores)", DefaultValueFactory = _ => 16 };
-        var batchInputs = new Option<string>("--batch-inputs") { Description = "Ranking study: clip, adversarial or both", DefaultValueFactory = _ => "both" };
-        var adversarialRegions = new Option<int>("--adversarial-regions") { Description = "Ranking study: M of the adversarial batches", DefaultValueFactory = _ => 12 };
-        var mcKs = new Option<string>("--mc-ks") { Description = "Ranking study: comma-separated Monte Carlo subset counts K", DefaultValueFactory = _ => "8,32,128" };
-        var delta = new Option<double>("--delta") { Description = "Ranking study: triplet margin on S/M", DefaultValueFactory = _ => 0.2 };
-        var resamples = new Option<int>("--bootstrap") { Description = "Ranking study: bootstrap resamples of the batches", DefaultValueFactory = _ => 1000 };
-        var command = new Command("nla-accuracy", "Exact vs NLA and extra estimators: per pair (r, MAE) and within batches (rankings, hardest negative, triplet), CSV + HTML")
+        var ranking = new NlaRankingOptions();
+        var command = new Command("nla-accuracy",
+            "Exact vs NLA and extra estimators: per pair (r, MAE) and within batches (rankings, hardest negative, " +
+            "triplet), CSV + HTML")
         {
             cases, seed, regions, taus, zetas, weights, similarities, mcSamples, output,
-            study, batches, batchSize, batchInputs, adversarialRegions, mcKs, delta, resamples,
         };
+        foreach (var o in ranking.All) command.Add(o);
         command.SetAction(result =>
         {
             // Checked here rather than with AcceptOnlyFromAmong, whose parse error spans several lines.
-            var reading = NlaCaseInput.ParseReading(result.GetValue(weights)!)
-                ?? throw new UsageException($"--zeta-weights must be lower, logcosh or linear, got '{result.GetValue(weights)}'");
-            var which = result.GetValue(study) is "pairs" or "ranking" or "both" ? result.GetValue(study)!
-                : throw new UsageException($"--study must be pairs, ranking or both, got '{result.GetValue(study)}'");
-            var inputs = result.GetValue(batchInputs) switch
-            {
-                "clip" => new[] { "clip" },
-                "adversarial" => ["adversarial"],
-                "both" => ["clip", "adversarial"],
-                var b => throw new UsageException($"--batch-inputs must be clip, adversarial or both, got '{b}'"),
-            };
+            var reading = NlaCaseInput.ParseReading(result.GetValue(weights)!) ?? throw new UsageException(
+                $"--zeta-weights must be lower, logcosh or linear, got '{result.GetValue(weights)}'");
+            var which = ranking.Which(result);
             var model = result.GetValue(similarities) switch
             {
                 "clip" => SimilarityModel.ClipLike,
@@ -71,23 +58,15 @@ public static class NlaAccuracyCommand
                 $"--cases {config.Cases}", $"--seed {config.Seed}", $"--regions {config.Regions}",
                 $"--taus {result.GetValue(taus)}", $"--zetas {result.GetValue(zetas)}",
                 $"--zeta-weights {result.GetValue(weights)}", $"--similarities {result.GetValue(similarities)}",
-                $"--mc-samples {config.McSamples}", $"--study {which}", $"--batches {result.GetValue(batches)}",
-                $"--batch-size {result.GetValue(batchSize)}", $"--batch-inputs {result.GetValue(batchInputs)}",
-                $"--adversarial-regions {result.GetValue(adversarialRegions)}", $"--mc-ks {result.GetValue(mcKs)}",
-                $"--delta {Fmt(result.GetValue(delta), "R")}", $"--bootstrap {result.GetValue(resamples)}", $"--out {result.GetValue(output)}");
+                $"--mc-samples {config.McSamples}", string.Join(" ", ranking.Reproduce(result)),
+                $"--out {result.GetValue(output)}");
             var outDir = result.GetValue(output)!;
             if (which != "ranking") Run(config, outDir, reproduce, Console.Out);
             if (which == "ranking") Console.WriteLine($"reproduce: {reproduce}");
             if (which != "pairs")
             {
-                var ks = ParseList(result.GetValue(mcKs)!, "--mc-ks").Select(k => k >= 1 && k == Math.Floor(k) ? (int)k
-                    : throw new UsageException($"--mc-ks: '{Fmt(k, "G")}' is not a count >= 1")).ToArray();
-                var ranking = inputs.Select(name => new RankingConfig(
-                    result.GetValue(batches), result.GetValue(batchSize),
-                    name == "clip" ? config.Regions : result.GetValue(adversarialRegions), config.Taus, config.Zetas,
-                    name == "clip" ? BatchModel.ClipLikeBatch : BatchModel.AdversarialBatch, ks, result.GetValue(delta),
-                    result.GetValue(resamples), config.Seed)).ToArray();
-                RunRanking(inputs.Zip(ranking).ToArray(), outDir, reproduce, Console.Out);
+                var studies = ranking.Studies(result, config.Taus, config.Zetas, config.Regions, config.Seed);
+                NlaRankingReport.Write(studies, outDir, reproduce, Console.Out);
             }
             return 0;
         });
@@ -121,20 +100,6 @@ public static class NlaAccuracyCommand
             $"tau {Fmt(z.Tau, "G")}: median {Fmt(z.Median, "F3")}, IQR [{Fmt(z.Q25, "F3")}, {Fmt(z.Q75, "F3")}]")));
         log.WriteLine($"wrote {csvPath}");
         log.WriteLine($"wrote {zetaPath}");
-        log.WriteLine($"wrote {htmlPath}");
-    }
-
-    /// <summary>The ranking study for each (input model name, settings); writes nla-ranking.csv and nla-ranking.html.</summary>
-    public static void RunRanking(IReadOnlyList<(string Inputs, RankingConfig Config)> studies, string outDir, string reproduce, TextWriter log)
-    {
-        var parts = studies.Select(s => NlaRankingReport.Run(s.Inputs, s.Config)).ToArray();
-        Directory.CreateDirectory(outDir);
-        var csvPath = Path.Combine(outDir, "nla-ranking.csv");
-        File.WriteAllLines(csvPath, NlaRankingReport.Csv(parts));
-        var htmlPath = Path.Combine(outDir, "nla-ranking.html");
-        NlaRankingReport.Html(parts, reproduce).Save(htmlPath);
-        foreach (var line in parts.SelectMany(NlaRankingReport.Table)) log.WriteLine(line);
-        log.WriteLine($"wrote {csvPath}");
         log.WriteLine($"wrote {htmlPath}");
     }
 
@@ -183,12 +148,14 @@ public static class NlaAccuracyCommand
 
     private static HtmlReport Html(StudyConfig config, StudySeries[] series, StudyRow[] rows, ZetaStarSummary[] zetaStars, string reproduce)
     {
-        var report = new HtmlReport("PowerCLIP approximation study per pair (exact powerset vs NLA and extra estimators; analogous to the paper's Figure 5, on assumed inputs)")
+        var report = new HtmlReport("PowerCLIP approximation study per pair (exact powerset vs NLA and extra " +
+                                    "estimators; analogous to the paper's Figure 5, on assumed inputs)")
             .Paragraph($"{config.Cases} random inputs, M = {config.Regions} regions, captions of 5-15 words with " +
                        "parse-like trees (phrases plus root as nodes), similarities: " +
                        (config.Similarities.IsUniform ? "S0 uniform in [-1, 1]." :
                            "CLIP-like cosines (per-pair offset U(-0.1, 0.2), +U(0.1, 0.3) where a word is grounded in a region with probability 0.3, noise s.d. 0.1) [assumption]."))
-            .Paragraph($"zeta reading: {NlaCaseInput.ReadingName(config.Reading)} (lower: log cosh weight 1 - zeta; logcosh: weight zeta; linear: zeta U + (1 - zeta) L). " +
+            .Paragraph($"zeta reading: {NlaCaseInput.ReadingName(config.Reading)} (lower: log cosh weight 1 - zeta; " +
+                       "logcosh: weight zeta; linear: zeta U + (1 - zeta) L). " +
                        $"Monte Carlo: {config.McSamples} subsets per input. Estimators marked zeta = any do not depend on zeta.")
             .Code(reproduce);
 

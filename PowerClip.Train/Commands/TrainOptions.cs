@@ -35,10 +35,14 @@ public sealed class TrainOptions
     public Option<double?> Delta { get; } = new("--delta") { Description = "δ, triplet margin (default 0.2, reconstructed)" };
     public Option<double?> Tau { get; } = new("--tau") { Description = "τ, NLA temperature (default 1e-3)" };
     public Option<double?> Zeta { get; } = new("--zeta") { Description = "ζ, NLA-T2 interpolation (default 0.75)" };
-    public Option<string?> ZetaReading { get; } = new("--zeta-reading") { Description = "lower (ζ weights the lower bound, default), logcosh, or linear (ζ·U + (1−ζ)·L)" };
-    public Option<string?> T2R { get; } = new("--t2r") { Description = "nla (NLA-T1, default) or exact-relu (exact T2R in O(M))" };
-    public Option<string?> R2T { get; } = new("--r2t") { Description = "nla-t2 (default) or monte-carlo:K (K seeded random subsets per step)" };
-    public Option<string?> R2TSubsets { get; } = new("--r2t-subsets") { Description = "all (2^M subsets, default, as the paper writes) or non-empty" };
+    public Option<string?> ZetaReading { get; } =
+        new("--zeta-reading") { Description = "lower (ζ weights the lower bound; default), logcosh, or linear" };
+    public Option<string?> T2R { get; } =
+        new("--t2r") { Description = "nla (NLA-T1, default) or exact-relu (exact T2R in O(M))" };
+    public Option<string?> R2T { get; } =
+        new("--r2t") { Description = "nla-t2 (default) or monte-carlo:K (K seeded random subsets per step)" };
+    public Option<string?> R2TSubsets { get; } =
+        new("--r2t-subsets") { Description = "all (2^M subsets, default, as the paper writes) or non-empty" };
     public Option<string?> ScoreScale { get; } = new("--score-scale") { Description = "region-mean (S̄ divided by M; default, reconstructed) or sum (S̄ as written)" };
 
     public IEnumerable<Option> All =>
@@ -72,6 +76,7 @@ public sealed class TrainOptions
             Seed = r.GetValue(Seed) ?? o.Seed, CheckpointEvery = r.GetValue(CheckpointEvery) ?? o.CheckpointEvery,
         };
         var p = c.PowerClip;
+        var r2t = ParseR2T(r.GetValue(R2T));
         p = p with
         {
             Lambda = r.GetValue(Lambda) ?? p.Lambda, Delta = r.GetValue(Delta) ?? p.Delta, Tau = r.GetValue(Tau) ?? p.Tau,
@@ -82,11 +87,12 @@ public sealed class TrainOptions
                 "lower" => global::PowerClip.Model.ZetaReading.ZetaWeightsLower,
                 "logcosh" => global::PowerClip.Model.ZetaReading.ZetaWeightsLogCosh,
                 "linear" => global::PowerClip.Model.ZetaReading.LinearInterpolation,
-                var other => throw new UsageException($"--zeta-reading '{other}' is not valid: expected lower, logcosh or linear"),
+                var other => throw new UsageException(
+                    $"--zeta-reading '{other}' is not valid: expected lower, logcosh or linear"),
             },
             T2R = ParseT2R(r.GetValue(T2R)) ?? p.T2R,
-            R2T = ParseR2T(r.GetValue(R2T)) is { } r2t ? r2t.Method : p.R2T,
-            MonteCarloSamples = ParseR2T(r.GetValue(R2T)) is { } k ? k.Samples ?? p.MonteCarloSamples : p.MonteCarloSamples,
+            R2T = r2t?.Method ?? p.R2T,
+            MonteCarloSamples = r2t?.Samples ?? p.MonteCarloSamples,
             R2TSubsets = ParseR2TSubsets(r.GetValue(R2TSubsets)) ?? p.R2TSubsets,
             ScoreScale = r.GetValue(ScoreScale) switch
             {

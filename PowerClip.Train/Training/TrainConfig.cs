@@ -112,7 +112,8 @@ public sealed record TrainConfig
     };
 }
 
-/// <summary>λ, δ, τ, ζ, the ζ reading, the score scale and the T2R/R2T forms of the PowerCLIP loss (defaults and their provenance: <see cref="PowerClipLossConfig"/>).</summary>
+/// <summary>λ, δ, τ, ζ, the ζ reading, the score scale and the T2R/R2T forms of the PowerCLIP loss (defaults and
+/// their provenance: <see cref="PowerClipLossConfig"/>).</summary>
 public sealed record PowerClipSettings
 {
     private static readonly PowerClipLossConfig Defaults = new();

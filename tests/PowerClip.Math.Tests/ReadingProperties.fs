@@ -32,7 +32,8 @@ let tests =
             | None -> false
             | Some z -> 0.0 <= z && z <= 1.0 && abs (Nla.t2 c.Tau z LinearInterpolation c.S0 c.Tree - relaxed) <= 1e-8)
 
-        prop "non-empty subsets: enumerated Q-> equals 2^M/(2^M - 1) Q-> over all subsets (the empty set scores 0)" (fun c ->
+        prop ("non-empty subsets: enumerated Q-> equals 2^M/(2^M - 1) Q-> over all subsets "
+              + "(the empty set scores 0)") (fun c ->
             let c = small c
             let n = float (1 <<< c.M)
             let nonEmpty = Powerset.r2tExactOver NonEmptySubsets c.S0 c.Tree
@@ -51,10 +52,12 @@ let tests =
             let exact = Powerset.r2tExactOver NonEmptySubsets c.S0 c.Tree
             within (over (Nla.lower c.Tau c.S0 c.Tree)) relaxed (over (Nla.upper c.Tau c.S0 c.Tree))
             && within exact relaxed (exact + c.Tau * log (float c.T))
-            && within (over (Nla.lower c.Tau c.S0 c.Tree)) (Nla.t2Over NonEmptySubsets c.Tau 0.75 ZetaWeightsLower c.S0 c.Tree)
+            && within (over (Nla.lower c.Tau c.S0 c.Tree))
+                      (Nla.t2Over NonEmptySubsets c.Tau 0.75 ZetaWeightsLower c.S0 c.Tree)
                       (over (Nla.upper c.Tau c.S0 c.Tree)))
 
-        prop "Monte Carlo subsets: non-empty draws are never empty, and the estimate keeps its Hoeffding bound" (fun c ->
+        prop ("Monte Carlo subsets: non-empty draws are never empty, "
+              + "and the estimate keeps its Hoeffding bound") (fun c ->
             let c = small c
             let subsets = Estimators.monteCarloSubsets NonEmptySubsets 64 c.Seed c.M
             let mc = Estimators.r2tMonteCarloOver NonEmptySubsets 64 c.Seed (1.0 - 1e-6) c.S0 c.Tree
@@ -66,7 +69,8 @@ let tests =
             let a = Estimators.monteCarloSubsets AllSubsets 5 42 7
             Expect.equal a (Estimators.monteCarloSubsets AllSubsets 5 42 7) "same seed, same subsets"
             let rng = Random 42
-            Expect.equal a[0] (Array.init 7 (fun _ -> rng.Next 2 = 1)) "sample 0 is the first 7 draws of Random(seed).Next 2"
+            let first7 = Array.init 7 (fun _ -> rng.Next 2 = 1)
+            Expect.equal a[0] first7 "sample 0 is the first 7 draws of Random(seed).Next 2"
             Expect.throws (fun () -> Estimators.monteCarloSubsets AllSubsets 0 1 3 |> ignore) "0 samples"
             Expect.throws (fun () -> Estimators.monteCarloSubsets AllSubsets 4 1 0 |> ignore) "0 regions"
         }

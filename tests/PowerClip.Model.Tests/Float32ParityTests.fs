@@ -38,7 +38,8 @@ let private inputs (seed: int) (nearZero: bool) : Inputs =
     let region d = if nearZero && d < 8 then 1e-3 else 1.0
     let word d = if nearZero && d >= 8 then 0.0 else 1.0
     let phi = Array.init (b * regions) (fun _ -> unit region) |> Array.concat
-    let psi = Array.init b (fun j -> Array.init l (fun k -> if k < trees[j].LeafSpans.Count then unit word else Array.zeroCreate dim) |> Array.concat) |> Array.concat
+    let leaf j k = if k < trees[j].LeafSpans.Count then unit word else Array.zeroCreate dim
+    let psi = Array.init b (fun j -> Array.init l (leaf j) |> Array.concat) |> Array.concat
     { Phi = phi; Psi = psi; Trees = trees; Leaves = l }
 
 /// S̄ and its gradients for φ and the node embeddings under a triplet-like upstream gradient (diagonal and one
@@ -50,7 +51,9 @@ let private scoresAndGradients (x: Inputs) (dtype: torch.ScalarType) (chunked: b
     let psi = (t64 x.Psi [| int64 b; int64 x.Leaves; int64 dim |]).to_type(dtype)
     let nodes = PowerClipScores.NodeEmbeddings(psi, phrases.Membership).detach().requires_grad_(true)
     let cfg = PowerClipLossConfig(ChunkElements = (if chunked then 700L else 1L <<< 22))
-    let s = if chunked then ChunkedScores.Compute(phi, nodes, phrases.NodeMask, cfg) else PowerClipScores.Combine(PowerClipScores.S1(phi, nodes), phrases.NodeMask, cfg)
+    let s =
+        if chunked then ChunkedScores.Compute(phi, nodes, phrases.NodeMask, cfg)
+        else PowerClipScores.Combine(PowerClipScores.S1(phi, nodes), phrases.NodeMask, cfg)
     let upstream = torch.zeros([| int64 b; int64 b |], dtype = dtype)
     for i in 0 .. b - 1 do
         upstream[int64 i, int64 i] <- torch.tensor(-1.0, dtype = dtype)
@@ -86,17 +89,24 @@ let tests =
                     use scope = torch.NewDisposeScope()
                     use phrases = PhraseBatch.Build(x.Trees, 32, dtype)
                     let r = Random seed
-                    let embeds = torch.nn.functional.normalize(randomTensor r [| int64 b; int64 dim |], dim = -1L).to_type(dtype).requires_grad_(true)
-                    let texts = torch.nn.functional.normalize(randomTensor r [| int64 b; int64 dim |], dim = -1L).to_type(dtype).requires_grad_(true)
+                    let unitRows () =
+                        torch.nn.functional.normalize(randomTensor r [| int64 b; int64 dim |], dim = -1L)
+                            .to_type(dtype).requires_grad_(true)
+                    let embeds = unitRows ()
+                    let texts = unitRows ()
                     let phi = (t64 x.Phi [| int64 b; int64 regions; int64 dim |]).to_type(dtype).requires_grad_(true)
                     let psi = (t64 x.Psi [| int64 b; int64 x.Leaves; int64 dim |]).to_type(dtype).requires_grad_(true)
-                    let loss = PowerClipLoss(PowerClipLossConfig(ChunkElements = 700L)).FromEmbeddings(embeds, texts, torch.tensor(20.0, dtype = dtype), phi, psi, phrases)
+                    let scale = torch.tensor(20.0, dtype = dtype)
+                    let objective = PowerClipLoss(PowerClipLossConfig(ChunkElements = 700L))
+                    let loss = objective.FromEmbeddings(embeds, texts, scale, phi, psi, phrases)
                     loss.Total.backward()
-                    values loss.Total, values loss.Parts["triplet"], Array.concat [ values (nonNull phi.grad); values (nonNull psi.grad) ]
+                    let grads = Array.concat [ values (nonNull phi.grad); values (nonNull psi.grad) ]
+                    values loss.Total, values loss.Parts["triplet"], grads
                 let l64, t64v, g64 = run torch.float64
                 let l32, t32v, g32 = run torch.float32
                 Expect.isGreaterThan t64v[0] 0.0 $"seed {seed}: the triplet term is active"
                 Expect.isLessThanOrEqual (abs (l32[0] - l64[0])) 1e-5 $"seed {seed}: loss {l32[0]} vs {l64[0]}"
-                Expect.isLessThanOrEqual (relativeMax g32 g64) 1e-3 $"seed {seed}: gradients of φ and ψ, {relativeMax g32 g64:E2}"
+                let err = relativeMax g32 g64
+                Expect.isLessThanOrEqual err 1e-3 $"seed {seed}: gradients of φ and ψ, {err:E2}"
         }
     ]

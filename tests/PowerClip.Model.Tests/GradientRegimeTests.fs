@@ -29,7 +29,8 @@ let regimeCase (seed: int) : RegimeCase =
     let trees = randomTrees r bj 1 12
     let l = trees |> Array.map (fun t -> t.LeafSpans.Count) |> Array.max
     let grid = seed % 2 = 0
-    let s0 = Array.init (bi * bj * m * l) (fun _ -> if grid then float (r.Next(-2, 3)) / 2.0 else 2.0 * r.NextDouble() - 1.0)
+    let entry () = if grid then float (r.Next(-2, 3)) / 2.0 else 2.0 * r.NextDouble() - 1.0
+    let s0 = Array.init (bi * bj * m * l) (fun _ -> entry ())
     if m >= 3 && seed % 4 = 0 then
         // Region 0 all zeros (S1 = 0 in every node), region 1 a copy of region 2 (ties across regions).
         for p in 0 .. bi * bj - 1 do
@@ -77,11 +78,11 @@ let checkFunction (check: GradientCheck) (f: Scored) (c: RegimeCase) : unit =
             if check = FdAndAd then
                 let fd = Gradient.finiteDifference (c.Tau / 100.0) (fun s0 -> f.Float c s0 tree) block
                 let fdErr = maxAbsDiff (Gradient.flatten ad) (Gradient.flatten fd)
-                Expect.isLessThanOrEqual fdErr 1e-6 $"{f.Name}, {c}, pair ({i},{j}): C# gradient vs FD of the spec, max error {fdErr:E2}"
+                Expect.isLessThanOrEqual fdErr 1e-6 $"{f.Name}, {c}, pair ({i},{j}): C# vs FD of the spec, {fdErr:E2}"
             if check <> ValuesOnly then
                 let reverse = Gradient.reverse (fun s0 -> f.Tape c s0 tree) block
                 let adErr = Gradient.relativeError 1e-12 reverse ad
-                Expect.isLessThanOrEqual adErr 1e-9 $"{f.Name}, {c}, pair ({i},{j}): C# gradient vs the spec's reverse AD {adErr:E2}"
+                Expect.isLessThanOrEqual adErr 1e-9 $"{f.Name}, {c}, pair ({i},{j}): C# vs the spec's AD, {adErr:E2}"
 
 let tape (x: float) : Tape = num x
 
@@ -97,7 +98,8 @@ let private functions : Scored list =
         CSharp = (fun c s1 mask -> PowerClipScores.Combine(s1, mask, PowerClipLossConfig(Tau = c.Tau)))
         Float = (fun c s0 t -> (Nla.t1 c.Tau s0 t + Nla.t2 c.Tau 0.75 ZetaWeightsLower s0 t) / float c.M)
         Tape = fun c s0 t ->
-            (Nla.Generic.t1 (tape c.Tau) s0 t + Nla.Generic.t2 (tape c.Tau) (tape 0.75) ZetaWeightsLower s0 t) / tape (float c.M) }
+            let t2 = Nla.Generic.t2 (tape c.Tau) (tape 0.75) ZetaWeightsLower s0 t
+            (Nla.Generic.t1 (tape c.Tau) s0 t + t2) / tape (float c.M) }
       { Name = "R2T alone (the w/o-T2R ablation's path)"
         CSharp = (fun c s1 mask -> PowerClipScores.Combine(s1, mask, PowerClipLossConfig(Tau = c.Tau, UseT2R = false)))
         Float = (fun c s0 t -> Nla.t2 c.Tau 0.75 ZetaWeightsLower s0 t / float c.M)
@@ -117,12 +119,14 @@ let tests =
         test "the cases contain S1 exactly 0 and tied regions, at both tau" {
             let all = cases.Force()
             Expect.isGreaterThanOrEqual all.Length 200 "at least 200 cases"
-            Expect.isTrue (all |> List.exists (fun c -> c.Tau = 1e-3) && all |> List.exists (fun c -> c.Tau = 1e-2)) "both tau"
+            let has tau = all |> List.exists (fun c -> c.Tau = tau)
+            Expect.isTrue (has 1e-3 && has 1e-2) "both tau"
             Expect.equal (all |> List.map (fun c -> c.M) |> List.max) 12 "M up to 12"
             let zeros = all |> List.sumBy (fun c ->
                 [ for i in 0 .. bi - 1 do
                     for j in 0 .. bj - 1 do
-                        let s1 = Similarity.s1 (pairBlock c.S0 bj c.M c.Leaves i j c.Trees[j].LeafSpans.Count) (mathTree c.Trees[j])
+                        let block = pairBlock c.S0 bj c.M c.Leaves i j c.Trees[j].LeafSpans.Count
+                        let s1 = Similarity.s1 block (mathTree c.Trees[j])
                         yield s1 |> Seq.cast<float> |> Seq.filter ((=) 0.0) |> Seq.length ] |> List.sum)
             Expect.isGreaterThan zeros 500 $"S1 = 0 entries: {zeros}"
         }
