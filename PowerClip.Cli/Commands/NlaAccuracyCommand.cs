@@ -9,14 +9,16 @@ using PowerClip.Train;
 namespace PowerClip.Cli.Commands;
 
 /// <summary>
-/// `powerclip nla-accuracy`: the paper's approximation study (its Figure 5). Over seeded random inputs it
-/// compares exact R2T, T2R and their sum with NLA-T1, NLA-T2 per (τ, ζ) and the extra estimators, and writes
-/// nla-accuracy.csv (Pearson r and MAE per cell and estimator) and a self-contained nla-accuracy.html.
+/// `powerclip nla-accuracy`: an approximation study analogous to the paper's Figure 5 (which we have not seen), on
+/// assumed inputs. Per pair (--study pairs): over seeded random inputs it compares exact R2T, T2R and their sum with
+/// NLA-T1, NLA-T2 per (τ, ζ) and the extra estimators, and writes nla-accuracy.csv (Pearson r and MAE per cell and
+/// estimator) and nla-accuracy.html. Per batch (--study ranking): what the triplet loss uses — rankings within B × B
+/// batches, the hardest negative and the loss itself — for every estimator and reading, with bootstrap intervals,
+/// written as nla-ranking.csv and nla-ranking.html (NlaRankingReport).
 /// </summary>
 public static class NlaAccuracyCommand
 {
     /// <summary>Scatter panels show at most this many cases, to keep the HTML a few MB.</summary>
-    private const int ScatterCases = 1000;
 
     public static Command Create()
     {
@@ -33,14 +35,21 @@ public static class NlaAccuracyCommand
         var similarities = new Option<string>("--similarities") { Description = "Input model: clip (CLIP-like cosines) or uniform (S0 uniform in [-1,1])", DefaultValueFactory = _ => "clip" };
         var mcSamples = new Option<int>("--mc-samples") { Description = "Subsets drawn by the Monte Carlo R2T estimator", DefaultValueFactory = _ => 32 };
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => "runs/nla-accuracy" };
-        var command = new Command("nla-accuracy", "The approximation study: exact vs NLA and extra estimators over random inputs (CSV + HTML)")
+        var ranking = new NlaRankingOptions();
+        var command = new Command("nla-accuracy",
+            "Exact vs NLA and extra estimators: per pair (r, MAE) and within batches (rankings, hardest negative, " +
+            "triplet), CSV + HTML")
         {
             cases, seed, regions, taus, zetas, weights, similarities, mcSamples, output,
         };
+        foreach (var o in ranking.All) command.Add(o);
         command.SetAction(result =>
         {
             // Checked here rather than with AcceptOnlyFromAmong, whose parse error spans several lines.
-            var reading = NlaReadings.Parse(result.GetValue(weights)!, weights.Name);
+            Spec.ZetaReading reading;
+            try { reading = NlaReadings.Parse(result.GetValue(weights)!, weights.Name); }
+            catch (ArgumentException e) { throw new UsageException(e.Message); }
+            var which = ranking.Which(result);
             var model = result.GetValue(similarities) switch
             {
                 "clip" => SimilarityModel.ClipLike,
@@ -56,41 +65,24 @@ public static class NlaAccuracyCommand
                 $"--cases {config.Cases}", $"--seed {config.Seed}", $"--regions {config.Regions}",
                 $"--taus {result.GetValue(taus)}", $"--zetas {result.GetValue(zetas)}",
                 $"--zeta-reading {result.GetValue(weights)}", $"--similarities {result.GetValue(similarities)}",
-                $"--mc-samples {config.McSamples}", $"--out {result.GetValue(output)}");
-            Run(config, result.GetValue(output)!, reproduce, Console.Out);
+                $"--mc-samples {config.McSamples}", string.Join(" ", ranking.Reproduce(result)),
+                $"--out {result.GetValue(output)}");
+            var outDir = result.GetValue(output)!;
+            try
+            {
+                // The spec checks the study's settings (τ, ζ, sizes) and names the bad one: a usage error.
+                if (which != "ranking") NlaAccuracyReport.Write(config, outDir, reproduce, Console.Out);
+                if (which == "ranking") Console.WriteLine($"reproduce: {reproduce}");
+                if (which != "pairs")
+                {
+                    var studies = ranking.Studies(result, config.Taus, config.Zetas, config.Regions, config.Seed);
+                    NlaRankingReport.Write(studies, outDir, reproduce, Console.Out);
+                }
+            }
+            catch (ArgumentException e) { throw new UsageException(e.Message); }
             return 0;
         });
         return command;
-    }
-
-    public static void Run(StudyConfig config, string outDir, string reproduce, TextWriter log)
-    {
-        log.WriteLine($"reproduce: {reproduce}");
-        StudySeries[] series;
-        ZetaStarSummary[] zetaStars;
-        try
-        {
-            series = ApproximationStudy.run(config);
-            zetaStars = ApproximationStudy.zetaStars(config);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(e.Message);
-        }
-        var rows = series.Select(ApproximationStudy.summarize).ToArray();
-        Directory.CreateDirectory(outDir);
-        var csvPath = Path.Combine(outDir, "nla-accuracy.csv");
-        File.WriteAllLines(csvPath, Csv(rows));
-        var zetaPath = Path.Combine(outDir, "nla-accuracy-zeta-star.csv");
-        File.WriteAllLines(zetaPath, ZetaStarCsv(zetaStars));
-        var htmlPath = Path.Combine(outDir, "nla-accuracy.html");
-        Html(config, series, rows, zetaStars, reproduce).Save(htmlPath);
-        foreach (var line in Table(rows)) log.WriteLine(line);
-        log.WriteLine("zeta* (NLA-T2 = LSE-relaxed R2T) per tau: " + string.Join("; ", zetaStars.Select(z =>
-            $"tau {Fmt(z.Tau, "G")}: median {Fmt(z.Median, "F3")}, IQR [{Fmt(z.Q25, "F3")}, {Fmt(z.Q75, "F3")}]")));
-        log.WriteLine($"wrote {csvPath}");
-        log.WriteLine($"wrote {zetaPath}");
-        log.WriteLine($"wrote {htmlPath}");
     }
 
     private static double[] ParseList(string text, string option)
@@ -99,85 +91,5 @@ public static class NlaAccuracyCommand
         if (parts.Length == 0) throw new UsageException($"{option} needs at least one number");
         return parts.Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
             ? v : throw new UsageException($"{option}: '{p}' is not a number")).ToArray();
-    }
-
-    private static string Fmt(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
-    private static string ZetaText(double? zeta) => zeta is { } z ? Fmt(z, "G") : "any";
-
-    private static IEnumerable<string> Csv(IEnumerable<StudyRow> rows)
-    {
-        yield return "tau,zeta,quantity,estimator,cases,pearson_r,mae,mean_error";
-        foreach (var r in rows)
-            yield return PowerClip.Train.Reports.Csv.Line([
-                PowerClip.Train.Reports.Csv.Number(r.Tau), r.Zeta is { } z ? PowerClip.Train.Reports.Csv.Number(z) : "any", r.Quantity, r.Estimator,
-                r.Cases.ToString(CultureInfo.InvariantCulture), PowerClip.Train.Reports.Csv.Number(r.PearsonR), PowerClip.Train.Reports.Csv.Number(r.Mae),
-                PowerClip.Train.Reports.Csv.Number(r.MeanError)]);
-    }
-
-    private static readonly string[] ZetaStarHeader = ["tau", "cases", "mean", "q10", "q25", "median", "q75", "q90"];
-
-    private static IReadOnlyList<string>[] ZetaStarRows(IEnumerable<ZetaStarSummary> zetaStars, Func<double, string> number) =>
-        zetaStars.Select(z => (IReadOnlyList<string>)[number(z.Tau), z.Cases.ToString(CultureInfo.InvariantCulture),
-            number(z.Mean), number(z.Q10), number(z.Q25), number(z.Median), number(z.Q75), number(z.Q90)]).ToArray();
-
-    private static IEnumerable<string> ZetaStarCsv(IEnumerable<ZetaStarSummary> zetaStars) =>
-        ZetaStarRows(zetaStars, PowerClip.Train.Reports.Csv.Number).Select(PowerClip.Train.Reports.Csv.Line).Prepend(string.Join(",", ZetaStarHeader));
-
-    private static IReadOnlyList<string>[] TableRows(IEnumerable<StudyRow> rows) =>
-        rows.Select(r => (IReadOnlyList<string>)[Fmt(r.Tau, "G"), ZetaText(r.Zeta), r.Quantity, r.Estimator,
-            Fmt(r.PearsonR, "F5"), Fmt(r.Mae, "F4"), Fmt(r.MeanError, "+0.0000;-0.0000")]).ToArray();
-
-    private static readonly string[] Header = ["tau", "zeta", "quantity", "estimator", "pearson_r", "mae", "mean_error"];
-
-    private static IEnumerable<string> Table(IEnumerable<StudyRow> rows)
-    {
-        yield return $"{Header[0],-7}{Header[1],-6}{Header[2],-9}{Header[3],-18}{Header[4],10}{Header[5],9}{Header[6],11}";
-        foreach (var c in TableRows(rows))
-            yield return $"{c[0],-7}{c[1],-6}{c[2],-9}{c[3],-18}{c[4],10}{c[5],9}{c[6],11}";
-    }
-
-    private static HtmlReport Html(StudyConfig config, StudySeries[] series, StudyRow[] rows, ZetaStarSummary[] zetaStars, string reproduce)
-    {
-        var report = new HtmlReport("PowerCLIP approximation study (exact powerset vs NLA and extra estimators)")
-            .Paragraph($"{config.Cases} random inputs, M = {config.Regions} regions, captions of 5-15 words with " +
-                       "parse-like trees (phrases plus root as nodes), similarities: " +
-                       (config.Similarities.IsUniform ? "S0 uniform in [-1, 1]." :
-                           "CLIP-like cosines (per-pair offset U(-0.1, 0.2), +U(0.1, 0.3) where a word is grounded in a region with probability 0.3, noise s.d. 0.1) [assumption]."))
-            .Paragraph($"zeta reading: {(config.Reading.IsZetaWeightsLower ? "zeta weights the lower bound (log cosh weight 1 - zeta)" : "zeta weights the log cosh term")}. " +
-                       $"Monte Carlo: {config.McSamples} subsets per input. Estimators marked zeta = any do not depend on zeta.")
-            .Code(reproduce);
-
-        report.Heading("Pearson r and MAE against zeta");
-        (string, double[], double[]) Line(double tau, string quantity, string estimator, Func<StudyRow, double> metric)
-        {
-            var cells = rows.Where(r => r.Tau == tau && r.Quantity == quantity && r.Estimator == estimator).ToArray();
-            return ($"tau = {Fmt(tau, "G")}", cells.Select(r => r.Zeta!.Value).ToArray(), cells.Select(metric).ToArray());
-        }
-        report.Charts([
-            ReportCharts.Lines(config.Taus.Select(t => Line(t, "r2t", "nla_t2", r => r.PearsonR)), "R2T: Pearson r of NLA-T2", "zeta", "r"),
-            ReportCharts.Lines(config.Taus.Select(t => Line(t, "r2t", "nla_t2", r => r.Mae)), "R2T: MAE of NLA-T2", "zeta", "MAE"),
-            ReportCharts.Lines(config.Taus.Select(t => Line(t, "total", "nla_t1+nla_t2", r => r.PearsonR)), "Total: Pearson r of NLA-T1 + NLA-T2", "zeta", "r"),
-            ReportCharts.Lines(config.Taus.Select(t => Line(t, "total", "nla_t1+nla_t2", r => r.Mae)), "Total: MAE of NLA-T1 + NLA-T2", "zeta", "MAE"),
-        ]);
-
-        report.Heading("All cells").Table(Header, TableRows(rows));
-        report.Heading("Theorem 2's zeta* per input (NLA-T2 = LSE-relaxed R2T), same reading")
-            .Paragraph("Where a single zeta would have to sit for each input; its spread is why no fixed zeta is exact.")
-            .Table(ZetaStarHeader, ZetaStarRows(zetaStars, v => Fmt(v, "G4")));
-
-        var shown = Math.Min(config.Cases, ScatterCases);
-        report.Heading($"Exact (x) vs approximate (y), first {shown} inputs");
-        foreach (var tau in config.Taus)
-        {
-            var panels = series.Where(s => s.Tau == tau && s.Estimator != "relu_exact" && !s.Estimator.StartsWith("relu+", StringComparison.Ordinal))
-                .Select(s =>
-                {
-                    var row = ApproximationStudy.summarize(s);
-                    var title = $"{s.Quantity} {s.Estimator}, tau={Fmt(tau, "G")}" + (s.Zeta is { } z ? $", zeta={Fmt(z, "G")}" : "") + $" (r={Fmt(row.PearsonR, "F4")})";
-                    return ReportCharts.Scatter(s.Exact.Take(shown).ToArray(), s.Approx.Take(shown).ToArray(), title, "exact", "approximate");
-                });
-            report.Charts(panels);
-        }
-        return report;
     }
 }

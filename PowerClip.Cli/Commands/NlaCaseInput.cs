@@ -7,7 +7,7 @@ namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// One input of `powerclip nla eval`: {"s0": [[…], …], "nodes": [[…], …], "tau": …, "zeta": …,
-/// "zeta_reading": "lower" | "logcosh"}. Every defect is a UsageException naming the field.
+/// "zeta_reading": "lower" | "logcosh" | "linear"}. Every defect is a UsageException naming the field.
 /// </summary>
 public sealed record NlaCaseInput(double[,] S0, ParseTree Tree, double Tau, double Zeta, ZetaReading Reading)
 {
@@ -68,7 +68,8 @@ public sealed record NlaCaseInput(double[,] S0, ParseTree Tree, double Tau, doub
         if (root.TryGetProperty("zeta_reading", out var w))
         {
             if (w.ValueKind != JsonValueKind.String) throw Bad($"zeta_reading must be a string, got {w.GetRawText()}");
-            reading = NlaReadings.Parse(w.GetString()!, "zeta_reading");
+            try { reading = NlaReadings.Parse(w.GetString()!, "zeta_reading"); }
+            catch (ArgumentException e) { throw Bad(e.Message); }
         }
         try
         {

@@ -55,7 +55,9 @@ public static class NlaCommand
             w.WriteNumber("tau", tau);
             w.WriteNumber("zeta", zeta);
             w.WriteString("zeta_reading", NlaReadings.NameOf(c.Reading));
-            w.WriteNumber("log_cosh_weight", Nla.logCoshWeight(c.Reading, zeta));
+            // The linear reading mixes the bounds' values and has no log cosh weight.
+            var weight = Nla.logCoshWeight(c.Reading, zeta);
+            if (weight is null) w.WriteNull("log_cosh_weight"); else w.WriteNumber("log_cosh_weight", weight.Value);
             foreach (var (key, value) in values) w.WriteNumber(key, value);
             // Theorem 2's ζ* in the input's reading: where NLA-T2 equals r2t_lse (always exists; null only on failure).
             var zetaStar = Nla.zetaFor(tau, c.Reading, Powerset.r2tLse(tau, s0, tree), s0, tree);

@@ -52,15 +52,23 @@ public sealed class TrainOptions
     public Option<double?> Tau { get; } = new("--tau") { Description = $"τ, NLA temperature (default {Pc.Tau:g})" };
     public Option<double?> Zeta { get; } = new("--zeta") { Description = $"ζ, NLA-T2 interpolation (default {Pc.Zeta:g})" };
     public Option<string?> ZetaReading { get; } = Choice("--zeta-reading", LossSettingNames.ZetaReading, Pc.Reading,
-        "which term ζ weights: lower (the lower bound) or logcosh (the log cosh term)");
+        "which term ζ weights: lower (the lower bound), logcosh (the log cosh term) or linear (ζ·U + (1 − ζ)·L)");
     public Option<string?> ScoreScale { get; } = Choice("--score-scale", LossSettingNames.ScoreScale, Pc.Scale,
         "region-mean (S̄ divided by M, reconstructed) or sum (S̄ as written)");
+    public Option<string?> T2R { get; } = Choice("--t2r", LossSettingNames.T2R, Pc.T2R,
+        "T2R: nla (NLA-T1, the paper's) or exact-relu (exact T2R in O(M), ours)");
+    public Option<string?> R2T { get; } = new("--r2t")
+    {
+        Description = $"R2T: nla-t2 (the paper's) or monte-carlo:K (K seeded random subsets, ours) (default {LossSettingNames.NameOfR2T(Pc.R2T, Pc.MonteCarloSamples)})",
+    };
+    public Option<string?> R2TSubsets { get; } = Choice("--r2t-subsets", LossSettingNames.R2TSubsets, Pc.R2TSubsets,
+        "which subsets R2T averages: all (2^M, as the paper writes) or non-empty");
 
     public IEnumerable<Option> All =>
     [
         Config, Recipe, Model, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, RegionFallback, MaskCoverage, Augment, Steps, Lr, Warmup,
         WeightDecay, Beta1, Beta2, Eps, GradClip, Accumulate, Seed, CheckpointEvery, Lambda, Delta, Tau, Zeta, ZetaReading,
-        ScoreScale,
+        ScoreScale, T2R, R2T, R2TSubsets,
     ];
 
     /// <summary>Names of the config-shaping options given on the command line.</summary>
@@ -103,7 +111,14 @@ public sealed class TrainOptions
             Zeta = r.GetValue(Zeta) ?? p.Zeta,
             Reading = r.GetValue(ZetaReading) is { } reading ? LossSettingNames.ZetaReading.Parse(reading, ZetaReading.Name) : p.Reading,
             Scale = r.GetValue(ScoreScale) is { } scale ? LossSettingNames.ScoreScale.Parse(scale, ScoreScale.Name) : p.Scale,
+            T2R = r.GetValue(T2R) is { } t2r ? LossSettingNames.T2R.Parse(t2r, T2R.Name) : p.T2R,
+            R2TSubsets = r.GetValue(R2TSubsets) is { } subsets ? LossSettingNames.R2TSubsets.Parse(subsets, R2TSubsets.Name) : p.R2TSubsets,
         };
+        if (r.GetValue(R2T) is { } r2t)
+        {
+            var (method, samples) = LossSettingNames.ParseR2T(r2t, R2T.Name);
+            p = p with { R2T = method, MonteCarloSamples = samples ?? p.MonteCarloSamples };
+        }
         c = c with
         {
             Model = r.GetValue(Model) ?? c.Model, Data = r.GetValue(Data) is { } d && r.GetValue(Recipe) is null ? d : c.Data,

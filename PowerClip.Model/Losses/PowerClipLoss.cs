@@ -97,6 +97,22 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
             : phrases.LeavesAsNodes(psi.dtype);
         var nodes = PowerClipScores.NodeEmbeddings(psi, membership);
         var mask = nodeMask.to(psi.device);
-        return ChunkedScores.Compute(phi, nodes, mask, Config).MoveToOuterDisposeScope();
+        return ChunkedScores.Compute(phi, nodes, mask, ForEvaluation()).MoveToOuterDisposeScope();
     }
+
+    private int _evaluations;
+
+    /// <summary>
+    /// The configuration for one evaluation of S̄. The Monte Carlo R2T draws fresh subsets each time: the n-th call
+    /// (from 0) uses seed MonteCarloSeed + n, kept in the config so the chunked backward recomputes with the same
+    /// subsets. [ours] The count restarts with the process, so a resumed run draws other subsets than an
+    /// uninterrupted one would.
+    /// </summary>
+    private PowerClipLossConfig ForEvaluation() =>
+        Config.R2T == R2TMethod.MonteCarlo
+            ? Config with
+            {
+                MonteCarloSeed = unchecked(Config.MonteCarloSeed + Interlocked.Increment(ref _evaluations) - 1),
+            }
+            : Config;
 }

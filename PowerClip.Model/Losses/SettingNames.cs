@@ -29,6 +29,7 @@ public static class LossSettingNames
     [
         ("lower", Model.ZetaReading.ZetaWeightsLower),
         ("logcosh", Model.ZetaReading.ZetaWeightsLogCosh),
+        ("linear", Model.ZetaReading.LinearInterpolation),
     ]);
 
     public static SettingNames<ScoreScale> ScoreScale { get; } = new("score scale",
@@ -36,4 +37,23 @@ public static class LossSettingNames
         ("region-mean", Model.ScoreScale.RegionMean),
         ("sum", Model.ScoreScale.Sum),
     ]);
+
+    public static SettingNames<T2RMethod> T2R { get; } = new("T2R", [("nla", T2RMethod.Nla), ("exact-relu", T2RMethod.ExactRelu)]);
+
+    public static SettingNames<SubsetRange> R2TSubsets { get; } = new("R2T subsets",
+        [("all", SubsetRange.All), ("non-empty", SubsetRange.NonEmpty)]);
+
+    /// <summary>R2T: "nla-t2", or "monte-carlo:K" with K ≥ 1 subsets per evaluation (Samples is null for nla-t2).</summary>
+    public static (R2TMethod Method, int? Samples) ParseR2T(string text, string label = "R2T")
+    {
+        const string mc = "monte-carlo:";
+        if (text == "nla-t2") return (R2TMethod.NlaT2, null);
+        if (text.StartsWith(mc, StringComparison.Ordinal)
+            && int.TryParse(text[mc.Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var k) && k >= 1)
+            return (R2TMethod.MonteCarlo, k);
+        throw new ArgumentException($"{label} '{text}' is not valid: expected nla-t2 or monte-carlo:K with K >= 1");
+    }
+
+    /// <summary>The name <see cref="ParseR2T"/> reads back.</summary>
+    public static string NameOfR2T(R2TMethod method, int samples) => method == R2TMethod.NlaT2 ? "nla-t2" : $"monte-carlo:{samples}";
 }

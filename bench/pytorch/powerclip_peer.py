@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch peer of `powerclip bench`: the same CLIP model (open_clip layout) and the same CLIP / PowerCLIP
-objectives, written from shared/method.md and PowerClip.Model's architecture, for side-by-side timing.
+objectives, written from docs/method.md and PowerClip.Model's architecture, for side-by-side timing.
 
   powerclip_peer.py DIR --check            losses on DIR's weights and inputs against the .NET values
   powerclip_peer.py DIR --repeats N ...    median per-phase step times of CLIP and PowerCLIP (alternated)
@@ -129,11 +129,12 @@ def log_cosh(z):
 
 
 def powerclip_scores(phi, psi, membership, node_mask, tau, log_cosh_weight):
-    """S̄ = NLA-T1 + NLA-T2 from region embeddings φ [B,M,E] and leaf embeddings ψ [B,L,E] (method.md §2–4)."""
+    """S̄ = NLA-T1 + NLA-T2 from region embeddings φ [B,M,E] and leaf embeddings ψ [B,L,E] (docs/method.md §2–5)."""
     nodes = torch.einsum("jlt,jld->jtd", membership, psi)        # p_B = Σ_{l∈B} ψ_l
     s1 = torch.einsum("imd,jtd->ijmt", phi, nodes)               # S1 [Bi, Bj, M, T]
     w = node_mask                                                 # [Bj, T]
-    sp = s1.relu() + tau * torch.log1p(torch.exp((-s1.abs() / tau).clamp_min(MIN_EXPONENT)))
+    # relu written (x + |x|)/2 so autograd gives softplus'(0) = 1/2 at S1 = 0, as in PowerClipScores.NlaT1
+    sp = (s1 + s1.abs()) * 0.5 + tau * torch.log1p(torch.exp((-s1.abs() / tau).clamp_min(MIN_EXPONENT)))
     t2r = (sp.sum(-2) * w.unsqueeze(0)).sum(-1) / w.sum(-1).unsqueeze(0)
     half = s1 / (2 * tau)
     lam = (half + log_cosh_weight * log_cosh(half)).sum(-2)
