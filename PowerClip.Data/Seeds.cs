@@ -13,6 +13,9 @@ public static class Seeds
     /// <summary>The region draws of micro-batch <paramref name="microBatch"/> of step <paramref name="step"/>.</summary>
     public static int Regions(int seed, int step, int microBatch) => (int)(Step(seed, step) * 31 + microBatch);
 
+    /// <summary>Random draws inside the loss of micro-batch <paramref name="microBatch"/> of step <paramref name="step"/> (Monte Carlo R2T).</summary>
+    public static int LossDraws(int seed, int step, int microBatch) => unchecked(Regions(seed, step, microBatch) * 7_919 + 0x10ad);
+
     /// <summary>
     /// The region sampler of row <paramref name="globalRow"/> of a global batch: seeded by the row's place in the global
     /// batch, so a data-parallel rank holding some rows draws what one process holding all of them would draw.

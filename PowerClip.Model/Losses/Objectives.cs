@@ -5,10 +5,12 @@ namespace PowerClip.Model;
 
 /// <summary>
 /// What an objective sees of a batch: the model's outputs plus, for PowerCLIP, region masks [B, M, N] and phrase
-/// trees; in a data-parallel job, the <paramref name="Gather"/> through which the objective reaches the global batch.
+/// trees; in a data-parallel job, the <paramref name="Gather"/> through which the objective reaches the global batch;
+/// <paramref name="DrawSeed"/>, the seed of any random draw inside the loss (the Monte Carlo R2T's subsets), which the
+/// trainer derives from (seed, step, micro-batch) so that a resumed run draws what an uninterrupted one drew.
 /// </summary>
 public sealed record ObjectiveInputs(ClipOutputs Outputs, Tensor? RegionMasks = null, PhraseBatch? Phrases = null,
-                                     IFeatureGather? Gather = null)
+                                     IFeatureGather? Gather = null, int? DrawSeed = null)
 {
     /// <summary>The job's ranks: <see cref="Gather"/>, or one process when none was given.</summary>
     public IFeatureGather Ranks => Gather ?? FeatureGather.Local;

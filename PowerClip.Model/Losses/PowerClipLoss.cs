@@ -32,8 +32,8 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         var psi = phrases.LeafEmbeddings(o.TokenFeatures);
         var ranks = inputs.Ranks;
         var result = ranks.Size == 1
-            ? FromEmbeddings(o.ImageEmbeds, o.TextEmbeds, o.LogitScale, phi, psi, phrases)
-            : Global(ranks, o, phi, psi, phrases);
+            ? FromEmbeddings(o.ImageEmbeds, o.TextEmbeds, o.LogitScale, phi, psi, phrases, inputs.DrawSeed)
+            : Global(ranks, o, phi, psi, phrases, inputs.DrawSeed);
         return Objectives.Escape(result.Total, result.Parts);
     }
 
@@ -43,7 +43,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
     /// to its own; zero leaves and nodes are masked out, as within one batch). Cost per rank: the head on the
     /// whole global batch, and a gather of B·(M + L)·E values plus the tree masks.
     /// </summary>
-    private LossOutput Global(IFeatureGather ranks, ClipOutputs o, Tensor phi, Tensor psi, PhraseBatch phrases)
+    private LossOutput Global(IFeatureGather ranks, ClipOutputs o, Tensor phi, Tensor psi, PhraseBatch phrases, int? drawSeed)
     {
         var leaves = ranks.MaxOverRanks(psi.shape[1]);
         var nodes = ranks.MaxOverRanks(phrases.Membership.shape[2]);
@@ -54,7 +54,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
             ranks.AllGather(Pad(Pad(phrases.Membership, 1, leaves), 2, nodes)),
             ranks.AllGather(Pad(phrases.NodeMask, 1, nodes)));
         return FromEmbeddings(image, ranks.AllGather(o.TextEmbeds), ranks.Replicated(o.LogitScale),
-                              ranks.AllGather(phi), ranks.AllGather(Pad(psi, 1, leaves)), global);
+                              ranks.AllGather(phi), ranks.AllGather(Pad(psi, 1, leaves)), global, drawSeed);
     }
 
     /// <summary>Zero-pads dimension <paramref name="dim"/> to <paramref name="size"/>.</summary>
@@ -66,8 +66,12 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         return torch.cat([t, torch.zeros(shape, t.dtype, t.device)], dim);
     }
 
-    /// <summary>The loss from embeddings: global [B, E] pairs, φ [B, M, E] (unit), ψ [B, L, E] (unit, zero on padded leaves).</summary>
-    public LossOutput FromEmbeddings(Tensor imageEmbeds, Tensor textEmbeds, Tensor logitScale, Tensor phi, Tensor psi, PhraseBatch phrases)
+    /// <summary>
+    /// The loss from embeddings: global [B, E] pairs, φ [B, M, E] (unit), ψ [B, L, E] (unit, zero on padded leaves);
+    /// <paramref name="drawSeed"/> seeds the Monte Carlo R2T's subsets (see <see cref="ObjectiveInputs"/>).
+    /// </summary>
+    public LossOutput FromEmbeddings(Tensor imageEmbeds, Tensor textEmbeds, Tensor logitScale, Tensor phi, Tensor psi, PhraseBatch phrases,
+                                     int? drawSeed = null)
     {
         InputChecks.SameBatch(imageEmbeds.shape[0], "image embeddings", phi.shape[0], "region embeddings");
         InputChecks.SameBatch(textEmbeds.shape[0], "text embeddings", psi.shape[0], "leaf embeddings");
@@ -78,7 +82,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         var total = clip;
         if (Config.UseTriplet)
         {
-            var scores = Scores(phi, psi, phrases);
+            var scores = Scores(phi, psi, phrases, drawSeed);
             var triplet = TripletLoss.Hardest(scores, Config.Delta) + TripletLoss.Hardest(scores.t(), Config.Delta);
             total = clip + Config.Lambda * triplet;
             parts["triplet"] = triplet;
@@ -89,7 +93,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
     }
 
     /// <summary>S̄ [Bi, Bj] for region embeddings φ and leaf embeddings ψ (the tree ablation applied here, the score scale by PowerClipScores.Combine).</summary>
-    public Tensor Scores(Tensor phi, Tensor psi, PhraseBatch phrases)
+    public Tensor Scores(Tensor phi, Tensor psi, PhraseBatch phrases, int? drawSeed = null)
     {
         using var scope = torch.NewDisposeScope();
         var (membership, nodeMask) = Config.UseTree
@@ -97,22 +101,19 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
             : phrases.LeavesAsNodes(psi.dtype);
         var nodes = PowerClipScores.NodeEmbeddings(psi, membership);
         var mask = nodeMask.to(psi.device);
-        return ChunkedScores.Compute(phi, nodes, mask, ForEvaluation()).MoveToOuterDisposeScope();
+        return ChunkedScores.Compute(phi, nodes, mask, ForEvaluation(drawSeed)).MoveToOuterDisposeScope();
     }
 
     private int _evaluations;
 
     /// <summary>
-    /// The configuration for one evaluation of S̄. The Monte Carlo R2T draws fresh subsets each time: the n-th call
-    /// (from 0) uses seed MonteCarloSeed + n, kept in the config so the chunked backward recomputes with the same
-    /// subsets. [ours] The count restarts with the process, so a resumed run draws other subsets than an
-    /// uninterrupted one would.
+    /// The configuration for one evaluation of S̄, kept in the config so the chunked backward recomputes with the same
+    /// subsets. The Monte Carlo R2T draws fresh subsets each time: from MonteCarloSeed + the draw seed the trainer
+    /// derives per step (a resumed run draws the same), or, without one, MonteCarloSeed + n for the n-th call.
     /// </summary>
-    private PowerClipLossConfig ForEvaluation() =>
-        Config.R2T == R2TMethod.MonteCarlo
-            ? Config with
-            {
-                MonteCarloSeed = unchecked(Config.MonteCarloSeed + Interlocked.Increment(ref _evaluations) - 1),
-            }
-            : Config;
+    private PowerClipLossConfig ForEvaluation(int? drawSeed) =>
+        Config.R2T != R2TMethod.MonteCarlo ? Config : Config with
+        {
+            MonteCarloSeed = unchecked(Config.MonteCarloSeed + (drawSeed ?? Interlocked.Increment(ref _evaluations) - 1)),
+        };
 }

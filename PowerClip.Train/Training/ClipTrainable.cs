@@ -50,7 +50,8 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
             : null;
         var (batch, outputs) = Forward(step, microBatch, _ranks.Rank * MicroBatchSize, generator);
         using var _ = batch;
-        var loss = Objective.Compute(new ObjectiveInputs(outputs, batch.RegionMasks, batch.Phrases, _ranks));
+        var loss = Objective.Compute(new ObjectiveInputs(outputs, batch.RegionMasks, batch.Phrases, _ranks,
+                                                         Seeds.LossDraws(_config.Optimizer.Seed, step, microBatch)));
         Report(loss, outputs, metrics);
         ReportRegions(batch, microBatch, metrics);
         return loss.Total;
