@@ -148,7 +148,7 @@ public static class DataCommand
             var problems = new DataProblems(Console.Error);
             var options = new StreamOptions(ShuffleBuffer: 0, MaxPixels: r.GetValue(maxPixels));
             IRawSampleSource source = pattern is not null ? new WebDatasetSource(pattern, options, problems) : new CsvSource(table!, options, problems);
-            var tokenizer = r.GetValue(bpe) is { } path ? CaptionTokenizer.FromClipVocabulary(path) : CaptionTokenizer.Gpt2();
+            var tokenizer = r.GetValue(bpe) is { } path ? ClipTokenizer(path) : CaptionTokenizer.Gpt2();
             var preparer = new SamplePreparer(new ImageTransform(size, patch), tokenizer, problems);
             var shipped = new CountingSource(source);
             var clock = Stopwatch.StartNew();
@@ -163,6 +163,13 @@ public static class DataCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>CLIP's tokenizer from --bpe; a missing or malformed file is a usage error (exit 2).</summary>
+    public static CaptionTokenizer ClipTokenizer(string path)
+    {
+        try { return CaptionTokenizer.FromClipVocabulary(path); }
+        catch (Exception e) when (e is FileNotFoundException or FormatException) { throw new UsageException("--bpe: " + e.Message); }
     }
 
     /// <summary>Counts the samples that ship a tree (after preparation every sample has one).</summary>

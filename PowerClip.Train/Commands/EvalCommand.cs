@@ -34,7 +34,7 @@ public static class EvalCommand
     {
         var runtime = new RuntimeOptions();
         var data = new Option<string>("--data") { Description = "Benchmark folder", Required = true };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder (checkpoints/step-N) or run folder (its latest checkpoint)", Required = true };
+        var checkpoint = new CheckpointOptions();
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
         var batchSize = new Option<int>("--batch-size") { Description = "Images or captions encoded per forward pass", DefaultValueFactory = _ => 64 };
         var score = new Option<string>("--score")
@@ -43,7 +43,8 @@ public static class EvalCommand
             DefaultValueFactory = _ => "cosine",
         };
         var images = new Option<string?>("--images") { Description = "sugarcrepe: the image folder the JSON files name (default DIR/images; for the real benchmark, COCO val2017)" };
-        var command = new Command(name, Descriptions[name]) { data, checkpoint, output, batchSize, score };
+        var command = new Command(name, Descriptions[name]) { data, output, batchSize, score };
+        checkpoint.AddTo(command);
         if (name == "sugarcrepe") command.Add(images);
         runtime.AddTo(command);
         command.SetAction(r =>
@@ -56,12 +57,9 @@ public static class EvalCommand
                 throw new UsageException($"--score powerclip applies to {string.Join(", ", BenchmarkSuite.Pairwise)}, not {name}");
             var batch = r.GetValue(batchSize);
             if (batch < 1) throw new UsageException($"--batch-size must be >= 1, got {batch}");
-            var ckpt = r.GetValue(checkpoint)!;
-            string resolved;
-            try { resolved = TrainedModel.ResolveCheckpoint(ckpt); }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { throw new UsageException($"--checkpoint: {e.Message}"); }
+            var resolved = checkpoint.Resolve(r);
             var (device, _) = runtime.Apply(r);
-            using var model = TrainedModel.Load(resolved, device);
+            using var model = checkpoint.Load(r, resolved, device);
             var encoder = new ModelEncoder(model, batch);
             var outPath = r.GetValue(output);
             try

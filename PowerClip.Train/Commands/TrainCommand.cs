@@ -42,6 +42,7 @@ public static class TrainCommand
                 if (new CheckpointStore(runDir).List().Count > 0)
                     throw new UsageException($"{runDir} already holds checkpoints: pass --resume latest to continue it, or choose another --out");
             }
+            CheckModel(config);
             var (device, _) = runtime.Apply(r);
             if (r.GetValue(distributed) == "mpi")
                 return MpiLauncher.Run([], context => { Run(config, runDir, context.Device, r.GetValue(resume), distributed: context); return 0; });
@@ -49,6 +50,16 @@ public static class TrainCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A model config, tokenizer file or vocabulary that does not fit is a usage error, found before training.</summary>
+    private static void CheckModel(TrainConfig config)
+    {
+        try { TrainingSetup.ModelConfig(config.Model, TrainingSetup.Tokenizer(config)); }
+        catch (Exception e) when (e is ArgumentException or FileNotFoundException or FormatException)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     /// <summary>
@@ -61,7 +72,7 @@ public static class TrainCommand
         var main = distributed?.IsMain ?? true;
         Directory.CreateDirectory(runDir);
         if (main) AtomicFile.WriteAllText(Path.Combine(runDir, ConfigFile), config.ToJson());
-        var tokenizer = TrainingSetup.Tokenizer(config.Model);
+        var tokenizer = TrainingSetup.Tokenizer(config);
         var modelConfig = TrainingSetup.ModelConfig(config.Model, tokenizer);
         var problems = new DataProblems(Console.Error);
         using var model = TrainingSetup.CreateModel(modelConfig, config.Optimizer.Seed, device);

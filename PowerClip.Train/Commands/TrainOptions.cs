@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PowerClip.Data;
 using PowerClip.Train.Training;
 
 namespace PowerClip.Train.Commands;
@@ -12,6 +13,10 @@ public sealed class TrainOptions
     public Option<string?> Config { get; } = new("--config") { Description = "A config JSON (e.g. a run's config.json); options given here override it" };
     public Option<string?> Recipe { get; } = new("--recipe") { Description = "paper: the paper's CC12M/ViT-B/16 recipe (needs --data wds:SHARDS and GPUs)" };
     public Option<string?> Model { get; } = new("--model") { Description = "Model preset (tiny, small, vit-b-16) or a JSON file" };
+    public Option<string?> Tokenizer { get; } = new("--tokenizer")
+    {
+        Description = "gpt2 (default; tiny, small, demo) or clip:PATH to CLIP's bpe_simple_vocab_16e6.txt.gz (vit-b-16, --recipe paper)",
+    };
     public Option<string?> Loss { get; } = new("--loss") { Description = "Objective: " + string.Join(", ", TrainConfig.LossNames) };
     public Option<string?> Data { get; } = new("--data") { Description = "world (synthetic), wds:SHARD_PATTERN or csv:PATH" };
     public Option<int?> WorldSamples { get; } = new("--world-samples") { Description = "Synthetic training samples (default 4000)" };
@@ -39,7 +44,7 @@ public sealed class TrainOptions
 
     public IEnumerable<Option> All =>
     [
-        Config, Recipe, Model, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, Augment, Steps, Lr, Warmup,
+        Config, Recipe, Model, Tokenizer, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, Augment, Steps, Lr, Warmup,
         WeightDecay, Beta1, Beta2, Eps, GradClip, Accumulate, Seed, CheckpointEvery, Lambda, Delta, Tau, Zeta, ZetaReading,
         ScoreScale,
     ];
@@ -57,7 +62,9 @@ public sealed class TrainOptions
         {
             if (recipe != "paper") throw new UsageException($"--recipe '{recipe}' is not known: expected paper");
             var data = r.GetValue(Data) ?? throw new UsageException("--recipe paper needs --data wds:SHARD_PATTERN (CC12M shards)");
-            c = TrainConfig.PaperRecipe(data.StartsWith("wds:", StringComparison.Ordinal) ? data[4..] : data);
+            var tokenizer = r.GetValue(Tokenizer) ?? throw new UsageException(
+                $"--recipe paper uses CLIP's tokenizer: pass --tokenizer clip:PATH to {ClipVocabulary.FileName} ({ClipVocabulary.Provenance})");
+            c = TrainConfig.PaperRecipe(data.StartsWith("wds:", StringComparison.Ordinal) ? data[4..] : data, Spec(tokenizer));
         }
         var o = c.Optimizer;
         o = o with
@@ -89,12 +96,19 @@ public sealed class TrainOptions
         };
         c = c with
         {
-            Model = r.GetValue(Model) ?? c.Model, Loss = r.GetValue(Loss) ?? c.Loss, Data = r.GetValue(Data) is { } d && r.GetValue(Recipe) is null ? d : c.Data,
+            Model = r.GetValue(Model) ?? c.Model, Tokenizer = r.GetValue(Tokenizer) is { } t ? Spec(t) : c.Tokenizer, Loss = r.GetValue(Loss) ?? c.Loss, Data = r.GetValue(Data) is { } d && r.GetValue(Recipe) is null ? d : c.Data,
             WorldSamples = r.GetValue(WorldSamples) ?? c.WorldSamples, BatchSize = r.GetValue(BatchSize) ?? c.BatchSize,
             Regions = r.GetValue(Regions) ?? c.Regions, RegionSource = r.GetValue(RegionSource) ?? c.RegionSource,
             Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o, PowerClip = p,
         };
         try { return c.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
+    }
+
+    /// <summary>A --tokenizer value as the run records it (a CLIP file's full path).</summary>
+    private static string Spec(string value)
+    {
+        try { return TokenizerSpec.Parse(value).ToString(); }
+        catch (ArgumentException e) { throw new UsageException("--tokenizer: " + e.Message); }
     }
 }

@@ -40,7 +40,7 @@ public sealed class DemoPipeline(DemoSettings settings, string outDir, torch.Dev
     private void ExportBenchmarks()
     {
         var marker = Path.Combine(BenchmarkDirectory, ".complete");
-        var model = TrainingSetup.ModelConfig(settings.Model, TrainingSetup.Tokenizer(settings.Model));
+        var model = TrainingSetup.ModelConfig(settings.Model, TrainingSetup.Tokenizer(settings.TrainConfig("clip")));
         var stamp = $"{settings.Model} {model.Vision.ImageSize}/{model.Vision.PatchSize} items={settings.BenchmarkItems} perClass={settings.ZeroShotPerClass} seed={settings.Seed}";
         if (File.Exists(marker) && File.ReadAllText(marker) == stamp) return;
         if (Directory.Exists(BenchmarkDirectory)) Directory.Delete(BenchmarkDirectory, recursive: true);

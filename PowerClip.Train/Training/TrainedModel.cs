@@ -7,7 +7,8 @@ namespace PowerClip.Train.Training;
 
 /// <summary>
 /// A model loaded from a checkpoint folder for evaluation or grounding: its training config, tokenizer
-/// and weights. Accepts a checkpoint folder (checkpoints/step-N), or a run folder (its latest checkpoint).
+/// (the one the run recorded) and weights. Accepts a checkpoint folder (checkpoints/step-N), or a run folder
+/// (its latest checkpoint). Files without a run folder (open_clip's): <see cref="OpenClipCheckpoint"/>.
 /// </summary>
 public sealed class TrainedModel : IDisposable
 {
@@ -19,17 +20,19 @@ public sealed class TrainedModel : IDisposable
     public string CheckpointDirectory { get; }
     public Device Device { get; }
 
-    private TrainedModel(TrainConfig config, ClipModel model, CaptionTokenizer tokenizer, string dir, Device device)
+    internal TrainedModel(TrainConfig config, ClipModel model, CaptionTokenizer tokenizer, string dir, Device device)
     {
         Config = config; Model = model; Tokenizer = tokenizer; CheckpointDirectory = dir; Device = device;
     }
 
-    public static TrainedModel Load(string path, Device device)
+    /// <param name="tokenizerSpec">a tokenizer spec that replaces the recorded one (e.g. the CLIP file moved); null: the run's</param>
+    public static TrainedModel Load(string path, Device device, string? tokenizerSpec = null)
     {
         var dir = ResolveCheckpoint(path);
         var configPath = Path.Combine(dir, ConfigFile);
         var config = TrainConfig.Load(File.Exists(configPath) ? configPath : Path.Combine(dir, "..", "..", ConfigFile));
-        var tokenizer = TrainingSetup.Tokenizer(config.Model);
+        if (tokenizerSpec is not null) config = config with { Tokenizer = TokenizerSpec.Parse(tokenizerSpec).ToString() };
+        var tokenizer = TrainingSetup.Tokenizer(config);
         var model = new ClipModel(TrainingSetup.ModelConfig(config.Model, tokenizer));
         Checkpoint.Load(model, Path.Combine(dir, Trainer.WeightsFile));
         model.to(device);

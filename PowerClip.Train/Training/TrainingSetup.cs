@@ -10,16 +10,14 @@ namespace PowerClip.Train.Training;
 public static class TrainingSetup
 {
     /// <summary>
-    /// The model config for a preset and tokenizer: the text tower's vocabulary follows the tokenizer
-    /// (GPT-2's 50258 ids by default, where the presets name CLIP's 49408).
+    /// The model config of a preset or JSON file, checked against its tokenizer (<see cref="ModelVocabulary"/>):
+    /// tiny, small and demo have GPT-2's 50258 ids, vit-b-16 (and open_clip's ViT configs) CLIP's 49408.
     /// </summary>
-    public static ClipConfig ModelConfig(string preset, CaptionTokenizer tokenizer)
-    {
-        var config = Presets.Load(preset);
-        return config with { Text = config.Text with { VocabSize = tokenizer.VocabSize, PadId = CaptionTokenizer.PadId } };
-    }
+    public static ClipConfig ModelConfig(string preset, CaptionTokenizer tokenizer) => ModelVocabulary.Check(Presets.Load(preset), tokenizer);
 
-    public static CaptionTokenizer Tokenizer(string preset) => CaptionTokenizer.Gpt2(Presets.Load(preset).Text.ContextLength);
+    /// <summary>The run's tokenizer (<see cref="TrainConfig.Tokenizer"/>) at its model's context length.</summary>
+    public static CaptionTokenizer Tokenizer(TrainConfig config) =>
+        TokenizerSpec.Parse(config.Tokenizer).Create(Presets.Load(config.Model).Text.ContextLength);
 
     public static IContrastiveObjective Objective(TrainConfig config) => config.Loss switch
     {

@@ -18,7 +18,7 @@ let config (loss: string) (batch: int) : TrainConfig =
 /// from `initSeed`; a distributed run passes a different one per rank, so agreement needs rank 0's broadcast.
 /// Without a context (None) this is the plain one-process path: ClipTrainable, no wrapper.
 let train (context: IDistributedContext option) (c: TrainConfig) (initSeed: int) (run: string) : Snapshot.Entry list =
-    let tokenizer = TrainingSetup.Tokenizer c.Model
+    let tokenizer = TrainingSetup.Tokenizer c
     let modelConfig = TrainingSetup.ModelConfig(c.Model, tokenizer)
     use model = TrainingSetup.CreateModel(modelConfig, initSeed, torch.CPU)
     model.``to``(torch.float64) |> ignore

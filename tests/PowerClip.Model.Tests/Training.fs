@@ -13,9 +13,11 @@ type Batch = { Images: torch.Tensor; Tokens: torch.Tensor; Trees: CaptionTree[] 
 let randomBatch (r: Random) (cfg: ClipConfig) (batch: int) (words: int) : Batch =
     let ctx = cfg.Text.ContextLength
     if words + 2 > ctx then invalidArg "words" $"{words} words do not fit the context {ctx}"
+    // The start token: the largest id that is not the end token (GPT-2's 50257, CLIP's 49406).
+    let start = if cfg.Text.EndId = cfg.Text.VocabSize - 1 then cfg.Text.EndId - 1 else cfg.Text.VocabSize - 1
     let tokens = Array.init (batch * ctx) (fun k ->
         let pos = k % ctx
-        if pos = 0 then 49406L elif pos <= words then int64 (r.Next(1, 49000)) elif pos = words + 1 then 49407L else 0L)
+        if pos = 0 then int64 start elif pos <= words then int64 (r.Next(1, 49000)) elif pos = words + 1 then int64 cfg.Text.EndId else 0L)
     let trees = Array.init batch (fun _ -> captionTree words (randomNodes r words (words - 1)) false)
     { Images = torch.randn(int64 batch, 3L, int64 cfg.Vision.ImageSize, int64 cfg.Vision.ImageSize)
       Tokens = torch.from_array(tokens).reshape(int64 batch, int64 ctx)
