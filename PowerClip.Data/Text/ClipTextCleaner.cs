@@ -12,8 +12,7 @@ namespace PowerClip.Data;
 /// its NFC normalization (.NET's invariant globalization mode, which the project uses, has no normalization data:
 /// text that is not already NFC, e.g. "e" + U+0301, tokenizes differently), its heuristic mojibake repair
 /// (fix_encoding, C1 controls, UTF-16 surrogates), terminal escapes and all-caps entities. HTML entities are decoded
-/// by .NET's
-/// <see cref="WebUtility.HtmlDecode"/>, which knows HTML 4's 253 named entities and needs the closing ';'
+/// by .NET's <see cref="WebUtility.HtmlDecode"/>, which knows HTML 4's 253 named entities and needs the closing ';'
 /// (Python's html.unescape knows HTML 5's 2,231 and a few without ';', e.g. "&amp").
 /// </summary>
 public static class ClipTextCleaner

@@ -1,6 +1,5 @@
 using TorchSharp;
 using TorchSharp.Modules;
-using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace PowerClip.Model;
@@ -18,9 +17,9 @@ public sealed class TextTransformer : nn.Module
     private Parameter positional_embedding;
     private Transformer transformer;
     private LayerNorm ln_final;
-    // One of the two is set; both are registered under open_clip's name.
-    [ComponentName(Name = "text_projection")] private Parameter? text_projection;
-    [ComponentName(Name = "text_projection")] private Linear? text_projection_linear;
+    // A [W, E] matrix (Parameter) or, with proj_bias, a Linear: one field, so that either registers under open_clip's
+    // name (two fields sharing a [ComponentName] were registered twice when the model changed dtype).
+    private object text_projection;
 
     public TextTransformer(TextConfig cfg, int embedDim, bool quickGelu = false) : base("text")
     {
@@ -32,8 +31,9 @@ public sealed class TextTransformer : nn.Module
         ln_final = nn.LayerNorm(cfg.Width);
         if (cfg.ProjectionBias)
         {
-            text_projection_linear = nn.Linear(cfg.Width, embedDim);
-            nn.init.normal_(text_projection_linear.weight!, std: Math.Pow(cfg.Width, -0.5));
+            var linear = nn.Linear(cfg.Width, embedDim);
+            nn.init.normal_(linear.weight!, std: Math.Pow(cfg.Width, -0.5));
+            text_projection = linear;
         }
         else text_projection = new Parameter(torch.randn(cfg.Width, embedDim) * Math.Pow(cfg.Width, -0.5));
         RegisterComponents();
@@ -53,7 +53,7 @@ public sealed class TextTransformer : nn.Module
         var x = token_embedding.forward(tokens) + positional_embedding[..(int)s];
         var causal = torch.full(s, s, double.NegativeInfinity, dtype: x.dtype, device: x.device).triu(1);
         x = ln_final.forward(transformer.forward(x, causal));
-        var feats = text_projection is not null ? torch.matmul(x, text_projection) : text_projection_linear!.forward(x);
+        var feats = text_projection is Linear linear ? linear.forward(x) : torch.matmul(x, (Parameter)text_projection);
         var end = EndPositions(tokens, cfg.EndId);
         var valid = torch.arange(s, device: tokens.device).unsqueeze(0).le(end.unsqueeze(1));
         var rows = torch.arange(feats.shape[0], device: feats.device);

@@ -114,6 +114,12 @@ let tests =
             use noBias = new ClipModel(Presets.Parse(small "" "", "s.json"))
             let plain = Checkpoint.OpenClipStateDict noBias
             Expect.sequenceEqual plain["text_projection"].shape [| 32L; 16L |] "without: [W, E]"
+            // A change of dtype re-registers parameters: each name must stay once (float64 in the distributed tests).
+            for m in [ model; noBias ] do
+                m.``to``(torch.float64) |> ignore
+                let names = m.state_dict().Keys |> List.ofSeq
+                Expect.equal (List.distinct names) names "no name twice after .to(float64)"
+                Expect.equal (Checkpoint.OpenClipStateDict m).Count names.Length "open_clip names, one per tensor"
         }
         test "the caption's length comes from its end token: id 0 inside counts, anything after the end does not" {
             use scope = torch.NewDisposeScope()
