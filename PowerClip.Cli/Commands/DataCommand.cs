@@ -171,7 +171,7 @@ public static class DataCommand
             var options = new StreamOptions(ShuffleBuffer: 0, MaxPixels: r.GetValue(maxPixels),
                                             MaxEntryBytes: Positive(r.GetValue(maxEntry), "--max-entry-bytes"));
             IRawSampleSource source = pattern is not null ? new WebDatasetSource(pattern, options, problems) : new CsvSource(table!, options, problems);
-            var tokenizer = r.GetValue(bpe) is { } path ? CaptionTokenizer.FromClipVocabulary(path) : CaptionTokenizer.Gpt2();
+            var tokenizer = r.GetValue(bpe) is { } path ? ClipTokenizer(path) : CaptionTokenizer.Gpt2();
             var transform = new ImageTransform(size, patch) { MaskCoverage = r.GetValue(coverage) };
             var preparer = new SamplePreparer(transform, tokenizer, problems);
             var shipped = new CountingSource(source);
@@ -192,6 +192,13 @@ public static class DataCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>CLIP's tokenizer from --bpe; a missing or malformed file is a usage error (exit 2).</summary>
+    public static CaptionTokenizer ClipTokenizer(string path)
+    {
+        try { return CaptionTokenizer.FromClipVocabulary(path); }
+        catch (Exception e) when (e is FileNotFoundException or FormatException) { throw new UsageException("--bpe: " + e.Message); }
     }
 
     /// <summary>Counts the samples that ship a tree (after preparation every sample has one).</summary>

@@ -50,11 +50,6 @@ public static class EvalCommand
         DefaultValueFactory = _ => EvaluationScores.ProtocolDefault,
     };
 
-    public static Option<string> CheckpointOption() => new("--checkpoint")
-    {
-        Description = "Checkpoint folder (checkpoints/step-N) or run folder (its latest checkpoint)", Required = true,
-    };
-
     public static Option<int> BatchSizeOption() => new("--batch-size")
     {
         Description = "Images or captions encoded per forward pass", DefaultValueFactory = _ => 64,
@@ -64,7 +59,7 @@ public static class EvalCommand
     {
         var runtime = new RuntimeOptions();
         var data = new Option<string>("--data") { Description = "Benchmark folder", Required = true };
-        var checkpoint = CheckpointOption();
+        var checkpoint = new CheckpointOptions();
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
         var batchSize = BatchSizeOption();
         var score = ScoreOption();
@@ -80,7 +75,8 @@ public static class EvalCommand
         {
             Description = "Seed of the COCO-/Flickr30k-Order caption perturbations", DefaultValueFactory = _ => 0,
         };
-        var command = new Command(name, Descriptions[name]) { data, checkpoint, output, batchSize, score };
+        var command = new Command(name, Descriptions[name]) { data, output, batchSize, score };
+        checkpoint.AddTo(command);
         if (name == "sugarcrepe") command.Add(images);
         if (name == "zeroshot") command.Add(dataset);
         if (name == "aro") command.Add(seed);
@@ -92,9 +88,9 @@ public static class EvalCommand
             var batch = r.GetValue(batchSize);
             if (batch < 1) throw new UsageException($"--batch-size must be >= 1, got {batch}");
             ParseScores(r.GetValue(score)!, "clip");
-            var resolved = ResolveCheckpoint(r.GetValue(checkpoint)!);
+            var resolved = checkpoint.Resolve(r);
             var (device, _) = runtime.Apply(r);
-            using var model = TrainedModel.Load(resolved, device);
+            using var model = checkpoint.Load(r, resolved, device);
             var ids = ParseScores(r.GetValue(score)!, model.Config.Loss);
             var options = new BenchmarkOptions(r.GetValue(images), r.GetValue(dataset), r.GetValue(seed));
             var outPath = r.GetValue(output);
@@ -145,15 +141,6 @@ public static class EvalCommand
         ["checkpoint"] = checkpoint, ["benchmark"] = benchmark, ["objective"] = objective,
         ["protocol_default"] = EvaluationScores.ProtocolDefault, ["scores"] = names, ["results"] = results,
     };
-
-    public static string ResolveCheckpoint(string path)
-    {
-        try { return TrainedModel.ResolveCheckpoint(path); }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new UsageException($"--checkpoint: {e.Message}");
-        }
-    }
 
     public static IReadOnlyList<string> ParseScores(string option, string objective)
     {

@@ -22,7 +22,7 @@ public static class EvalPaperCommand
                 + "(imagenet1k, wds_vtab-cifar10, mscoco_captions, sugar_crepe, winoground, …)",
             Required = true,
         };
-        var checkpoint = EvalCommand.CheckpointOption();
+        var checkpoint = new CheckpointOptions();
         var output = new Option<string>("--out")
         {
             Description = "Folder for results.json and report.html", DefaultValueFactory = _ => "eval-paper",
@@ -35,7 +35,8 @@ public static class EvalPaperCommand
         var score = EvalCommand.ScoreOption();
         var command = new Command("paper", "The paper's table (17 classification datasets, 6 ImageNet variants, "
             + "COCO/Flickr retrieval, SugarCrepe, Winoground) beside the paper's averages")
-            { data, checkpoint, output, batchSize, score, table };
+            { data, output, batchSize, score, table };
+        checkpoint.AddTo(command);
         runtime.AddTo(command);
         command.SetAction(r =>
         {
@@ -47,9 +48,9 @@ public static class EvalPaperCommand
             PaperTable paper;
             try { paper = r.GetValue(table) is { } file ? PaperTable.Load(file) : PaperTable.Default(); }
             catch (BenchmarkDataException e) { throw new UsageException($"--table: {e.Message}"); }
-            var resolved = EvalCommand.ResolveCheckpoint(r.GetValue(checkpoint)!);
+            var resolved = checkpoint.Resolve(r);
             var (device, _) = runtime.Apply(r);
-            using var model = TrainedModel.Load(resolved, device);
+            using var model = checkpoint.Load(r, resolved, device);
             var ids = EvalCommand.ParseScores(r.GetValue(score)!, model.Config.Loss);
             var outDir = r.GetValue(output)!;
             var (jsonPath, htmlPath) = (Path.Combine(outDir, "results.json"), Path.Combine(outDir, "report.html"));

@@ -18,13 +18,14 @@ public static class GroundCommand
     public static Command Create()
     {
         var runtime = new RuntimeOptions();
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder (checkpoints/step-N) or run folder (its latest checkpoint)", Required = true };
+        var checkpoint = new CheckpointOptions();
         var image = new Option<string>("--image") { Description = "Image file (PNG, JPEG, BMP, WebP)", Required = true };
         var caption = new Option<string>("--caption") { Description = "Caption whose phrases are grounded (quote it)", Required = true };
         var output = new Option<string>("--out") { Description = "Output PNG (a .json with the same name is written beside it)", DefaultValueFactory = _ => "grounding.png" };
         var tau = new Option<double?>("--tau") { Description = "τ of the softplus selection σ(S1/τ) (default: the checkpoint's, paper 1e-3; larger values soften the maps)" };
         var panel = new Option<int>("--panel-size") { Description = "Side of each panel in pixels", DefaultValueFactory = _ => GroundingImage.DefaultPanel };
-        var command = new Command("ground", "Text-to-image grounding: heat maps of the regions T2R selects for each phrase of the caption") { checkpoint, image, caption, output, tau, panel };
+        var command = new Command("ground", "Text-to-image grounding: heat maps of the regions T2R selects for each phrase of the caption") { image, caption, output, tau, panel };
+        checkpoint.AddTo(command);
         runtime.AddTo(command);
         command.SetAction(r =>
         {
@@ -35,12 +36,10 @@ public static class GroundCommand
             if (!File.Exists(imagePath)) throw new UsageException($"--image: file not found: {imagePath}");
             var loaded = new ImageLoader().Load(imagePath);
             if (loaded.Image is null) throw new UsageException($"--image {imagePath}: {loaded.Reason} ({loaded.Detail})");
-            string resolved;
-            try { resolved = TrainedModel.ResolveCheckpoint(r.GetValue(checkpoint)!); }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { throw new UsageException($"--checkpoint: {e.Message}"); }
+            var resolved = checkpoint.Resolve(r);
             var panelSize = r.GetValue(panel);
             var (device, _) = runtime.Apply(r);
-            using var model = TrainedModel.Load(resolved, device);
+            using var model = checkpoint.Load(r, resolved, device);
             if (panelSize < model.Model.Config.Vision.GridSize) throw new UsageException($"--panel-size must be at least the patch grid ({model.Model.Config.Vision.GridSize}), got {panelSize}");
             var (png, result) = Grounding.Render(model, loaded.Image, text, r.GetValue(tau), panelSize);
             var outPath = r.GetValue(output)!;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PowerClip.Train.Models;
 using PowerClip.Train.Training;
 using PowerClip.Train.Training.Distributed;
 using TorchSharp;
@@ -41,6 +42,7 @@ public static class TrainCommand
                 if (new CheckpointStore(runDir).List().Count > 0)
                     throw new UsageException($"{runDir} already holds checkpoints: pass --resume latest to continue it, or choose another --out");
             }
+            CheckModel(config);
             var (device, _) = runtime.Apply(r);
             if (r.GetValue(distributed) == "mpi")
                 return MpiLauncher.Run([], context => { TrainingRun.Run(config, runDir, context.Device, r.GetValue(resume), distributed: context); return 0; });
@@ -48,5 +50,15 @@ public static class TrainCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A model config, tokenizer file or vocabulary that does not fit is a usage error, found before training.</summary>
+    private static void CheckModel(TrainConfig config)
+    {
+        try { ModelFactory.Inputs(config); }
+        catch (Exception e) when (e is ArgumentException or FileNotFoundException or FormatException)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 }

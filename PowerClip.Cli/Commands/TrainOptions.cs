@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PowerClip.Data;
 using PowerClip.Model;
 using PowerClip.Train.Training;
 
@@ -20,6 +21,10 @@ public sealed class TrainOptions
     public Option<string?> Config { get; } = new("--config") { Description = "A config JSON (e.g. a run's config.json); options given here override it" };
     public Option<string?> Recipe { get; } = new("--recipe") { Description = "paper: the paper's CC12M/ViT-B/16 recipe (needs --data wds:SHARDS and GPUs)" };
     public Option<string?> Model { get; } = new("--model") { Description = $"Model preset (tiny, small, demo, vit-b-16) or a JSON file (default {Run.Model})" };
+    public Option<string?> Tokenizer { get; } = new("--tokenizer")
+    {
+        Description = $"gpt2 (tiny, small, demo) or clip:PATH to CLIP's bpe_simple_vocab_16e6.txt.gz (vit-b-16, --recipe paper) (default {Run.Tokenizer})",
+    };
     public Option<string?> Loss { get; } = new("--loss")
     {
         Description = $"Objective (default {Run.Loss}): " + string.Join(", ", Objectives.Catalogue.Select(e => $"{e.Name} ({e.Description})")),
@@ -66,7 +71,7 @@ public sealed class TrainOptions
 
     public IEnumerable<Option> All =>
     [
-        Config, Recipe, Model, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, RegionFallback, MaskCoverage, Augment, Steps, Lr, Warmup,
+        Config, Recipe, Model, Tokenizer, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, RegionFallback, MaskCoverage, Augment, Steps, Lr, Warmup,
         WeightDecay, Beta1, Beta2, Eps, GradClip, Accumulate, Seed, CheckpointEvery, Lambda, Delta, Tau, Zeta, ZetaReading,
         ScoreScale, T2R, R2T, R2TSubsets,
     ];
@@ -94,7 +99,9 @@ public sealed class TrainOptions
         {
             if (recipe != "paper") throw new UsageException($"--recipe '{recipe}' is not known: expected paper");
             var data = r.GetValue(Data) ?? throw new UsageException("--recipe paper needs --data wds:SHARD_PATTERN (CC12M shards)");
-            c = TrainConfig.PaperRecipe(data.StartsWith("wds:", StringComparison.Ordinal) ? data[4..] : data);
+            var tokenizer = r.GetValue(Tokenizer) ?? throw new UsageException(
+                $"--recipe paper uses CLIP's tokenizer: pass --tokenizer clip:PATH to {ClipVocabulary.FileName} ({ClipVocabulary.Provenance})");
+            c = TrainConfig.PaperRecipe(data.StartsWith("wds:", StringComparison.Ordinal) ? data[4..] : data, TokenizerName(tokenizer));
         }
         var o = c.Optimizer;
         o = o with
@@ -121,13 +128,21 @@ public sealed class TrainOptions
         }
         c = c with
         {
-            Model = r.GetValue(Model) ?? c.Model, Data = r.GetValue(Data) is { } d && r.GetValue(Recipe) is null ? d : c.Data,
+            Model = r.GetValue(Model) ?? c.Model, Tokenizer = r.GetValue(Tokenizer) is { } t ? TokenizerName(t) : c.Tokenizer,
+            Data = r.GetValue(Data) is { } d && r.GetValue(Recipe) is null ? d : c.Data,
             WorldSamples = r.GetValue(WorldSamples) ?? c.WorldSamples, BatchSize = r.GetValue(BatchSize) ?? c.BatchSize,
             Regions = r.GetValue(Regions) ?? c.Regions, RegionSource = r.GetValue(RegionSource) ?? c.RegionSource,
             RegionFallback = r.GetValue(RegionFallback) ?? c.RegionFallback, MaskCoverage = r.GetValue(MaskCoverage) ?? c.MaskCoverage,
             Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o, LossSettings = c.LossSettings with { PowerClip = p },
         };
         return r.GetValue(Loss) is { } loss ? c.WithLoss(loss) : c;
+    }
+
+    /// <summary>A --tokenizer value as the run records it (a CLIP file's full path).</summary>
+    private static string TokenizerName(string value)
+    {
+        try { return TokenizerSpec.Parse(value).ToString(); }
+        catch (ArgumentException e) { throw new UsageException("--tokenizer: " + e.Message); }
     }
 
     /// <summary>An option whose values are a setting's names, with the setting's default in its help.</summary>

@@ -10,7 +10,7 @@ namespace PowerClip.Model;
 /// <param name="LogitScale">the multiplier exp(logit_scale), clamped at max_logit_scale (scalar)</param>
 /// <param name="PatchTokens">projected patch tokens v_n [B, N, E] (not normalized)</param>
 /// <param name="TokenFeatures">projected token features t_k [B, S, E] (not normalized)</param>
-/// <param name="TokenMask">valid (non-padding) tokens [B, S], bool</param>
+/// <param name="TokenMask">the caption's positions, start to first end token [B, S], bool (the rest is padding)</param>
 public sealed record ClipOutputs(Tensor ImageEmbeds, Tensor TextEmbeds, Tensor LogitScale, Tensor PatchTokens, Tensor TokenFeatures, Tensor TokenMask);
 
 /// <summary>
@@ -28,8 +28,8 @@ public sealed class ClipModel : nn.Module
     public ClipModel(ClipConfig config) : base("clip")
     {
         Config = config.Validate();
-        visual = new VisionTransformer(config.Vision, config.EmbedDim);
-        text = new TextTransformer(config.Text, config.EmbedDim);
+        visual = new VisionTransformer(config.Vision, config.EmbedDim, config.QuickGelu);
+        text = new TextTransformer(config.Text, config.EmbedDim, config.QuickGelu);
         // open_clip stores log(scale); init 1/0.07.
         logit_scale = new Parameter(torch.tensor((float)Math.Log(config.InitLogitScale)));
         RegisterComponents();

@@ -39,7 +39,20 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
     }
 }
 
-/// <summary>Pre-LayerNorm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)) (open_clip names).</summary>
+/// <summary>open_clip's QuickGELU, x·σ(1.702·x): the activation OpenAI's CLIP weights were trained with.</summary>
+public sealed class QuickGelu() : nn.Module<Tensor, Tensor>("quick_gelu")
+{
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        return (x * torch.sigmoid(x * 1.702)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// Pre-LayerNorm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)) (open_clip names); the MLP's
+/// activation is GELU (erf) or, for OpenAI's weights, QuickGELU.
+/// </summary>
 public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
 {
     private LayerNorm ln_1;
@@ -47,7 +60,7 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
     private LayerNorm ln_2;
     private Sequential mlp;
 
-    public ResidualAttentionBlock(int width, int heads, double mlpRatio, int layers) : base("resblock")
+    public ResidualAttentionBlock(int width, int heads, double mlpRatio, int layers, bool quickGelu = false) : base("resblock")
     {
         var hidden = (int)Math.Round(width * mlpRatio);
         ln_1 = nn.LayerNorm(width);
@@ -58,7 +71,8 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
         // open_clip's initialisation scales: fc by (2W)^-1/2, output projections by W^-1/2 (2·layers)^-1/2.
         nn.init.normal_(c_fc.weight!, std: Math.Pow(2.0 * width, -0.5));
         nn.init.normal_(c_proj.weight!, std: Math.Pow(width, -0.5) * Math.Pow(2.0 * layers, -0.5));
-        mlp = nn.Sequential(("c_fc", c_fc), ("gelu", nn.GELU()), ("c_proj", c_proj));
+        nn.Module<Tensor, Tensor> activation = quickGelu ? new QuickGelu() : nn.GELU();
+        mlp = nn.Sequential(("c_fc", c_fc), ("gelu", activation), ("c_proj", c_proj));
         RegisterComponents();
     }
 
@@ -75,9 +89,10 @@ public sealed class Transformer : nn.Module<Tensor, Tensor?, Tensor>
 {
     private ModuleList<ResidualAttentionBlock> resblocks;
 
-    public Transformer(int width, int layers, int heads, double mlpRatio) : base("transformer")
+    public Transformer(int width, int layers, int heads, double mlpRatio, bool quickGelu = false) : base("transformer")
     {
-        resblocks = nn.ModuleList(Enumerable.Range(0, layers).Select(_ => new ResidualAttentionBlock(width, heads, mlpRatio, layers)).ToArray());
+        resblocks = nn.ModuleList(Enumerable.Range(0, layers)
+            .Select(_ => new ResidualAttentionBlock(width, heads, mlpRatio, layers, quickGelu)).ToArray());
         RegisterComponents();
     }
 

@@ -20,7 +20,7 @@ public sealed class VisionTransformer : nn.Module
     private LayerNorm ln_post;
     private Parameter proj;
 
-    public VisionTransformer(VisionConfig cfg, int embedDim) : base("visual")
+    public VisionTransformer(VisionConfig cfg, int embedDim, bool quickGelu = false) : base("visual")
     {
         this.cfg = cfg;
         var w = cfg.Width;
@@ -29,7 +29,7 @@ public sealed class VisionTransformer : nn.Module
         class_embedding = new Parameter(torch.randn(w) * scale);
         positional_embedding = new Parameter(torch.randn(cfg.PatchCount + 1, w) * scale);
         ln_pre = nn.LayerNorm(w);
-        transformer = new Transformer(w, cfg.Layers, cfg.Heads, cfg.MlpRatio);
+        transformer = new Transformer(w, cfg.Layers, cfg.Heads, cfg.MlpRatio, quickGelu);
         ln_post = nn.LayerNorm(w);
         proj = new Parameter(torch.randn(w, embedDim) * scale);
         RegisterComponents();

@@ -16,15 +16,20 @@ public sealed record SyntheticBatch(Tensor Images, Tensor Tokens, Tensor Masks, 
         if (words < 1 || words + 2 > ctx) throw new ArgumentException($"{words} words do not fit the text context {ctx} (need 1 ≤ words ≤ context − 2)");
         var r = new Random(seed);
         var tokens = new long[batch * ctx];
+        // [start, words…, end, 0…] as the tokenizers write it; the start token is the largest id that is not the end.
+        long end = cfg.Text.EndId, start = end == cfg.Text.VocabSize - 1 ? end - 1 : cfg.Text.VocabSize - 1;
         for (var b = 0; b < batch; b++)
             for (var k = 0; k < ctx; k++)
-                tokens[b * ctx + k] = k == 0 ? 49406L : k <= words ? r.Next(1, Math.Min(49000, cfg.Text.VocabSize - 2)) : k == words + 1 ? Math.Min(49407L, cfg.Text.VocabSize - 1) : cfg.Text.PadId;
+                tokens[b * ctx + k] = k == 0 ? start : k <= words ? Word(r.Next(1, Math.Min(49000, cfg.Text.VocabSize - 2)), end) : k == words + 1 ? end : 0;
         var trees = RandomTrees(r, batch, words);
         using var gen = new Generator((ulong)seed);
         var images = torch.randn([batch, 3, cfg.Vision.ImageSize, cfg.Vision.ImageSize], generator: gen).to(device ?? CPU);
         var masks = new RandomBoxSampler(cfg.Vision.GridSize, seed).Sample(batch, regions, device: device);
         return new SyntheticBatch(images, torch.tensor(tokens, [batch, ctx], device: device), masks, PhraseBatch.Build(trees, ctx, device: device), trees);
     }
+
+    /// <summary>A word's token: any id but the end token, which would end the caption.</summary>
+    private static long Word(int id, long end) => id == end ? 1 : id;
 
     /// <summary>
     /// Trees over <paramref name="words"/> one-token words (token positions 1..words, after the start token): the root

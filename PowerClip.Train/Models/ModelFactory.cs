@@ -9,18 +9,15 @@ namespace PowerClip.Train.Models;
 /// <summary>The model a training config names, its tokenizer and its inputs, before any weights are loaded.</summary>
 public static class ModelFactory
 {
-    /// <summary>The run's tokenizer: GPT-2's byte-level BPE, with the preset's context length.</summary>
-    public static CaptionTokenizer Tokenizer(TrainConfig config) => CaptionTokenizer.Gpt2(Presets.Load(config.Model).Text.ContextLength);
+    /// <summary>The run's tokenizer (<see cref="TrainConfig.Tokenizer"/>: gpt2 or clip:PATH) at its model's context length.</summary>
+    public static CaptionTokenizer Tokenizer(TrainConfig config) =>
+        TokenizerSpec.Parse(config.Tokenizer).Create(Presets.Load(config.Model).Text.ContextLength);
 
     /// <summary>
-    /// The model config for a preset and tokenizer: the text tower's vocabulary follows the tokenizer
-    /// (GPT-2's 50258 ids by default, where the presets name CLIP's 49408).
+    /// The model config of a preset or JSON file, checked against its tokenizer (<see cref="ModelVocabulary"/>):
+    /// tiny, small and demo have GPT-2's 50258 ids, vit-b-16 (and open_clip's ViT configs) CLIP's 49408.
     /// </summary>
-    public static ClipConfig ModelConfig(string preset, CaptionTokenizer tokenizer)
-    {
-        var config = Presets.Load(preset);
-        return config with { Text = config.Text with { VocabSize = tokenizer.VocabSize, PadId = CaptionTokenizer.PadId } };
-    }
+    public static ClipConfig ModelConfig(string preset, CaptionTokenizer tokenizer) => ModelVocabulary.Check(Presets.Load(preset), tokenizer);
 
     /// <summary>How the config's model sees its inputs (its size, its tokenizer).</summary>
     public static ModelInputs Inputs(TrainConfig config)

@@ -9,8 +9,9 @@ namespace PowerClip.Train.Models;
 
 /// <summary>
 /// The front door to a trained model (open_clip's create_model_and_transforms + get_tokenizer in one): a checkpoint
-/// loaded with its training config, its inputs (image transform, tokenizer, phrase trees) and its scorers. Accepts a
-/// checkpoint folder (checkpoints/step-N), or a run folder (its latest checkpoint).
+/// loaded with its training config, its inputs (image transform, the tokenizer the run recorded, phrase trees) and
+/// its scorers. <see cref="Load"/> takes a checkpoint folder (checkpoints/step-N) or a run folder (its latest
+/// checkpoint); <see cref="LoadOpenClip"/> takes files as open_clip and OpenAI publish them.
 /// </summary>
 public sealed class TrainedModel : IDisposable
 {
@@ -26,16 +27,50 @@ public sealed class TrainedModel : IDisposable
         Config = config; Model = model; Inputs = inputs; CheckpointDirectory = dir; Device = device;
     }
 
-    public static TrainedModel Load(string path, Device device)
+    /// <param name="tokenizerSpec">a tokenizer spec that replaces the recorded one (e.g. the CLIP file moved); null: the run's</param>
+    public static TrainedModel Load(string path, Device device, string? tokenizerSpec = null)
     {
         var dir = ResolveCheckpoint(path);
         var config = TrainConfig.Load(RunFolder.ConfigOfCheckpoint(dir));
+        if (tokenizerSpec is not null) config = config with { Tokenizer = TokenizerSpec.Parse(tokenizerSpec).ToString() };
+        return FromWeights(config, Path.Combine(dir, RunFolder.WeightsFile), dir, device);
+    }
+
+    /// <summary>
+    /// A model from files as open_clip and OpenAI publish them, with no run folder: the weights (safetensors with
+    /// open_clip's state-dict names), the model config JSON (open_clip's model_configs/ViT-B-16.json, or
+    /// ViT-B-16-quickgelu.json for OpenAI's weights) and the tokenizer spec (clip:PATH to bpe_simple_vocab_16e6.txt.gz).
+    /// The model counts as CLIP-trained (Loss = clip). The JSON's meaning (<see cref="ModelConfigJson"/>), the
+    /// vocabulary against the tokenizer (<see cref="ModelVocabulary"/>) and every tensor's name and shape are checked.
+    /// </summary>
+    public static TrainedModel LoadOpenClip(string weights, string modelConfig, string tokenizer, Device device)
+    {
+        if (!File.Exists(weights)) throw new FileNotFoundException($"checkpoint file not found: {weights}", weights);
+        if (!modelConfig.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"model config '{modelConfig}' is not a .json file (open_clip's model_configs/NAME.json)");
+        var config = new TrainConfig
+        {
+            Model = Path.GetFullPath(modelConfig), Tokenizer = TokenizerSpec.Parse(tokenizer).ToString(), Loss = "clip",
+        }.Validate();
+        return FromWeights(config, weights, Path.GetFullPath(weights), device);
+    }
+
+    private static TrainedModel FromWeights(TrainConfig config, string weights, string source, Device device)
+    {
         var inputs = ModelFactory.Inputs(config);
         var model = new ClipModel(inputs.Model);
-        Checkpoint.Load(model, Path.Combine(dir, RunFolder.WeightsFile));
+        try
+        {
+            Checkpoint.Load(model, weights);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
         model.to(device);
         model.eval();
-        return new TrainedModel(config, model, inputs, dir, device);
+        return new TrainedModel(config, model, inputs, source, device);
     }
 
     /// <summary>A checkpoint folder as given, or a run folder's latest checkpoint.</summary>

@@ -92,7 +92,7 @@ public static class StepTimer
             ["preset"] = c.Preset, ["batch"] = batch, ["regions"] = c.Regions, ["words"] = c.Words,
             ["embed_dim"] = cfg.EmbedDim,
             ["vision"] = new { cfg.Vision.ImageSize, cfg.Vision.PatchSize, cfg.Vision.Width, cfg.Vision.Layers, cfg.Vision.Heads, cfg.Vision.MlpRatio },
-            ["text"] = new { cfg.Text.ContextLength, cfg.Text.VocabSize, cfg.Text.Width, cfg.Text.Layers, cfg.Text.Heads, cfg.Text.MlpRatio, cfg.Text.PadId },
+            ["text"] = new { cfg.Text.ContextLength, cfg.Text.VocabSize, cfg.Text.Width, cfg.Text.Layers, cfg.Text.Heads, cfg.Text.MlpRatio, cfg.Text.EndId },
             ["max_logit_scale"] = cfg.MaxLogitScale,
             ["loss"] = new { loss.Lambda, loss.Delta, loss.Tau, loss.LogCoshWeight, ScoreDivisor = loss.ScoreDivisor(c.Regions) },
             ["losses"] = losses,

@@ -12,6 +12,9 @@ public sealed record TrainConfig
 {
     /// <summary>Model preset name (tiny, small, vit-b-16) or a JSON config file.</summary>
     public string Model { get; init; } = "tiny";
+    /// <summary>The model's tokenizer: "gpt2" or "clip:PATH" (<see cref="global::PowerClip.Data.TokenizerSpec"/>); its vocabulary
+    /// must be the model's text_cfg.vocab_size.</summary>
+    public string Tokenizer { get; init; } = global::PowerClip.Data.TokenizerSpec.Gpt2Name;
     /// <summary>Objective: a base name of <see cref="Objectives.Catalogue"/> (clip, flip, filip, sparc, powerclip).</summary>
     public string Loss { get; init; } = "powerclip";
     /// <summary>Data: "world" (the synthetic world), "wds:PATTERN" (WebDataset shards), "csv:PATH" (CSV/TSV).</summary>
@@ -44,6 +47,7 @@ public sealed record TrainConfig
     {
         if (Objectives.Find(Loss, "loss") is { Objective: var objective } && objective != Loss)
             throw new ArgumentException($"loss '{Loss}' is a variant of {objective}: a config stores the base objective and the variant's settings as fields (TrainConfig.WithLoss)");
+        global::PowerClip.Data.TokenizerSpec.Parse(Tokenizer);
         if (Data != "world" && !Data.StartsWith("wds:", StringComparison.Ordinal) && !Data.StartsWith("csv:", StringComparison.Ordinal))
             throw new ArgumentException($"data '{Data}' is not valid: expected world, wds:SHARD_PATTERN or csv:PATH");
         if (BatchSize < 2) throw new ArgumentException($"batch size must be >= 2 (contrastive losses need negatives), got {BatchSize}");
@@ -98,11 +102,13 @@ public sealed record TrainConfig
     /// <summary>
     /// The paper's recipe (docs/method.md §7) for users with GPUs: ViT-B/16, AdamW β 0.9/0.98, wd 0.2, lr 1e-3,
     /// 10k warm-up, cosine, M = 10, λ = 0.2, τ = 1e-3, ζ = 0.75, local batch 512 (8 GPUs × 512 = 4096 global),
-    /// 32 epochs of CC12M (~11M pairs) = 32 × 11M / 4096 ≈ 86k steps. Data must point at CC12M shards.
+    /// 32 epochs of CC12M (~11M pairs) = 32 × 11M / 4096 ≈ 86k steps. Data must point at CC12M shards; the
+    /// tokenizer is CLIP's (<paramref name="tokenizer"/> = "clip:PATH" to bpe_simple_vocab_16e6.txt.gz).
     /// </summary>
-    public static TrainConfig PaperRecipe(string shards) => new()
+    public static TrainConfig PaperRecipe(string shards, string tokenizer) => new()
     {
         Model = "vit-b-16",
+        Tokenizer = tokenizer,
         Loss = "powerclip",
         Data = "wds:" + shards,
         BatchSize = 512,

@@ -36,8 +36,8 @@ let private message (f: unit -> unit) : string =
 
 /// A tiny-model batch with regions and trees for every objective.
 let private tinyBatch (model: ClipModel) (keep: float) : ObjectiveInputs =
-    let toks = torch.from_array([| 49406L; 320L; 1929L; 536L; 49407L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L
-                                   49406L; 518L; 2368L; 49407L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L |]).reshape(2L, 16L)
+    let toks = torch.from_array([| 50257L; 320L; 1929L; 536L; 50256L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L
+                                   50257L; 518L; 2368L; 50256L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L; 0L |]).reshape(2L, 16L)
     torch.manual_seed 9L |> ignore
     let o = model.Forward(torch.randn(2L, 3L, 32L, 32L), toks, keep, new torch.Generator(3UL))
     let trees = [| CaptionTree([| struct (1, 2); struct (2, 3); struct (3, 4) |], [| [| 0; 1; 2 |]; [| 1; 2 |] |])

@@ -2,7 +2,6 @@
 ///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-cost [preset] [batch] [steps] [threads]
 ///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-memory <batch> [chunkElements]
 ///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-resident [objective] [steps]
-///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll export-check <dir>   (then scripts/check-open-clip-layout.py)
 module PowerClip.Model.Tests.Bench
 
 open System
@@ -96,20 +95,6 @@ let residentTrend (name: string) (steps: int) : unit =
 
 /// Writes a seeded tiny model (open_clip names), inputs and this code's outputs as safetensors into
 /// `dir`, for scripts/check-open-clip-layout.py to load into a PyTorch model built like open_clip's.
-let exportCheck (dir: string) : unit =
-    IO.Directory.CreateDirectory dir |> ignore
-    let cfg = Presets.Load "tiny"
-    torch.manual_seed 11L |> ignore
-    use model = new ClipModel(cfg)
-    let b = randomBatch (Random 11) cfg 3 5
-    use _ = torch.no_grad()
-    let o = model.Forward(b.Images, b.Tokens)
-    Checkpoint.Save(model, IO.Path.Combine(dir, "model.safetensors"))
-    let io = dict [ "images", b.Images; "tokens", b.Tokens; "image_embeds", o.ImageEmbeds; "text_embeds", o.TextEmbeds
-                    "patch_tokens", o.PatchTokens; "token_features", o.TokenFeatures ]
-    Safetensors.Save(IO.Path.Combine(dir, "io.safetensors"), Collections.Generic.Dictionary(io))
-    printfn $"wrote {dir}/model.safetensors and {dir}/io.safetensors"
-
 /// Dispatches `bench-*` command lines; None when argv is not a bench command.
 let tryRun (argv: string[]) : int option =
     let arg i (fallback: string) = if argv.Length > i then argv[i] else fallback
@@ -117,5 +102,4 @@ let tryRun (argv: string[]) : int option =
     | Some "bench-cost" -> cost (arg 1 "small") (int (arg 2 "32")) (int (arg 3 "5")) (int (arg 4 (string Environment.ProcessorCount))); Some 0
     | Some "bench-memory" -> memory (int (arg 1 "512")) (int64 (arg 2 (string (1L <<< 22)))); Some 0
     | Some "bench-resident" -> residentTrend (arg 1 "powerclip") (int (arg 2 "3000")); Some 0
-    | Some "export-check" -> exportCheck (arg 1 "/tmp/powerclip-export"); Some 0
     | _ -> None
