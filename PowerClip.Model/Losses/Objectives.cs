@@ -9,7 +9,7 @@ public sealed record ObjectiveInputs(ClipOutputs Outputs, Tensor? RegionMasks = 
 /// <summary>A loss value and its named parts (all scalar tensors; the caller decides when to read them).</summary>
 public sealed record LossOutput(Tensor Total, IReadOnlyDictionary<string, Tensor> Parts);
 
-/// <summary>The interface every training objective (CLIP, FLIP, FILIP, SPARC, PowerCLIP) implements.</summary>
+/// <summary>The interface every training objective (CLIP, FLIP, FILIP, SPARC, E-CLIP, CLIP-PGS, A-CLIP, PowerCLIP) implements.</summary>
 public interface IContrastiveObjective
 {
     string Name { get; }
@@ -17,20 +17,47 @@ public interface IContrastiveObjective
     double PatchKeepRatio => 1.0;
     bool NeedsRegions => false;
     bool NeedsPhrases => false;
+    /// <summary>Whether the training forward pass draws random numbers (data-parallel ranks then get generators of their own).</summary>
+    bool RandomForward => PatchKeepRatio < 1;
+
+    /// <summary>The training forward pass: masking objectives choose which patches the vision encoder sees.</summary>
+    ClipOutputs Forward(ClipModel model, Tensor images, Tensor tokens, ForwardContext context) =>
+        model.Forward(images, tokens, PatchKeepRatio < 1 ? new RandomPatchSelector(PatchKeepRatio) : null, context);
+
     LossOutput Compute(ObjectiveInputs inputs);
+}
+
+/// <summary>
+/// An objective with state of its own beside the model (A-CLIP: projection heads, trained; an EMA copy of the
+/// vision encoder, not trained). The trainer optimises <see cref="State"/>'s trainable parameters with the
+/// model's, checkpoints its whole state dict, and calls <see cref="AfterOptimizerStep"/> after every step.
+/// </summary>
+public interface IStatefulObjective : IContrastiveObjective
+{
+    /// <summary>The state (valid after <see cref="Attach"/>).</summary>
+    nn.Module State { get; }
+
+    /// <summary>Builds the state for this model (EMA copies start equal to the model); once, before training.</summary>
+    void Attach(ClipModel model);
+
+    /// <summary>After optimizer step <paramref name="completedSteps"/> − 1 of <paramref name="totalSteps"/> (EMA updates).</summary>
+    void AfterOptimizerStep(ClipModel model, int completedSteps, int totalSteps);
 }
 
 /// <summary>Objective names as the program accepts them.</summary>
 public static class Objectives
 {
-    public static IReadOnlyList<string> Names { get; } = ["clip", "flip", "filip", "sparc", "powerclip", "powerclip-exact"];
+    public static IReadOnlyList<string> Names { get; } = ["clip", "flip", "filip", "sparc", "e-clip", "clip-pgs", "a-clip", "powerclip", "powerclip-exact"];
 
-    public static IContrastiveObjective Create(string name, PowerClipLossConfig? powerClip = null) => name switch
+    public static IContrastiveObjective Create(string name, PowerClipLossConfig? powerClip = null, BaselineSettings? baselines = null) => name switch
     {
         "clip" => new ClipObjective(),
-        "flip" => new FlipObjective(),
+        "flip" => new FlipObjective((baselines ?? new()).Flip),
         "filip" => new FilipObjective(),
-        "sparc" => new SparcObjective(),
+        "sparc" => new SparcObjective((baselines ?? new()).Sparc),
+        "e-clip" => ClusterMaskingObjective.EClip((baselines ?? new()).EClip),
+        "clip-pgs" => ClusterMaskingObjective.ClipPgs((baselines ?? new()).ClipPgs),
+        "a-clip" => new AClipObjective((baselines ?? new()).AClip),
         "powerclip" => new PowerClipLoss(powerClip ?? new PowerClipLossConfig()),
         "powerclip-exact" => new PowerClipLoss((powerClip ?? new PowerClipLossConfig()) with { Aggregation = PowersetAggregation.Exact }),
         _ => throw new ArgumentException($"unknown objective '{name}': expected one of {string.Join(", ", Names)}"),
