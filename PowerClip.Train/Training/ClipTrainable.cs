@@ -12,19 +12,26 @@ namespace PowerClip.Train.Training;
 /// </summary>
 public sealed class ClipTrainable : ITrainable, IDisposable
 {
+    /// <summary>An objective's own state (A-CLIP: EMA encoder and heads), beside the model's weights in a checkpoint.</summary>
+    public const string ObjectiveStateFile = "objective.safetensors";
+
     private readonly SampleFeed _feed;
     private readonly TrainConfig _config;
     private readonly Device _device;
     private long _nextBatch;
+    private int _step;
 
     public ClipModel Model { get; }
     public IContrastiveObjective Objective { get; }
-    public nn.Module Module => Model;
+    /// <summary>The model, or the model and the objective's state when it has one (both are optimised).</summary>
+    public nn.Module Module { get; }
     public int MicroBatchSize => _config.BatchSize;
 
     public ClipTrainable(ClipModel model, IContrastiveObjective objective, SampleFeed feed, TrainConfig config, Device device)
     {
         Model = model; Objective = objective; _feed = feed; _config = config; _device = device;
+        if (objective is IStatefulObjective stateful) stateful.Attach(model);
+        Module = objective is IStatefulObjective s ? new ModelAndObjectiveState(model, s.State) : model;
     }
 
     public Tensor Loss(int step, int microBatch, IDictionary<string, double> metrics)
@@ -42,6 +49,7 @@ public sealed class ClipTrainable : ITrainable, IDisposable
     /// </summary>
     internal (TrainingBatch Batch, ClipOutputs Outputs) Forward(int step, int microBatch, int rowOffset = 0, Generator? generator = null)
     {
+        _step = step;
         var index = (long)step * _config.Optimizer.AccumulationSteps + microBatch;
         if (index < _nextBatch) throw new InvalidOperationException($"batch {index} was already consumed (next is {_nextBatch}): steps must run in order");
         _feed.Skip((index - _nextBatch) * _config.BatchSize);
@@ -52,7 +60,7 @@ public sealed class ClipTrainable : ITrainable, IDisposable
             : null;
         var batch = TrainingBatch.Collate(samples, Model.Config, regions, Objective.NeedsPhrases, _device);
         var dtype = Model.parameters().First().dtype; // a float64 model (exactness tests) gets float64 pixels
-        return (batch, Model.Forward(batch.Images.to(dtype), batch.Tokens, Objective.PatchKeepRatio, generator));
+        return (batch, Objective.Forward(Model, batch.Images.to(dtype), batch.Tokens, new ForwardContext(generator, step, _config.Optimizer.Steps)));
     }
 
     internal static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics)
@@ -62,17 +70,41 @@ public sealed class ClipTrainable : ITrainable, IDisposable
         metrics["logit_scale"] = outputs.LogitScale.ToDouble();
     }
 
-    /// <summary>open_clip clamps the stored log-scale after every step, so it cannot drift past log(100).</summary>
-    public void AfterOptimizerStep() => Model.ClampLogitScale();
+    /// <summary>open_clip clamps the stored log-scale after every step, so it cannot drift past log(100); an objective's EMA follows the step.</summary>
+    public void AfterOptimizerStep()
+    {
+        Model.ClampLogitScale();
+        if (Objective is IStatefulObjective stateful) stateful.AfterOptimizerStep(Model, _step + 1, _config.Optimizer.Steps);
+    }
 
-    /// <summary>Weights under open_clip's names, and the run's config beside them so a checkpoint folder is self-contained.</summary>
+    /// <summary>Weights under open_clip's names, the objective's state beside them, and the run's config so a checkpoint folder is self-contained.</summary>
     public void SaveWeights(string path)
     {
         Checkpoint.Save(Model, path);
-        File.WriteAllText(Path.Combine(Path.GetDirectoryName(path)!, TrainedModel.ConfigFile), _config.ToJson());
+        var dir = Path.GetDirectoryName(path)!;
+        if (Objective is IStatefulObjective stateful) ModuleState.Save(stateful.State, Path.Combine(dir, ObjectiveStateFile));
+        File.WriteAllText(Path.Combine(dir, TrainedModel.ConfigFile), _config.ToJson());
     }
 
-    public void LoadWeights(string path) => Checkpoint.Load(Model, path);
+    public void LoadWeights(string path)
+    {
+        Checkpoint.Load(Model, path);
+        if (Objective is IStatefulObjective stateful) ModuleState.Load(stateful.State, Path.Combine(Path.GetDirectoryName(path)!, ObjectiveStateFile));
+    }
 
     public void Dispose() => _feed.Dispose();
+}
+
+/// <summary>The model and an objective's state as one module, so the optimizer and the distributed broadcast see both (checkpoints keep them apart).</summary>
+file sealed class ModelAndObjectiveState : nn.Module
+{
+    private nn.Module model;
+    private nn.Module objective;
+
+    public ModelAndObjectiveState(ClipModel model, nn.Module objectiveState) : base("model_and_objective")
+    {
+        this.model = model;
+        objective = objectiveState;
+        RegisterComponents();
+    }
 }

@@ -29,6 +29,8 @@ public sealed record TrainConfig
     public bool Augment { get; init; } = false;
     /// <summary>PowerCLIP loss settings (λ, δ, τ, ζ, ζ reading, ablation switches set by <see cref="Loss"/>).</summary>
     public PowerClipSettings PowerClip { get; init; } = new();
+    /// <summary>The baselines' open settings (FLIP, SPARC, E-CLIP, CLIP-PGS, A-CLIP; defaults and sources: docs/baselines.md).</summary>
+    public BaselineSettings Baselines { get; init; } = new();
     public TrainerOptions Optimizer { get; init; } = new();
     /// <summary>Data-loading threads (0: the number of cores).</summary>
     public int DataThreads { get; init; } = 0;
@@ -36,7 +38,7 @@ public sealed record TrainConfig
     /// <summary>The objectives and ablations `--loss` accepts.</summary>
     public static IReadOnlyList<string> LossNames { get; } =
     [
-        "clip", "flip", "filip", "sparc", "powerclip", "powerclip-exact",
+        "clip", "flip", "filip", "sparc", "e-clip", "clip-pgs", "a-clip", "powerclip", "powerclip-exact",
         "powerclip-no-subsets", "powerclip-no-tree", "powerclip-no-r2t", "powerclip-no-t2r", "powerclip-no-triplet",
     ];
 
@@ -52,6 +54,7 @@ public sealed record TrainConfig
         if (DataThreads < 0) throw new ArgumentException($"data threads must be >= 0, got {DataThreads}");
         Optimizer.Validate();
         ObjectiveSettings().Validate();
+        Baselines.Validate();
         return this;
     }
 

@@ -23,7 +23,7 @@ public static class TrainingSetup
 
     public static IContrastiveObjective Objective(TrainConfig config) => config.Loss switch
     {
-        "clip" or "flip" or "filip" or "sparc" => Objectives.Create(config.Loss),
+        "clip" or "flip" or "filip" or "sparc" or "e-clip" or "clip-pgs" or "a-clip" => Objectives.Create(config.Loss, baselines: config.Baselines),
         _ => new PowerClipLoss(config.ObjectiveSettings()),
     };
 

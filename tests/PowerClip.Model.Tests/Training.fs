@@ -21,10 +21,16 @@ let randomBatch (r: Random) (cfg: ClipConfig) (batch: int) (words: int) : Batch 
       Tokens = torch.from_array(tokens).reshape(int64 batch, int64 ctx)
       Trees = trees }
 
+/// Builds an objective's own state for this model (A-CLIP's EMA encoder and heads); outside any dispose scope.
+let attach (model: ClipModel) (objective: IContrastiveObjective) : unit =
+    match objective with
+    | :? IStatefulObjective as s -> s.Attach model
+    | _ -> ()
+
 /// One optimizer step; returns the loss (read back, so the step is complete when this returns).
 let step (model: ClipModel) (optimizer: torch.optim.Optimizer) (objective: IContrastiveObjective) (boxes: RandomBoxSampler) (regions: int) (b: Batch) : float =
     use scope = torch.NewDisposeScope()
-    let o = model.Forward(b.Images, b.Tokens, objective.PatchKeepRatio)
+    let o = objective.Forward(model, b.Images, b.Tokens, ForwardContext.Default)
     use phrases = PhraseBatch.Build(b.Trees, int b.Tokens.shape[1])
     let masks : torch.Tensor | null = if objective.NeedsRegions then boxes.Sample(int b.Images.shape[0], regions) else null
     let loss = objective.Compute(ObjectiveInputs(o, masks, phrases))

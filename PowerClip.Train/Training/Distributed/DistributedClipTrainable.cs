@@ -16,8 +16,11 @@ namespace PowerClip.Train.Training.Distributed;
 /// </summary>
 /// <remarks>
 /// Exact w.r.t. one process with the global batch for CLIP, FILIP, SPARC and every PowerCLIP variant
-/// (regions are drawn per global row, see <see cref="RegionSpec"/>). FLIP drops patches with a
-/// per-rank generator, so its masks differ from a one-process run (same distribution). Cost per rank:
+/// (regions are drawn per global row, see <see cref="RegionSpec"/>). FLIP, E-CLIP, CLIP-PGS and A-CLIP
+/// mask (and A-CLIP crops) with a per-rank generator, so their masks differ from a one-process run (same
+/// distribution); E-CLIP/CLIP-PGS gather the global embeddings as CLIP; A-CLIP gathers its view embeddings,
+/// SimCLR features and BYOL predictions and targets (its heads run per rank, before the gather, so their
+/// gradients sum exactly; their BatchNorm statistics are per rank, as in A-CLIP's own DDP code). Cost per rank:
 /// the loss head on the whole global batch; FILIP and SPARC gather all patch and token features
 /// (B·(N+S)·E values per step), PowerCLIP B·(M+L)·E plus the tree masks.
 /// </remarks>
@@ -29,9 +32,9 @@ public sealed class DistributedClipTrainable : IDistributedTrainable, IDisposabl
     public DistributedClipTrainable(ClipTrainable local)
     {
         _local = local;
-        if (local.Objective is not (ClipObjective or FlipObjective or FilipObjective or SparcObjective or PowerClipLoss))
+        if (local.Objective is not (ClipObjective or FlipObjective or FilipObjective or SparcObjective or ClusterMaskingObjective or AClipObjective or PowerClipLoss))
             throw new ArgumentException($"objective {local.Objective.Name} ({local.Objective.GetType().Name}) has no global-batch form for data-parallel training; " +
-                                        "supported: clip, flip, filip, sparc and the powerclip variants");
+                                        "supported: clip, flip, filip, sparc, e-clip, clip-pgs, a-clip and the powerclip variants");
     }
 
     public nn.Module Module => _local.Module;
@@ -42,9 +45,9 @@ public sealed class DistributedClipTrainable : IDistributedTrainable, IDisposabl
     public Tensor Loss(int step, int microBatch, IDictionary<string, double> metrics)
     {
         if (_context.Size == 1) return _local.Loss(step, microBatch, metrics);
-        // FLIP: torch's generator is in the same state on every rank (the trainer reseeds it per step);
-        // a rank-specific generator keeps the ranks from dropping the same patches.
-        using var generator = _local.Objective.PatchKeepRatio < 1
+        // Masking objectives: torch's generator is in the same state on every rank (the trainer reseeds it per step);
+        // a rank-specific generator keeps the ranks from dropping the same patches (or drawing the same crops).
+        using var generator = _local.Objective.RandomForward
             ? new Generator((ulong)randint(0, int.MaxValue, [1]).item<long>() * 1_000_003UL + (ulong)_context.Rank)
             : null;
         var (batch, o) = _local.Forward(step, microBatch, _context.Rank * _local.MicroBatchSize, generator);
@@ -55,6 +58,9 @@ public sealed class DistributedClipTrainable : IDistributedTrainable, IDisposabl
         var loss = _local.Objective switch
         {
             PowerClipLoss powerClip => PowerClip(powerClip, o, batch, image, text, scale),
+            AClipObjective aClip => aClip.FromEmbeddings(_context.AllGather(o.Extra[AClipObjective.Views]), text, scale,
+                _context.AllGather(o.Extra[AClipObjective.SimClrFeatures]), _context.AllGather(o.Extra[AClipObjective.ByolOnline]),
+                _context.AllGather(o.Extra[AClipObjective.ByolTarget])),
             FilipObjective or SparcObjective => _local.Objective.Compute(new ObjectiveInputs(new ClipOutputs(
                 image, text, scale, _context.AllGather(o.PatchTokens), _context.AllGather(o.TokenFeatures), _context.AllGather(o.TokenMask)))),
             _ => Clip(image, text, scale),
