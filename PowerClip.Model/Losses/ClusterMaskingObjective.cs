@@ -30,5 +30,13 @@ public sealed class ClusterMaskingObjective : IContrastiveObjective
     public ClipOutputs Forward(ClipModel model, Tensor images, Tensor tokens, ForwardContext context) =>
         model.Forward(images, tokens, _selector, context);
 
-    public LossOutput Compute(ObjectiveInputs inputs) => new ClipObjective().Compute(inputs);
+    /// <summary>CLIP's loss; part "visible_patches" reports the mean number of patches an image showed the encoder.</summary>
+    public LossOutput Compute(ObjectiveInputs inputs)
+    {
+        var clip = new ClipObjective().Compute(inputs).Total;
+        var o = inputs.Outputs;
+        var visible = o.VisiblePatches is { } v ? v.to(ScalarType.Float32).sum(1).mean()
+            : torch.tensor((float)o.PatchTokens.shape[1], device: o.PatchTokens.device);
+        return new LossOutput(clip, new Dictionary<string, Tensor> { ["clip"] = clip, ["visible_patches"] = visible });
+    }
 }
