@@ -42,8 +42,12 @@ module PatchMasking =
         let g = Array2D.length1 grey
         let at (i: int) (j: int) = grey[min (g - 1) (max 0 i), min (g - 1) (max 0 j)]
         let magnitude i j =
-            let gx = (at (i - 1) (j + 1) + 2.0 * at i (j + 1) + at (i + 1) (j + 1)) - (at (i - 1) (j - 1) + 2.0 * at i (j - 1) + at (i + 1) (j - 1))
-            let gy = (at (i + 1) (j - 1) + 2.0 * at (i + 1) j + at (i + 1) (j + 1)) - (at (i - 1) (j - 1) + 2.0 * at (i - 1) j + at (i - 1) (j + 1))
+            let gx =
+                (at (i - 1) (j + 1) + 2.0 * at i (j + 1) + at (i + 1) (j + 1))
+                - (at (i - 1) (j - 1) + 2.0 * at i (j - 1) + at (i + 1) (j - 1))
+            let gy =
+                (at (i + 1) (j - 1) + 2.0 * at (i + 1) j + at (i + 1) (j + 1))
+                - (at (i - 1) (j - 1) + 2.0 * at (i - 1) j + at (i - 1) (j + 1))
             sqrt (gx * gx + gy * gy)
         let e = Array.init (g * g) (fun n -> magnitude (n / g) (n % g))
         let lo, hi = Array.min e, Array.max e
@@ -73,7 +77,8 @@ module PatchMasking =
                     m |> Array.mapi (fun i x -> x && i <> first)
                 else m)
         let n = priorities[0].Length
-        let k = keepCount n minMaskRatio (masks |> Array.map (fun m -> m |> Array.filter not |> Array.length) |> Array.max)
+        let mostUnmasked = masks |> Array.map (fun m -> m |> Array.filter not |> Array.length) |> Array.max
+        let k = keepCount n minMaskRatio mostUnmasked
         masks |> Array.mapi (fun b m ->
             Array.init n id
             |> Array.sortBy (fun i -> (if m[i] then 2.0 else 0.0) + cutoffs[b][i])
@@ -88,10 +93,13 @@ module PatchMasking =
         if blockSize < 1 || g % blockSize <> 0 then fail $"block size {blockSize} must divide the grid {g}"
         let gb = g / blockSize
         let mean (br: int) (bc: int) =
-            Seq.average (seq { for i in 0 .. blockSize - 1 do for j in 0 .. blockSize - 1 -> scores[br * blockSize + i, bc * blockSize + j] })
+            Seq.average (seq { for i in 0 .. blockSize - 1 do
+                                  for j in 0 .. blockSize - 1 -> scores[br * blockSize + i, bc * blockSize + j] })
         let kept = max 1 (int (ceil (keepRatio * float (gb * gb) - 1e-9)))
         Array.init (gb * gb) id
         |> Array.sortBy (fun q -> -(mean (q / gb) (q % gb)), q)
         |> Array.truncate kept
-        |> Array.collect (fun q -> [| for i in 0 .. blockSize - 1 do for j in 0 .. blockSize - 1 -> (q / gb * blockSize + i) * g + q % gb * blockSize + j |])
+        |> Array.collect (fun q ->
+            [| for i in 0 .. blockSize - 1 do
+                 for j in 0 .. blockSize - 1 -> (q / gb * blockSize + i) * g + q % gb * blockSize + j |])
         |> Array.sort

@@ -27,7 +27,8 @@ module Sparc =
         let weightsOf (i: int) : float[] =
             let s = Array.init p (fun k -> dot (prep (row tokens i)) (prep (row patches k)))
             let lo, hi = Array.min s, Array.max s
-            let sparse = s |> Array.map (fun x -> if hi > lo then (x - lo) / (hi - lo) else 0.0) |> Array.map (fun x -> if x >= sigma then x else 0.0)
+            let scaled = s |> Array.map (fun x -> if hi > lo then (x - lo) / (hi - lo) else 0.0)
+            let sparse = scaled |> Array.map (fun x -> if x >= sigma then x else 0.0)
             let total = Array.sum sparse
             sparse |> Array.map (fun x -> if total > 0.0 then x / total else 0.0)
         let rows = Array.init l weightsOf
@@ -35,23 +36,31 @@ module Sparc =
 
     /// L_f of one caption's two directions: (mean_l −log softmax_k ⟨ĉ_l, t̂_k⟩/τ at k = l, mean_l of the transposed).
     /// Returns the per-token negative log-likelihoods of both directions.
-    let captionTerms (inverseTemperature: float) (sigma: float) (unitSimilarity: bool) (patches: float[,]) (tokens: float[,]) : float[] * float[] =
+    let captionTerms (inverseTemperature: float) (sigma: float) (unitSimilarity: bool)
+                     (patches: float[,]) (tokens: float[,]) : float[] * float[] =
         let l, d = Array2D.length1 tokens, Array2D.length2 tokens
         let w = alignmentWeights sigma unitSimilarity patches tokens
-        let grouped = Array.init l (fun i -> unit (Array.init d (fun j -> Seq.sum (seq { for k in 0 .. Array2D.length1 patches - 1 -> w[i, k] * patches[k, j] }))))
+        let groupOf (i: int) : float[] =
+            let p = Array2D.length1 patches
+            Array.init d (fun j -> Seq.sum (seq { for k in 0 .. p - 1 -> w[i, k] * patches[k, j] }))
+        let grouped = Array.init l (groupOf >> unit)
         let t = Array.init l (fun i -> unit (row tokens i))
         let logits = Array2D.init l l (fun i k -> inverseTemperature * dot grouped[i] t[k])
         let vl = Array.init l (fun i -> Numerics.logSumExp logits[i, *] - logits[i, i])
         let lv = Array.init l (fun i -> Numerics.logSumExp logits[*, i] - logits[i, i])
         vl, lv
 
-    /// L_f over a batch: patches[b] is P×D, tokens[b] the caption's valid tokens, L_b×D (L_b ≥ 1); σ = 1/P unless given.
+    /// L_f over a batch: patches[b] is P×D, tokens[b] the caption's valid tokens, L_b×D (L_b ≥ 1); σ = 1/P unless
+    /// given.
     let fineGrained (averaging: SparcAveraging) (inverseTemperature: float) (sigma: float option) (unitSimilarity: bool)
                     (patches: float[,][]) (tokens: float[,][]) : float =
-        if patches.Length = 0 || patches.Length <> tokens.Length then fail $"SPARC needs one token set per image, got {patches.Length} images and {tokens.Length} captions"
+        if patches.Length = 0 || patches.Length <> tokens.Length then
+            fail $"SPARC needs one token set per image, got {patches.Length} images and {tokens.Length} captions"
         if tokens |> Array.exists (fun t -> Array2D.length1 t < 1) then fail "every caption needs at least one token"
         let terms =
-            Array.map2 (fun (v: float[,]) t -> captionTerms inverseTemperature (defaultArg sigma (1.0 / float (Array2D.length1 v))) unitSimilarity v t) patches tokens
+            let sigmaOf (v: float[,]) = defaultArg sigma (1.0 / float (Array2D.length1 v))
+            let terms (v: float[,]) (t: float[,]) = captionTerms inverseTemperature (sigmaOf v) unitSimilarity v t
+            Array.map2 terms patches tokens
         match averaging with
         | PerCaption -> terms |> Array.averageBy (fun (vl, lv) -> (Array.average vl + Array.average lv) / 2.0)
         | PerToken ->

@@ -29,8 +29,10 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
     /// <param name="mask">additive attention mask [S, S] (−∞ where attention is not allowed), or null</param>
     public override Tensor forward(Tensor x, Tensor? mask) => ForwardWithWeights(x, mask).Output;
 
-    /// <summary>The output and the attention weights [B, heads, S, S] (A-CLIP reads them from its EMA encoder).</summary>
-    /// <param name="mask">additive mask broadcastable to [B, heads, S, S]: [S, S] (causal) or [B, 1, 1, S] (hidden keys)</param>
+    /// <summary>The output and the attention weights [B, heads, S, S] (A-CLIP reads them from its EMA
+    /// encoder).</summary>
+    /// <param name="mask">additive mask broadcastable to [B, heads, S, S]: [S, S] (causal) or [B, 1, 1, S] (hidden
+    /// keys)</param>
     public (Tensor Output, Tensor Weights) ForwardWithWeights(Tensor x, Tensor? mask)
     {
         using var scope = torch.NewDisposeScope();
@@ -97,7 +99,8 @@ public sealed class Transformer : nn.Module<Tensor, Tensor?, Tensor>
         return x.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The output and the attention weights averaged over layers and heads, [B, S, S] (A-CLIP's attention map).</summary>
+    /// <summary>The output and the attention weights averaged over layers and heads, [B, S, S] (A-CLIP's attention
+    /// map).</summary>
     public (Tensor Output, Tensor MeanWeights) ForwardWithMeanWeights(Tensor x, Tensor? mask)
     {
         using var scope = torch.NewDisposeScope();

@@ -43,7 +43,8 @@ public sealed class VisionTransformer : nn.Module
     public (Tensor Global, Tensor Patches) Encode(Tensor images, double keepRatio = 1.0, Generator? generator = null)
     {
         if (!(keepRatio > 0 && keepRatio <= 1)) throw new ArgumentOutOfRangeException(nameof(keepRatio), $"patch keep ratio must be in (0, 1], got {keepRatio}");
-        var e = Encode(images, keepRatio < 1 ? new RandomPatchSelector(keepRatio) : null, new ForwardContext(generator));
+        var e = Encode(images, keepRatio < 1 ? new RandomPatchSelector(keepRatio) : null,
+            new ForwardContext(generator));
         return (e.Global, e.Patches);
     }
 
@@ -51,7 +52,8 @@ public sealed class VisionTransformer : nn.Module
     /// Encodes images [B, 3, H, W], seeing only the patches <paramref name="selector"/> keeps (all when null).
     /// Fillers the selector marks invisible are hidden from every other token's attention and from average pooling.
     /// </summary>
-    public VisionEncoding Encode(Tensor images, IPatchSelector? selector, ForwardContext context, bool withAttention = false)
+    public VisionEncoding Encode(Tensor images, IPatchSelector? selector, ForwardContext context,
+        bool withAttention = false)
     {
         InputChecks.Shape(images, "images", -1, 3, cfg.ImageSize, cfg.ImageSize);
         using var scope = torch.NewDisposeScope();
@@ -61,7 +63,8 @@ public sealed class VisionTransformer : nn.Module
         {
             PatchSelection chosen;
             using (torch.no_grad())
-                chosen = selector.Select(new PatchSelectionInputs(images, x.detach(), cfg.GridSize, cfg.PatchSize, context.Generator, context.Progress));
+                chosen = selector.Select(new PatchSelectionInputs(images, x.detach(), cfg.GridSize, cfg.PatchSize,
+                    context.Generator, context.Progress));
             x = x.gather(1, chosen.Keep.unsqueeze(-1).expand(-1, -1, x.shape[2]));
             visible = chosen.Visible;
         }
@@ -70,7 +73,8 @@ public sealed class VisionTransformer : nn.Module
         Tensor? keyMask = null;
         if (visible is not null)
         {
-            var hidden = torch.cat([torch.zeros(visible.shape[0], 1, dtype: ScalarType.Bool, device: x.device), visible.logical_not()], 1);
+            var hidden = torch.cat([torch.zeros(visible.shape[0], 1, dtype: ScalarType.Bool, device: x.device),
+                visible.logical_not()], 1);
             keyMask = torch.zeros(hidden.shape, dtype: x.dtype, device: x.device)
                 .masked_fill(hidden, double.NegativeInfinity).view(hidden.shape[0], 1, 1, hidden.shape[1]);
         }
@@ -82,7 +86,8 @@ public sealed class VisionTransformer : nn.Module
         var patches = torch.matmul(x[.., 1..], proj);
         var global = cfg.Pool == Pooling.Token ? torch.matmul(x[.., 0], proj)
             : visible is null ? patches.mean([1])
-            : (patches * visible.unsqueeze(-1).to(patches.dtype)).sum(1) / visible.sum(1, keepdim: true).to(patches.dtype);
+            : (patches * visible.unsqueeze(-1).to(patches.dtype)).sum(1) / visible.sum(1,
+                keepdim: true).to(patches.dtype);
         return new VisionEncoding(global.MoveToOuterDisposeScope(), patches.MoveToOuterDisposeScope(),
             visible?.MoveToOuterDisposeScope(), attention?.MoveToOuterDisposeScope());
     }
@@ -92,5 +97,6 @@ public sealed class VisionTransformer : nn.Module
 /// <param name="Global">global embedding [B, E] (not normalized)</param>
 /// <param name="Patches">projected tokens of the kept patches [B, K, E]</param>
 /// <param name="Visible">[B, K] bool, false for hidden fillers; null when every kept patch is visible</param>
-/// <param name="Attention">attention weights averaged over layers and heads [B, 1 + K, 1 + K] (index 0: the class token), when asked for</param>
+/// <param name="Attention">attention weights averaged over layers and heads [B, 1 + K, 1 + K] (index 0: the class
+/// token), when asked for</param>
 public sealed record VisionEncoding(Tensor Global, Tensor Patches, Tensor? Visible, Tensor? Attention);

@@ -3,16 +3,20 @@ using static TorchSharp.torch;
 
 namespace PowerClip.Model;
 
-/// <summary>Any module's whole state dict (parameters and buffers) as safetensors under its own names: an objective's state beside the model's checkpoint.</summary>
+/// <summary>Any module's whole state dict (parameters and buffers) as safetensors under its own names: an objective's
+/// state beside the model's checkpoint.</summary>
 public static class ModuleState
 {
     public static void Save(nn.Module module, string path) =>
-        Safetensors.Save(path, module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value), new Dictionary<string, string> { ["format"] = "pt" });
+        Safetensors.Save(path, module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value), new Dictionary<string,
+            string> { ["format"] = "pt" });
 
     /// <summary>Loads every tensor (same names and shapes required; dtype and device follow the module).</summary>
     public static void Load(nn.Module module, string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint is incomplete: {Path.GetFileName(path)} is missing in {Path.GetDirectoryName(path)}");
+        if (!File.Exists(path))
+            throw new FileNotFoundException(
+                $"checkpoint is incomplete: {Path.GetFileName(path)} is missing in {Path.GetDirectoryName(path)}");
         var loaded = Safetensors.Load(path);
         try
         {
@@ -25,7 +29,10 @@ public static class ModuleState
                     (unexpected.Length > 0 ? $"; unexpected: {string.Join(", ", unexpected.Take(5))}" : ""));
             foreach (var (name, t) in target)
                 if (!t.shape.SequenceEqual(loaded[name].shape))
-                    throw new InvalidDataException($"{path}: tensor '{name}' has shape [{string.Join(", ", loaded[name].shape)}], expected [{string.Join(", ", t.shape)}]");
+                {
+                    var (got, want) = (string.Join(", ", loaded[name].shape), string.Join(", ", t.shape));
+                    throw new InvalidDataException($"{path}: tensor '{name}' has shape [{got}], expected [{want}]");
+                }
             using var noGrad = torch.no_grad();
             foreach (var (name, t) in target) t.copy_(loaded[name]);
         }

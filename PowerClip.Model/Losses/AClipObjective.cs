@@ -26,17 +26,21 @@ public sealed class AClipObjective(AClipSettings settings) : IStatefulObjective
 
     public bool RandomForward => true;
 
-    public nn.Module State => _state ?? throw new InvalidOperationException("A-CLIP: Attach(model) builds the EMA encoder and heads before use");
+    public nn.Module State
+        => _state ?? throw new InvalidOperationException(
+            "A-CLIP: Attach(model) builds the EMA encoder and heads before use");
 
     public void Attach(ClipModel model)
     {
         if (_model is not null)
         {
-            if (!ReferenceEquals(_model, model)) throw new InvalidOperationException("A-CLIP is already attached to another model");
+            if (!ReferenceEquals(_model,
+                model)) throw new InvalidOperationException("A-CLIP is already attached to another model");
             return;
         }
         if (model.Config.Vision.GridSize % Settings.BlockSize != 0)
-            throw new ArgumentException($"A-CLIP block size {Settings.BlockSize} must divide the patch grid ({model.Config.Vision.GridSize} patches per side of '{model.Config.Name}')");
+            throw new ArgumentException($"A-CLIP block size {Settings.BlockSize} must divide the patch grid " +
+                                        $"({model.Config.Vision.GridSize} patches per side of '{model.Config.Name}')");
         _state = new AClipState(model, Settings);
         _model = model;
         if (Settings.FreezePatchEmbedding)
@@ -49,13 +53,15 @@ public sealed class AClipObjective(AClipSettings settings) : IStatefulObjective
 
     private AClipState Require(ClipModel model) =>
         _state is not null && ReferenceEquals(_model, model) ? _state
-            : throw new InvalidOperationException("A-CLIP: Attach(model) with this model first (it builds the EMA encoder and heads)");
+            : throw new InvalidOperationException(
+                "A-CLIP: Attach(model) with this model first (it builds the EMA encoder and heads)");
 
     public ClipOutputs Forward(ClipModel model, Tensor images, Tensor tokens, ForwardContext context)
     {
         var state = Require(model);
         if (images.shape[0] != tokens.shape[0])
-            throw new ArgumentException($"batch sizes differ: {images.shape[0]} images but {tokens.shape[0]} token rows");
+            throw new ArgumentException(
+                $"batch sizes differ: {images.shape[0]} images but {tokens.shape[0]} token rows");
         using var scope = torch.NewDisposeScope();
         long b = images.shape[0];
         int g = model.Config.Vision.GridSize;
@@ -69,16 +75,19 @@ public sealed class AClipObjective(AClipSettings settings) : IStatefulObjective
         var views = new List<VisionEncoding>();
         for (var v = 0; v < Settings.Views; v++)
         {
-            var theta = RandomResizedCrops.Draw(b, Settings.CropScaleMin, Settings.CropScaleMax, Settings.CropRatioMin, Settings.CropRatioMax, context.Generator, images.device);
+            var theta = RandomResizedCrops.Draw(b, Settings.CropScaleMin, Settings.CropScaleMax, Settings.CropRatioMin,
+                Settings.CropRatioMax, context.Generator, images.device);
             var view = RandomResizedCrops.Apply(images, theta, images.shape[2]);
             var viewScores = RandomResizedCrops.Apply(scores, theta, g).view(b, g, g);
-            views.Add(model.Visual.Encode(view, new AttentivePatchSelector(viewScores, Settings.KeepRatio, Settings.BlockSize), context));
+            views.Add(model.Visual.Encode(view,
+                new AttentivePatchSelector(viewScores, Settings.KeepRatio, Settings.BlockSize), context));
         }
         var (text, features, valid) = model.Text.Encode(tokens);
         var globals = torch.stack(views.Select(e => e.Global), 1);                                  // [B, V, E]
         var flat = globals.reshape(b * Settings.Views, -1);
         var unit = nn.functional.normalize(globals, dim: -1);
-        return new ClipOutputs(unit[.., 0].MoveToOuterDisposeScope(), nn.functional.normalize(text, dim: -1).MoveToOuterDisposeScope(),
+        return new ClipOutputs(unit[.., 0].MoveToOuterDisposeScope(),
+            nn.functional.normalize(text, dim: -1).MoveToOuterDisposeScope(),
             model.LogitScale().MoveToOuterDisposeScope(), views[0].Patches.MoveToOuterDisposeScope(),
             features.MoveToOuterDisposeScope(), valid.MoveToOuterDisposeScope())
         {
@@ -92,10 +101,12 @@ public sealed class AClipObjective(AClipSettings settings) : IStatefulObjective
         };
     }
 
-    /// <summary>[B, N] attention per patch from the mean attention [B, 1 + N, 1 + N]: the class token's row or the mean patch row.</summary>
+    /// <summary>[B, N] attention per patch from the mean attention [B, 1 + N, 1 + N]: the class token's row or the mean
+    /// patch row.</summary>
     public static Tensor PatchScores(Tensor attention, AttentionQuery query, Pooling pooling)
     {
-        var useClass = query == AttentionQuery.ClassToken || (query == AttentionQuery.Pooled && pooling == Pooling.Token);
+        var useClass = query == AttentionQuery.ClassToken
+            || (query == AttentionQuery.Pooled && pooling == Pooling.Token);
         return useClass ? attention[.., 0, 1..] : attention[.., 1.., 1..].mean([1]);
     }
 
@@ -105,17 +116,23 @@ public sealed class AClipObjective(AClipSettings settings) : IStatefulObjective
         Objectives.CheckOutputs(o);
         foreach (var key in new[] { Views, SimClrFeatures, ByolOnline, ByolTarget })
             if (!o.Extra.ContainsKey(key))
-                throw new ArgumentException($"A-CLIP needs the outputs of its own forward pass (IContrastiveObjective.Forward): '{key}' is missing");
-        return FromEmbeddings(o.Extra[Views], o.TextEmbeds, o.LogitScale, o.Extra[SimClrFeatures], o.Extra[ByolOnline], o.Extra[ByolTarget]);
+                throw new ArgumentException(
+                    $"A-CLIP needs the outputs of its own forward pass (IContrastiveObjective.Forward): " +
+                    $"'{key}' is missing");
+        return FromEmbeddings(o.Extra[Views], o.TextEmbeds, o.LogitScale, o.Extra[SimClrFeatures], o.Extra[ByolOnline],
+            o.Extra[ByolTarget]);
     }
 
-    /// <summary>The loss from unit view embeddings [B, V, E], unit text embeddings [B, E], the logit scale, SimCLR features [B, V, P], BYOL predictions [B, V, P] and targets [B, P] (gathered ones too).</summary>
-    public LossOutput FromEmbeddings(Tensor views, Tensor text, Tensor scale, Tensor simClr, Tensor online, Tensor target)
+    /// <summary>The loss from unit view embeddings [B, V, E], unit text embeddings [B, E], the logit scale, SimCLR
+    /// features [B, V, P], BYOL predictions [B, V, P] and targets [B, P] (gathered ones too).</summary>
+    public LossOutput FromEmbeddings(Tensor views, Tensor text, Tensor scale, Tensor simClr, Tensor online,
+        Tensor target)
     {
         InputChecks.SameBatch(views.shape[0], "A-CLIP views", text.shape[0], "text embeddings");
         InputChecks.Finite(views, "A-CLIP views");
         using var scope = torch.NewDisposeScope();
-        var clip = Enumerable.Range(0, (int)views.shape[1]).Select(v => ClipLoss.Compute(views[.., v], text, scale)).Aggregate((x, y) => x + y) / views.shape[1];
+        var clip = Enumerable.Range(0, (int)views.shape[1]).Select(v
+            => ClipLoss.Compute(views[.., v], text, scale)).Aggregate((x, y) => x + y) / views.shape[1];
         var parts = new Dictionary<string, Tensor> { ["clip"] = clip };
         var total = clip;
         if (Settings.SimClrWeight > 0 && views.shape[1] >= 2)

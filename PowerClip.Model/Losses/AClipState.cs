@@ -24,8 +24,10 @@ public sealed class AClipState : nn.Module
         var e = model.Config.EmbedDim;
         var hidden = Math.Max(1, (int)Math.Round(e * settings.HeadHiddenPerEmbed));
         var output = Math.Max(1, (int)Math.Round(e * settings.HeadOutPerEmbed));
-        simclr_head = nn.Sequential(("layer1", nn.Linear(e, hidden)), ("bn1", nn.BatchNorm1d(hidden)), ("relu1", nn.ReLU()),
-                                    ("layer2", nn.Linear(hidden, hidden)), ("bn2", nn.BatchNorm1d(hidden)), ("relu2", nn.ReLU()),
+        simclr_head = nn.Sequential(("layer1", nn.Linear(e, hidden)), ("bn1", nn.BatchNorm1d(hidden)),
+            ("relu1", nn.ReLU()),
+                                    ("layer2", nn.Linear(hidden, hidden)), ("bn2", nn.BatchNorm1d(hidden)),
+                                        ("relu2", nn.ReLU()),
                                     ("layer3", nn.Linear(hidden, output)));
         byol_projector = TwoLayer(e, hidden, output);
         byol_predictor = TwoLayer(output, hidden, output);
@@ -41,7 +43,8 @@ public sealed class AClipState : nn.Module
         foreach (var p in ema_visual.parameters().Concat(ema_byol_projector.parameters())) p.requires_grad = false;
     }
 
-    /// <summary>BYOL's 2-layer MLP: Linear (no bias) – BatchNorm – ReLU – Linear (no bias), A-CLIP's _build_mlp_byol(2, …, last_bn=False).</summary>
+    /// <summary>BYOL's 2-layer MLP: Linear (no bias) – BatchNorm – ReLU – Linear (no bias), A-CLIP's _build_mlp_byol(2,
+    /// …, last_bn=False).</summary>
     private static Sequential TwoLayer(int input, int hidden, int output) =>
         nn.Sequential(("0", nn.Linear(input, hidden, hasBias: false)), ("1", nn.BatchNorm1d(hidden)), ("2", nn.ReLU()),
                       ("3", nn.Linear(hidden, output, hasBias: false)));
@@ -57,7 +60,8 @@ public sealed class AClipState : nn.Module
     /// <summary>BYOL targets: the EMA projector on the EMA encoder's global features [R, E].</summary>
     public Tensor Target(Tensor emaGlobals) => ema_byol_projector.forward(emaGlobals);
 
-    /// <summary>EMA step: θ_ema ← m·θ_ema + (1 − m)·θ for the vision encoder and the BYOL projector (parameters; BatchNorm statistics are the EMA copy's own).</summary>
+    /// <summary>EMA step: θ_ema ← m·θ_ema + (1 − m)·θ for the vision encoder and the BYOL projector (parameters;
+    /// BatchNorm statistics are the EMA copy's own).</summary>
     public void Update(VisionTransformer online, double momentum)
     {
         using var noGrad = torch.no_grad();

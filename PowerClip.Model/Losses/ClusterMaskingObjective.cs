@@ -19,9 +19,11 @@ public sealed class ClusterMaskingObjective : IContrastiveObjective
         _selector = new ClusterPatchSelector(options);
     }
 
-    public static ClusterMaskingObjective EClip(EClipSettings settings) => new("e-clip", settings.Validate().ToOptions());
+    public static ClusterMaskingObjective EClip(EClipSettings settings)
+        => new("e-clip", settings.Validate().ToOptions());
 
-    public static ClusterMaskingObjective ClipPgs(ClipPgsSettings settings) => new("clip-pgs", settings.Validate().ToOptions());
+    public static ClusterMaskingObjective ClipPgs(ClipPgsSettings settings)
+        => new("clip-pgs", settings.Validate().ToOptions());
 
     public string Name { get; }
 
@@ -30,7 +32,8 @@ public sealed class ClusterMaskingObjective : IContrastiveObjective
     public ClipOutputs Forward(ClipModel model, Tensor images, Tensor tokens, ForwardContext context) =>
         model.Forward(images, tokens, _selector, context);
 
-    /// <summary>CLIP's loss; part "visible_patches" reports the mean number of patches an image showed the encoder.</summary>
+    /// <summary>CLIP's loss; part "visible_patches" reports the mean number of patches an image showed the
+    /// encoder.</summary>
     public LossOutput Compute(ObjectiveInputs inputs)
     {
         var clip = new ClipObjective().Compute(inputs).Total;

@@ -1,6 +1,7 @@
 namespace PowerClip.Model;
 
-/// <summary>FLIP (Li et al., CVPR 2023): CLIP on a random subset of the patches. Keep ratio 0.5 is FLIP's main setting [paper].</summary>
+/// <summary>FLIP (Li et al., CVPR 2023): CLIP on a random subset of the patches. Keep ratio 0.5 is FLIP's main setting
+/// [paper].</summary>
 public sealed record FlipSettings
 {
     public double KeepRatio { get; init; } = 0.5;
@@ -20,17 +21,23 @@ public sealed record FlipSettings
 /// </summary>
 public sealed record EClipSettings
 {
-    /// <summary>Fraction of patches drawn as anchors [code: README's --force-patch-dropout 0.03; project page: "less than 5%"].</summary>
+    /// <summary>Fraction of patches drawn as anchors [code: README's --force-patch-dropout 0.03; project page: "less
+    /// than 5%"].</summary>
     public double AnchorRatio { get; init; } = 0.03;
-    /// <summary>Similarity above which a patch joins an anchor's cluster [code: the released forward receives 0.5].</summary>
+    /// <summary>Similarity above which a patch joins an anchor's cluster [code: the released forward receives
+    /// 0.5].</summary>
     public double SimilarityThreshold { get; init; } = 0.5;
-    /// <summary>When set, the threshold is searched per batch so the mean mask ratio hits this [paper's search; per batch: ours]. Null: fixed threshold.</summary>
+    /// <summary>When set, the threshold is searched per batch so the mean mask ratio hits this [code: params.py's
+    /// "automatic search", not called by the released training; per batch: ours]. Null: fixed threshold.</summary>
     public double? TargetMaskRatio { get; init; }
-    /// <summary>At least this fraction is masked: random extra masking where clusters remove less [code: README's --min_mask_ratio 0.3].</summary>
+    /// <summary>At least this fraction is masked: random extra masking where clusters remove less [code: README's
+    /// --min_mask_ratio 0.3].</summary>
     public double MinMaskRatio { get; init; } = 0.3;
-    /// <summary>Mix patch-embedding cosine into the pixel similarity with weight = training progress [paper: optional variant; code default off].</summary>
+    /// <summary>Mix patch-embedding cosine into the pixel similarity with weight = training progress [paper: optional
+    /// variant; code default off].</summary>
     public bool UseEmbeddingSimilarity { get; init; }
-    /// <summary>An anchor is masked even when its self-similarity is undefined (a grey, flat patch) [reconstructed].</summary>
+    /// <summary>An anchor is masked even when its self-similarity is undefined (a grey, flat patch)
+    /// [reconstructed].</summary>
     public bool MaskAnchors { get; init; } = true;
 
     public EClipSettings Validate()
@@ -40,7 +47,8 @@ public sealed record EClipSettings
     }
 
     internal ClusterMaskingOptions ToOptions() => new(AnchorRatio, SimilarityThreshold, TargetMaskRatio, MinMaskRatio,
-        UseEmbeddingSimilarity, UseSinkhorn: false, SinkhornIterations: 0, SinkhornEpsilon: 0, EdgeWeight: 0, MaskAnchors);
+        UseEmbeddingSimilarity, UseSinkhorn: false, SinkhornIterations: 0, SinkhornEpsilon: 0, EdgeWeight: 0,
+        MaskAnchors);
 }
 
 /// <summary>
@@ -53,27 +61,34 @@ public sealed record ClipPgsSettings
 {
     /// <summary>Fraction of patches pre-selected as mask candidates [code: --force-patch-dropout 0.05].</summary>
     public double CandidateRatio { get; init; } = 0.05;
-    /// <summary>Similarity above which a patch is masked with its candidate [code: --target-mask-ratio 0.5, used as the threshold].</summary>
+    /// <summary>Similarity above which a patch is masked with its candidate [code: --target-mask-ratio 0.5, used as the
+    /// threshold].</summary>
     public double SimilarityThreshold { get; init; } = 0.5;
-    /// <summary>Minimum mask ratio: 0.5 is CLIP-PGS-0.5, 0.3 CLIP-PGS-0.3 [code]; which one the PowerCLIP paper's column is [reconstructed: 0.5].</summary>
+    /// <summary>Minimum mask ratio: 0.5 is CLIP-PGS-0.5, 0.3 CLIP-PGS-0.3 [code]; which one the PowerCLIP paper's
+    /// column is [reconstructed: 0.5].</summary>
     public double MinMaskRatio { get; init; } = 0.5;
-    /// <summary>Edge guidance: candidate priority u − EdgeWeight·edge, so positive weights keep edges (objects) [paper: "prioritizes the retention of the primary object areas"].</summary>
+    /// <summary>Edge guidance: candidate priority u − EdgeWeight·edge, so positive weights keep edges (objects) [paper:
+    /// "prioritizes the retention of the primary object areas"].</summary>
     public double EdgeWeight { get; init; } = 1e6;
     /// <summary>Similarity + Sinkhorn(similarity) [paper: optimal transport normalisation; code: --use-otn].</summary>
     public bool UseSinkhorn { get; init; } = true;
     public int SinkhornIterations { get; init; } = 50;
     public double SinkhornEpsilon { get; init; } = 1e-3;
-    /// <summary>Similarity = (1 − p)·pixel + p·embedding, p = training progress [code: epoch / 32 of 32 epochs].</summary>
+    /// <summary>Similarity = (1 − p)·pixel + p·embedding, p = training progress [code: epoch / 32 of 32
+    /// epochs].</summary>
     public bool UseEmbeddingSimilarity { get; init; } = true;
-    /// <summary>A candidate is masked even when its self-similarity is undefined (a grey, flat patch) [reconstructed].</summary>
+    /// <summary>A candidate is masked even when its self-similarity is undefined (a grey, flat patch)
+    /// [reconstructed].</summary>
     public bool MaskAnchors { get; init; } = true;
 
     public ClipPgsSettings Validate()
     {
         ClusterMaskingOptions.Check("CLIP-PGS", CandidateRatio, SimilarityThreshold, null, MinMaskRatio);
         SettingsCheck.Need(double.IsFinite(EdgeWeight), "CLIP-PGS", $"edge_weight must be finite, got {EdgeWeight}");
-        SettingsCheck.Need(SinkhornIterations is >= 1 and <= 10_000, "CLIP-PGS", $"sinkhorn_iterations must be in [1, 10000], got {SinkhornIterations}");
-        SettingsCheck.Need(SinkhornEpsilon > 0 && SinkhornEpsilon < 1, "CLIP-PGS", $"sinkhorn_epsilon must be in (0, 1), got {SinkhornEpsilon}");
+        SettingsCheck.Need(SinkhornIterations is >= 1 and <= 10_000, "CLIP-PGS",
+            $"sinkhorn_iterations must be in [1, 10000], got {SinkhornIterations}");
+        SettingsCheck.Need(SinkhornEpsilon > 0 && SinkhornEpsilon < 1, "CLIP-PGS",
+            $"sinkhorn_epsilon must be in (0, 1), got {SinkhornEpsilon}");
         return this;
     }
 
@@ -82,15 +97,21 @@ public sealed record ClipPgsSettings
 }
 
 /// <summary>What <see cref="ClusterPatchSelector"/> runs on: E-CLIP is CLIP-PGS without edges and Sinkhorn.</summary>
-internal sealed record ClusterMaskingOptions(double AnchorRatio, double SimilarityThreshold, double? TargetMaskRatio, double MinMaskRatio,
-    bool UseEmbeddingSimilarity, bool UseSinkhorn, int SinkhornIterations, double SinkhornEpsilon, double EdgeWeight, bool MaskAnchors)
+internal sealed record ClusterMaskingOptions(double AnchorRatio, double SimilarityThreshold, double? TargetMaskRatio,
+    double MinMaskRatio,
+    bool UseEmbeddingSimilarity, bool UseSinkhorn, int SinkhornIterations, double SinkhornEpsilon, double EdgeWeight,
+        bool MaskAnchors)
 {
     internal static void Check(string method, double anchorRatio, double threshold, double? target, double minMaskRatio)
     {
-        SettingsCheck.Need(anchorRatio > 0 && anchorRatio < 1, method, $"anchor ratio must be in (0, 1), got {anchorRatio}");
-        SettingsCheck.Need(threshold is >= -1 and <= 2, method, $"similarity_threshold must be in [-1, 2], got {threshold}");
-        SettingsCheck.Need(target is null or (> 0 and < 1), method, $"target_mask_ratio must be in (0, 1), got {target}");
-        SettingsCheck.Need(minMaskRatio is >= 0 and < 1, method, $"min_mask_ratio must be in [0, 1), got {minMaskRatio}");
+        SettingsCheck.Need(anchorRatio > 0 && anchorRatio < 1, method,
+            $"anchor ratio must be in (0, 1), got {anchorRatio}");
+        SettingsCheck.Need(threshold is >= -1 and <= 2, method,
+            $"similarity_threshold must be in [-1, 2], got {threshold}");
+        SettingsCheck.Need(target is null or (> 0 and < 1), method,
+            $"target_mask_ratio must be in (0, 1), got {target}");
+        SettingsCheck.Need(minMaskRatio is >= 0 and < 1, method,
+            $"min_mask_ratio must be in [0, 1), got {minMaskRatio}");
     }
 }
 

@@ -9,7 +9,8 @@ public sealed record ObjectiveInputs(ClipOutputs Outputs, Tensor? RegionMasks = 
 /// <summary>A loss value and its named parts (all scalar tensors; the caller decides when to read them).</summary>
 public sealed record LossOutput(Tensor Total, IReadOnlyDictionary<string, Tensor> Parts);
 
-/// <summary>The interface every training objective (CLIP, FLIP, FILIP, SPARC, E-CLIP, CLIP-PGS, A-CLIP, PowerCLIP) implements.</summary>
+/// <summary>The interface every training objective (CLIP, FLIP, FILIP, SPARC, E-CLIP, CLIP-PGS, A-CLIP, PowerCLIP)
+/// implements.</summary>
 public interface IContrastiveObjective
 {
     string Name { get; }
@@ -17,7 +18,8 @@ public interface IContrastiveObjective
     double PatchKeepRatio => 1.0;
     bool NeedsRegions => false;
     bool NeedsPhrases => false;
-    /// <summary>Whether the training forward pass draws random numbers (data-parallel ranks then get generators of their own).</summary>
+    /// <summary>Whether the training forward pass draws random numbers (data-parallel ranks then get generators of
+    /// their own).</summary>
     bool RandomForward => PatchKeepRatio < 1;
 
     /// <summary>The training forward pass: masking objectives choose which patches the vision encoder sees.</summary>
@@ -40,16 +42,19 @@ public interface IStatefulObjective : IContrastiveObjective
     /// <summary>Builds the state for this model (EMA copies start equal to the model); once, before training.</summary>
     void Attach(ClipModel model);
 
-    /// <summary>After optimizer step <paramref name="completedSteps"/> − 1 of <paramref name="totalSteps"/> (EMA updates).</summary>
+    /// <summary>After optimizer step <paramref name="completedSteps"/> − 1 of <paramref name="totalSteps"/> (EMA
+    /// updates).</summary>
     void AfterOptimizerStep(ClipModel model, int completedSteps, int totalSteps);
 }
 
 /// <summary>Objective names as the program accepts them.</summary>
 public static class Objectives
 {
-    public static IReadOnlyList<string> Names { get; } = ["clip", "flip", "filip", "sparc", "e-clip", "clip-pgs", "a-clip", "powerclip", "powerclip-exact"];
+    public static IReadOnlyList<string> Names { get; } = ["clip", "flip", "filip", "sparc", "e-clip", "clip-pgs",
+        "a-clip", "powerclip", "powerclip-exact"];
 
-    public static IContrastiveObjective Create(string name, PowerClipLossConfig? powerClip = null, BaselineSettings? baselines = null) => name switch
+    public static IContrastiveObjective Create(string name, PowerClipLossConfig? powerClip = null,
+        BaselineSettings? baselines = null) => name switch
     {
         "clip" => new ClipObjective(),
         "flip" => new FlipObjective((baselines ?? new()).Flip),

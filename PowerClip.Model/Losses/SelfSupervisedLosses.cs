@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 
 namespace PowerClip.Model;
 
-/// <summary>A-CLIP's auxiliary losses (as in SLIP's and A-CLIP's code). Specification: PowerClip.Spec.SelfSupervised.</summary>
+/// <summary>A-CLIP's auxiliary losses (as in SLIP's and A-CLIP's code). Specification:
+/// PowerClip.Spec.SelfSupervised.</summary>
 public static class SelfSupervisedLosses
 {
     /// <summary>

@@ -22,21 +22,29 @@ public sealed record SparcSettings
     public double GlobalWeight { get; init; } = 0.5;
     /// <summary>λ_f [reconstructed: 0.5; the paper sweeps {0.5, 1, 5, 10} and does not say which it reports].</summary>
     public double FineWeight { get; init; } = 0.5;
-    /// <summary>Null: the model's learned temperature, shared with the global loss [paper: eqs. 1 and 6 use one τ, learned]. A number: a fixed τ_f [ours].</summary>
+    /// <summary>Null: the model's learned temperature, shared with the global loss [paper: eqs. 1 and 6 use one τ,
+    /// learned]. A number: a fixed τ_f [ours].</summary>
     public double? FineTemperature { get; init; }
-    /// <summary>Null: σ = 1/P for P patches [paper, §2]. A number: a fixed threshold on the min-max normalised similarity.</summary>
+    /// <summary>Null: σ = 1/P for P patches [paper, §2]. A number: a fixed threshold on the min-max normalised
+    /// similarity.</summary>
     public double? SparsityThreshold { get; init; }
-    /// <summary>Token averaging of L_f: eq. (6) by default [paper]; Listing 1's per-token mean is the alternative.</summary>
+    /// <summary>Token averaging of L_f: eq. (6) by default [paper]; Listing 1's per-token mean is the
+    /// alternative.</summary>
     public SparcAveraging Averaging { get; init; } = SparcAveraging.PerCaption;
-    /// <summary>False: s_lp = t_l · v_p on the raw embeddings [paper: eq. (2), Listing 1]. True: on unit vectors (this project's earlier form) [ours].</summary>
+    /// <summary>False: s_lp = t_l · v_p on the raw embeddings [paper: eq. (2), Listing 1]. True: on unit vectors (this
+    /// project's earlier form) [ours].</summary>
     public bool UnitSimilarity { get; init; }
 
     public SparcSettings Validate()
     {
-        SettingsCheck.Need(GlobalWeight >= 0 && double.IsFinite(GlobalWeight), "SPARC", $"global_weight must be a finite number ≥ 0, got {GlobalWeight}");
-        SettingsCheck.Need(FineWeight >= 0 && double.IsFinite(FineWeight), "SPARC", $"fine_weight must be a finite number ≥ 0, got {FineWeight}");
-        SettingsCheck.Need(FineTemperature is null or (> 0 and < double.PositiveInfinity), "SPARC", $"fine_temperature must be > 0 (or null: learned), got {FineTemperature}");
-        SettingsCheck.Need(SparsityThreshold is null or (>= 0 and < 1), "SPARC", $"sparsity_threshold must be in [0, 1) (or null: 1/P), got {SparsityThreshold}");
+        SettingsCheck.Need(GlobalWeight >= 0 && double.IsFinite(GlobalWeight), "SPARC",
+            $"global_weight must be a finite number ≥ 0, got {GlobalWeight}");
+        SettingsCheck.Need(FineWeight >= 0 && double.IsFinite(FineWeight), "SPARC",
+            $"fine_weight must be a finite number ≥ 0, got {FineWeight}");
+        SettingsCheck.Need(FineTemperature is null or (> 0 and < double.PositiveInfinity), "SPARC",
+            $"fine_temperature must be > 0 (or null: learned), got {FineTemperature}");
+        SettingsCheck.Need(SparsityThreshold is null or (>= 0 and < 1), "SPARC",
+            $"sparsity_threshold must be in [0, 1) (or null: 1/P), got {SparsityThreshold}");
         return this;
     }
 }
@@ -63,19 +71,23 @@ public sealed class SparcObjective(SparcSettings settings) : IContrastiveObjecti
         Objectives.CheckTokenOutputs(o);
         using var scope = torch.NewDisposeScope();
         var global = ClipLoss.Compute(o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
-        var inverseTemperature = Settings.FineTemperature is { } t ? torch.tensor(1 / t, dtype: o.PatchTokens.dtype, device: o.PatchTokens.device) : o.LogitScale;
+        var inverseTemperature = Settings.FineTemperature is { } t
+            ? torch.tensor(1 / t, dtype: o.PatchTokens.dtype, device: o.PatchTokens.device) : o.LogitScale;
         var fine = FineGrained(o.PatchTokens, o.TokenFeatures, o.TokenMask, inverseTemperature, Settings);
         var total = Settings.GlobalWeight * global + Settings.FineWeight * fine;
         return Objectives.Escape(total, new Dictionary<string, Tensor> { ["clip"] = global, ["fine"] = fine });
     }
 
-    /// <summary>SPARC's fine-grained loss L_f (eq. 6) for matching pairs: patches [B, N, E], tokens [B, S, E], valid [B, S], 1/τ (scalar).</summary>
-    public static Tensor FineGrained(Tensor patches, Tensor tokens, Tensor valid, Tensor inverseTemperature, SparcSettings settings)
+    /// <summary>SPARC's fine-grained loss L_f (eq. 6) for matching pairs: patches [B, N, E], tokens [B, S, E], valid
+    /// [B, S], 1/τ (scalar).</summary>
+    public static Tensor FineGrained(Tensor patches, Tensor tokens, Tensor valid, Tensor inverseTemperature,
+        SparcSettings settings)
     {
         InputChecks.SameBatch(patches.shape[0], "patch tokens", tokens.shape[0], "token features");
         using var scope = torch.NewDisposeScope();
         var n = patches.shape[1];
-        var (t0, v0) = settings.UnitSimilarity ? (nn.functional.normalize(tokens, dim: -1), nn.functional.normalize(patches, dim: -1)) : (tokens, patches);
+        var (t0, v0) = settings.UnitSimilarity
+            ? (nn.functional.normalize(tokens, dim: -1), nn.functional.normalize(patches, dim: -1)) : (tokens, patches);
         var sim = torch.einsum("bsd,bnd->bsn", t0, v0);
         var lo = sim.amin([-1], keepdim: true);
         var hi = sim.amax([-1], keepdim: true);
@@ -89,7 +101,8 @@ public sealed class SparcObjective(SparcSettings settings) : IContrastiveObjecti
         var validF = valid.to(logits.dtype);
         Tensor Direction(Tensor l)
         {
-            var nll = -l.masked_fill(invalid.unsqueeze(1), double.NegativeInfinity).log_softmax(-1).diagonal(0, 1, 2).masked_fill(invalid, 0.0);  // [B, S]
+            var logp = l.masked_fill(invalid.unsqueeze(1), double.NegativeInfinity).log_softmax(-1);
+            var nll = -logp.diagonal(0, 1, 2).masked_fill(invalid, 0.0);  // [B, S]
             return settings.Averaging == SparcAveraging.PerToken
                 ? nll.sum() / validF.sum()
                 : (nll.sum(1) / validF.sum(1).clamp_min(1)).mean();

@@ -22,16 +22,23 @@ public sealed class AttentivePatchSelector : IPatchSelector
         if (scores.dim() != 3 || scores.shape[1] != scores.shape[2])
             throw new ArgumentException($"attention scores must be [B, g, g], got [{string.Join(", ", scores.shape)}]");
         if (blockSize < 1 || scores.shape[1] % blockSize != 0)
-            throw new ArgumentException($"A-CLIP block size {blockSize} must divide the patch grid ({scores.shape[1]} patches per side)");
+            throw new ArgumentException(
+                $"A-CLIP block size {blockSize} must divide the patch grid ({scores.shape[1]} patches per side)");
         _scores = scores;
-        _keepRatio = keepRatio > 0 && keepRatio <= 1 ? keepRatio : throw new ArgumentOutOfRangeException(nameof(keepRatio), $"A-CLIP keep ratio must be in (0, 1], got {keepRatio}");
+        _keepRatio = keepRatio > 0 && keepRatio <= 1 ? keepRatio
+            : throw new ArgumentOutOfRangeException(nameof(keepRatio),
+            $"A-CLIP keep ratio must be in (0, 1], got {keepRatio}");
         _blockSize = blockSize;
     }
 
     public PatchSelection Select(PatchSelectionInputs inputs)
     {
         if (_scores.shape[1] != inputs.GridSize || _scores.shape[0] != inputs.Images.shape[0])
-            throw new ArgumentException($"attention scores [{string.Join(", ", _scores.shape)}] do not fit {inputs.Images.shape[0]} images of {inputs.GridSize}×{inputs.GridSize} patches");
+        {
+            var (b, g) = (inputs.Images.shape[0], inputs.GridSize);
+            var shape = string.Join(", ", _scores.shape);
+            throw new ArgumentException($"attention scores [{shape}] do not fit {b} images of {g}×{g} patches");
+        }
         return new PatchSelection(Keep(_scores, _keepRatio, _blockSize));
     }
 

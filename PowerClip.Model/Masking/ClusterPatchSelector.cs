@@ -23,12 +23,17 @@ public sealed class ClusterPatchSelector : IPatchSelector
         var pixels = PatchSimilarity.Patchify(inputs.Images, inputs.PatchSize);
         var similarity = PatchSimilarity.Pixel(pixels);
         if (options.UseEmbeddingSimilarity)
-            similarity = (1 - inputs.Progress) * similarity + inputs.Progress * PatchSimilarity.Cosine(inputs.PatchEmbeddings).to(similarity.dtype);
+        {
+            var embedding = PatchSimilarity.Cosine(inputs.PatchEmbeddings).to(similarity.dtype);
+            similarity = (1 - inputs.Progress) * similarity + inputs.Progress * embedding;
+        }
         if (options.UseSinkhorn)
-            similarity = similarity + PatchSimilarity.Sinkhorn(similarity, options.SinkhornIterations, options.SinkhornEpsilon);
+            similarity += PatchSimilarity.Sinkhorn(similarity, options.SinkhornIterations, options.SinkhornEpsilon);
         long b = pixels.shape[0], n = pixels.shape[1];
-        var priority = torch.rand(b, n, generator: inputs.Generator, dtype: similarity.dtype, device: similarity.device);
-        if (options.EdgeWeight != 0) priority = priority - options.EdgeWeight * PatchSimilarity.SobelEdges(pixels, inputs.GridSize);
+        var priority = torch.rand(b, n, generator: inputs.Generator, dtype: similarity.dtype,
+            device: similarity.device);
+        if (options.EdgeWeight != 0) priority = priority - options.EdgeWeight * PatchSimilarity.SobelEdges(pixels,
+            inputs.GridSize);
         var cutoff = torch.rand(b, n, generator: inputs.Generator, dtype: similarity.dtype, device: similarity.device);
         var anchors = AnchorCount(n, options.AnchorRatio);
         var threshold = options.TargetMaskRatio is { } target
@@ -47,7 +52,8 @@ public sealed class ClusterPatchSelector : IPatchSelector
     /// masked ones for filling. An image whose clusters cover every patch keeps its first patch by cutoff order
     /// [reconstructed: so no image is left without a visible token].
     /// </summary>
-    public static PatchSelection SelectFrom(Tensor similarity, Tensor priority, Tensor cutoff, int anchors, double threshold,
+    public static PatchSelection SelectFrom(Tensor similarity, Tensor priority, Tensor cutoff, int anchors,
+        double threshold,
                                             double minMaskRatio, bool maskAnchors)
     {
         var masked = ClusterMask(similarity, priority, anchors, threshold, maskAnchors);
@@ -62,14 +68,17 @@ public sealed class ClusterPatchSelector : IPatchSelector
         return new PatchSelection(sorted, visible.all().item<bool>() ? null : visible);
     }
 
-    /// <summary>[B, N] bool: patches whose similarity to one of the anchors exceeds the threshold (anchors too, with <paramref name="maskAnchors"/>).</summary>
-    public static Tensor ClusterMask(Tensor similarity, Tensor priority, int anchors, double threshold, bool maskAnchors)
+    /// <summary>[B, N] bool: patches whose similarity to one of the anchors exceeds the threshold (anchors too, with
+    /// <paramref name="maskAnchors"/>).</summary>
+    public static Tensor ClusterMask(Tensor similarity, Tensor priority, int anchors, double threshold,
+        bool maskAnchors)
     {
         var n = similarity.shape[1];
         var anchorIndex = priority.topk(anchors, 1).indexes;                                        // [B, A]
         var rows = similarity.gather(1, anchorIndex.unsqueeze(-1).expand(-1, -1, n));               // [B, A, N]
         var masked = rows.gt(threshold).any(1);
-        return maskAnchors ? masked.scatter(1, anchorIndex, torch.ones_like(anchorIndex, dtype: ScalarType.Bool)) : masked;
+        return maskAnchors ? masked.scatter(1, anchorIndex, torch.ones_like(anchorIndex, dtype: ScalarType.Bool))
+            : masked;
     }
 
     /// <summary>K = min(⌊N·(1 − min mask ratio)⌋, most unmasked), at least 1.</summary>
@@ -78,9 +87,11 @@ public sealed class ClusterPatchSelector : IPatchSelector
 
     /// <summary>
     /// [ours] The paper's threshold search, run on every batch: bisection (30 rounds over [−1, 2]) for the
-    /// threshold whose mean final mask ratio is closest to <paramref name="target"/> (the ratio falls as the threshold rises).
+    /// threshold whose mean final mask ratio is closest to <paramref name="target"/> (the ratio falls as the threshold
+    /// rises).
     /// </summary>
-    private static double SearchThreshold(Tensor similarity, Tensor priority, int anchors, double target, ClusterMaskingOptions o)
+    private static double SearchThreshold(Tensor similarity, Tensor priority, int anchors, double target,
+        ClusterMaskingOptions o)
     {
         double lo = -1, hi = 2;
         var n = similarity.shape[1];

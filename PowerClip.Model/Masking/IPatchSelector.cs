@@ -9,8 +9,10 @@ namespace PowerClip.Model;
 /// <param name="GridSize">patches per side (N = GridSize²)</param>
 /// <param name="PatchSize">pixels per patch side</param>
 /// <param name="Generator">random source (null: torch's global generator, which the trainer reseeds per step)</param>
-/// <param name="Progress">training progress in [0, 1): step / total steps (CLIP-PGS mixes its similarities by it)</param>
-public sealed record PatchSelectionInputs(Tensor Images, Tensor PatchEmbeddings, int GridSize, int PatchSize, Generator? Generator, double Progress);
+/// <param name="Progress">training progress in [0, 1): step / total steps (CLIP-PGS mixes its similarities by
+/// it)</param>
+public sealed record PatchSelectionInputs(Tensor Images, Tensor PatchEmbeddings, int GridSize, int PatchSize,
+    Generator? Generator, double Progress);
 
 /// <summary>
 /// The patches each image keeps: indices <paramref name="Keep"/> [B, K] (int64) into the N patches, and
@@ -30,7 +32,8 @@ public interface IPatchSelector
     PatchSelection Select(PatchSelectionInputs inputs);
 }
 
-/// <summary>Where a training forward pass is: its random source and the step (masking schedules and EMA read it).</summary>
+/// <summary>Where a training forward pass is: its random source and the step (masking schedules and EMA read
+/// it).</summary>
 /// <param name="Generator">null: torch's global generator (reseeded by the trainer per step)</param>
 public sealed record ForwardContext(Generator? Generator = null, int Step = 0, int TotalSteps = 1)
 {
@@ -46,7 +49,9 @@ public sealed class RandomPatchSelector : IPatchSelector
     public double KeepRatio { get; }
 
     public RandomPatchSelector(double keepRatio) =>
-        KeepRatio = keepRatio > 0 && keepRatio <= 1 ? keepRatio : throw new ArgumentOutOfRangeException(nameof(keepRatio), $"patch keep ratio must be in (0, 1], got {keepRatio}");
+        KeepRatio = keepRatio > 0 && keepRatio <= 1 ? keepRatio
+            : throw new ArgumentOutOfRangeException(nameof(keepRatio),
+            $"patch keep ratio must be in (0, 1], got {keepRatio}");
 
     public PatchSelection Select(PatchSelectionInputs inputs)
     {

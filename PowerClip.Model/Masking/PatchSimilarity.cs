@@ -10,14 +10,17 @@ namespace PowerClip.Model;
 /// </summary>
 public static class PatchSimilarity
 {
-    /// <summary>Rows whose centred norm is below this times √D count as flat: their similarity is 0 (float rounding is not a direction).</summary>
+    /// <summary>Rows whose centred norm is below this times √D count as flat: their similarity is 0 (float rounding is
+    /// not a direction).</summary>
     public const double FlatTolerance = 1e-6;
 
-    /// <summary>Images [B, C, H, W] → pixel patches [B, N, C·p·p], patch n = row·grid + column (conv1's order).</summary>
+    /// <summary>Images [B, C, H, W] → pixel patches [B, N, C·p·p], patch n = row·grid + column (conv1's
+    /// order).</summary>
     public static Tensor Patchify(Tensor images, int patchSize)
     {
         long b = images.shape[0], c = images.shape[1], g = images.shape[2] / patchSize;
-        return images.reshape(b, c, g, patchSize, g, patchSize).permute(0, 2, 4, 1, 3, 5).reshape(b, g * g, c * patchSize * patchSize);
+        return images.reshape(b, c, g, patchSize, g, patchSize).permute(0, 2, 4, 1, 3, 5).reshape(b, g * g,
+            c * patchSize * patchSize);
     }
 
     /// <summary>
@@ -62,7 +65,8 @@ public static class PatchSimilarity
         return m.MoveToOuterDisposeScope();
     }
 
-    /// <summary>All sums within ε of 1, or 0 (an all-zero row or column cannot be normalised and is left alone).</summary>
+    /// <summary>All sums within ε of 1, or 0 (an all-zero row or column cannot be normalised and is left
+    /// alone).</summary>
     private static bool Converged(Tensor sums, double epsilon) =>
         ((sums - 1).abs().le(epsilon) | sums.le(epsilon)).all().item<bool>();
 
@@ -78,7 +82,8 @@ public static class PatchSimilarity
         long b = pixelPatches.shape[0];
         var grey = pixelPatches.mean([-1]).view(b, 1, gridSize, gridSize);
         var padded = nn.functional.pad(grey, [1, 1, 1, 1], PaddingModes.Replicate);
-        var kx = torch.tensor(new double[] { -1, 0, 1, -2, 0, 2, -1, 0, 1 }, dtype: grey.dtype, device: grey.device).view(1, 1, 3, 3);
+        var kx = torch.tensor(new double[] { -1, 0, 1, -2, 0, 2, -1, 0, 1 }, dtype: grey.dtype,
+            device: grey.device).view(1, 1, 3, 3);
         var ky = kx.transpose(2, 3);
         var gx = nn.functional.conv2d(padded, kx);
         var gy = nn.functional.conv2d(padded, ky);

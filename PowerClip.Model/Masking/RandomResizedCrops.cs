@@ -12,8 +12,10 @@ namespace PowerClip.Model;
 /// </summary>
 public static class RandomResizedCrops
 {
-    /// <summary>θ [B, 2, 3] for affine_grid (align_corners = false): output (x, y) ∈ [−1, 1]² samples input (w·x + tx, h·y + ty).</summary>
-    public static Tensor Draw(long batch, double scaleMin, double scaleMax, double ratioMin, double ratioMax, Generator? generator, Device device)
+    /// <summary>θ [B, 2, 3] for affine_grid (align_corners = false): output (x, y) ∈ [−1, 1]² samples input (w·x + tx,
+    /// h·y + ty).</summary>
+    public static Tensor Draw(long batch, double scaleMin, double scaleMax, double ratioMin, double ratioMax,
+        Generator? generator, Device device)
     {
         using var scope = torch.NewDisposeScope();
         var u = torch.rand(batch, 4, generator: generator, dtype: ScalarType.Float64, device: device);
@@ -31,8 +33,10 @@ public static class RandomResizedCrops
     public static Tensor Apply(Tensor input, Tensor theta, long size)
     {
         using var scope = torch.NewDisposeScope();
-        var grid = nn.functional.affine_grid(theta.to(input.dtype), [input.shape[0], input.shape[1], size, size], align_corners: false);
-        return nn.functional.grid_sample(input, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: false)
+        var grid = nn.functional.affine_grid(theta.to(input.dtype), [input.shape[0], input.shape[1], size, size],
+            align_corners: false);
+        return nn.functional.grid_sample(input, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border,
+            align_corners: false)
             .MoveToOuterDisposeScope();
     }
 }

@@ -12,7 +12,8 @@ namespace PowerClip.Train.Training;
 /// </summary>
 public sealed class ClipTrainable : ITrainable, IDisposable
 {
-    /// <summary>An objective's own state (A-CLIP: EMA encoder and heads), beside the model's weights in a checkpoint.</summary>
+    /// <summary>An objective's own state (A-CLIP: EMA encoder and heads), beside the model's weights in a
+    /// checkpoint.</summary>
     public const string ObjectiveStateFile = "objective.safetensors";
 
     private readonly SampleFeed _feed;
@@ -60,7 +61,9 @@ public sealed class ClipTrainable : ITrainable, IDisposable
             : null;
         var batch = TrainingBatch.Collate(samples, Model.Config, regions, Objective.NeedsPhrases, _device);
         var dtype = Model.parameters().First().dtype; // a float64 model (exactness tests) gets float64 pixels
-        return (batch, Objective.Forward(Model, batch.Images.to(dtype), batch.Tokens, new ForwardContext(generator, step, _config.Optimizer.Steps)));
+        return (batch,
+            Objective.Forward(Model, batch.Images.to(dtype), batch.Tokens,
+            new ForwardContext(generator, step, _config.Optimizer.Steps)));
     }
 
     internal static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics)
@@ -70,32 +73,38 @@ public sealed class ClipTrainable : ITrainable, IDisposable
         metrics["logit_scale"] = outputs.LogitScale.ToDouble();
     }
 
-    /// <summary>open_clip clamps the stored log-scale after every step, so it cannot drift past log(100); an objective's EMA follows the step.</summary>
+    /// <summary>open_clip clamps the stored log-scale after every step, so it cannot drift past log(100); an
+    /// objective's EMA follows the step.</summary>
     public void AfterOptimizerStep()
     {
         Model.ClampLogitScale();
-        if (Objective is IStatefulObjective stateful) stateful.AfterOptimizerStep(Model, _step + 1, _config.Optimizer.Steps);
+        if (Objective is IStatefulObjective stateful) stateful.AfterOptimizerStep(Model, _step + 1,
+            _config.Optimizer.Steps);
     }
 
-    /// <summary>Weights under open_clip's names, the objective's state beside them, and the run's config so a checkpoint folder is self-contained.</summary>
+    /// <summary>Weights under open_clip's names, the objective's state beside them, and the run's config so a
+    /// checkpoint folder is self-contained.</summary>
     public void SaveWeights(string path)
     {
         Checkpoint.Save(Model, path);
         var dir = Path.GetDirectoryName(path)!;
-        if (Objective is IStatefulObjective stateful) ModuleState.Save(stateful.State, Path.Combine(dir, ObjectiveStateFile));
+        if (Objective is IStatefulObjective stateful) ModuleState.Save(stateful.State,
+            Path.Combine(dir, ObjectiveStateFile));
         File.WriteAllText(Path.Combine(dir, TrainedModel.ConfigFile), _config.ToJson());
     }
 
     public void LoadWeights(string path)
     {
         Checkpoint.Load(Model, path);
-        if (Objective is IStatefulObjective stateful) ModuleState.Load(stateful.State, Path.Combine(Path.GetDirectoryName(path)!, ObjectiveStateFile));
+        if (Objective is IStatefulObjective stateful) ModuleState.Load(stateful.State,
+            Path.Combine(Path.GetDirectoryName(path)!, ObjectiveStateFile));
     }
 
     public void Dispose() => _feed.Dispose();
 }
 
-/// <summary>The model and an objective's state as one module, so the optimizer and the distributed broadcast see both (checkpoints keep them apart).</summary>
+/// <summary>The model and an objective's state as one module, so the optimizer and the distributed broadcast see both
+/// (checkpoints keep them apart).</summary>
 file sealed class ModelAndObjectiveState : nn.Module
 {
     private nn.Module model;

@@ -29,7 +29,8 @@ public sealed record TrainConfig
     public bool Augment { get; init; } = false;
     /// <summary>PowerCLIP loss settings (λ, δ, τ, ζ, ζ reading, ablation switches set by <see cref="Loss"/>).</summary>
     public PowerClipSettings PowerClip { get; init; } = new();
-    /// <summary>The baselines' open settings (FLIP, SPARC, E-CLIP, CLIP-PGS, A-CLIP; defaults and sources: docs/baselines.md).</summary>
+    /// <summary>The baselines' open settings (FLIP, SPARC, E-CLIP, CLIP-PGS, A-CLIP; defaults and sources:
+    /// docs/baselines.md).</summary>
     public BaselineSettings Baselines { get; init; } = new();
     public TrainerOptions Optimizer { get; init; } = new();
     /// <summary>Data-loading threads (0: the number of cores).</summary>

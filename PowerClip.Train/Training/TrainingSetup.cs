@@ -23,7 +23,8 @@ public static class TrainingSetup
 
     public static IContrastiveObjective Objective(TrainConfig config) => config.Loss switch
     {
-        "clip" or "flip" or "filip" or "sparc" or "e-clip" or "clip-pgs" or "a-clip" => Objectives.Create(config.Loss, baselines: config.Baselines),
+        "clip" or "flip" or "filip" or "sparc" or "e-clip" or "clip-pgs" or "a-clip"
+            => Objectives.Create(config.Loss, baselines: config.Baselines),
         _ => new PowerClipLoss(config.ObjectiveSettings()),
     };
 

@@ -129,17 +129,19 @@ let private programTests =
 /// The masking baselines mask (and A-CLIP crops) with a generator per rank, so no one-process run has their masks:
 /// this checks that they train data-parallel through the program (their gathered losses: DistributedClipTrainable).
 let private maskingBaselineTests =
-    test "powerclip train --distributed mpi runs e-clip, clip-pgs and a-clip (2 ranks × 4): finite losses, rank 0 writes, A-CLIP's state is checkpointed" {
+    test "train --distributed mpi (2 ranks × 4) runs e-clip, clip-pgs and a-clip; rank 0 writes A-CLIP's state" {
         for loss in [ "e-clip"; "clip-pgs"; "a-clip" ] do
             let run = newDir ()
-            let args = [ "train"; "--out"; run; "--loss"; loss; "--world-samples"; "32"; "--batch-size"; "4"; "--steps"; "2"
+            let args =
+                [ "train"; "--out"; run; "--loss"; loss; "--world-samples"; "32"; "--batch-size"; "4"; "--steps"; "2"
                          "--warmup"; "1"; "--checkpoint-every"; "2"; "--threads"; "1"; "--distributed"; "mpi" ]
             let job = MpiJob.runProgram 2 args jobTimeout
             Expect.equal job.ExitCode 0 $"{loss}: the 2-rank job succeeds:\n{job.Output}"
             let losses = stepLosses run
             Expect.equal (List.map fst losses) [ 0; 1 ] $"{loss}: each step logged once"
             Expect.isTrue (losses |> List.forall (snd >> Double.IsFinite)) $"{loss}: finite losses {losses}"
-            let state = File.Exists(Path.Combine(CheckpointStore(run).Resolve "latest", ClipTrainable.ObjectiveStateFile))
+            let state =
+                File.Exists(Path.Combine(CheckpointStore(run).Resolve "latest", ClipTrainable.ObjectiveStateFile))
             Expect.equal state (loss = "a-clip") $"{loss}: objective state file only for A-CLIP"
     }
 

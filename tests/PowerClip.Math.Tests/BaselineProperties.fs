@@ -26,8 +26,11 @@ let tests =
             let patches = [| array2D [ [ 1.0; 0.0 ]; [ 0.0; 1.0 ] ] |]
             let tokens = [| array2D [ [ 2.0; 0.0 ]; [ 0.0; 1.0 ] ] |]
             for avg in [ PerCaption; PerToken ] do
-                Expect.floatClose Accuracy.veryHigh (Sparc.fineGrained avg 1.0 None false patches tokens) 0.31326168751822286 "τ = 1"
-                Expect.floatClose Accuracy.veryHigh (Sparc.fineGrained avg 2.0 None false patches tokens) 0.12692801104297263 "τ = 1/2"
+                Expect.floatClose
+                    Accuracy.veryHigh (Sparc.fineGrained avg 1.0 None false patches tokens) 0.31326168751822286 "τ = 1"
+                Expect.floatClose
+                    Accuracy.veryHigh (Sparc.fineGrained avg 2.0 None false patches tokens) 0.12692801104297263
+                    "τ = 1/2"
         }
         testPropertyWithConfig config "SPARC: L_f ignores each token's length and the order of the patches"
             (Prop.forAll seeds (fun seed ->
@@ -36,7 +39,10 @@ let tests =
                 let patches = Array.init b (fun _ -> matrix r (r.Next(2, 7)) 4)
                 let tokens = Array.init b (fun _ -> matrix r (r.Next(1, 5)) 4)
                 let scaled = tokens |> Array.map (Array2D.mapi (fun i _ x -> x * (0.5 + float i)))
-                let shuffled = patches |> Array.map (fun p -> let n = Array2D.length1 p in Array2D.init n 4 (fun i j -> p[n - 1 - i, j]))
+                let shuffled =
+                    patches
+                        |> Array.map
+                        (fun p -> let n = Array2D.length1 p in Array2D.init n 4 (fun i j -> p[n - 1 - i, j]))
                 [ PerCaption; PerToken ] |> List.forall (fun avg ->
                     let l = Sparc.fineGrained avg 3.0 None false patches tokens
                     l >= 0.0 && close l (Sparc.fineGrained avg 3.0 None false patches scaled)
@@ -44,7 +50,8 @@ let tests =
         test "SimCLR: hand-computed — orthogonal images, identical views, τ = 1" {
             let v = [| [| 1.0; 0.0 |]; [| 0.0; 1.0 |] |]
             // row 0: positive ⟨a0, b0⟩ = 1, negatives ⟨a0, b1⟩ = 0 and ⟨a0, a1⟩ = 0: log(e + 2) − 1
-            Expect.floatClose Accuracy.veryHigh (SelfSupervised.simclr 1.0 v v) (log (Math.E + 2.0) - 1.0) "log(e + 2) − 1"
+            Expect.floatClose
+                Accuracy.veryHigh (SelfSupervised.simclr 1.0 v v) (log (Math.E + 2.0) - 1.0) "log(e + 2) − 1"
         }
         testPropertyWithConfig config "SimCLR is symmetric in its views, ≥ 0, and blind to the rows' lengths"
             (Prop.forAll seeds (fun seed ->
@@ -68,7 +75,8 @@ let tests =
             Expect.floatClose Accuracy.veryHigh (SelfSupervised.momentum 0.996 0 100) 0.996 "step 0"
             Expect.floatClose Accuracy.veryHigh (SelfSupervised.momentum 0.996 50 100) 0.998 "half-way"
             Expect.floatClose Accuracy.veryHigh (SelfSupervised.momentum 0.996 100 100) 1.0 "end"
-            Expect.sequenceEqual (SelfSupervised.emaStep 0.75 [| 1.0; -2.0 |] [| 3.0; 2.0 |]) [| 1.5; -1.0 |] "0.75·ema + 0.25·online"
+            Expect.sequenceEqual
+                (SelfSupervised.emaStep 0.75 [| 1.0; -2.0 |] [| 3.0; 2.0 |]) [| 1.5; -1.0 |] "0.75·ema + 0.25·online"
         }
         test "Sobel: a flat grid has no edges; a vertical step lights the two columns beside it" {
             Expect.sequenceEqual (PatchMasking.sobelEdges (Array2D.create 4 4 0.7)) (Array.zeroCreate 16) "flat"
@@ -100,7 +108,7 @@ let tests =
             Expect.sequenceEqual kept[0] [| 1, true; 3, false |] "image 0"
             Expect.sequenceEqual kept[1] [| 1, true; 3, true |] "image 1"
         }
-        testPropertyWithConfig config "cluster selection: K tokens each, min(K, unmasked) visible, mask ratio ≥ the minimum"
+        testPropertyWithConfig config "cluster selection: K tokens each, min(K, unmasked) visible, ≥ min mask ratio"
             (Prop.forAll seeds (fun seed ->
                 let r = Random seed
                 let b, n = r.Next(1, 4), r.Next(4, 17)
@@ -111,14 +119,19 @@ let tests =
                 let kept = PatchMasking.clusterSelect sims pri cut anchors theta rho true
                 let k = kept[0].Length
                 // an image its clusters cover entirely un-masks one patch
-                let unmasked i = max 1 (PatchMasking.clusterMask sims[i] pri[i] anchors theta true |> Array.filter not |> Array.length)
+                let unmasked i =
+                    max
+                        1
+                        (PatchMasking.clusterMask sims[i] pri[i] anchors theta true |> Array.filter not |> Array.length)
                 kept |> Array.forall (fun ks -> ks.Length = k && ks = Array.sortBy fst ks)
                 && k <= max 1 (int (floor (float n * (1.0 - rho) + 1e-9)))
-                && kept |> Array.mapi (fun i ks -> (ks |> Array.filter snd).Length = min k (unmasked i)) |> Array.forall id))
+                && kept |> Array.mapi (fun i ks -> (ks |> Array.filter snd).Length = min k (unmasked i))
+                        |> Array.forall id))
         test "attentive blocks: hand-computed — keep the two best 2×2 blocks of a 4×4 map" {
             let scores = Array2D.init 4 4 (fun i j -> float (2 * (i / 2) + j / 2 + 1))   // block means [[1, 2], [3, 4]]
             Expect.sequenceEqual (PatchMasking.attentiveBlocks scores 0.5 2) [| 8 .. 15 |] "blocks 2 and 3 (bottom row)"
-            Expect.sequenceEqual (PatchMasking.attentiveBlocks scores 0.25 1) [| 10; 11; 14; 15 |] "single patches: the four 4s"
+            Expect.sequenceEqual
+                (PatchMasking.attentiveBlocks scores 0.25 1) [| 10; 11; 14; 15 |] "single patches: the four 4s"
         }
         testPropertyWithConfig config "attentive blocks: every kept block scores at least as much as every dropped one"
             (Prop.forAll seeds (fun seed ->
@@ -129,7 +142,8 @@ let tests =
                 let keep = 0.1 + 0.9 * r.NextDouble()
                 let kept = PatchMasking.attentiveBlocks scores keep s |> Set.ofArray
                 let block n = (n / g / s) * (g / s) + (n % g) / s
-                let mean q = Seq.average (seq { for n in 0 .. g * g - 1 do if block n = q then yield scores[n / g, n % g] })
+                let mean q =
+                    Seq.average (seq { for n in 0 .. g * g - 1 do if block n = q then yield scores[n / g, n % g] })
                 let keptBlocks = kept |> Set.map block
                 let dropped = Set.difference (Set.ofSeq (seq { 0 .. (g / s) * (g / s) - 1 })) keptBlocks
                 kept.Count = keptBlocks.Count * s * s

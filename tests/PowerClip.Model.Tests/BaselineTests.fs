@@ -54,7 +54,8 @@ let private specTokens (t: float[]) : float[,][] =
         let ks = [| for k in 0 .. s - 1 do if validRows[b][k] then yield k |]
         Array2D.init ks.Length dim (fun i d -> t[(b * s + ks[i]) * dim + d]))
 
-let private specPatches (p: float[]) : float[,][] = Array.init bsz (fun b -> Array2D.init n dim (fun i d -> p[(b * n + i) * dim + d]))
+let private specPatches (p: float[]) : float[,][] =
+    Array.init bsz (fun b -> Array2D.init n dim (fun i d -> p[(b * n + i) * dim + d]))
 
 let private sparcCases =
     [ for avg, specAvg in [ SparcAveraging.PerCaption, PerCaption; SparcAveraging.PerToken, PerToken ] do
@@ -82,13 +83,14 @@ let tests =
             let expected = (rowCe (Array2D.map ((*) scale) i2t) + rowCe (Array2D.init bsz bsz (fun j i -> scale * t2i[i, j]))) / 2.0
             Expect.isLessThan (abs (loss - expected)) 1e-12 "FILIP loss = symmetric CE on the late-interaction scores"
         }
-        test "SPARC's L_f equals PowerClip.Spec.Sparc.fineGrained (eq. 6 and Listing 1 averaging, raw and unit similarity)" {
+        test "SPARC's L_f equals Spec.Sparc.fineGrained (eq. 6 and Listing 1 averaging, raw and unit similarity)" {
             use scope = torch.NewDisposeScope()
             let p, t, valid = inputs 42
             let invT = 1.0 / 0.07
             for settings, avg, unitSim in sparcCases do
-                let got = SparcObjective.FineGrained(t64 p [| int64 bsz; int64 n; int64 dim |], t64 t [| int64 bsz; int64 s; int64 dim |], valid,
-                                                     torch.tensor(invT, dtype = torch.float64), settings).item<float>()
+                let pt, tt = t64 p [| int64 bsz; int64 n; int64 dim |], t64 t [| int64 bsz; int64 s; int64 dim |]
+                let invTt = torch.tensor(invT, dtype = torch.float64)
+                let got = SparcObjective.FineGrained(pt, tt, valid, invTt, settings).item<float>()
                 let expected = Sparc.fineGrained avg invT None unitSim (specPatches p) (specTokens t)
                 Expect.isLessThan (abs (got - expected)) 1e-12 $"SPARC L_f ({avg}, unit similarity {unitSim})"
         }
@@ -99,33 +101,43 @@ let tests =
             for settings, avg, unitSim in sparcCases do
                 let pt = (t64 p [| int64 bsz; int64 n; int64 dim |]).requires_grad_(true)
                 let tt = (t64 t [| int64 bsz; int64 s; int64 dim |]).requires_grad_(true)
-                SparcObjective.FineGrained(pt, tt, valid, torch.tensor(invT, dtype = torch.float64), settings).backward()
-                let fdP = finiteDifference 1e-6 (fun x -> Sparc.fineGrained avg invT None unitSim (specPatches x) (specTokens t)) p
-                let fdT = finiteDifference 1e-6 (fun x -> Sparc.fineGrained avg invT None unitSim (specPatches p) (specTokens x)) t
+                let invTt = torch.tensor(invT, dtype = torch.float64)
+                SparcObjective.FineGrained(pt, tt, valid, invTt, settings).backward()
+                let spec (x: float[]) (y: float[]) =
+                    Sparc.fineGrained avg invT None unitSim (specPatches x) (specTokens y)
+                let fdP = finiteDifference 1e-6 (fun x -> spec x t) p
+                let fdT = finiteDifference 1e-6 (fun x -> spec p x) t
                 Expect.isLessThan (maxAbsDiff (values (nonNull pt.grad)) fdP) 1e-6 $"∂/∂patches ({avg}, unit {unitSim})"
                 // padded tokens get no gradient in either; valid ones match the spec
                 let tg = values (nonNull tt.grad)
-                let masked = Array.init tg.Length (fun k -> if validRows[k / dim / s][(k / dim) % s] then tg[k] else 0.0)
+                let masked =
+                    Array.init tg.Length (fun k -> if validRows[k / dim / s][(k / dim) % s] then tg[k] else 0.0)
                 Expect.isLessThan (maxAbsDiff tg masked) 1e-15 "no gradient into padding tokens"
                 Expect.isLessThan (maxAbsDiff tg fdT) 1e-6 $"∂/∂tokens ({avg}, unit {unitSim})"
         }
         test "SPARC: hand-computed L_f, and the loss is λ_g·CLIP + λ_f·L_f with the model's learned temperature" {
             use scope = torch.NewDisposeScope()
-            // tokens (2,0), (0,1); patches (1,0), (0,1): each token groups exactly its patch, so L_f = log(1 + e^{−1/τ})
+            // tokens (2,0), (0,1); patches (1,0), (0,1): each token groups exactly its patch,
+            // so L_f = log(1 + e^{−1/τ})
             let p = torch.tensor([| 1.0; 0.0; 0.0; 1.0 |]).reshape(1L, 2L, 2L)
             let t = torch.tensor([| 2.0; 0.0; 0.0; 1.0 |]).reshape(1L, 2L, 2L)
             let v = torch.ones(1L, 2L, dtype = torch.ScalarType.Bool)
-            let fine = SparcObjective.FineGrained(p, t, v, torch.tensor(1.0, dtype = torch.float64), SparcSettings()).item<float>()
+            let one = torch.tensor(1.0, dtype = torch.float64)
+            let fine = SparcObjective.FineGrained(p, t, v, one, SparcSettings()).item<float>()
             Expect.floatClose Accuracy.veryHigh fine (log (1.0 + exp -1.0)) "log(1 + e^{-1})"
             let r = Random 45
             let img, txt = unitTensor r [| 3L; 2L |], unitTensor r [| 3L; 2L |]
             let pp, tt = randomTensor r [| 3L; 4L; 2L |], randomTensor r [| 3L; 2L; 2L |]
-            let o = ClipOutputs(img, txt, torch.tensor(6.0, dtype = torch.float64), pp, tt, torch.ones(3L, 2L, dtype = torch.ScalarType.Bool))
+            let allValid = torch.ones(3L, 2L, dtype = torch.ScalarType.Bool)
+            let o = ClipOutputs(img, txt, torch.tensor(6.0, dtype = torch.float64), pp, tt, allValid)
             let loss = SparcObjective(SparcSettings()).Compute(ObjectiveInputs(o))
             let clip = Losses.infoNce (Array2D.init 3 3 (fun i j -> 6.0 * dot (values img) i (values txt) j 2))
-            let spec = Sparc.fineGrained PerCaption 6.0 None false (Array.init 3 (fun b -> Array2D.init 4 2 (fun i d -> (values pp)[(b * 4 + i) * 2 + d])))
-                                                                   (Array.init 3 (fun b -> Array2D.init 2 2 (fun i d -> (values tt)[(b * 2 + i) * 2 + d])))
-            Expect.isLessThan (abs (loss.Total.item<float>() - (0.5 * clip + 0.5 * spec))) 1e-12 "λ_g = 0.5, λ_f = 0.5, τ_f = 1/logit scale"
+            let sets (x: torch.Tensor) (rows: int) =
+                Array.init 3 (fun b -> Array2D.init rows 2 (fun i d -> (values x)[(b * rows + i) * 2 + d]))
+            let spec = Sparc.fineGrained PerCaption 6.0 None false (sets pp 4) (sets tt 2)
+            Expect.isLessThan
+                (abs (loss.Total.item<float>() - (0.5 * clip + 0.5 * spec))) 1e-12
+                "λ_g = 0.5, λ_f = 0.5, τ_f = 1/logit scale"
         }
         test "CLIP objective equals Losses.infoNce on scale·img·txtᵀ; FLIP keeps half the patches and uses the CLIP loss" {
             use scope = torch.NewDisposeScope()
@@ -139,7 +151,7 @@ let tests =
             Expect.equal flip.PatchKeepRatio 0.5 "FLIP keep ratio"
             Expect.isLessThan (abs (flip.Compute(ObjectiveInputs(o)).Total.item<float>() - spec)) 1e-12 "FLIP's loss is CLIP's"
         }
-        test "every objective runs on the tiny model through its own forward and sends a finite gradient to every parameter" {
+        test "every objective runs on the tiny model through its own forward; every parameter gets a finite gradient" {
             for name in Objectives.Names do
                 use scope = torch.NewDisposeScope()
                 torch.manual_seed 7L |> ignore

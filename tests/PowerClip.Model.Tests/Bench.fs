@@ -19,8 +19,9 @@ let private lossAlone (model: ClipModel) (objective: IContrastiveObjective) (box
         use _ = torch.no_grad()
         objective.Forward(model, b.Images, b.Tokens, ForwardContext.Default)
     let leaf (t: torch.Tensor) = t.detach().requires_grad_(true)
-    let leaves = ClipOutputs(leaf o.ImageEmbeds, leaf o.TextEmbeds, leaf o.LogitScale, leaf o.PatchTokens, leaf o.TokenFeatures, o.TokenMask,
-                             Extra = (o.Extra |> Seq.map (fun kv -> kv.Key, leaf kv.Value) |> readOnlyDict))
+    let leaves =
+        ClipOutputs(leaf o.ImageEmbeds, leaf o.TextEmbeds, leaf o.LogitScale, leaf o.PatchTokens, leaf o.TokenFeatures,
+                    o.TokenMask, Extra = (o.Extra |> Seq.map (fun kv -> kv.Key, leaf kv.Value) |> readOnlyDict))
     use phrases = PhraseBatch.Build(b.Trees, int b.Tokens.shape[1])
     let masks = boxes.Sample(int b.Images.shape[0], 10)
     let run () =

@@ -79,7 +79,8 @@ let tests =
                     let objective = Objectives.Create name
                     attach model objective
                     torch.manual_seed 3L |> ignore   // the masking objectives draw their masks from it
-                    let o = objective.Forward(model, b.Images.``to``(device), b.Tokens.``to``(device), ForwardContext.Default)
+                    let images, tokens = b.Images.``to``(device), b.Tokens.``to``(device)
+                    let o = objective.Forward(model, images, tokens, ForwardContext.Default)
                     let loss = objective.Compute(ObjectiveInputs(o, masks.``to``(device), phrases))
                     name, loss.Total.cpu().item<float32>() |> float ]
             let gpu = run torch.CUDA

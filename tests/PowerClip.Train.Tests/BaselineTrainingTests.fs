@@ -25,8 +25,9 @@ let private losses (run: string) =
 [<Tests>]
 let tests =
     testSequenced <| testList "baseline training" [
-        test "train --loss e-clip, clip-pgs and a-clip run on the synthetic world with finite losses and their parts logged" {
-            for loss, parts in [ "e-clip", [ "clip"; "visible_patches" ]; "clip-pgs", [ "clip"; "visible_patches" ]; "a-clip", [ "clip"; "simclr"; "byol" ] ] do
+        test "train --loss e-clip, clip-pgs and a-clip run on the synthetic world; finite losses, parts logged" {
+            let masking = [ "clip"; "visible_patches" ]
+            for loss, parts in [ "e-clip", masking; "clip-pgs", masking; "a-clip", [ "clip"; "simclr"; "byol" ] ] do
                 let run = newRun ()
                 let last = TrainCommand.Run(config loss 4, run, torch.CPU)
                 let lines = metrics run
@@ -36,13 +37,17 @@ let tests =
                     for part in parts do Expect.isTrue (line.TryGetProperty(part) |> fst) $"{loss}: {part} logged"
                 let saved = TrainConfig.Load(Path.Combine(last, TrainedModel.ConfigFile))
                 Expect.equal saved.Baselines (BaselineSettings()) $"{loss}: the settings travel with the checkpoint"
-                Expect.equal (File.Exists(Path.Combine(last, ClipTrainable.ObjectiveStateFile))) (loss = "a-clip") $"{loss}: objective state file only where there is state"
+                Expect.equal
+                    (File.Exists(Path.Combine(last, ClipTrainable.ObjectiveStateFile))) (loss = "a-clip")
+                    $"{loss}: objective state file only where there is state"
                 if loss <> "a-clip" then
                     let visible = lines |> List.map (fun l -> l.GetProperty("visible_patches").GetDouble())
                     let cap = if loss = "e-clip" then 11.0 else 8.0
-                    Expect.isTrue (visible |> List.forall (fun v -> v >= 1.0 && v <= cap)) $"{loss}: 1 ≤ visible patches ≤ {cap} of 16: {visible}"
+                    Expect.isTrue
+                        (visible |> List.forall (fun v -> v >= 1.0 && v <= cap))
+                        $"{loss}: 1 ≤ visible patches ≤ {cap} of 16: {visible}"
         }
-        test "A-CLIP and CLIP-PGS runs resumed from a checkpoint repeat the uninterrupted run: losses, weights and EMA state" {
+        test "resumed A-CLIP and CLIP-PGS runs repeat the uninterrupted ones: losses, weights and EMA state" {
             for loss in [ "a-clip"; "clip-pgs" ] do
                 let whole = newRun ()
                 TrainCommand.Run(config loss 6, whole, torch.CPU) |> ignore
@@ -57,7 +62,8 @@ let tests =
                 Expect.equal (List.map fst (losses resumed)) [ 3; 4; 5 ] $"{loss}: steps 3–5 after resuming"
                 Expect.sequenceEqual (losses resumed) a $"{loss}: same per-step losses, bit for bit"
                 let final = CheckpointStore.NameOf 6
-                let files = [ Trainer.WeightsFile ] @ (if loss = "a-clip" then [ ClipTrainable.ObjectiveStateFile ] else [])
+                let files =
+                    [ Trainer.WeightsFile ] @ (if loss = "a-clip" then [ ClipTrainable.ObjectiveStateFile ] else [])
                 for f in files do
                     let bytes run = File.ReadAllBytes(Path.Combine(run, "checkpoints", final, f))
                     Expect.isTrue (bytes whole = bytes resumed) $"{loss}: {f} identical"
@@ -66,14 +72,17 @@ let tests =
             let dir = newRun ()
             Directory.CreateDirectory dir |> ignore
             let good = Path.Combine(dir, "good.json")
-            File.WriteAllText(good, """{ "model": "tiny", "loss": "clip-pgs", "baselines": { "clip_pgs": { "min_mask_ratio": 0.3 }, "sparc": { "fine_temperature": 0.05 } } }""")
+            File.WriteAllText(good, """{ "model": "tiny", "loss": "clip-pgs",
+                                          "baselines": { "clip_pgs": { "min_mask_ratio": 0.3 },
+                                                         "sparc": { "fine_temperature": 0.05 } } }""")
             let c = TrainConfig.Load good
             Expect.equal c.Baselines.ClipPgs.MinMaskRatio 0.3 "CLIP-PGS-0.3"
             Expect.equal c.Baselines.Sparc.FineTemperature (Nullable 0.05) "a fixed SPARC temperature"
             Expect.equal c.Baselines.AClip (AClipSettings()) "the rest keep their defaults"
             let bad = Path.Combine(dir, "bad.json")
-            File.WriteAllText(bad, """{ "model": "tiny", "loss": "clip-pgs", "baselines": { "clip_pgs": { "min_mask_ratio": 1.5 } } }""")
-            expectOneLineError (run [ "train"; "--out"; newRun (); "--config"; bad ]) 2 "CLIP-PGS settings: min_mask_ratio"
+            File.WriteAllText(bad, """{ "model": "tiny", "baselines": { "clip_pgs": { "min_mask_ratio": 1.5 } } }""")
+            let badRun = run [ "train"; "--out"; newRun (); "--config"; bad ]
+            expectOneLineError badRun 2 "CLIP-PGS settings: min_mask_ratio"
             let unknown = Path.Combine(dir, "unknown.json")
             File.WriteAllText(unknown, """{ "model": "tiny", "baselines": { "a_clip": { "vews": 2 } } }""")
             expectOneLineError (run [ "train"; "--out"; newRun (); "--config"; unknown ]) 2 "vews"

@@ -32,9 +32,12 @@ public sealed class DistributedClipTrainable : IDistributedTrainable, IDisposabl
     public DistributedClipTrainable(ClipTrainable local)
     {
         _local = local;
-        if (local.Objective is not (ClipObjective or FlipObjective or FilipObjective or SparcObjective or ClusterMaskingObjective or AClipObjective or PowerClipLoss))
-            throw new ArgumentException($"objective {local.Objective.Name} ({local.Objective.GetType().Name}) has no global-batch form for data-parallel training; " +
-                                        "supported: clip, flip, filip, sparc, e-clip, clip-pgs, a-clip and the powerclip variants");
+        if (local.Objective is not (ClipObjective or FlipObjective or FilipObjective or SparcObjective
+                                    or ClusterMaskingObjective or AClipObjective or PowerClipLoss))
+            throw new ArgumentException(
+                $"objective {local.Objective.Name} ({local.Objective.GetType().Name}) has no global-batch form " +
+                "for data-parallel training; supported: clip, flip, filip, sparc, e-clip, clip-pgs, a-clip and the " +
+                "powerclip variants");
     }
 
     public nn.Module Module => _local.Module;
@@ -59,7 +62,8 @@ public sealed class DistributedClipTrainable : IDistributedTrainable, IDisposabl
         {
             PowerClipLoss powerClip => PowerClip(powerClip, o, batch, image, text, scale),
             AClipObjective aClip => aClip.FromEmbeddings(_context.AllGather(o.Extra[AClipObjective.Views]), text, scale,
-                _context.AllGather(o.Extra[AClipObjective.SimClrFeatures]), _context.AllGather(o.Extra[AClipObjective.ByolOnline]),
+                _context.AllGather(o.Extra[AClipObjective.SimClrFeatures]),
+                    _context.AllGather(o.Extra[AClipObjective.ByolOnline]),
                 _context.AllGather(o.Extra[AClipObjective.ByolTarget])),
             FilipObjective or SparcObjective => _local.Objective.Compute(new ObjectiveInputs(new ClipOutputs(
                 image, text, scale, _context.AllGather(o.PatchTokens), _context.AllGather(o.TokenFeatures), _context.AllGather(o.TokenMask)))),
