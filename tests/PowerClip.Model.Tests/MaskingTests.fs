@@ -173,6 +173,21 @@ let tests =
                 | null -> ()
                 | v -> Expect.isTrue (v.sum(1L).min().item<int64>() >= 1L) $"{objective.Name}: every image sees a patch"
         }
+        test "E-CLIP's threshold search brings the mean mask ratio to its target" {
+            use scope = torch.NewDisposeScope()
+            torch.manual_seed 54L |> ignore
+            use model = new ClipModel(Presets.Load "tiny")
+            let images = torch.randn(8L, 3L, 32L, 32L)
+            let tokens = torch.ones(8L, 16L, dtype = torch.int64)
+            for target in [ 0.3; 0.6 ] do
+                let objective = ClusterMaskingObjective.EClip(EClipSettings(TargetMaskRatio = Nullable target, MinMaskRatio = 0.0))
+                let o = (objective :> IContrastiveObjective).Forward(model, images, tokens, ForwardContext(new torch.Generator(7UL)))
+                let visible =
+                    match o.VisiblePatches with
+                    | null -> float o.PatchTokens.shape[1]
+                    | v -> v.to_type(torch.float64).sum(1L).mean().item<float>()
+                Expect.floatClose { absolute = 0.1; relative = 0.0 } (1.0 - visible / 16.0) target $"mean mask ratio for {target}"
+        }
         test "settings name the bad field" {
             Expect.stringContains
                 (message (fun () -> EClipSettings(MinMaskRatio = 1.0).Validate() |> ignore))
