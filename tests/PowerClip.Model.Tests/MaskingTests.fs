@@ -180,13 +180,15 @@ let tests =
             let images = torch.randn(8L, 3L, 32L, 32L)
             let tokens = torch.ones(8L, 16L, dtype = torch.int64)
             for target in [ 0.3; 0.6 ] do
-                let objective = ClusterMaskingObjective.EClip(EClipSettings(TargetMaskRatio = Nullable target, MinMaskRatio = 0.0))
-                let o = (objective :> IContrastiveObjective).Forward(model, images, tokens, ForwardContext(new torch.Generator(7UL)))
+                let settings = EClipSettings(TargetMaskRatio = Nullable target, MinMaskRatio = 0.0)
+                let objective = ClusterMaskingObjective.EClip settings :> IContrastiveObjective
+                let o = objective.Forward(model, images, tokens, ForwardContext(new torch.Generator(7UL)))
                 let visible =
                     match o.VisiblePatches with
                     | null -> float o.PatchTokens.shape[1]
                     | v -> v.to_type(torch.float64).sum(1L).mean().item<float>()
-                Expect.floatClose { absolute = 0.1; relative = 0.0 } (1.0 - visible / 16.0) target $"mean mask ratio for {target}"
+                let ratio = 1.0 - visible / 16.0
+                Expect.floatClose { absolute = 0.1; relative = 0.0 } ratio target $"mean mask ratio for {target}"
         }
         test "settings name the bad field" {
             Expect.stringContains
