@@ -150,6 +150,26 @@ let tests =
             let flip = Objectives.Create "flip"
             Expect.equal flip.PatchKeepRatio 0.5 "FLIP keep ratio"
             Expect.isLessThan (abs (flip.Compute(ObjectiveInputs(o)).Total.item<float>() - spec)) 1e-12 "FLIP's loss is CLIP's"
+            for name in [ "e-clip"; "clip-pgs" ] do
+                let loss = Objectives.Create(name).Compute(ObjectiveInputs(o))
+                Expect.isLessThan (abs (loss.Total.item<float>() - spec)) 1e-12 $"{name}'s loss is CLIP's"
+                Expect.equal (loss.Parts["visible_patches"].item<float32>()) 2.0f $"{name}: every kept patch visible"
+        }
+        test "the CLIP-family loss (CLIP, FLIP, E-CLIP, CLIP-PGS) has the spec's gradient (float64, h = 1e-6)" {
+            use scope = torch.NewDisposeScope()
+            let r = Random 46
+            let x = Array.init 24 (fun _ -> gaussian r)
+            let spec (x: float[]) = Losses.infoNce (Array2D.init 4 4 (fun i j -> 9.0 * dot x i x[12..] j 3))
+            let fd = finiteDifference 1e-6 spec x
+            for name in [ "clip"; "flip"; "e-clip"; "clip-pgs" ] do
+                let img = (t64 x[..11] [| 4L; 3L |]).requires_grad_(true)
+                let txt = (t64 x[12..] [| 4L; 3L |]).requires_grad_(true)
+                let zeros = torch.zeros(4L, 2L, 3L, dtype = torch.float64)
+                let o = ClipOutputs(img, txt, torch.tensor(9.0, dtype = torch.float64), zeros, zeros,
+                                    torch.ones(4L, 2L, dtype = torch.ScalarType.Bool))
+                Objectives.Create(name).Compute(ObjectiveInputs(o)).Total.backward()
+                let grad = Array.append (values (nonNull img.grad)) (values (nonNull txt.grad))
+                Expect.isLessThan (maxAbsDiff grad fd) 1e-7 $"{name}: gradient"
         }
         test "every objective runs on the tiny model through its own forward; every parameter gets a finite gradient" {
             for name in Objectives.Names do
