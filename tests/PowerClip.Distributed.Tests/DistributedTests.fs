@@ -134,7 +134,7 @@ let private maskingBaselineTests =
             let run = newDir ()
             let args =
                 [ "train"; "--out"; run; "--loss"; loss; "--world-samples"; "32"; "--batch-size"; "4"; "--steps"; "2"
-                         "--warmup"; "1"; "--checkpoint-every"; "2"; "--threads"; "1"; "--distributed"; "mpi" ]
+                  "--warmup"; "1"; "--checkpoint-every"; "2"; "--threads"; "1"; "--distributed"; "mpi" ]
             let job = MpiJob.runProgram 2 args jobTimeout
             Expect.equal job.ExitCode 0 $"{loss}: the 2-rank job succeeds:\n{job.Output}"
             let losses = stepLosses run
