@@ -27,15 +27,22 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
 
     /// <param name="x">[B, S, W]</param>
     /// <param name="mask">additive attention mask [S, S] (−∞ where attention is not allowed), or null</param>
-    public override Tensor forward(Tensor x, Tensor? mask)
+    public override Tensor forward(Tensor x, Tensor? mask) => ForwardWithWeights(x, mask).Output;
+
+    /// <summary>The output and the attention weights [B, heads, S, S] (A-CLIP reads them from its EMA
+    /// encoder).</summary>
+    /// <param name="mask">additive mask broadcastable to [B, heads, S, S]: [S, S] (causal) or [B, 1, 1, S] (hidden
+    /// keys)</param>
+    public (Tensor Output, Tensor Weights) ForwardWithWeights(Tensor x, Tensor? mask)
     {
         using var scope = torch.NewDisposeScope();
         long b = x.shape[0], s = x.shape[1], w = x.shape[2], hd = w / heads;
         var qkv = nn.functional.linear(x, in_proj_weight, in_proj_bias).view(b, s, 3, heads, hd).permute(2, 0, 3, 1, 4);
         var att = torch.matmul(qkv[0], qkv[1].transpose(-2, -1)) * (1.0 / Math.Sqrt(hd));
         if (mask is not null) att = att + mask;
-        var y = torch.matmul(att.softmax(-1), qkv[2]).transpose(1, 2).reshape(b, s, w);
-        return out_proj.forward(y).MoveToOuterDisposeScope();
+        var weights = att.softmax(-1);
+        var y = torch.matmul(weights, qkv[2]).transpose(1, 2).reshape(b, s, w);
+        return (out_proj.forward(y).MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }
 }
 
@@ -76,11 +83,15 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x, Tensor? mask)
+    public override Tensor forward(Tensor x, Tensor? mask) => ForwardWithWeights(x, mask).Output;
+
+    /// <summary>The block's output and its attention weights [B, heads, S, S].</summary>
+    public (Tensor Output, Tensor Weights) ForwardWithWeights(Tensor x, Tensor? mask)
     {
         using var scope = torch.NewDisposeScope();
-        var h = x + attn.forward(ln_1.forward(x), mask);
-        return (h + mlp.forward(ln_2.forward(h))).MoveToOuterDisposeScope();
+        var (a, weights) = attn.ForwardWithWeights(ln_1.forward(x), mask);
+        var h = x + a;
+        return ((h + mlp.forward(ln_2.forward(h))).MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }
 }
 
@@ -101,5 +112,20 @@ public sealed class Transformer : nn.Module<Tensor, Tensor?, Tensor>
         using var scope = torch.NewDisposeScope();
         foreach (var block in resblocks) x = block.forward(x, mask);
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The output and the attention weights averaged over layers and heads, [B, S, S] (A-CLIP's attention
+    /// map).</summary>
+    public (Tensor Output, Tensor MeanWeights) ForwardWithMeanWeights(Tensor x, Tensor? mask)
+    {
+        using var scope = torch.NewDisposeScope();
+        Tensor? sum = null;
+        foreach (var block in resblocks)
+        {
+            (x, var w) = block.ForwardWithWeights(x, mask);
+            var perHead = w.mean([1]);
+            sum = sum is null ? perHead : sum + perHead;
+        }
+        return (x.MoveToOuterDisposeScope(), (sum! / resblocks.Count).MoveToOuterDisposeScope());
     }
 }

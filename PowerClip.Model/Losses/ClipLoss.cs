@@ -61,12 +61,17 @@ public sealed class ClipObjective : IContrastiveObjective
     }
 }
 
-/// <summary>FLIP: CLIP with random patch dropping in the image encoder (keep ratio 0.5 by default, FLIP's main setting).</summary>
-public sealed class FlipObjective(double keepRatio = 0.5) : IContrastiveObjective
+/// <summary>FLIP: CLIP with random patch dropping in the image encoder (<see cref="FlipSettings"/>: keep ratio 0.5 by
+/// default, FLIP's main setting).</summary>
+public sealed class FlipObjective(FlipSettings settings) : IContrastiveObjective
 {
+    public FlipObjective(double keepRatio = 0.5) : this(new FlipSettings { KeepRatio = keepRatio }) { }
+
     public string Name => "flip";
 
-    public double PatchKeepRatio { get; } = keepRatio > 0 && keepRatio <= 1 ? keepRatio : throw new ArgumentOutOfRangeException(nameof(keepRatio), $"FLIP keep ratio must be in (0, 1], got {keepRatio}");
+    public double PatchKeepRatio { get; } = settings.KeepRatio > 0 && settings.KeepRatio <= 1 ? settings.KeepRatio
+        : throw new ArgumentOutOfRangeException(nameof(settings),
+            $"FLIP keep ratio must be in (0, 1], got {settings.KeepRatio}");
 
     public LossOutput Compute(ObjectiveInputs inputs) => new ClipObjective().Compute(inputs);
 }

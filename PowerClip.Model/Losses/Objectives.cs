@@ -20,7 +20,8 @@ public sealed record ObjectiveInputs(ClipOutputs Outputs, Tensor? RegionMasks = 
 public sealed record LossOutput(Tensor Total, IReadOnlyDictionary<string, Tensor> Parts);
 
 /// <summary>
-/// The interface every training objective (CLIP, FLIP, FILIP, SPARC, PowerCLIP) implements. An objective owns its
+/// The interface every training objective (CLIP, FLIP, FILIP, SPARC, E-CLIP, CLIP-PGS, A-CLIP,
+/// PowerCLIP) implements. An objective owns its
 /// data-parallel form: it gathers through <see cref="ObjectiveInputs.Ranks"/> what it needs of the other ranks'
 /// batch, so that its loss is the global batch's (see <see cref="IFeatureGather"/> for why that is exact).
 /// </summary>
@@ -31,17 +32,50 @@ public interface IContrastiveObjective
     double PatchKeepRatio => 1.0;
     bool NeedsRegions => false;
     bool NeedsPhrases => false;
+    /// <summary>Whether the training forward pass draws random numbers (data-parallel ranks then get generators of
+    /// their own).</summary>
+    bool RandomForward => PatchKeepRatio < 1;
+
+    /// <summary>The training forward pass: masking objectives choose which patches the vision encoder sees.</summary>
+    ClipOutputs Forward(ClipModel model, Tensor images, Tensor tokens, ForwardContext context) =>
+        model.Forward(images, tokens, PatchKeepRatio < 1 ? new RandomPatchSelector(PatchKeepRatio) : null, context);
+
     LossOutput Compute(ObjectiveInputs inputs);
+}
+
+/// <summary>
+/// An objective with state of its own beside the model (A-CLIP: projection heads, trained; an EMA copy of the
+/// vision encoder, not trained). The trainer optimises <see cref="State"/>'s trainable parameters with the
+/// model's, checkpoints its whole state dict, and calls <see cref="AfterOptimizerStep"/> after every step.
+/// </summary>
+public interface IStatefulObjective : IContrastiveObjective
+{
+    /// <summary>The state (valid after <see cref="Attach"/>).</summary>
+    nn.Module State { get; }
+
+    /// <summary>Builds the state for this model (EMA copies start equal to the model); once, before training.</summary>
+    void Attach(ClipModel model);
+
+    /// <summary>After optimizer step <paramref name="completedSteps"/> − 1 of <paramref name="totalSteps"/> (EMA
+    /// updates).</summary>
+    void AfterOptimizerStep(ClipModel model, int completedSteps, int totalSteps);
 }
 
 /// <summary>The settings of every objective that has any, as one record (persisted as is in a run's config).</summary>
 public sealed record ObjectiveSettings
 {
     public PowerClipLossConfig PowerClip { get; init; } = new();
+    /// <summary>The baselines' open settings (defaults and sources: docs/baselines.md).</summary>
+    public FlipSettings Flip { get; init; } = new();
+    public SparcSettings Sparc { get; init; } = new();
+    public EClipSettings EClip { get; init; } = new();
+    public ClipPgsSettings ClipPgs { get; init; } = new();
+    public AClipSettings AClip { get; init; } = new();
 
     public ObjectiveSettings Validate()
     {
         PowerClip.Validate();
+        Flip.Validate(); Sparc.Validate(); EClip.Validate(); ClipPgs.Validate(); AClip.Validate();
         return this;
     }
 }
@@ -67,6 +101,9 @@ public static class Objectives
         new("flip", "flip", "FLIP: CLIP with random patch dropping"),
         new("filip", "filip", "FILIP: token-wise late interaction"),
         new("sparc", "sparc", "SPARC: CLIP plus a sparse fine-grained token-patch loss"),
+        new("e-clip", "e-clip", "E-CLIP: CLIP with cluster masking of patches"),
+        new("clip-pgs", "clip-pgs", "CLIP-PGS: CLIP with edge-guided patch generation-to-selection masking"),
+        new("a-clip", "a-clip", "A-CLIP: attentive masking by an EMA encoder, plus self-supervised losses"),
         new("powerclip", "powerclip", "PowerCLIP: CLIP plus λ·triplet on S̄ = NLA-T1 + NLA-T2"),
         new("powerclip-exact", "powerclip", "PowerCLIP with the exact 2^M powerset sums (small M only)",
             PowerClip: c => c with { Aggregation = PowersetAggregation.Exact }),
@@ -101,9 +138,12 @@ public static class Objectives
         return entry.Objective switch
         {
             "clip" => new ClipObjective(),
-            "flip" => new FlipObjective(),
+            "flip" => new FlipObjective(s.Flip),
             "filip" => new FilipObjective(),
-            "sparc" => new SparcObjective(),
+            "sparc" => new SparcObjective(s.Sparc),
+            "e-clip" => ClusterMaskingObjective.EClip(s.EClip),
+            "clip-pgs" => ClusterMaskingObjective.ClipPgs(s.ClipPgs),
+            "a-clip" => new AClipObjective(s.AClip),
             "powerclip" => new PowerClipLoss(s.PowerClip),
             var other => throw new InvalidOperationException($"catalogue entry '{name}' names no objective '{other}'"),
         };

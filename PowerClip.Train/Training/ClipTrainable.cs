@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace PowerClip.Train.Training;
 
 /// <summary>
-/// A CLIP-family model, one objective (CLIP, FLIP, FILIP, SPARC, PowerCLIP and its ablations) and a
+/// A CLIP-family model, one objective (CLIP, FLIP, FILIP, SPARC, the masking baselines, PowerCLIP and its ablations) and a
 /// sample feed, as the trainer sees them. Batches are consumed strictly in order; when the trainer
 /// starts at a later step (resume), the feed skips the batches the earlier run consumed. On one rank of a
 /// data-parallel job (<see cref="Attach"/>) the local batch comes from this rank's feed
@@ -17,8 +17,8 @@ namespace PowerClip.Train.Training;
 /// </summary>
 /// <remarks>
 /// Exact w.r.t. one process with the global batch for CLIP, FILIP, SPARC and every PowerCLIP variant (regions
-/// are drawn per global row, see <see cref="RegionSpec"/>). FLIP drops patches with a per-rank generator, so
-/// its masks differ from a one-process run (same distribution).
+/// are drawn per global row, see <see cref="RegionSpec"/>). FLIP, E-CLIP, CLIP-PGS and A-CLIP mask (and A-CLIP
+/// crops) with a per-rank generator, so their masks differ from a one-process run (same distribution).
 /// </remarks>
 public sealed class ClipTrainable : IDistributedTrainable, IDisposable
 {
@@ -28,24 +28,28 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
     private readonly Device _device;
     private IDistributedContext _ranks = SingleProcessContext.Instance;
     private long _nextBatch;
+    private int _step;
 
     public ClipModel Model { get; }
     public IContrastiveObjective Objective { get; }
-    public nn.Module Module => Model;
+    /// <summary>The model, or the model and the objective's state when it has one (both are optimised).</summary>
+    public nn.Module Module { get; }
     public int MicroBatchSize => _config.BatchSize;
 
     public ClipTrainable(ClipModel model, ModelInputs inputs, IContrastiveObjective objective, SampleFeed feed, TrainConfig config, Device device)
     {
         Model = model; _inputs = inputs; Objective = objective; _feed = feed; _config = config; _device = device;
+        if (objective is IStatefulObjective stateful) stateful.Attach(model);
+        Module = objective is IStatefulObjective s ? new ModelAndObjectiveState(model, s.State) : model;
     }
 
     public void Attach(IDistributedContext context) => _ranks = context;
 
     public Tensor Loss(int step, int microBatch, IDictionary<string, double> metrics)
     {
-        // FLIP: torch's generator is in the same state on every rank (the trainer reseeds it per step);
-        // a rank-specific generator keeps the ranks from dropping the same patches.
-        using var generator = _ranks.Size > 1 && Objective.PatchKeepRatio < 1
+        // Masking objectives: torch's generator is in the same state on every rank (the trainer reseeds it per step);
+        // a rank-specific generator keeps the ranks from dropping the same patches (or drawing the same crops).
+        using var generator = _ranks.Size > 1 && Objective.RandomForward
             ? new Generator(Seeds.PatchDropRank(randint(0, int.MaxValue, [1]).item<long>(), _ranks.Rank))
             : null;
         var (batch, outputs) = Forward(step, microBatch, _ranks.Rank * MicroBatchSize, generator);
@@ -78,6 +82,7 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
     /// </summary>
     private (TrainingBatch Batch, ClipOutputs Outputs) Forward(int step, int microBatch, int rowOffset, Generator? generator)
     {
+        _step = step;
         var index = (long)step * _config.Optimizer.AccumulationSteps + microBatch;
         if (index < _nextBatch) throw new InvalidOperationException($"batch {index} was already consumed (next is {_nextBatch}): steps must run in order");
         _feed.Skip((index - _nextBatch) * _config.BatchSize);
@@ -88,7 +93,9 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
             : null;
         var batch = TrainingBatch.Collate(samples, _inputs, regions, Objective.NeedsPhrases, _device);
         var dtype = Model.parameters().First().dtype; // a float64 model (exactness tests) gets float64 pixels
-        return (batch, Model.Forward(batch.Images.to(dtype), batch.Tokens, Objective.PatchKeepRatio, generator));
+        return (batch,
+            Objective.Forward(Model, batch.Images.to(dtype), batch.Tokens,
+            new ForwardContext(generator, step, _config.Optimizer.Steps)));
     }
 
     private static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics)
@@ -98,17 +105,46 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
         metrics["logit_scale"] = outputs.LogitScale.ToDouble();
     }
 
-    /// <summary>open_clip clamps the stored log-scale after every step, so it cannot drift past log(100).</summary>
-    public void AfterOptimizerStep() => Model.ClampLogitScale();
+    /// <summary>open_clip clamps the stored log-scale after every step, so it cannot drift past log(100); an
+    /// objective's EMA follows the step.</summary>
+    public void AfterOptimizerStep()
+    {
+        Model.ClampLogitScale();
+        if (Objective is IStatefulObjective stateful) stateful.AfterOptimizerStep(Model, _step + 1,
+            _config.Optimizer.Steps);
+    }
 
-    /// <summary>Weights under open_clip's names, and the run's config beside them so a checkpoint folder is self-contained.</summary>
+    /// <summary>Weights under open_clip's names, the objective's state beside them, and the run's config so a
+    /// checkpoint folder is self-contained.</summary>
     public void SaveWeights(string path)
     {
         Checkpoint.Save(Model, path);
-        File.WriteAllText(Path.Combine(Path.GetDirectoryName(path)!, RunFolder.ConfigFile), _config.ToJson());
+        var dir = Path.GetDirectoryName(path)!;
+        if (Objective is IStatefulObjective stateful) ModuleState.Save(stateful.State, Path.Combine(dir, RunFolder.ObjectiveStateFile));
+        File.WriteAllText(Path.Combine(dir, RunFolder.ConfigFile), _config.ToJson());
     }
 
-    public void LoadWeights(string path) => Checkpoint.Load(Model, path);
+    public void LoadWeights(string path)
+    {
+        Checkpoint.Load(Model, path);
+        if (Objective is IStatefulObjective stateful) ModuleState.Load(stateful.State,
+            Path.Combine(Path.GetDirectoryName(path)!, RunFolder.ObjectiveStateFile));
+    }
 
     public void Dispose() => _feed.Dispose();
+}
+
+/// <summary>The model and an objective's state as one module, so the optimizer and the distributed broadcast see both
+/// (checkpoints keep them apart).</summary>
+file sealed class ModelAndObjectiveState : nn.Module
+{
+    private nn.Module model;
+    private nn.Module objective;
+
+    public ModelAndObjectiveState(ClipModel model, nn.Module objectiveState) : base("model_and_objective")
+    {
+        this.model = model;
+        objective = objectiveState;
+        RegisterComponents();
+    }
 }

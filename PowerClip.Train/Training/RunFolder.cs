@@ -14,6 +14,8 @@ public sealed record RunFolder(string Root)
     public const string WeightsFile = "model.safetensors";
     public const string OptimizerFile = "optimizer.bin";
     public const string StateFile = "trainer-state.json";
+    /// <summary>An objective's own state (A-CLIP: EMA encoder and heads), beside the model's weights.</summary>
+    public const string ObjectiveStateFile = "objective.safetensors";
 
     public string Config => Path.Combine(Root, ConfigFile);
     public string Metrics => Path.Combine(Root, MetricsFile);

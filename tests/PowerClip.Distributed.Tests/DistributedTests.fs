@@ -129,6 +129,25 @@ let private programTests =
         Expect.equal (File.ReadAllBytes(Path.Combine(store.Resolve "latest", RunFolder.WeightsFile))) uninterrupted "the final weights are bit-identical"
     }
 
+/// The masking baselines mask (and A-CLIP crops) with a generator per rank, so no one-process run has their masks:
+/// this checks that they train data-parallel through the program (their gathered losses: DistributedClipTrainable).
+let private maskingBaselineTests =
+    test "train --distributed mpi (2 ranks × 4) runs e-clip, clip-pgs and a-clip; rank 0 writes A-CLIP's state" {
+        for loss in [ "e-clip"; "clip-pgs"; "a-clip" ] do
+            let run = newDir ()
+            let args =
+                [ "train"; "--out"; run; "--loss"; loss; "--world-samples"; "32"; "--batch-size"; "4"; "--steps"; "2"
+                  "--warmup"; "1"; "--checkpoint-every"; "2"; "--threads"; "1"; "--distributed"; "mpi" ]
+            let job = MpiJob.runProgram 2 args jobTimeout
+            Expect.equal job.ExitCode 0 $"{loss}: the 2-rank job succeeds:\n{job.Output}"
+            let losses = stepLosses run
+            Expect.equal (List.map fst losses) [ 0; 1 ] $"{loss}: each step logged once"
+            Expect.isTrue (losses |> List.forall (snd >> Double.IsFinite)) $"{loss}: finite losses {losses}"
+            let state =
+                File.Exists(Path.Combine(CheckpointStore(run).Resolve "latest", RunFolder.ObjectiveStateFile))
+            Expect.equal state (loss = "a-clip") $"{loss}: objective state file only for A-CLIP"
+    }
+
 let private stampOf (run: string) = DateTime(int64 (File.ReadAllText(Path.Combine(run, "failed-at.txt"))), DateTimeKind.Utc)
 
 /// 6 steps, checkpoints every 2; rank 1 fails while computing step 3 (0-based), after checkpoint step-0000002.
@@ -226,6 +245,7 @@ let tests =
         for case in cases do yield exactness case (if case.EndsWith "f64" then 1e-10 else 1e-6)
         for loss in clipLosses do yield clipExactness loss
         yield programTests
+        yield maskingBaselineTests
 
         yield test "a data error on rank 1 stops both ranks within seconds, names the rank and keeps the last checkpoint loadable" {
             let run, job = failingJob "throw"

@@ -16,9 +16,11 @@ let private lossAlone (model: ClipModel) (objective: IContrastiveObjective) (box
     use scope = torch.NewDisposeScope()
     let o =
         use _ = torch.no_grad()
-        model.Forward(b.Images, b.Tokens, objective.PatchKeepRatio)
+        objective.Forward(model, b.Images, b.Tokens, ForwardContext.Default)
     let leaf (t: torch.Tensor) = t.detach().requires_grad_(true)
-    let leaves = ClipOutputs(leaf o.ImageEmbeds, leaf o.TextEmbeds, leaf o.LogitScale, leaf o.PatchTokens, leaf o.TokenFeatures, o.TokenMask)
+    let leaves =
+        ClipOutputs(leaf o.ImageEmbeds, leaf o.TextEmbeds, leaf o.LogitScale, leaf o.PatchTokens, leaf o.TokenFeatures,
+                    o.TokenMask, Extra = (o.Extra |> Seq.map (fun kv -> kv.Key, leaf kv.Value) |> readOnlyDict))
     let masks = boxes.Sample(int b.Images.shape[0], 10)
     let run () =
         use inner = torch.NewDisposeScope()
@@ -42,6 +44,7 @@ let cost (preset: string) (batch: int) (steps: int) (threads: int) : unit =
         use model = new ClipModel(cfg)
         use optimizer = torch.optim.AdamW(model.parameters(), lr = 1e-4)
         let objective = Objectives.Create name
+        attach model objective
         let boxes = RandomBoxSampler(cfg.Vision.GridSize, 1)
         let r = Random 1
         let batches = Array.init (steps + 2) (fun _ -> randomBatch r cfg batch 10)
@@ -85,6 +88,7 @@ let residentTrend (name: string) (steps: int) : unit =
     use model = new ClipModel(cfg)
     use optimizer = torch.optim.AdamW(model.parameters(), lr = 1e-3)
     let objective = Objectives.Create name
+    attach model objective
     let boxes = RandomBoxSampler(cfg.Vision.GridSize, 1)
     let r = Random 1
     for i in 1 .. steps do

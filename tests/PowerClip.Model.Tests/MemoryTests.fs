@@ -43,6 +43,7 @@ let tests =
                 use model = new ClipModel(cfg)
                 use optimizer = torch.optim.AdamW(model.parameters(), lr = 1e-3)
                 let objective = Objectives.Create(name, ObjectiveSettings(PowerClip = PowerClipLossConfig(MaxExactRegions = 4)))
+                attach model objective
                 let boxes = RandomBoxSampler(cfg.Vision.GridSize, 4)
                 let b = randomBatch (Random 4) cfg 4 5
                 step model optimizer objective boxes 4 b |> ignore   // the optimizer creates its state here
@@ -74,9 +75,13 @@ let tests =
             let run (device: torch.Device) =
                 model.``to``(device) |> ignore
                 use phrases = PhraseBatch.Build(b.Trees, cfg.Text.ContextLength, device = device)
-                let o = model.Forward(b.Images.``to``(device), b.Tokens.``to``(device))
                 [ for name in Objectives.Names ->
-                    let loss = Objectives.Create(name).Compute(ObjectiveInputs(o, masks.``to``(device), phrases))
+                    let objective = Objectives.Create name
+                    attach model objective
+                    torch.manual_seed 3L |> ignore   // the masking objectives draw their masks from it
+                    let images, tokens = b.Images.``to``(device), b.Tokens.``to``(device)
+                    let o = objective.Forward(model, images, tokens, ForwardContext.Default)
+                    let loss = objective.Compute(ObjectiveInputs(o, masks.``to``(device), phrases))
                     name, loss.Total.cpu().item<float32>() |> float ]
             let gpu = run torch.CUDA
             let cpu = run torch.CPU

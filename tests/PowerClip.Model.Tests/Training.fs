@@ -11,10 +11,16 @@ open PowerClip.Model.Tests.TestData
 let randomBatch (r: Random) (cfg: ClipConfig) (batch: int) (words: int) : SyntheticBatch =
     SyntheticBatch.Create(cfg, batch, 10, words, r.Next())
 
+/// Builds an objective's own state for this model (A-CLIP's EMA encoder and heads); outside any dispose scope.
+let attach (model: ClipModel) (objective: IContrastiveObjective) : unit =
+    match objective with
+    | :? IStatefulObjective as s -> s.Attach model
+    | _ -> ()
+
 /// One optimizer step; returns the loss (read back, so the step is complete when this returns).
 let step (model: ClipModel) (optimizer: torch.optim.Optimizer) (objective: IContrastiveObjective) (boxes: RandomBoxSampler) (regions: int) (b: SyntheticBatch) : float =
     use scope = torch.NewDisposeScope()
-    let o = model.Forward(b.Images, b.Tokens, objective.PatchKeepRatio)
+    let o = objective.Forward(model, b.Images, b.Tokens, ForwardContext.Default)
     let masks : torch.Tensor | null = if objective.NeedsRegions then boxes.Sample(int b.Images.shape[0], regions) else null
     let loss = objective.Compute(ObjectiveInputs(o, masks, b.Phrases))
     optimizer.zero_grad()
