@@ -14,6 +14,10 @@ public sealed record RunFolder(string Root)
     public const string WeightsFile = "model.safetensors";
     public const string OptimizerFile = "optimizer.bin";
     public const string StateFile = "trainer-state.json";
+    /// <summary>Every rank's data position (<see cref="DataPositionFile"/>).</summary>
+    public const string PositionsFile = "data-position.json";
+    /// <summary>Written last: every other file's size and SHA-256 (<see cref="CheckpointManifest"/>).</summary>
+    public const string ManifestFile = "manifest.json";
 
     public string Config => Path.Combine(Root, ConfigFile);
     public string Metrics => Path.Combine(Root, MetricsFile);
