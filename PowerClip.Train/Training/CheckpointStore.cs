@@ -78,7 +78,10 @@ public sealed class CheckpointStore(string runDirectory, int keep = 3)
         if (spec != "latest" && !int.TryParse(spec, out _))
         {
             if (!Directory.Exists(spec)) throw new FileNotFoundException($"checkpoint directory {spec} does not exist");
-            return Problem(spec) is { } p ? throw new InvalidDataException($"checkpoint {spec} is damaged: {p}") : new(spec, null);
+            if (Problem(spec) is not { } p) return new(spec, null);
+            return IsLegacy(spec)
+                ? new(spec, $"checkpoint {spec} has no {CheckpointManifest.FileName} (written by an older powerclip): its files are not verified")
+                : throw new InvalidDataException($"checkpoint {spec} is damaged: {p}");
         }
         var limit = spec == "latest" ? int.MaxValue : int.Parse(spec);
         var candidates = List().Where(c => c.Step <= limit).Reverse().Select(c => c.Directory).ToList();
@@ -96,12 +99,19 @@ public sealed class CheckpointStore(string runDirectory, int keep = 3)
             if (problem is null)
                 return new(dir, firstProblem is null ? null
                     : $"checkpoint {Path.GetFileName(candidates[0])} is damaged ({firstProblem}); using {Path.GetFileName(dir)}, the newest intact one");
+            // Written before checkpoints had manifests: complete when renamed into place, but nothing to verify against.
+            if (IsLegacy(dir))
+                return new(dir, $"checkpoint {Path.GetFileName(dir)} has no {CheckpointManifest.FileName} (written by an older powerclip): its files are not verified" +
+                                (firstProblem is null ? "" : $"; {Path.GetFileName(candidates[0])} is damaged ({firstProblem})"));
             firstProblem ??= problem;
         }
         throw new FileNotFoundException(candidates.Count == 0
             ? $"no checkpoint in {Root} to resume from"
             : $"no intact checkpoint in {Root} to resume from ({Path.GetFileName(candidates[0])}: {firstProblem})");
     }
+
+    private static bool IsLegacy(string dir) =>
+        !File.Exists(Path.Combine(dir, CheckpointManifest.FileName)) && Directory.EnumerateFiles(dir).Any();
 
     /// <summary>
     /// Removes what an interrupted write left behind: hidden *.tmp folders and files in the checkpoint folder
