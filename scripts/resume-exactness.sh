@@ -13,8 +13,10 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${1:-$(mktemp -d)}
 mkdir -p "$work"
-POWERCLIP_NO_BUILD=${POWERCLIP_NO_BUILD:-0} "$root/powerclip" --help >/dev/null || exit 1 # builds once
-pc() { POWERCLIP_NO_BUILD=1 "$root/powerclip" "$@"; }
+# POWERCLIP: the launcher (default: the repository's ./powerclip, built once here)
+launcher=${POWERCLIP:-$root/powerclip}
+POWERCLIP_NO_BUILD=${POWERCLIP_NO_BUILD:-0} "$launcher" --help >/dev/null || exit 1
+pc() { POWERCLIP_NO_BUILD=1 "$launcher" "$@"; }
 losses=${LOSSES:-clip flip filip sparc powerclip}
 cases=${CASES:-recipe long wds augment}
 
@@ -26,8 +28,8 @@ train_killed() {
   for k in $kills; do
     local ck; ck=$(printf "step-%07d" "$k")
     # exec: $! is then the training process itself (powerclip execs dotnet), so SIGKILL hits it
-    if [ $first = 1 ]; then (exec env POWERCLIP_NO_BUILD=1 "$root/powerclip" train --out "$out" "$@" >/dev/null 2>&1) &
-    else (exec env POWERCLIP_NO_BUILD=1 "$root/powerclip" train --out "$out" --resume latest >/dev/null 2>&1) & fi
+    if [ $first = 1 ]; then (exec env POWERCLIP_NO_BUILD=1 "$launcher" train --out "$out" "$@" >/dev/null 2>&1) &
+    else (exec env POWERCLIP_NO_BUILD=1 "$launcher" train --out "$out" --resume latest >/dev/null 2>&1) & fi
     local pid=$!
     while ! grep -qs "$ck" "$out/checkpoints/latest" && kill -0 $pid 2>/dev/null; do sleep 0.01; done
     kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null

@@ -79,7 +79,7 @@ let private trainPoisoned (run: string) (opts: TrainerOptions) (resume: bool) (p
     trainTask run opts resume task
     task
 
-let private metricLines (run: string) = MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) |> Seq.toList
+let private metricLines (run: string) = MetricsLog.Read(RunFolder(run).Metrics) |> Seq.toList
 
 let private train run opts resume nanAt = trainUntil run opts resume nanAt -1
 
@@ -125,7 +125,7 @@ let tests =
                 for step, skipped, count in [ 3, false, 0; 4, true, 1; 5, false, 1; 6, true, 2; 9, false, 2 ] do
                     Expect.equal (lines[step].TryGetProperty("skipped") |> fst) skipped $"step {step} marked skipped: {skipped}"
                     Expect.equal ((field step "nonfinite_skips").GetInt32()) count $"skips counted up to step {step}"
-                let state = File.ReadAllText(Path.Combine(CheckpointStore(run).Resolve "latest", Trainer.StateFile))
+                let state = File.ReadAllText(Path.Combine(CheckpointStore(run).Resolve "latest", RunFolder.StateFile))
                 Expect.stringContains state "\"NonFiniteSkips\": 2" "the count is in the checkpoint"
         }
         test "K consecutive non-finite gradients stop the run with one line naming the steps and the last good checkpoint" {
@@ -168,7 +168,7 @@ let tests =
             let store = CheckpointStore(run)
             let newest = store.Resolve "latest"
             let files = Directory.GetFiles newest |> Array.map (Path.GetFileName >> nonNull) |> Array.sort
-            Expect.equal files [| CheckpointManifest.FileName; Trainer.WeightsFile; Trainer.OptimizerFile; Trainer.StateFile |] "the files of a checkpoint"
+            Expect.equal files [| RunFolder.ManifestFile; RunFolder.WeightsFile; RunFolder.OptimizerFile; RunFolder.StateFile |] "the files of a checkpoint"
             let damages : (string * (byte[] -> byte[])) list =
                 [ "truncated", (fun b -> b[.. b.Length / 2 - 1])
                   "emptied", (fun _ -> [||])
@@ -184,17 +184,17 @@ let tests =
                     let note = nonNull choice.Note
                     Expect.stringContains note "step-0000006 is damaged" $"{file} {damage}: says which checkpoint"
                     // A corrupted manifest may still parse, with one hash digit changed: then it names that file.
-                    if file <> CheckpointManifest.FileName || damage <> "corrupted" then Expect.stringContains note file $"{file} {damage}: names the file: {note}"
+                    if file <> RunFolder.ManifestFile || damage <> "corrupted" then Expect.stringContains note file $"{file} {damage}: names the file: {note}"
                     Expect.isFalse (note.Contains '\n') "one line"
             // …and the fallback resumes to the same end as an uninterrupted run.
             let whole = newRun ()
             train whole (withSteps 6) false -1
             let copy = newRun ()
             FileSystem.CopyDirectory(run, copy)
-            File.WriteAllBytes(Path.Combine(copy, "checkpoints", nonNull (Path.GetFileName newest), Trainer.WeightsFile), [||])
+            File.WriteAllBytes(Path.Combine(copy, "checkpoints", nonNull (Path.GetFileName newest), RunFolder.WeightsFile), [||])
             train copy (withSteps 6) true -1
             Expect.sequenceEqual (losses copy) (losses whole) "resumed from step 3, same losses"
-            let weights r = File.ReadAllBytes(Path.Combine(CheckpointStore(r).Resolve "latest", Trainer.WeightsFile))
+            let weights r = File.ReadAllBytes(Path.Combine(CheckpointStore(r).Resolve "latest", RunFolder.WeightsFile))
             Expect.equal (weights copy) (weights whole) "and the same final weights"
         }
         test "an incomplete checkpoint is refused with the missing file named" {

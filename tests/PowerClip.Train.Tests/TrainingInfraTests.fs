@@ -88,7 +88,7 @@ let tests =
                 let run = tempDir ()
                 let store = CheckpointStore(run)
                 let dir = store.Save(7, fun d -> File.WriteAllText(Path.Combine(d, "a.bin"), "alpha"); File.WriteAllBytes(Path.Combine(d, "b.bin"), [| 0uy; 1uy |]))
-                use manifest = Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, CheckpointManifest.FileName)))
+                use manifest = Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, RunFolder.ManifestFile)))
                 Expect.equal (manifest.RootElement.GetProperty("step").GetInt32()) 7 "step"
                 let files =
                     [ for f in manifest.RootElement.GetProperty("files").EnumerateArray() ->
