@@ -74,5 +74,7 @@ for c in $cases; do
     pc train --out "$work/$c-$loss-whole" "${common[@]}" >/dev/null 2>&1 || { echo "  unbroken run failed"; continue; }
     train_killed "$work/$c-$loss-killed" "$kills" "${common[@]}"
     echo "  $(compare "$work/$c-$loss-whole" "$work/$c-$loss-killed")"
+    # KEEP_RUNS=1 keeps the checkpoints (60 MB a run); the metrics stay either way.
+    [ "${KEEP_RUNS:-0}" = 1 ] || rm -rf "$work/$c-$loss-whole/checkpoints" "$work/$c-$loss-killed/checkpoints"
   done
 done

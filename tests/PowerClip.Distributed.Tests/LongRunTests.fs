@@ -21,7 +21,7 @@ let private newDir () =
 let private jobTimeout = TimeSpan.FromSeconds 180.0
 
 let private stepLosses (run: string) =
-    MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) |> Seq.map (fun e -> e.GetProperty("step").GetInt32(), e.GetProperty("loss").GetDouble()) |> Seq.toList
+    MetricsLog.Read(RunFolder(run).Metrics) |> Seq.map (fun e -> e.GetProperty("step").GetInt32(), e.GetProperty("loss").GetDouble()) |> Seq.toList
 
 /// 36 world samples in 6 shards of 6 (3 per rank), a shuffle buffer of 5, 4 per rank: an epoch is 4.5 steps.
 let private shardConfig () =
@@ -69,8 +69,8 @@ let tests =
             Expect.equal job.ExitCode 0 $"the 2-rank job succeeds:\n{job.Output}"
             let store = CheckpointStore(run)
             let losses = stepLosses run
-            let uninterrupted = File.ReadAllBytes(Path.Combine(store.Resolve "8", Trainer.WeightsFile))
-            let positions = File.ReadAllText(Path.Combine(store.Resolve "4", DataPositionFile.FileName))
+            let uninterrupted = File.ReadAllBytes(Path.Combine(store.Resolve "8", RunFolder.WeightsFile))
+            let positions = File.ReadAllText(Path.Combine(store.Resolve "4", RunFolder.PositionsFile))
             // 4 steps × 4 = 16 of each rank's 18 records: the buffer is draining; the resumed steps cross into epoch 1.
             Expect.equal (Text.RegularExpressions.Regex.Matches(positions, "\"epoch\":0,\"emitted\":16").Count) 2 $"one position per rank: {positions}"
             Expect.equal (Text.RegularExpressions.Regex.Matches(positions, "\"source\":\"wds 3 shards").Count) 2 "each rank reads its own 3 shards"
@@ -81,7 +81,7 @@ let tests =
             Expect.stringContains resumed.Output "(step 4)" "it resumed at step 4"
             Expect.isFalse (resumed.Output.Contains "no data position") "from the saved positions"
             Expect.sequenceEqual (stepLosses run) losses "the same per-step losses, bit for bit"
-            Expect.isTrue (File.ReadAllBytes(Path.Combine(store.Resolve "latest", Trainer.WeightsFile)) = uninterrupted) "the same final weights, bit for bit"
+            Expect.isTrue (File.ReadAllBytes(Path.Combine(store.Resolve "latest", RunFolder.WeightsFile)) = uninterrupted) "the same final weights, bit for bit"
         }
         for rank, kind in [ 1, "nan-grad"; 0, "inf-grad" ] do
             yield test $"a {kind} on rank {rank} only: both ranks skip step 2 together and match one process that skips it (float64, 1e-10)" {
@@ -94,7 +94,7 @@ let tests =
                 Expect.isLessThanOrEqual dv 1e-10 "as one process with the global batch that skipped step 2"
                 let dvClean, _ = Snapshot.maxDiff (single None) reference
                 Expect.isGreaterThan dvClean 1e-6 "a run that takes step 2 ends elsewhere (so the check can fail)"
-                let lines = MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) |> Seq.toList
+                let lines = MetricsLog.Read(RunFolder(run).Metrics) |> Seq.toList
                 Expect.isTrue (lines[2].TryGetProperty "skipped" |> fst) "step 2 logged as skipped"
                 Expect.equal (lines[3].GetProperty("nonfinite_skips").GetInt32()) 1 "and counted"
             }

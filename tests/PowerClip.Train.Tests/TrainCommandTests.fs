@@ -99,6 +99,7 @@ let tests =
             let position = File.ReadAllText(Path.Combine(CheckpointStore(whole).Resolve "latest", RunFolder.PositionsFile))
             Expect.stringContains position "\"epoch\":4,\"emitted\":32" "the checkpoint records epoch and place (24 × 8 = 4 × 40 + 32)"
             Expect.stringContains position "\"buffer\":[[" "and the shuffle buffer's records"
+            for d in [ dir; whole; killed ] do Directory.Delete(d, true)
         }
         test "a checkpoint without manifest and data position (an older powerclip's) resumes by replaying, and says so" {
             let whole = newRun ()
@@ -118,6 +119,7 @@ let tests =
             // A thread count other than the checkpoint's is allowed, with a warning.
             let err2 = runToEnd [ "--out"; old; "--resume"; "latest"; "--device"; "cpu"; "--threads"; "2" ]
             Expect.stringContains err2 "the checkpoint was computed with 1" "warns that the continuation is not bit-identical"
+            for d in [ whole; old ] do Directory.Delete(d, true)
         }
         test "a checkpoint folder is self-contained and loads for evaluation" {
             let run = newRun ()
