@@ -6,7 +6,7 @@
 // that would shift the count. Needs the built program (./powerclip --help builds it).
 // usage: dotnet fsi scripts/resume-position.fsx SHARD_PATTERN SEED SHUFFLE_BUFFER SAMPLES
 #r "System.Formats.Tar"
-#r "../PowerClip.Train/bin/Release/net10.0/PowerClip.Data.dll"
+#r "../PowerClip.Cli/bin/Release/net10.0/PowerClip.Data.dll"
 
 open System.Text.Json.Nodes
 open PowerClip.Data
