@@ -23,8 +23,8 @@ public static class Seeds
     public static int RegionRow(int regionSeed, int globalRow) => unchecked(regionSeed * 1_000_003 + globalRow * 7_919);
 
     /// <summary>
-    /// The order of epoch <paramref name="epoch"/> of a streamed source: the shard order (a <see cref="Random"/>) and the
-    /// shuffle buffer's draws (<see cref="ShuffleDraw"/>, counter-based so that a position needs no generator state).
+    /// The order of epoch <paramref name="epoch"/> of a streamed source: the shard order (a <see cref="Random"/>) and
+    /// the shuffle buffer's draws (<see cref="ShuffleDraw"/>: counter-based, so a position needs no generator state).
     /// </summary>
     public static int EpochOrder(int seed, int epoch) => unchecked(seed * 1_000_003 + epoch);
 

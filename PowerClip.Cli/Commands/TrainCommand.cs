@@ -44,11 +44,13 @@ public static class TrainCommand
             }
             CheckModel(config);
             var (device, threads) = runtime.Apply(r);
-            int? givenThreads = r.GetResult(runtime.Threads) is { Implicit: false } ? threads : null; // else a resume takes the checkpoint's
+            // Without --threads a resumed run takes the checkpoint's thread count.
+            int? givenThreads = r.GetResult(runtime.Threads) is { Implicit: false } ? threads : null;
             if (r.GetValue(distributed) == "mpi")
                 return MpiLauncher.Run([], context =>
                 {
-                    TrainingRun.Run(config, runDir, context.Device, r.GetValue(resume), distributed: context, threads: givenThreads);
+                    TrainingRun.Run(config, runDir, context.Device, r.GetValue(resume), distributed: context,
+                                    threads: givenThreads);
                     return 0;
                 });
             TrainingRun.Run(config, runDir, device, r.GetValue(resume), threads: givenThreads);

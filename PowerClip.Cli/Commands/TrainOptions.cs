@@ -54,7 +54,8 @@ public sealed class TrainOptions
     public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = $"Steps between checkpoints (default {Opt.CheckpointEvery})" };
     public Option<int?> MaxNonFiniteSkips { get; } = new("--max-nonfinite-skips")
     {
-        Description = $"Consecutive steps with a NaN/infinite gradient norm (each skipped) that stop the run (default {Opt.MaxNonFiniteSkips})",
+        Description = "Consecutive steps with a NaN/infinite gradient norm (each skipped) that stop the run " +
+                      $"(default {Opt.MaxNonFiniteSkips})",
     };
     public Option<double?> Lambda { get; } = new("--lambda") { Description = $"λ, weight of the PowerCLIP triplet term (default {Pc.Lambda:g})" };
     public Option<double?> Delta { get; } = new("--delta") { Description = $"δ, triplet margin (default {Pc.Delta:g}, reconstructed)" };

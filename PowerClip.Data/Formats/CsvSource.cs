@@ -11,17 +11,22 @@ namespace PowerClip.Data;
 /// (row index + buffered rows) resumes without loading an image before it; with a <paramref name="stride"/>,
 /// a rank loads only its own rows' images.
 /// </summary>
-public sealed class CsvSource(string path, StreamOptions options, DataProblems problems, string imageColumn = "filepath", string captionColumn = "title",
-                              RankStride stride = default) : IResumableSource
+public sealed class CsvSource(
+    string path, StreamOptions options, DataProblems problems, string imageColumn = "filepath", string captionColumn = "title",
+    RankStride stride = default) : IResumableSource
 {
     public char Separator { get; } = path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
 
     public string Identity { get; } = $"csv {Path.GetFileName(path)}{stride}";
 
     /// <summary>(key, image path, caption) rows; the key is the 0-based row number.</summary>
-    public IEnumerable<(string Key, string Image, string Caption)> Rows() => RowsFrom(0, problems).Select(r => (r.Key, r.Image, r.Caption));
+    public IEnumerable<(string Key, string Image, string Caption)> Rows() =>
+        RowsFrom(0, problems).Select(r => (r.Key, r.Image, r.Caption));
 
-    /// <summary>Rows from row <paramref name="first"/> on; the rows before it are parsed, not reported (they were when first read).</summary>
+    /// <summary>
+    /// Rows from row <paramref name="first"/> on; the rows before it are parsed, not reported (they were when first
+    /// read).
+    /// </summary>
     private IEnumerable<(long Row, string Key, string Image, string Caption)> RowsFrom(long first, DataProblems report)
     {
         using var reader = new StreamReader(path, Encoding.UTF8);
@@ -51,7 +56,8 @@ public sealed class CsvSource(string path, StreamOptions options, DataProblems p
     {
         var loader = new ImageLoader(options.MaxPixels);
         var pipeline = new RecordPipeline<(string Key, string Image, string Caption)>(
-            (_, cursor) => RowsFrom(cursor.Offset, problems).Select(r => new SourceRecord<(string, string, string)>(new RecordRef(0, r.Row), new RecordRef(0, r.Row + 1), (r.Key, r.Image, r.Caption))),
+            (_, cursor) => RowsFrom(cursor.Offset, problems).Select(r => new SourceRecord<(string, string, string)>(
+                new RecordRef(0, r.Row), new RecordRef(0, r.Row + 1), (r.Key, r.Image, r.Caption))),
             (_, refs) => Restore(refs),
             r =>
             {
@@ -64,7 +70,7 @@ public sealed class CsvSource(string path, StreamOptions options, DataProblems p
         return pipeline.ReadFrom(from);
     }
 
-    /// <summary>The rows a saved shuffle buffer names: one pass over the table's text from the oldest of them.</summary>
+    /// <summary>The rows a saved shuffle buffer names: one pass over the table's text from the oldest one.</summary>
     private IReadOnlyList<(string Key, string Image, string Caption)> Restore(IReadOnlyList<RecordRef> refs)
     {
         var wanted = refs.Select(r => r.Offset).ToHashSet();
@@ -75,7 +81,10 @@ public sealed class CsvSource(string path, StreamOptions options, DataProblems p
             if (found.Count == wanted.Count) break;
         }
         return refs.Select(r => found.TryGetValue(r.Offset, out var row) ? row
-            : throw new InvalidDataException($"the saved shuffle buffer names row {r.Offset + 1} of {path}, which is not a usable row: has the table changed?")).ToArray();
+            : throw new InvalidDataException(
+                $"the saved shuffle buffer names row {r.Offset + 1} of {path}, which is not a usable row: " +
+                "has the table changed?"))
+            .ToArray();
     }
 
     /// <summary>

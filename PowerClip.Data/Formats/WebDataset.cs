@@ -89,7 +89,8 @@ public static class WebDataset
             if (readError is not null) { problems.Report($"{name}:{k}", "corrupt shard", readError); break; }
             files[ext] = bytes!;
         }
-        if (key is not null && files.Count > 0) yield return new ShardRecord(key, files, start, at); // reading from `at` meets the same end (or damage) again
+        // Reading from `at` meets the same end (or damage) again.
+        if (key is not null && files.Count > 0) yield return new ShardRecord(key, files, start, at);
     }
 
     private static (TarEntry? Entry, string? Error) Next(TarReader reader)

@@ -34,9 +34,11 @@ public sealed class WebDatasetSource : IResumableSource
         Options = options;
         Problems = problems;
         // File names, not folders: moving the shards does not invalidate a saved position.
-        Identity = $"wds {Shards.Count} shards {RecordPipeline<ShardRecord>.Fingerprint(Shards.Select(Path.GetFileName)!)}";
+        var names = RecordPipeline<ShardRecord>.Fingerprint(Shards.Select(Path.GetFileName)!);
+        Identity = $"wds {Shards.Count} shards {names}";
         var loader = new ImageLoader(options.MaxPixels);
-        _pipeline = new RecordPipeline<ShardRecord>(Records, Restore, r => WebDataset.Decode(r, loader, problems), options, RankStride.None, Identity);
+        _pipeline = new RecordPipeline<ShardRecord>(Records, Restore, r => WebDataset.Decode(r, loader, problems),
+                                                    options, RankStride.None, Identity);
     }
 
     public IEnumerable<RawSample> Read(int epoch = 0) => ReadFrom(DataPosition.Start(epoch)).Select(p => p.Item);
@@ -54,7 +56,8 @@ public sealed class WebDatasetSource : IResumableSource
     {
         var order = Order(epoch);
         for (var s = cursor.Shard; s < order.Count; s++)
-            foreach (var r in WebDataset.ReadShard(order[s], Problems, Options.MaxEntryBytes, s == cursor.Shard ? cursor.Offset : 0))
+            foreach (var r in WebDataset.ReadShard(order[s], Problems, Options.MaxEntryBytes,
+                                                   s == cursor.Shard ? cursor.Offset : 0))
                 yield return new SourceRecord<ShardRecord>(new RecordRef(s, r.Offset), new RecordRef(s, r.End), r);
     }
 
@@ -65,10 +68,14 @@ public sealed class WebDatasetSource : IResumableSource
         return refs.Select(r =>
         {
             if (r.Shard < 0 || r.Shard >= order.Count)
-                throw new InvalidDataException($"the saved shuffle buffer names shard {r.Shard} of an epoch of {order.Count}: have the shards changed?");
-            var record = WebDataset.ReadShard(order[r.Shard], Problems, Options.MaxEntryBytes, r.Offset).FirstOrDefault();
+                throw new InvalidDataException(
+                    $"the saved shuffle buffer names shard {r.Shard} of an epoch of {order.Count}: " +
+                    "have the shards changed?");
+            var record = WebDataset.ReadShard(order[r.Shard], Problems, Options.MaxEntryBytes, r.Offset)
+                .FirstOrDefault();
             return record is not null && record.Offset == r.Offset ? record : throw new InvalidDataException(
-                $"the saved shuffle buffer names a sample at byte {r.Offset} of {order[r.Shard]}, which holds none there: has the shard changed?");
+                $"the saved shuffle buffer names a sample at byte {r.Offset} of {order[r.Shard]}, " +
+                "which holds none there: has the shard changed?");
         }).ToArray();
     }
 }

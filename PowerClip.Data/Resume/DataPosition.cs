@@ -30,7 +30,8 @@ public sealed record Positioned<T>(T Item, DataPosition After);
 /// other data is an error, not a silently different sequence ("" at the start of an epoch: any source).</item>
 /// </list>
 /// </summary>
-public sealed record DataPosition(int Epoch, long Emitted, RecordRef Cursor, ImmutableList<RecordRef> Buffer, string Source = "")
+public sealed record DataPosition(int Epoch, long Emitted, RecordRef Cursor, ImmutableList<RecordRef> Buffer,
+                                  string Source = "")
 {
     /// <summary>The start of epoch <paramref name="epoch"/>: nothing emitted, nothing buffered.</summary>
     public static DataPosition Start(int epoch) => new(epoch, 0, default, []);
@@ -44,7 +45,9 @@ public sealed record DataPosition(int Epoch, long Emitted, RecordRef Cursor, Imm
         ["source"] = Source,
     };
 
-    /// <summary>Reads <see cref="ToJson"/>'s form; a missing or malformed field is a <see cref="FormatException"/> naming it.</summary>
+    /// <summary>
+    /// Reads <see cref="ToJson"/>'s form; a missing or malformed field is a FormatException naming it.
+    /// </summary>
     public static DataPosition FromJson(JsonNode? node)
     {
         if (node is not JsonObject o) throw new FormatException("data position: expected a JSON object");
@@ -55,7 +58,8 @@ public sealed record DataPosition(int Epoch, long Emitted, RecordRef Cursor, Imm
             var cursor = ParseRef(Field(o, "cursor"));
             var buffer = Field(o, "buffer").AsArray().Select(ParseRef).ToImmutableList();
             var source = o["source"]?.GetValue<string>() ?? "";
-            if (epoch < 0 || emitted < 0) throw new FormatException($"data position: epoch {epoch} and emitted {emitted} must be >= 0");
+            if (epoch < 0 || emitted < 0)
+                throw new FormatException($"data position: epoch {epoch} and emitted {emitted} must be >= 0");
             return new DataPosition(epoch, emitted, cursor, buffer, source);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or NullReferenceException)

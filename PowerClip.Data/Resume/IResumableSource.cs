@@ -7,10 +7,10 @@ namespace PowerClip.Data;
 /// </summary>
 public interface IResumableSource : IRawSampleSource
 {
-    /// <summary>Which data this is (kind, shard names, rank part); recorded in positions and checked on resume.</summary>
+    /// <summary>Which data this is (kind, shard names, rank part); positions record it, resumes check it.</summary>
     string Identity { get; }
 
-    /// <summary>The samples of <paramref name="from"/>'s epoch after <paramref name="from"/>, each with the position after it.</summary>
+    /// <summary>The rest of <paramref name="from"/>'s epoch after it, each sample with the position after it.</summary>
     IEnumerable<Positioned<RawSample>> ReadFrom(DataPosition from);
 }
 

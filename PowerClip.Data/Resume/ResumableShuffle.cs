@@ -14,7 +14,8 @@ public static class ResumableShuffle
     /// <param name="from">Where to start: the epoch's start, or a position an earlier run emitted.</param>
     /// <param name="restored">The records of <paramref name="from"/>'s buffer, in its slot order.</param>
     /// <param name="input">The records from <paramref name="from"/>'s cursor on.</param>
-    public static IEnumerable<Positioned<T>> Run<T>(DataPosition from, IReadOnlyList<T> restored, IEnumerable<SourceRecord<T>> input,
+    public static IEnumerable<Positioned<T>> Run<T>(DataPosition from, IReadOnlyList<T> restored,
+                                                    IEnumerable<SourceRecord<T>> input,
                                                     int size, int seed, string source)
     {
         if (restored.Count != from.Buffer.Count)

@@ -8,7 +8,9 @@ namespace PowerClip.Data;
 /// </summary>
 public static class ShuffleDraw
 {
-    /// <summary>Draw <paramref name="index"/> of an epoch, uniform in [0, <paramref name="n"/>) (bias below n / 2³²).</summary>
+    /// <summary>
+    /// Draw <paramref name="index"/> of an epoch, uniform in [0, <paramref name="n"/>) (bias &lt; n / 2³²).
+    /// </summary>
     public static int Next(int epochSeed, long index, int n)
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "a draw needs at least one choice");

@@ -6,7 +6,8 @@ namespace PowerClip.Data;
 /// <see cref="DataPosition"/> is an index into that order, so resuming renders nothing before it; with a
 /// <paramref name="stride"/>, a rank renders only its own samples.
 /// </summary>
-public sealed class WorldSource(SyntheticWorld world, WorldSplit split, int count, StreamOptions options, RankStride stride = default) : IResumableSource
+public sealed class WorldSource(SyntheticWorld world, WorldSplit split, int count, StreamOptions options,
+                                RankStride stride = default) : IResumableSource
 {
     public string Identity { get; } = $"world {split} {count} samples{stride}";
 
@@ -17,7 +18,8 @@ public sealed class WorldSource(SyntheticWorld world, WorldSplit split, int coun
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "world sample count must be positive");
         // The whole epoch is one seeded permutation: no shuffle buffer on top.
         var pipeline = new RecordPipeline<int>(
-            (epoch, cursor) => Order(epoch).Skip((int)cursor.Offset).Select((i, k) => new SourceRecord<int>(new RecordRef(0, cursor.Offset + k), new RecordRef(0, cursor.Offset + k + 1), i)),
+            (epoch, cursor) => Order(epoch).Skip((int)cursor.Offset).Select((i, k) =>
+                new SourceRecord<int>(new RecordRef(0, cursor.Offset + k), new RecordRef(0, cursor.Offset + k + 1), i)),
             (epoch, refs) => refs.Select(r => Order(epoch)[(int)r.Offset]).ToArray(),
             i => world.Sample(split, i).ToRaw(),
             options with { ShuffleBuffer = 0 }, stride, Identity);

@@ -8,14 +8,17 @@ namespace PowerClip.Train.Training;
 /// manifest.json, the last file written into a checkpoint: every other file's name, size and SHA-256.
 /// A checkpoint is intact when its manifest parses and every file it lists has that size and hash
 /// (the same digests `sha256sum` prints):
-/// <code>{"format": 1, "step": 40, "files": [{"name": "model.safetensors", "bytes": 6672544, "sha256": "9f…"}, …]}</code>
+/// <code>{"format": 1, "step": 40, "files": [{"name": "model.safetensors", "bytes": 6614020, "sha256": "9f…"}, …]}
+/// </code>
 /// </summary>
 public static class CheckpointManifest
 {
     public const string FileName = RunFolder.ManifestFile;
     public const int Format = 1;
 
-    /// <summary>Hashes the files of <paramref name="directory"/> (already synced) and writes and syncs the manifest.</summary>
+    /// <summary>
+    /// Hashes the (already synced) files of <paramref name="directory"/>; writes and syncs the manifest.
+    /// </summary>
     public static void Write(string directory, int step)
     {
         var files = Directory.GetFiles(directory).Select(Path.GetFileName).OfType<string>()
@@ -40,7 +43,8 @@ public static class CheckpointManifest
         JsonArray files;
         try
         {
-            var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new FormatException("not a JSON object");
+            var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                       ?? throw new FormatException("not a JSON object");
             if (root["format"]?.GetValue<int>() != Format) throw new FormatException($"format is not {Format}");
             files = root["files"] as JsonArray ?? throw new FormatException("no file list");
         }
@@ -64,11 +68,13 @@ public static class CheckpointManifest
                 return $"{FileName} has a malformed entry";
             }
             var file = Path.Combine(directory, name);
-            if (name.Contains('/') || name.Contains('\\')) return $"{FileName} names a file outside the checkpoint ({name})";
+            if (name.Contains('/') || name.Contains('\\'))
+                return $"{FileName} names a file outside the checkpoint ({name})";
             if (!File.Exists(file)) return $"{name} is missing";
             var actual = new FileInfo(file).Length;
             if (actual != bytes) return $"{name} has {actual} bytes, the manifest says {bytes}";
-            if (!string.Equals(Sha256(file), hash, StringComparison.OrdinalIgnoreCase)) return $"{name} does not match its SHA-256";
+            if (!string.Equals(Sha256(file), hash, StringComparison.OrdinalIgnoreCase))
+                return $"{name} does not match its SHA-256";
         }
         return null;
     }

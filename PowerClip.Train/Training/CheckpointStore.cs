@@ -1,6 +1,6 @@
 namespace PowerClip.Train.Training;
 
-/// <summary>A checkpoint chosen for resuming: its folder, and a one-line note when it is not the one asked for.</summary>
+/// <summary>A checkpoint chosen for resuming: its folder, and a one-line note when it is not the one asked.</summary>
 public sealed record CheckpointChoice(string Directory, string? Note);
 
 /// <summary>
@@ -80,7 +80,7 @@ public sealed class CheckpointStore(string runDirectory, int keep = 3)
             if (!Directory.Exists(spec)) throw new FileNotFoundException($"checkpoint directory {spec} does not exist");
             if (Problem(spec) is not { } p) return new(spec, null);
             return IsLegacy(spec)
-                ? new(spec, $"checkpoint {spec} has no {CheckpointManifest.FileName} (written by an older powerclip): its files are not verified")
+                ? new(spec, Unverified(spec))
                 : throw new InvalidDataException($"checkpoint {spec} is damaged: {p}");
         }
         var limit = spec == "latest" ? int.MaxValue : int.Parse(spec);
@@ -98,17 +98,25 @@ public sealed class CheckpointStore(string runDirectory, int keep = 3)
             var problem = Problem(dir);
             if (problem is null)
                 return new(dir, firstProblem is null ? null
-                    : $"checkpoint {Path.GetFileName(candidates[0])} is damaged ({firstProblem}); using {Path.GetFileName(dir)}, the newest intact one");
-            // Written before checkpoints had manifests: complete when renamed into place, but nothing to verify against.
+                    : $"checkpoint {Path.GetFileName(candidates[0])} is damaged ({firstProblem}); " +
+                      $"using {Path.GetFileName(dir)}, the newest intact one");
+            // Written before checkpoints had manifests: complete when renamed into place, nothing to verify against.
             if (IsLegacy(dir))
-                return new(dir, $"checkpoint {Path.GetFileName(dir)} has no {CheckpointManifest.FileName} (written by an older powerclip): its files are not verified" +
-                                (firstProblem is null ? "" : $"; {Path.GetFileName(candidates[0])} is damaged ({firstProblem})"));
+            {
+                var newer = firstProblem is null ? ""
+                    : $"; {Path.GetFileName(candidates[0])} is damaged ({firstProblem})";
+                return new(dir, Unverified(Path.GetFileName(dir)) + newer);
+            }
             firstProblem ??= problem;
         }
         throw new FileNotFoundException(candidates.Count == 0
             ? $"no checkpoint in {Root} to resume from"
             : $"no intact checkpoint in {Root} to resume from ({Path.GetFileName(candidates[0])}: {firstProblem})");
     }
+
+    private static string Unverified(string name) =>
+        $"checkpoint {name} has no {CheckpointManifest.FileName} (written by an older powerclip): " +
+        "its files are not verified";
 
     private static bool IsLegacy(string dir) =>
         !File.Exists(Path.Combine(dir, CheckpointManifest.FileName)) && Directory.EnumerateFiles(dir).Any();
@@ -145,7 +153,10 @@ public sealed class CheckpointStore(string runDirectory, int keep = 3)
         }
     }
 
-    /// <summary>Renames before deleting, so that a crash half-way leaves a *.tmp folder (removed at start), never a half checkpoint.</summary>
+    /// <summary>
+    /// Renames before deleting, so that a crash half-way leaves a *.tmp folder (removed at start), never half a
+    /// checkpoint.
+    /// </summary>
     private void Remove(string dir)
     {
         var doomed = Path.Combine(Root, $".{Path.GetFileName(dir)}.{Guid.NewGuid():N}.deleting.tmp");

@@ -12,6 +12,8 @@ public interface IResumableData
     /// <summary>Where this rank's data stands after the batches of the steps taken so far.</summary>
     JsonNode SaveDataPosition();
 
-    /// <summary>Continues from a position <see cref="SaveDataPosition"/> returned when <paramref name="step"/> steps were done.</summary>
+    /// <summary>
+    /// Continues from a position <see cref="SaveDataPosition"/> returned when <paramref name="step"/> steps were done.
+    /// </summary>
     void RestoreDataPosition(JsonNode position, int step);
 }

@@ -4,10 +4,14 @@ using static TorchSharp.torch;
 
 namespace PowerClip.Train.Training;
 
-/// <summary>The gradient norm was non-finite too many steps in a row; the run stopped, the last good checkpoint is untouched.</summary>
+/// <summary>
+/// The gradient norm was non-finite too many steps in a row; the run stopped, its last checkpoint untouched.
+/// </summary>
 public sealed class NonFiniteGradientException(int step, int consecutive, string? lastCheckpoint)
-    : Exception($"the gradient norm was NaN or infinite at {consecutive} consecutive steps ({step - consecutive + 1} to {step}); the run stopped" +
-                (lastCheckpoint is null ? " (no checkpoint was written yet)" : $"; the last good checkpoint is {lastCheckpoint}"));
+    : Exception($"the gradient norm was NaN or infinite at {consecutive} consecutive steps " +
+                $"({step - consecutive + 1} to {step}); the run stopped" +
+                (lastCheckpoint is null ? " (no checkpoint was written yet)"
+                                        : $"; the last good checkpoint is {lastCheckpoint}"));
 
 /// <summary>A weight became NaN or infinite; no checkpoint was written with it.</summary>
 public sealed class NonFiniteWeightsException(int step, string parameter, string? lastCheckpoint)
@@ -23,14 +27,17 @@ public sealed class NonFiniteWeightsException(int step, string parameter, string
 public sealed class NonFiniteGuard(int maxConsecutive)
 {
     public int MaxConsecutive { get; } = maxConsecutive >= 1 ? maxConsecutive
-        : throw new ArgumentOutOfRangeException(nameof(maxConsecutive), maxConsecutive, "max consecutive non-finite skips must be >= 1");
+        : throw new ArgumentOutOfRangeException(nameof(maxConsecutive), maxConsecutive,
+                                                "max consecutive non-finite skips must be >= 1");
 
     /// <summary>Skipped steps over the whole run (restored from the checkpoint on resume).</summary>
     public int Total { get; set; }
 
     public int Consecutive { get; private set; }
 
-    /// <summary>True: take the step. False: skip it (counted). Throws at the <see cref="MaxConsecutive"/>-th skip in a row.</summary>
+    /// <summary>
+    /// True: take the step. False: skip it (counted). Throws at skip <see cref="MaxConsecutive"/> in a row.
+    /// </summary>
     public bool Admit(int step, double gradNorm, string? lastCheckpoint)
     {
         if (double.IsFinite(gradNorm))
@@ -52,7 +59,7 @@ public sealed class NonFiniteGuard(int maxConsecutive)
         return norms.Count == 0 ? 0.0 : stack(norms).norm().ToDouble();
     }
 
-    /// <summary>Throws <see cref="NonFiniteWeightsException"/> naming the first parameter with a NaN or infinity.</summary>
+    /// <summary>Throws <see cref="NonFiniteWeightsException"/> naming the first parameter that is not finite.</summary>
     public static void CheckWeights(nn.Module module, int step, string? lastCheckpoint)
     {
         using var noGrad = no_grad();

@@ -15,16 +15,23 @@ public sealed class SampleFeed : IDisposable
     private bool _fromEpochStart;
     private bool _yieldedAny;
 
-    /// <param name="read">The prepared samples after a position, to the end of its epoch, each with the position after it.</param>
+    /// <param name="read">
+    /// The prepared samples after a position to its epoch's end, each with the position after it.
+    /// </param>
     public SampleFeed(Func<DataPosition, IEnumerable<Positioned<DataSample>>> read) => _read = read;
 
-    /// <summary>Where the feed stands: after the last sample <see cref="Next"/> returned (the start of epoch 0 at first).</summary>
+    /// <summary>
+    /// Where the feed stands: after the last sample <see cref="Next"/> returned (at first: epoch 0's start).
+    /// </summary>
     public DataPosition Position { get; private set; } = DataPosition.Start(0);
 
     /// <summary>A streamed source, prepared on the fly (parallel, bounded, prefetched).</summary>
     public static SampleFeed Streaming(IResumableSource source, SamplePreparer preparer, StreamOptions options) =>
         new(from => source.ReadFrom(from)
-            .ParallelMap(p => preparer.Prepare(p.Item, p.After.Epoch) is { } s ? new Positioned<DataSample>(s, p.After) : null, options.Threads)
+            .ParallelMap(p => preparer.Prepare(p.Item, p.After.Epoch) is { } s
+                             ? new Positioned<DataSample>(s, p.After)
+                             : null,
+                         options.Threads)
             .Prefetch(options.Prefetch));
 
     /// <summary>
@@ -38,18 +45,22 @@ public sealed class SampleFeed : IDisposable
     {
         if (ranks > 1 && samples.Count < (long)ranks * block)
             throw new ArgumentException($"{samples.Count} samples cannot give {ranks} ranks a batch of {block} each: need at least {(long)ranks * block}");
-        var identity = $"memory {samples.Count} samples" + (ranks > 1 ? $", blocks of {block}, rank {rank} of {ranks}" : "");
+        var part = ranks > 1 ? $", blocks of {block}, rank {rank} of {ranks}" : "";
+        var identity = $"memory {samples.Count} samples{part}";
         return new(from =>
         {
             if (from.Source.Length > 0 && from.Source != identity)
-                throw new InvalidDataException($"the saved data position is for {from.Source}, but this run reads {identity}: resume with the same data");
+                throw new InvalidDataException(
+                    $"the saved data position is for {from.Source}, but this run reads {identity}: " +
+                    "resume with the same data");
             var epoch = from.Epoch;
             var order = Enumerable.Range(0, samples.Count).ToArray();
             new Random(Seeds.InMemoryEpoch(seed, epoch)).Shuffle(order);
             long first = (long)epoch * samples.Count; // global position of this epoch's first sample
             return Enumerable.Range((int)from.Emitted, samples.Count - (int)from.Emitted)
                 .Where(k => (first + k) / block % ranks == rank)
-                .Select(k => new Positioned<DataSample>(samples[order[k]], new DataPosition(epoch, k + 1, default, [], identity)));
+                .Select(k => new Positioned<DataSample>(samples[order[k]],
+                                                        new DataPosition(epoch, k + 1, default, [], identity)));
         });
     }
 
@@ -70,7 +81,8 @@ public sealed class SampleFeed : IDisposable
                 return _current.Current.Item;
             }
             if (_fromEpochStart && !_yieldedAny)
-                throw new InvalidDataException($"the data source yielded no usable sample in epoch {Position.Epoch} (see the skipped-sample log)");
+                throw new InvalidDataException(
+                    $"the data source yielded no usable sample in epoch {Position.Epoch} (see the skipped-sample log)");
             _current.Dispose();
             _current = null;
             Position = DataPosition.Start(Position.Epoch + 1);
@@ -84,7 +96,9 @@ public sealed class SampleFeed : IDisposable
         return batch;
     }
 
-    /// <summary>Continues after <paramref name="position"/> (one this feed reported, possibly in an earlier process).</summary>
+    /// <summary>
+    /// Continues after <paramref name="position"/> (one this feed reported, maybe in an earlier process).
+    /// </summary>
     public void Seek(DataPosition position)
     {
         _current?.Dispose();
@@ -92,7 +106,7 @@ public sealed class SampleFeed : IDisposable
         Position = position;
     }
 
-    /// <summary>Consumes samples one by one (preparing each): the resume of a checkpoint that holds no position.</summary>
+    /// <summary>Consumes samples one by one, preparing each: the resume of a checkpoint without a position.</summary>
     public void Skip(long samples)
     {
         for (long i = 0; i < samples; i++) Next();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -38,7 +39,9 @@ public sealed class Trainer : IDisposable
     /// <summary>The trainer state of the checkpoint <see cref="Resume"/> loaded (null before).</summary>
     public TrainerState? ResumedState { get; private set; }
 
-    /// <summary>Whether <see cref="Resume"/> restored the data stream's saved position (false: the task replays it, or has none).</summary>
+    /// <summary>
+    /// Whether <see cref="Resume"/> restored the data's saved position (false: the task replays, or has none).
+    /// </summary>
     public bool DataPositionRestored { get; private set; }
 
     /// <summary>
@@ -91,7 +94,8 @@ public sealed class Trainer : IDisposable
                                                 "put the run directory on a file system every rank shares");
         _guard.Total = state.NonFiniteSkips;
         ResumedState = state;
-        if (_task is IResumableData data && DataPositionFile.Read(checkpointDirectory, _distributed.Rank, _distributed.Size) is { } position)
+        if (_task is IResumableData data &&
+            DataPositionFile.Read(checkpointDirectory, _distributed.Rank, _distributed.Size) is { } position)
         {
             data.RestoreDataPosition(position, Step);
             DataPositionRestored = true;
@@ -147,8 +151,9 @@ public sealed class Trainer : IDisposable
                         _task.AfterOptimizerStep();
                     }
                     else if (_distributed.IsMain)
-                        Console.Error.WriteLine($"powerclip: warning: step {Step}: gradient norm {gradNorm}; optimizer step skipped " +
-                                                $"({_guard.Consecutive} in a row; {_guard.MaxConsecutive} stop the run)");
+                        Console.Error.WriteLine(
+                            $"powerclip: warning: step {Step}: gradient norm {gradNorm}; optimizer step skipped " +
+                            $"({_guard.Consecutive} in a row; {_guard.MaxConsecutive} stop the run)");
                 }
                 Step++;
                 var seconds = (clock.Elapsed - stepStart).TotalSeconds;
@@ -160,7 +165,10 @@ public sealed class Trainer : IDisposable
                         ["step"] = Step - 1, ["loss"] = loss, ["lr"] = lr, ["samples_per_s"] = samplesPerSecond,
                         ["time_s"] = clock.Elapsed.TotalSeconds,
                     };
-                    line["grad_norm"] = double.IsFinite(gradNorm) ? gradNorm : gradNorm.ToString(System.Globalization.CultureInfo.InvariantCulture); // JSON has no NaN
+                    // JSON has no NaN or infinity: those are logged as the strings "NaN" and "Infinity".
+                    line["grad_norm"] = double.IsFinite(gradNorm)
+                        ? gradNorm
+                        : gradNorm.ToString(CultureInfo.InvariantCulture);
                     line["nonfinite_skips"] = _guard.Total;
                     if (skipped) line["skipped"] = 1;
                     if (_distributed.Size > 1) line["comm_s"] = (_distributed.CommunicationTime - commStart).TotalSeconds;
@@ -183,7 +191,9 @@ public sealed class Trainer : IDisposable
     {
         // Every rank holds the same weights, so every rank refuses together.
         NonFiniteGuard.CheckWeights(_task.Module, Step, Checkpoints.List().LastOrDefault().Directory);
-        var positions = _task is IResumableData data ? _distributed.AllGatherText(data.SaveDataPosition().ToJsonString()) : null;
+        var positions = _task is IResumableData data
+            ? _distributed.AllGatherText(data.SaveDataPosition().ToJsonString())
+            : null;
         if (!_distributed.IsMain) return Path.Combine(Checkpoints.Root, CheckpointStore.NameOf(Step));
         return Checkpoints.Save(Step, dir =>
         {
@@ -191,7 +201,8 @@ public sealed class Trainer : IDisposable
             using (var w = new BinaryWriter(File.Create(Path.Combine(dir, RunFolder.OptimizerFile))))
                 _optimizer.save_state_dict(w);
             var state = new TrainerState(Step, _options.Seed, DateTime.UtcNow, torch.get_num_threads(), _guard.Total);
-            File.WriteAllText(Path.Combine(dir, RunFolder.StateFile), JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(dir, RunFolder.StateFile),
+                              JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }));
             if (positions is not null) DataPositionFile.Write(dir, positions);
         });
     }

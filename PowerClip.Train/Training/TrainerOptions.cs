@@ -37,6 +37,7 @@ public sealed record TrainerOptions
         if (CheckpointEvery < 1) throw new ArgumentException($"checkpoint interval must be >= 1, got {CheckpointEvery}");
         if (KeepCheckpoints < 1) throw new ArgumentException($"keep checkpoints must be >= 1, got {KeepCheckpoints}");
         if (LogEvery < 1) throw new ArgumentException($"log interval must be >= 1, got {LogEvery}");
-        if (MaxNonFiniteSkips < 1) throw new ArgumentException($"max non-finite skips must be >= 1, got {MaxNonFiniteSkips}");
+        if (MaxNonFiniteSkips < 1)
+            throw new ArgumentException($"max non-finite skips must be >= 1, got {MaxNonFiniteSkips}");
     }
 }

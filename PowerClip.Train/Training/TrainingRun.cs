@@ -14,7 +14,7 @@ public static class TrainingRun
     /// <summary>
     /// Trains (or resumes) a run; returns the trainer's final checkpoint folder. With <paramref name="distributed"/>
     /// this process is one rank: it reads its part of the data, the loss is the global batch's, rank 0 alone writes.
-    /// <paramref name="threads"/>: the CPU thread count the user asked for; null lets a resumed run take the checkpoint's.
+    /// <paramref name="threads"/>: the CPU thread count the user asked for; null: a resumed run takes the checkpoint's.
     /// </summary>
     public static string Run(TrainConfig config, string runDir, torch.Device device, string? resume = null, TimeSpan? progressInterval = null,
                              IDistributedContext? distributed = null, int? threads = null)
@@ -38,8 +38,11 @@ public static class TrainingRun
             trainer.Resume(checkpoint);
             if (main) Console.WriteLine($"resuming {runDir} from {checkpoint} (step {trainer.Step})");
             if (main && !trainer.DataPositionRestored)
-                Console.Error.WriteLine($"powerclip: warning: {checkpoint} holds no data position (an older checkpoint): reading the " +
-                                        $"{(long)trainer.Step * config.Optimizer.AccumulationSteps * config.BatchSize} samples before it again to reach it");
+            {
+                var samples = (long)trainer.Step * config.Optimizer.AccumulationSteps * config.BatchSize;
+                Console.Error.WriteLine($"powerclip: warning: {checkpoint} holds no data position (an older " +
+                                        $"checkpoint): reading the {samples} samples before it again to reach it");
+            }
             RestoreThreads(trainer.ResumedState?.Threads, threads, main);
         }
         if (main) Console.WriteLine($"training {config.Loss} on {config.Data} with {config.Model} ({model.parameters().Sum(p => p.numel()):N0} parameters) on {device}: {config.Optimizer.Steps} steps of {config.BatchSize}" +
@@ -62,7 +65,8 @@ public static class TrainingRun
         if (saved is not int count || count == torch.get_num_threads()) return;
         if (given is null) torch.set_num_threads(count);
         else if (main)
-            Console.Error.WriteLine($"powerclip: warning: this run uses {given} CPU thread(s), the checkpoint was computed with {count}: it " +
-                                    "continues correctly but not bit-identically to an uninterrupted run (omit --threads to use the checkpoint's)");
+            Console.Error.WriteLine($"powerclip: warning: this run uses {given} CPU thread(s), the checkpoint was " +
+                                    $"computed with {count}: it continues correctly but not bit-identically to an " +
+                                    "uninterrupted run (omit --threads to use the checkpoint's)");
     }
 }

@@ -24,12 +24,16 @@ public static class TrainingSetup
         var stride = new RankStride(rank, ranks);
         var transform = inputs.TrainingTransform(config.Augment) with { MaskCoverage = config.MaskCoverage };
         var preparer = new SamplePreparer(transform, inputs.Tokenizer, problems, config.Optimizer.Seed);
-        var options = new StreamOptions(ShuffleBuffer: config.ShuffleBuffer, Seed: config.Optimizer.Seed, Parallelism: config.DataThreads);
+        var options = new StreamOptions(ShuffleBuffer: config.ShuffleBuffer, Seed: config.Optimizer.Seed,
+                                        Parallelism: config.DataThreads);
         if (config.Data == "world")
         {
             if (config.Augment) // augmentation differs per epoch: prepare on the fly
-                return SampleFeed.Streaming(new WorldSource(World(config, inputs.Model), WorldSplit.Train, config.WorldSamples, options, stride),
-                                            preparer, options);
+            {
+                var generator = World(config, inputs.Model);
+                var streamed = new WorldSource(generator, WorldSplit.Train, config.WorldSamples, options, stride);
+                return SampleFeed.Streaming(streamed, preparer, options);
+            }
             var world = World(config, inputs.Model);
             var prepared = Enumerable.Range(0, config.WorldSamples)
                 .ParallelMap(i => preparer.Prepare(world.Sample(WorldSplit.Train, i).ToRaw()), options.Threads)
