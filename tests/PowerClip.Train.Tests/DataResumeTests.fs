@@ -67,17 +67,19 @@ let tests =
             w.WriteFiles(String.replicate 150 "k", [ struct ("png", png); struct ("txt", bytes "a GNU long name") ]) // a long-name header
             w.WriteFiles("noext", [ struct ("", bytes "an entry without extension is skipped") ])
             w.WriteFiles("c", [ struct ("txt", Array.create 513 (byte 'x')); struct ("png", png) ]) // data padded to a block
+            w.WriteFiles("big", [ struct ("txt", bytes "over the cap"); struct ("png", Array.create 3000 0uy) ]) // skipped unread
             w.WriteFiles("d", [ struct ("png", png); struct ("txt", bytes "last") ])
             w.Complete()
             let path = w.Paths[0]
-            let all = WebDataset.ReadShard(path, DataProblems()) |> List.ofSeq
-            Expect.equal (all |> List.map (fun r -> r.Key.Length)) [ 1; 150; 1; 1 ] "four records (the extension-less entry skipped)"
+            let read (offset: int64) = WebDataset.ReadShard(path, DataProblems(), maxEntryBytes = 2000L, offset = offset) |> List.ofSeq
+            let all = read 0L
+            Expect.equal (all |> List.map (fun r -> r.Key.Length)) [ 1; 150; 1; 1 ] "four records (no extension, oversized: skipped)"
             for i, r in List.indexed all do
                 Expect.equal (r.Offset % 512L) 0L "on a tar block"
-                let again = WebDataset.ReadShard(path, DataProblems(), r.Offset) |> List.ofSeq
+                let again = read r.Offset
                 Expect.equal (again |> List.map (fun x -> x.Key, x.Offset, x.End)) (all |> List.skip i |> List.map (fun x -> x.Key, x.Offset, x.End)) $"from record {i}"
                 Expect.equal (again.Head.Files["txt"]) r.Files["txt"] "same bytes"
-                let next = WebDataset.ReadShard(path, DataProblems(), r.End) |> List.ofSeq
+                let next = read r.End
                 Expect.equal (next |> List.map (fun x -> x.Key)) (all |> List.skip (i + 1) |> List.map (fun x -> x.Key)) $"from record {i}'s end"
         }
         test "WebDataset shards: every position of an epoch resumes to exactly the rest of it, across shards and epochs" {
