@@ -54,7 +54,7 @@ print(f"steps {len(a)}/{len(b)}, losses differing: {len(diff)}" + (f" (first at 
 PY
 }
 
-if [[ " $cases " == *" wds "* ]] && [ ! -f "$work/shards/shard-00009.tar" ]; then
+if [[ " $cases " == *" wds "* ]] && [ ! -f "$work/shards/train-00009.tar" ]; then
   pc data world --out "$work/shards" --count 1000 --per-shard 100 --image-size 32 --patch-size 8 --seed 4 >/dev/null
 fi
 for c in $cases; do
@@ -62,7 +62,7 @@ for c in $cases; do
     recipe)  kills="40";          args=(--world-samples 2000 --batch-size 16 --steps 200 --checkpoint-every 20 --seed 3) ;;
     long)    kills="150 500 850"; args=(--world-samples 3000 --batch-size 16 --steps 1000 --checkpoint-every 50 --seed 5) ;;
     wds)     kills="60 170"
-             printf '{"data": "wds:%s", "shuffle_buffer": 200}\n' "$work/shards/shard-{00000..00009}.tar" > "$work/wds.json"
+             printf '{"data": "wds:%s", "shuffle_buffer": 200}\n' "$work/shards/train-{00000..00009}.tar" > "$work/wds.json"
              args=(--config "$work/wds.json" --batch-size 16 --steps 300 --checkpoint-every 10 --seed 6) ;;
     augment) kills="30 90";       args=(--world-samples 800 --augment true --batch-size 16 --steps 150 --checkpoint-every 10 --seed 7) ;;
     *) echo "unknown case $c"; exit 2 ;;
