@@ -49,12 +49,16 @@ public sealed class TrainOptions
         "which term ζ weights: lower (the lower bound) or logcosh (the log cosh term)");
     public Option<string?> ScoreScale { get; } = Choice("--score-scale", LossSettingNames.ScoreScale, Pc.Scale,
         "region-mean (S̄ divided by M, reconstructed) or sum (S̄ as written)");
+    public Option<string?> Negatives { get; } = Choice("--negatives", LossSettingNames.Negatives, Run.LossSettings.Negatives,
+        "with --distributed mpi: local (each rank scores its own rows against the global batch, open_clip's " +
+        "local_loss; the head's cost per rank falls as 1/K) or global (every rank the whole head); both exact, " +
+        "irrelevant in one process");
 
     public IEnumerable<Option> All =>
     [
         Config, Recipe, Model, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, Augment, Steps, Lr, Warmup,
         WeightDecay, Beta1, Beta2, Eps, GradClip, Accumulate, Seed, CheckpointEvery, Lambda, Delta, Tau, Zeta, ZetaReading,
-        ScoreScale,
+        ScoreScale, Negatives,
     ];
 
     /// <summary>Names of the config-shaping options given on the command line.</summary>
@@ -103,7 +107,12 @@ public sealed class TrainOptions
             Model = r.GetValue(Model) ?? c.Model, Data = r.GetValue(Data) is { } d && r.GetValue(Recipe) is null ? d : c.Data,
             WorldSamples = r.GetValue(WorldSamples) ?? c.WorldSamples, BatchSize = r.GetValue(BatchSize) ?? c.BatchSize,
             Regions = r.GetValue(Regions) ?? c.Regions, RegionSource = r.GetValue(RegionSource) ?? c.RegionSource,
-            Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o, LossSettings = c.LossSettings with { PowerClip = p },
+            Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o,
+            LossSettings = c.LossSettings with
+            {
+                PowerClip = p,
+                Negatives = r.GetValue(Negatives) is { } n ? LossSettingNames.Negatives.Parse(n, Negatives.Name) : c.LossSettings.Negatives,
+            },
         };
         return r.GetValue(Loss) is { } loss ? c.WithLoss(loss) : c;
     }

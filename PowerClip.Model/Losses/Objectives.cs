@@ -14,7 +14,11 @@ public sealed record ObjectiveInputs(ClipOutputs Outputs, Tensor? RegionMasks = 
     public IFeatureGather Ranks => Gather ?? FeatureGather.Local;
 }
 
-/// <summary>A loss value and its named parts (all scalar tensors; the caller decides when to read them).</summary>
+/// <summary>
+/// A loss value and its named parts (all scalar tensors; the caller decides when to read them). In a job of K ranks
+/// they are this rank's share: the sums over ranks of the totals, of each part and of the totals' gradients are the
+/// global batch's loss, parts and gradient (<see cref="IFeatureGather"/>, <see cref="Negatives"/>).
+/// </summary>
 public sealed record LossOutput(Tensor Total, IReadOnlyDictionary<string, Tensor> Parts);
 
 /// <summary>
@@ -36,6 +40,12 @@ public interface IContrastiveObjective
 public sealed record ObjectiveSettings
 {
     public PowerClipLossConfig PowerClip { get; init; } = new();
+
+    /// <summary>
+    /// How a data-parallel job splits the loss head (<see cref="Model.Negatives"/>): local (ours, the default: each
+    /// rank its own rows, open_clip's local_loss) or global (every rank the whole head). Irrelevant in one process.
+    /// </summary>
+    public Negatives Negatives { get; init; } = Negatives.Local;
 
     public ObjectiveSettings Validate()
     {
@@ -98,11 +108,11 @@ public static class Objectives
         var s = entry.Configure(settings ?? new ObjectiveSettings());
         return entry.Objective switch
         {
-            "clip" => new ClipObjective(),
-            "flip" => new FlipObjective(),
-            "filip" => new FilipObjective(),
-            "sparc" => new SparcObjective(),
-            "powerclip" => new PowerClipLoss(s.PowerClip),
+            "clip" => new ClipObjective { Negatives = s.Negatives },
+            "flip" => new FlipObjective { Negatives = s.Negatives },
+            "filip" => new FilipObjective { Negatives = s.Negatives },
+            "sparc" => new SparcObjective { Negatives = s.Negatives },
+            "powerclip" => new PowerClipLoss(s.PowerClip) { Negatives = s.Negatives },
             var other => throw new InvalidOperationException($"catalogue entry '{name}' names no objective '{other}'"),
         };
     }

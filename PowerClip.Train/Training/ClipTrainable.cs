@@ -51,7 +51,7 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
         var (batch, outputs) = Forward(step, microBatch, _ranks.Rank * MicroBatchSize, generator);
         using var _ = batch;
         var loss = Objective.Compute(new ObjectiveInputs(outputs, batch.RegionMasks, batch.Phrases, _ranks));
-        Report(loss, outputs, metrics);
+        Report(loss, outputs, metrics, _ranks);
         return loss.Total;
     }
 
@@ -74,10 +74,14 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
         return (batch, Model.Forward(batch.Images.to(dtype), batch.Tokens, Objective.PatchKeepRatio, generator));
     }
 
-    private static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics)
+    /// <summary>The loss's parts of the global batch: each rank's are its shares (LossOutput), summed in one gather.</summary>
+    private static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics, IFeatureGather ranks)
     {
-        foreach (var (name, part) in loss.Parts)
-            if (name != "total") metrics[name] = part.ToDouble();
+        var parts = loss.Parts.Where(p => p.Key != "total").ToArray();
+        var values = parts.Select(p => p.Value.ToDouble()).ToArray();
+        if (ranks.Size > 1 && values.Length > 0)
+            values = ranks.SumAcrossRanks(torch.tensor(values, ScalarType.Float64)).data<double>().ToArray();
+        for (var i = 0; i < parts.Length; i++) metrics[parts[i].Key] = values[i];
         metrics["logit_scale"] = outputs.LogitScale.ToDouble();
     }
 

@@ -97,15 +97,18 @@ type ContrastiveTask(model: TwoTowerModel, size: Size, perRank: int, kind: LossK
             let phi = context.AllGather(normalize regions)
             let psi = context.AllGather(normalize (model.Phrases(mine phrases)))
             let clip = clipLoss (normalize (phi.mean([| 1L |]))) (normalize (psi.mean([| 1L |]))) (context.Replicated model.LogitScale)
-            match kind with
-            | Clip -> clip
-            | PowerClipLike ->
-                let triplet = tripletLoss (pairScores phi psi 0.1) 0.2
-                metrics["triplet"] <- triplet.ToDouble()
-                // A per-sample term (mean squared region norm over the global batch): summed across
-                // ranks with gradient through this rank's samples only.
-                let activity = context.SumAcrossRanks((regions * regions).sum()) / float globalBatch
-                clip + 0.5 * triplet + 1e-3 * activity
+            let whole =
+                match kind with
+                | Clip -> clip
+                | PowerClipLike ->
+                    let triplet = tripletLoss (pairScores phi psi 0.1) 0.2
+                    metrics["triplet"] <- triplet.ToDouble()
+                    // A per-sample term (mean squared region norm over the global batch): summed across
+                    // ranks with gradient through this rank's samples only.
+                    let activity = context.SumAcrossRanks((regions * regions).sum()) / float globalBatch
+                    clip + 0.5 * triplet + 1e-3 * activity
+            // The trainer sums the ranks' losses: each returns its share of the whole loss it computed.
+            context.ShareOfReplicated whole
         member _.AfterOptimizerStep() = ()
 
     interface IDistributedTrainable with

@@ -92,10 +92,11 @@ let run (context: IDistributedContext) (argv: string list) : int =
             if context.IsMain then Snapshot.save (Path.Combine(outDir, case.Replace(':', '-') + ".bin")) result
         0
     | "clip-exact" ->
-        // --cases clip,powerclip,…: the real tiny model, each case into --out/clip-<loss>.bin.
+        // --cases clip,powerclip,… --negatives local|global: the real tiny model, each case into --out/clip-<loss>.bin.
         let outDir = get a "out" ""
+        let negatives = PowerClip.Model.LossSettingNames.Negatives.Parse(get a "negatives" "local")
         for loss in (get a "cases" "clip").Split ',' do
-            let c = ClipRun.config loss (int (get a "per-rank" "4"))
+            let c = ClipRun.config loss negatives (int (get a "per-rank" "4"))
             let result = ClipRun.train (Some context) c (1000 + context.Rank) (Path.Combine(outDir, "clip-" + loss))
             if context.IsMain then Snapshot.save (Path.Combine(outDir, "clip-" + loss + ".bin")) result
         0
