@@ -30,6 +30,9 @@ public sealed class TextTransformer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The stack of residual attention blocks.</summary>
+    public Transformer Blocks => transformer;
+
     /// <summary>Encodes token ids [B, S] (S ≤ context length, padding = pad_id).</summary>
     /// <returns>Global embedding [B, E] (not normalized), projected token features [B, S, E], valid-token mask [B, S].</returns>
     public (Tensor Global, Tensor Tokens, Tensor Valid) Encode(Tensor tokens)
