@@ -54,11 +54,18 @@ public sealed class TrainOptions
         "local_loss; the head's cost per rank falls as 1/K) or global (every rank the whole head); both exact, " +
         "irrelevant in one process");
 
+    public Option<string?> Precision { get; } = Choice("--precision", Autocast.Names, Run.Precision,
+        "the transformer blocks' matmuls in fp32, or bf16 with float32 master weights (the loss head stays float32)");
+    public Option<bool?> GradCheckpointing { get; } = new("--grad-checkpointing")
+    {
+        Description = "Activation checkpointing of every transformer block: keeps block inputs only, recomputes in the backward",
+    };
+
     public IEnumerable<Option> All =>
     [
         Config, Recipe, Model, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, Augment, Steps, Lr, Warmup,
         WeightDecay, Beta1, Beta2, Eps, GradClip, Accumulate, Seed, CheckpointEvery, Lambda, Delta, Tau, Zeta, ZetaReading,
-        ScoreScale, Negatives,
+        ScoreScale, Negatives, Precision, GradCheckpointing,
     ];
 
     /// <summary>Names of the config-shaping options given on the command line.</summary>
@@ -108,6 +115,8 @@ public sealed class TrainOptions
             WorldSamples = r.GetValue(WorldSamples) ?? c.WorldSamples, BatchSize = r.GetValue(BatchSize) ?? c.BatchSize,
             Regions = r.GetValue(Regions) ?? c.Regions, RegionSource = r.GetValue(RegionSource) ?? c.RegionSource,
             Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o,
+            Precision = r.GetValue(Precision) is { } precision ? Autocast.Names.Parse(precision, Precision.Name) : c.Precision,
+            GradCheckpointing = r.GetValue(GradCheckpointing) ?? c.GradCheckpointing,
             LossSettings = c.LossSettings with
             {
                 PowerClip = p,

@@ -29,6 +29,9 @@ public static class Autocast
 {
     [ThreadStatic] private static ScalarType? _compute;
 
+    /// <summary>The names the command line and config files use (fp32, bf16).</summary>
+    public static SettingNames<Precision> Names { get; } = new("precision", [("fp32", Precision.Fp32), ("bf16", Precision.Bf16)]);
+
     /// <summary>The reduced dtype in effect on this thread, or null (full precision).</summary>
     public static ScalarType? Current => _compute;
 

@@ -44,6 +44,9 @@ public sealed class BlockCheckpoint : SingleTensorFunction<BlockCheckpoint>
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
     {
+        // The engine calls this outside any of our dispose scopes: without one, the recomputed activations (held by
+        // `output`'s graph) would live until the garbage collector ran, and checkpointing would save nothing.
+        using var scope = torch.NewDisposeScope();
         var tensors = ctx.get_saved_variables();
         var (x, mask) = (tensors[0], tensors.Count > 1 ? tensors[1] : null);
         var saved = (Saved)ctx.get_data("block");
@@ -58,6 +61,7 @@ public sealed class BlockCheckpoint : SingleTensorFunction<BlockCheckpoint>
             var input = x.detach().requires_grad_(true);
             var output = saved.Block.forward(input, mask);
             var grads = torch.autograd.grad([output], [input, .. parameters], [gradOutput]);
+            foreach (var g in grads) g.DetachFromDisposeScope();   // handed to the engine, which keeps them
             return [grads[0], null!, null!, .. grads.Skip(1)];
         }
         finally

@@ -37,6 +37,7 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
     public ClipTrainable(ClipModel model, ModelInputs inputs, IContrastiveObjective objective, SampleFeed feed, TrainConfig config, Device device)
     {
         Model = model; _inputs = inputs; Objective = objective; _feed = feed; _config = config; _device = device;
+        Model.GradCheckpointing = config.GradCheckpointing;
     }
 
     public void Attach(IDistributedContext context) => _ranks = context;
@@ -71,6 +72,7 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
             : null;
         var batch = TrainingBatch.Collate(samples, _inputs, regions, Objective.NeedsPhrases, _device);
         var dtype = Model.parameters().First().dtype; // a float64 model (exactness tests) gets float64 pixels
+        using var precision = Autocast.Enter(_config.Precision);   // the encoders only: the objective runs in float32
         return (batch, Model.Forward(batch.Images.to(dtype), batch.Tokens, Objective.PatchKeepRatio, generator));
     }
 
