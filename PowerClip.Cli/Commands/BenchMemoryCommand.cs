@@ -49,6 +49,9 @@ public static class BenchMemoryCommand
             var (device, threads) = runtime.Apply(r);
             if (device.type != TorchSharp.DeviceType.CPU) throw new UsageException("--measure reads the process's resident memory: use --device cpu");
             var m = MemoryProbe.Measure(settings);
+            double Gflops(TorchSharp.torch.ScalarType t) => FlopCount.MatmulPeak(device, 1024, 5, t) / 1e9;
+            Console.WriteLine($"matmul 1024² on this CPU: float32 {Gflops(TorchSharp.torch.ScalarType.Float32):F1} GFLOP/s, " +
+                              $"bfloat16 {Gflops(TorchSharp.torch.ScalarType.BFloat16):F1} GFLOP/s");
             var predicted = MemoryProbe.Predicted(lines, m.GradientsFreed);
             var saved = MemoryProbe.Saved(lines);
             Console.WriteLine($"measured on the CPU ({threads} threads), growth during one step, against the model's peak less parameters, AdamW state, " +

@@ -50,6 +50,15 @@ public static class MemoryProbe
         return new MemoryMeasurement(peak, baseline, freed, times, saved, sampledPeak);
     }
 
+    /// <summary>The largest growth of malloc's bytes in use while <paramref name="action"/> runs (sampled every millisecond).</summary>
+    public static double PeakInUse(Action action)
+    {
+        var start = InUse();
+        using var sampler = new InUseSampler();
+        action();
+        return sampler.Stop() - start;
+    }
+
     /// <summary>The largest <see cref="InUse"/> seen by a thread that reads it every millisecond until stopped.</summary>
     private sealed class InUseSampler : IDisposable
     {

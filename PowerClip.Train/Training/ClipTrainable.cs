@@ -49,7 +49,7 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
         using var generator = _ranks.Size > 1 && Objective.PatchKeepRatio < 1
             ? new Generator(Seeds.PatchDropRank(randint(0, int.MaxValue, [1]).item<long>(), _ranks.Rank))
             : null;
-        var (batch, outputs) = Forward(step, microBatch, _ranks.Rank * MicroBatchSize, generator);
+        var (batch, outputs) = Forward(step, microBatch, _ranks.Rank * MicroBatchSize, generator, metrics);
         using var _ = batch;
         var loss = Objective.Compute(new ObjectiveInputs(outputs, batch.RegionMasks, batch.Phrases, _ranks));
         Report(loss, outputs, metrics, _ranks);
@@ -60,13 +60,18 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
     /// The next batch of this feed for (step, micro-batch) and the model's outputs on it. Regions are drawn
     /// per row as row <paramref name="rowOffset"/> + b of the global batch (a data-parallel rank's place in it).
     /// </summary>
-    private (TrainingBatch Batch, ClipOutputs Outputs) Forward(int step, int microBatch, int rowOffset, Generator? generator)
+    private (TrainingBatch Batch, ClipOutputs Outputs) Forward(int step, int microBatch, int rowOffset, Generator? generator,
+                                                              IDictionary<string, double> metrics)
     {
         var index = (long)step * _config.Optimizer.AccumulationSteps + microBatch;
         if (index < _nextBatch) throw new InvalidOperationException($"batch {index} was already consumed (next is {_nextBatch}): steps must run in order");
+        // data_wait_s: how long this step waited for the feed (its prepared samples are queued ahead of the trainer,
+        // so a pipeline that keeps up shows microseconds); summed over micro-batches, this rank's.
+        var wait = System.Diagnostics.Stopwatch.StartNew();
         _feed.Skip((index - _nextBatch) * _config.BatchSize);
         _nextBatch = index + 1;
         var samples = _feed.NextBatch(_config.BatchSize);
+        metrics["data_wait_s"] = metrics.TryGetValue("data_wait_s", out var earlier) ? earlier + wait.Elapsed.TotalSeconds : wait.Elapsed.TotalSeconds;
         var regions = Objective.NeedsRegions
             ? new RegionSpec(_config.RegionSource, _config.Regions, Seeds.Regions(_config.Optimizer.Seed, step, microBatch), rowOffset)
             : null;
