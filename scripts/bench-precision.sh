@@ -7,7 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-repeats=${1:-3}; preset=${2:-small}; batch=${3:-128}; threads=${4:-2}
+repeats=${1:-3}; preset=${2:-small}; batch=${3:-128}; threads=${4:-1}
 dotnet build PowerClip.Cli/PowerClip.Cli.csproj -c Release -nologo -v q -clp:ErrorsOnly >/dev/null
 grep -o -m1 'avx512_bf16' /proc/cpuinfo >/dev/null && echo "CPU flag avx512_bf16: present" || echo "CPU flag avx512_bf16: absent"
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
