@@ -139,7 +139,11 @@ public static class DataCommand
         var imageSize = new Option<int>("--image-size") { Description = "Model input size the images are prepared for", DefaultValueFactory = _ => 224 };
         var patchSize = new Option<int>("--patch-size") { Description = "Model patch size (region masks are resampled to its grid)", DefaultValueFactory = _ => 16 };
         var bpe = new Option<string?>("--bpe") { Description = "CLIP BPE merges file; default: GPT-2 BPE, shipped in the package" };
-        var threads = new Option<int>("--threads") { Description = "Worker threads that decode and prepare (default: the number of cores)", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "Worker threads that decode and prepare (default: the number of cores)",
+            DefaultValueFactory = _ => 0,
+        };
         var command = new Command("check", "Read and prepare a dataset as training would (decode, resize, tokenize, trees); report usable, skipped and repaired samples and the rate")
             { shards, csv, maxPixels, imageSize, patchSize, bpe, threads };
         command.SetAction(r =>
@@ -150,7 +154,8 @@ public static class DataCommand
             if (size < 1 || patch < 1 || size % patch != 0) throw new UsageException($"--patch-size {patch} must divide --image-size {size}");
             var problems = new DataProblems(Console.Error);
             if (r.GetValue(threads) < 0) throw new UsageException($"--threads must be ≥ 0, got {r.GetValue(threads)}");
-            var options = new StreamOptions(ShuffleBuffer: 0, Parallelism: r.GetValue(threads), MaxPixels: r.GetValue(maxPixels));
+            var options = new StreamOptions(ShuffleBuffer: 0, Parallelism: r.GetValue(threads),
+                                            MaxPixels: r.GetValue(maxPixels));
             IRawSampleSource source = pattern is not null ? new WebDatasetSource(pattern, options, problems) : new CsvSource(table!, options, problems);
             var tokenizer = r.GetValue(bpe) is { } path ? CaptionTokenizer.FromClipVocabulary(path) : CaptionTokenizer.Gpt2();
             var preparer = new SamplePreparer(new ImageTransform(size, patch), tokenizer, problems);
@@ -167,8 +172,11 @@ public static class DataCommand
             // CPU time is what a sample costs whatever else runs on the machine: samples per CPU-second is the rate one
             // fully available core would sustain.
             var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-            Console.WriteLine($"{n} usable samples ({withRegions} with regions, {shipped.WithTree} with trees); {problems.Summary()}; {rate:F0} samples/s prepared at {size} px " +
-                              $"({options.Threads} worker thread(s); {cpuSeconds:F1} CPU-s, {n / Math.Max(cpuSeconds, 1e-9):F0} samples per CPU-second)");
+            var perCpuSecond = n / Math.Max(cpuSeconds, 1e-9);
+            Console.WriteLine($"{n} usable samples ({withRegions} with regions, {shipped.WithTree} with trees); " +
+                              $"{problems.Summary()}; {rate:F0} samples/s prepared at {size} px " +
+                              $"({options.Threads} worker thread(s); {cpuSeconds:F1} CPU-s, " +
+                              $"{perCpuSecond:F0} samples per CPU-second)");
             return 0;
         });
         return command;

@@ -49,7 +49,8 @@ public sealed class TrainOptions
         "which term ζ weights: lower (the lower bound) or logcosh (the log cosh term)");
     public Option<string?> ScoreScale { get; } = Choice("--score-scale", LossSettingNames.ScoreScale, Pc.Scale,
         "region-mean (S̄ divided by M, reconstructed) or sum (S̄ as written)");
-    public Option<string?> Negatives { get; } = Choice("--negatives", LossSettingNames.Negatives, Run.LossSettings.Negatives,
+    public Option<string?> Negatives { get; } = Choice("--negatives", LossSettingNames.Negatives,
+        Run.LossSettings.Negatives,
         "with --distributed mpi: local (each rank scores its own rows against the global batch, open_clip's " +
         "local_loss; the head's cost per rank falls as 1/K) or global (every rank the whole head); both exact, " +
         "irrelevant in one process");
@@ -58,7 +59,7 @@ public sealed class TrainOptions
         "the transformer blocks' matmuls in fp32, or bf16 with float32 master weights (the loss head stays float32)");
     public Option<bool?> GradCheckpointing { get; } = new("--grad-checkpointing")
     {
-        Description = "Activation checkpointing of every transformer block: keeps block inputs only, recomputes in the backward",
+        Description = "Activation checkpointing of every transformer block (keeps block inputs, recomputes them)",
     };
 
     public IEnumerable<Option> All =>
@@ -115,12 +116,14 @@ public sealed class TrainOptions
             WorldSamples = r.GetValue(WorldSamples) ?? c.WorldSamples, BatchSize = r.GetValue(BatchSize) ?? c.BatchSize,
             Regions = r.GetValue(Regions) ?? c.Regions, RegionSource = r.GetValue(RegionSource) ?? c.RegionSource,
             Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o,
-            Precision = r.GetValue(Precision) is { } precision ? Autocast.Names.Parse(precision, Precision.Name) : c.Precision,
+            Precision = r.GetValue(Precision) is { } precision
+                ? Autocast.Names.Parse(precision, Precision.Name) : c.Precision,
             GradCheckpointing = r.GetValue(GradCheckpointing) ?? c.GradCheckpointing,
             LossSettings = c.LossSettings with
             {
                 PowerClip = p,
-                Negatives = r.GetValue(Negatives) is { } n ? LossSettingNames.Negatives.Parse(n, Negatives.Name) : c.LossSettings.Negatives,
+                Negatives = r.GetValue(Negatives) is { } n
+                    ? LossSettingNames.Negatives.Parse(n, Negatives.Name) : c.LossSettings.Negatives,
             },
         };
         return r.GetValue(Loss) is { } loss ? c.WithLoss(loss) : c;

@@ -3,12 +3,16 @@ using static TorchSharp.torch;
 
 namespace PowerClip.Model;
 
-/// <summary>The arithmetic of the encoders' transformer blocks (the loss head always computes in the model's dtype).</summary>
+/// <summary>
+/// The arithmetic of the encoders' transformer blocks (the loss head always computes in the model's dtype).
+/// </summary>
 public enum Precision
 {
     /// <summary>Everything in float32.</summary>
     Fp32,
-    /// <summary>The blocks' matmuls (attention projections, QKᵀ, attention·V, MLP) in bfloat16; float32 master weights.</summary>
+    /// <summary>
+    /// The blocks' matmuls (attention projections, QKᵀ, attention·V, MLP) in bfloat16; float32 master weights.
+    /// </summary>
     Bf16,
 }
 
@@ -30,16 +34,21 @@ public static class Autocast
     [ThreadStatic] private static ScalarType? _compute;
 
     /// <summary>The names the command line and config files use (fp32, bf16).</summary>
-    public static SettingNames<Precision> Names { get; } = new("precision", [("fp32", Precision.Fp32), ("bf16", Precision.Bf16)]);
+    public static SettingNames<Precision> Names { get; } =
+        new("precision", [("fp32", Precision.Fp32), ("bf16", Precision.Bf16)]);
 
     /// <summary>The reduced dtype in effect on this thread, or null (full precision).</summary>
     public static ScalarType? Current => _compute;
 
-    /// <summary>Runs the blocks in <paramref name="precision"/> until the returned scope is disposed (scopes nest).</summary>
+    /// <summary>
+    /// Runs the blocks in <paramref name="precision"/> until the returned scope is disposed (scopes nest).
+    /// </summary>
     public static IDisposable Enter(Precision precision) =>
         Enter(precision == Precision.Bf16 ? ScalarType.BFloat16 : null);
 
-    /// <summary>As <see cref="Enter(Precision)"/> with the dtype itself (a checkpoint's backward restores its forward's).</summary>
+    /// <summary>
+    /// As <see cref="Enter(Precision)"/> with the dtype itself (a checkpoint's backward restores its forward's).
+    /// </summary>
     public static IDisposable Enter(ScalarType? compute)
     {
         var previous = _compute;
@@ -47,7 +56,9 @@ public static class Autocast
         return new Scope(previous);
     }
 
-    /// <summary>x Wᵀ + b, in the reduced dtype when one is in effect and x is float32 (float64 models are left alone).</summary>
+    /// <summary>
+    /// x Wᵀ + b, in the reduced dtype when one is in effect and x is float32 (float64 models are left alone).
+    /// </summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias) =>
         Reduced(x) is { } t
             ? nn.functional.linear(x.to(t), weight.to(t), bias?.to(t))

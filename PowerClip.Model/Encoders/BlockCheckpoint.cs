@@ -70,6 +70,8 @@ public sealed class BlockCheckpoint : SingleTensorFunction<BlockCheckpoint>
         }
     }
 
-    /// <summary>What the backward needs besides tensors: the block, the forward's precision and its RNG state.</summary>
+    /// <summary>
+    /// What the backward needs besides tensors: the block, the forward's precision and its RNG state.
+    /// </summary>
     private sealed record Saved(ResidualAttentionBlock Block, ScalarType? Compute, byte[]? Rng = null);
 }

@@ -38,7 +38,7 @@ public sealed class ClipModel : nn.Module
     public VisionTransformer Visual => visual;
     public TextTransformer Text => text;
 
-    /// <summary>Activation checkpointing of every transformer block of both towers (<see cref="BlockCheckpoint"/>).</summary>
+    /// <summary>Activation checkpointing of every block of both towers (<see cref="BlockCheckpoint"/>).</summary>
     public bool GradCheckpointing
     {
         get => visual.Blocks.GradCheckpointing;

@@ -71,8 +71,9 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         var h = x + attn.forward(ln_1.forward(x), mask);
-        var hidden = _mlpLayers.Gelu.forward(Autocast.Linear(ln_2.forward(h), _mlpLayers.Fc.weight!, _mlpLayers.Fc.bias));
-        return (h + Autocast.Linear(hidden, _mlpLayers.Proj.weight!, _mlpLayers.Proj.bias)).MoveToOuterDisposeScope();
+        var (fc, gelu, proj) = _mlpLayers;
+        var hidden = gelu.forward(Autocast.Linear(ln_2.forward(h), fc.weight!, fc.bias));
+        return (h + Autocast.Linear(hidden, proj.weight!, proj.bias)).MoveToOuterDisposeScope();
     }
 }
 
@@ -97,7 +98,8 @@ public sealed class Transformer : nn.Module<Tensor, Tensor?, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         var checkpoint = GradCheckpointing && torch.is_grad_enabled();
-        foreach (var block in resblocks) x = checkpoint ? BlockCheckpoint.Apply(block, x, mask) : block.forward(x, mask);
+        foreach (var block in resblocks)
+            x = checkpoint ? BlockCheckpoint.Apply(block, x, mask) : block.forward(x, mask);
         return x.MoveToOuterDisposeScope();
     }
 }

@@ -65,9 +65,11 @@ public sealed class ClipObjective : IContrastiveObjective
     {
         var (o, ranks) = (inputs.Outputs, inputs.Ranks);
         if (ranks.Size == 1) return ClipLoss.Compute(o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
-        if (negatives == Negatives.Local) return LocalNegatives.ClipShare(ranks, o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
+        if (negatives == Negatives.Local)
+            return LocalNegatives.ClipShare(ranks, o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
         using var scope = torch.NewDisposeScope();
-        var global = ClipLoss.Compute(ranks.AllGather(o.ImageEmbeds), ranks.AllGather(o.TextEmbeds), ranks.Replicated(o.LogitScale));
+        var global = ClipLoss.Compute(ranks.AllGather(o.ImageEmbeds), ranks.AllGather(o.TextEmbeds),
+                                      ranks.Replicated(o.LogitScale));
         return ranks.ShareOfReplicated(global).MoveToOuterDisposeScope();
     }
 }

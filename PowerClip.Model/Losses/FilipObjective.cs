@@ -30,7 +30,8 @@ public sealed class FilipObjective(long chunkElements = 1L << 24) : IContrastive
         var scale = ranks.Replicated(o.LogitScale);
         var labels = torch.arange(i2t.shape[0], device: i2t.device);
         var loss = ranks.ShareOfReplicated(
-            (nn.functional.cross_entropy(scale * i2t, labels) + nn.functional.cross_entropy(scale * t2i.t(), labels)) / 2);
+            (nn.functional.cross_entropy(scale * i2t, labels)
+             + nn.functional.cross_entropy(scale * t2i.t(), labels)) / 2);
         return Objectives.Escape(loss, new Dictionary<string, Tensor> { ["filip"] = loss });
     }
 
@@ -45,8 +46,8 @@ public sealed class FilipObjective(long chunkElements = 1L << 24) : IContrastive
     {
         using var scope = torch.NewDisposeScope();
         var rows = RankRows.Of(ranks, o.PatchTokens.shape[0]);
-        var (i2t, t2i) = Similarities(o.PatchTokens, ranks.AllGatherWithGrad(o.TokenFeatures), ranks.AllGather(o.TokenMask),
-                                      chunkElements);
+        var (i2t, t2i) = Similarities(o.PatchTokens, ranks.AllGatherWithGrad(o.TokenFeatures),
+                                      ranks.AllGather(o.TokenMask), chunkElements);
         var targets = LocalNegatives.Targets(rows, i2t.device);
         var imageToText = nn.functional.cross_entropy(o.LogitScale * i2t, targets, reduction: nn.Reduction.Sum);
         var textLogits = o.LogitScale * t2i;

@@ -30,8 +30,10 @@ public static class LocalNegatives
         var allImage = ranks.AllGatherWithGrad(image);
         var labels = Targets(rows, image.device);
         var sum = nn.Reduction.Sum;
-        var perImage = nn.functional.cross_entropy(logitScale * torch.matmul(image, allText.t()), labels, reduction: sum);
-        var perText = nn.functional.cross_entropy(logitScale * torch.matmul(text, allImage.t()), labels, reduction: sum);
+        var perImage = nn.functional.cross_entropy(logitScale * torch.matmul(image, allText.t()), labels,
+                                                   reduction: sum);
+        var perText = nn.functional.cross_entropy(logitScale * torch.matmul(text, allImage.t()), labels,
+                                                  reduction: sum);
         return ((perImage + perText) / (2.0 * rows.Total)).MoveToOuterDisposeScope();
     }
 
@@ -43,15 +45,18 @@ public static class LocalNegatives
     /// holds the hardest row — the one entry one process's amax would send it to (for inputs without ties). No rank
     /// computes the B × b block of the transpose. Returns (share, sum of this rank's positives S̄[i, i]).
     /// </summary>
-    public static (Tensor Share, Tensor PositiveSum) TripletShare(IFeatureGather ranks, Tensor block, RankRows rows, double delta)
+    public static (Tensor Share, Tensor PositiveSum) TripletShare(IFeatureGather ranks, Tensor block, RankRows rows,
+                                                                  double delta)
     {
         InputChecks.Shape(block, "triplet score block", rows.Count, rows.Total);
         using var scope = torch.NewDisposeScope();
         var own = Targets(rows, block.device).unsqueeze(1);                                       // [b, 1]: S̄[i, i]
         var positive = block.gather(1, own).squeeze(1);
         if (rows.Total < 2)                                                                     // no negatives at all
-            return (torch.zeros([], block.dtype, block.device).MoveToOuterDisposeScope(), positive.sum().MoveToOuterDisposeScope());
-        var diagonal = torch.zeros(block.shape, ScalarType.Bool, block.device).scatter_(1, own, torch.ones_like(own, ScalarType.Bool));
+            return (torch.zeros([], block.dtype, block.device).MoveToOuterDisposeScope(),
+                    positive.sum().MoveToOuterDisposeScope());
+        var diagonal = torch.zeros(block.shape, ScalarType.Bool, block.device)
+            .scatter_(1, own, torch.ones_like(own, ScalarType.Bool));
         var negatives = block.masked_fill(diagonal, double.NegativeInfinity);
         var rowHinges = (negatives.amax(1) - positive + delta).relu().sum();
         var columnMax = ranks.AllGatherWithGrad(negatives.amax(0).unsqueeze(0)).amax(0);          // [B], max over ranks

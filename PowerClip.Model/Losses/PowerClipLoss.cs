@@ -41,10 +41,11 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
     public Negatives Negatives { get; init; } = Negatives.Local;
 
     /// <summary>
-    /// This rank's share of the global batch's loss with local negatives: L_CLIP's (<see cref="LocalNegatives.ClipShare"/>)
-    /// plus λ times the triplet's from the block S̄[own rows, all captions] [b, B] (<see cref="LocalNegatives.TripletShare"/>,
-    /// where the argument why it is exact lives). Each rank pools its own nodes p = Σ ψ and gathers them with gradient,
-    /// padded to the largest node count over ranks (padded nodes are masked, as within one batch); φ stays local.
+    /// This rank's share of the global batch's loss with local negatives: L_CLIP's
+    /// (<see cref="LocalNegatives.ClipShare"/>) plus λ times the triplet's from the block S̄[own rows, all captions]
+    /// [b, B] (<see cref="LocalNegatives.TripletShare"/>, where the argument why it is exact lives). Each rank pools
+    /// its own nodes p = Σ ψ and gathers them with gradient, padded to the largest node count over ranks (padded nodes
+    /// are masked, as within one batch); φ stays local.
     /// Cost per rank: b·B·M·|𝒯| entries of S1 (1/K of one process's), a gather of B·|𝒯|·E node values and the node
     /// masks, and one of B column maxima.
     /// </summary>
@@ -131,7 +132,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         return ChunkedScores.Compute(phi, nodes, mask, Config).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Node embeddings p [B, T, E] and valid nodes [B, T] of the captions (the tree ablation applied here).</summary>
+    /// <summary>Node embeddings p [B, T, E] and valid nodes [B, T] of the captions (tree ablation applied).</summary>
     private (Tensor Nodes, Tensor Mask) Nodes(Tensor psi, PhraseBatch phrases)
     {
         var (membership, nodeMask) = Config.UseTree

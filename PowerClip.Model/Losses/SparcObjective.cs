@@ -30,7 +30,8 @@ public sealed class SparcObjective(double globalWeight = 1.0, double fineWeight 
         var tokens = ranks.Size == 1 ? count : torch.tensor(ranks.AllGather(count.ToDouble()).Sum(), count.dtype, count.device);
         var fine = ranks.Size == 1 || Negatives == Negatives.Local
             ? (sums[0] / tokens + sums[1] / tokens) / 2
-            : ranks.ShareOfReplicated((ranks.SumAcrossRanks(sums[0]) / tokens + ranks.SumAcrossRanks(sums[1]) / tokens) / 2);
+            : ranks.ShareOfReplicated(
+                (ranks.SumAcrossRanks(sums[0]) / tokens + ranks.SumAcrossRanks(sums[1]) / tokens) / 2);
         var total = globalWeight * global + fineWeight * fine;
         return Objectives.Escape(total, new Dictionary<string, Tensor> { ["clip"] = global, ["fine"] = fine });
     }

@@ -40,7 +40,10 @@ public static class FlopCount
         return layers * (tokens * 2 * (4 * w * w + 2 * w * h) + 4 * tokens * tokens * w);
     }
 
-    /// <summary>Measured matmul throughput (best of <paramref name="repeats"/> n×n products after warm-up), FLOP/s; float32 unless given.</summary>
+    /// <summary>
+    /// Measured matmul throughput (best of <paramref name="repeats"/> n×n products after warm-up), FLOP/s; float32
+    /// unless <paramref name="dtype"/> is given.
+    /// </summary>
     public static double MatmulPeak(Device device, int n = 1024, int repeats = 5, ScalarType dtype = ScalarType.Float32)
     {
         using var scope = torch.NewDisposeScope();

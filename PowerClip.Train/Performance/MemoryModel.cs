@@ -6,8 +6,9 @@ namespace PowerClip.Train.Performance;
 /// <param name="Batch">local batch b (per rank)</param>
 /// <param name="Ranks">K data-parallel ranks: the global batch is K·b</param>
 /// <param name="Words">leaves per caption (one token each); phrase nodes ≈ words − 1 (root + phrases)</param>
-public sealed record MemorySettings(ClipConfig Model, int Batch, string Objective = "powerclip", int Regions = 10, int Words = 10,
-                                    Precision Precision = Precision.Fp32, bool GradCheckpointing = false, int Ranks = 1,
+public sealed record MemorySettings(ClipConfig Model, int Batch, string Objective = "powerclip", int Regions = 10,
+                                    int Words = 10, Precision Precision = Precision.Fp32,
+                                    bool GradCheckpointing = false, int Ranks = 1,
                                     Negatives Negatives = Negatives.Local, long ChunkElements = 1L << 22)
 {
     public long GlobalBatch => (long)Batch * Ranks;
@@ -15,7 +16,9 @@ public sealed record MemorySettings(ClipConfig Model, int Batch, string Objectiv
     public bool PowerClip => Objective.StartsWith("powerclip", StringComparison.Ordinal);
 }
 
-/// <summary>One line of the estimate: a part, its bytes, how it was counted, and whether it is live at the step's peak.</summary>
+/// <summary>
+/// One line of the estimate: a part, its bytes, how it was counted, and whether it is live at the step's peak.
+/// </summary>
 public sealed record MemoryLine(string Part, double Bytes, string Detail, bool AtPeak = true);
 
 /// <summary>
@@ -41,10 +44,14 @@ public static class MemoryModel
         };
         if (s.Precision == Precision.Bf16)
         {
-            var blockWeights = BlockWeights(cfg.Vision.Width, cfg.Vision.Layers, cfg.Vision.MlpRatio) + BlockWeights(cfg.Text.Width, cfg.Text.Layers, cfg.Text.MlpRatio);
-            lines.Add(new("bf16 weight copies", 2.0 * blockWeights, "each block weight cast per use, kept for the backward"));
+            var blockWeights = BlockWeights(cfg.Vision.Width, cfg.Vision.Layers, cfg.Vision.MlpRatio)
+                               + BlockWeights(cfg.Text.Width, cfg.Text.Layers, cfg.Text.MlpRatio);
+            lines.Add(new("bf16 weight copies", 2.0 * blockWeights,
+                          "each block weight cast per use, kept for the backward"));
         }
-        lines.Add(new("inputs", s.Batch * (4.0 * 3 * cfg.Vision.ImageSize * cfg.Vision.ImageSize + 8.0 * cfg.Text.ContextLength), "images float32, token ids int64"));
+        var pixels = 3.0 * cfg.Vision.ImageSize * cfg.Vision.ImageSize;
+        lines.Add(new("inputs", s.Batch * (4.0 * pixels + 8.0 * cfg.Text.ContextLength),
+                      "images float32, token ids int64"));
         double vs = cfg.Vision.PatchCount + 1, ts = cfg.Text.ContextLength;
         var working = new List<double>();   // per tower, per sample: one block's backward (and its recomputation)
         foreach (var (tower, seq, width, layers, heads, ratio) in new[]
@@ -60,17 +67,23 @@ public static class MemoryModel
                                     : $"{Mb(block)} per sample per block"));
             working.Add(WorkingSet(seq, width, heads, ratio) + (s.GradCheckpointing ? block : 0));
         }
-        lines.Add(new("encoder ends and outputs", s.Batch * (4.0 * (3 * vs * cfg.Vision.Width + 2 * ts * cfg.Text.Width) + 4.0 * cfg.EmbedDim * (vs + ts)),
+        var ends = 4.0 * (3 * vs * cfg.Vision.Width + 2 * ts * cfg.Text.Width) + 4.0 * cfg.EmbedDim * (vs + ts);
+        lines.Add(new("encoder ends and outputs", s.Batch * ends,
             "LayerNorm inputs/outputs around the blocks, patch tokens and token features"));
         lines.AddRange(Head(s));
         lines.Add(new("backward working set, encoders", s.Batch * working.Max(),
-            s.GradCheckpointing ? "one block's recomputed activations and gradient buffers" : "one block's gradient buffers", AtPeak: false));
+            s.GradCheckpointing ? "one block's recomputed activations and gradient buffers"
+                                : "one block's gradient buffers",
+            AtPeak: false));
         return lines;
     }
 
-    /// <summary>Peak of a step: everything live at the start of the backward plus the larger backward working set.</summary>
+    /// <summary>
+    /// Peak of a step: everything live at the start of the backward plus the larger backward working set.
+    /// </summary>
     public static double Peak(IReadOnlyList<MemoryLine> lines) =>
-        lines.Where(l => l.AtPeak).Sum(l => l.Bytes) + lines.Where(l => !l.AtPeak).Select(l => l.Bytes).DefaultIfEmpty(0).Max();
+        lines.Where(l => l.AtPeak).Sum(l => l.Bytes)
+        + lines.Where(l => !l.AtPeak).Select(l => l.Bytes).DefaultIfEmpty(0).Max();
 
     /// <summary>
     /// S1-sized tensors live at once while <see cref="ChunkedScores"/> scores one chunk: six are NlaBoth's passes (S1,
@@ -86,7 +99,8 @@ public static class MemoryModel
     /// block input (ln_1), ln_1's output (in_proj), copies of q, k, v (the batched matmuls reshape permuted views),
     /// the softmax output (h·S²), the attention output before out_proj, the residual h (ln_2), ln_2's output (c_fc),
     /// c_fc's output (GELU) and GELU's output (c_proj). Under bf16 the products' operands are bf16 (2 B), the residual
-    /// stream and LayerNorm inputs float32, and the attention keeps the float32 softmax and its bf16 copy (6 B per entry).
+    /// stream and LayerNorm inputs float32, and the attention keeps the float32 softmax and its bf16 copy (6 B per
+    /// entry).
     /// </summary>
     public static double BlockBytes(double seq, double width, int heads, double ratio, Precision precision)
     {
@@ -105,29 +119,37 @@ public static class MemoryModel
     private static double WorkingSet(double seq, double width, int heads, double ratio) =>
         4.0 * seq * 4 * width + Math.Max(4.0 * seq * 2 * Math.Round(width * ratio), 8.0 * heads * seq * seq);
 
-    /// <summary>The loss head: what the objective keeps, its chunked working set, and the features a rank gathers.</summary>
+    /// <summary>
+    /// The loss head: what the objective keeps, its chunked working set, and the features a rank gathers.
+    /// </summary>
     private static IEnumerable<MemoryLine> Head(MemorySettings s)
     {
         double e = s.Model.EmbedDim, b = s.Batch, bAll = s.GlobalBatch, m = s.Regions, t = s.Nodes, l = s.Words;
         var local = s.Ranks == 1 || s.Negatives == Negatives.Local;
         var rows = local ? b : bAll;                                     // image rows this rank scores
-        yield return new("CLIP logits", 4.0 * 3 * 2 * rows * bAll, $"{rows:N0} × {bAll:N0}, both directions, with softmax and gradient");
+        yield return new("CLIP logits", 4.0 * 3 * 2 * rows * bAll,
+                         $"{rows:N0} × {bAll:N0}, both directions, with softmax and gradient");
         if (!s.PowerClip) yield break;
         var n = (double)s.Model.Vision.PatchCount;
-        yield return new("PowerCLIP features", 4.0 * (b * m * (n + 2 * e) + b * l * e + bAll * t * e), "region masks, φ and ψ, node sums p");
+        yield return new("PowerCLIP features", 4.0 * (b * m * (n + 2 * e) + b * l * e + bAll * t * e),
+                         "region masks, φ and ψ, node sums p");
         var s1 = rows * bAll * m * t;
         var chunk = Math.Min(s1, Math.Max(s.ChunkElements, bAll * m * t));
         yield return new("S̄ and its hinge masks", 4.0 * 3 * rows * bAll, $"{rows:N0} × {bAll:N0}");
         yield return new("S1 chunks, forward", 4.0 * ForwardChunkTensors * chunk,
-            $"S1 = {s1:N0} entries per step in chunks of {chunk:N0}; {ForwardChunkTensors} S1-sized tensors live per chunk", AtPeak: false);
+            $"S1 = {s1:N0} entries per step in chunks of {chunk:N0}; {ForwardChunkTensors} S1-sized tensors per chunk",
+            AtPeak: false);
         var pairs = Math.Min(3 * rows, Math.Max(1, s.ChunkElements / Math.Max(m * t, (m + t) * e)));
-        yield return new("S1 chunks, backward", 4.0 * (4 * pairs * (m + t) * e + 12 * pairs * m * t) + 4.0 * (rows * m * e + bAll * t * e),
-            $"{pairs:N0} of ≤ 3·{rows:N0} active pairs per chunk, recomputed with autograd; gradients of φ and p", AtPeak: false);
+        var backward = 4.0 * (4 * pairs * (m + t) * e + 12 * pairs * m * t) + 4.0 * (rows * m * e + bAll * t * e);
+        yield return new("S1 chunks, backward", backward,
+            $"{pairs:N0} of ≤ 3·{rows:N0} active pairs per chunk, recomputed with autograd; gradients of φ and p",
+            AtPeak: false);
         if (s.Ranks > 1)
             yield return new($"gathered features ({(local ? "local" : "global")} negatives)",
                 local ? 4.0 * 2 * (2 * bAll * e + bAll * t * e) + bAll * t
                       : 4.0 * (2 * bAll * e + bAll * m * e + bAll * l * e + bAll * l * t) + bAll * (l + t),
-                local ? "embeddings and node sums of all ranks, with their gradients" : "embeddings, φ, ψ and tree tensors of all ranks");
+                local ? "embeddings and node sums of all ranks, with their gradients"
+                      : "embeddings, φ, ψ and tree tensors of all ranks");
     }
 
     /// <summary>The model's parameter count, from its configuration (the same as ClipModel.parameters()).</summary>

@@ -7,11 +7,12 @@ namespace PowerClip.Train.Performance;
 /// <summary>What one measured step cost: peak resident memory above the step's start, and the step's time.</summary>
 /// <param name="GradientsFreed">whether zero_grad releases the gradients (then the step allocates them again)</param>
 /// <param name="SavedBytes">bytes malloc holds in use at the end of the forward and loss, above the step's start
-/// (glibc's mallinfo2: what the step keeps for its backward, without the allocator's free space); NaN without glibc</param>
+/// (glibc's mallinfo2: what the step keeps for its backward, without the allocator's free space); NaN without
+/// glibc</param>
 /// <param name="InUsePeakBytes">the largest growth of malloc's bytes in use during the step, sampled every millisecond
 /// (live tensors without the allocator's retained free space; a peak shorter than a millisecond can be missed)</param>
-public sealed record MemoryMeasurement(double PeakDeltaBytes, double BaselineBytes, bool GradientsFreed, IReadOnlyList<double> StepMs,
-                                       double SavedBytes, double InUsePeakBytes);
+public sealed record MemoryMeasurement(double PeakDeltaBytes, double BaselineBytes, bool GradientsFreed,
+                                       IReadOnlyList<double> StepMs, double SavedBytes, double InUsePeakBytes);
 
 /// <summary>
 /// Measures a training step's peak memory on the CPU as the growth of the process's peak resident set (VmHWM, reset
@@ -27,7 +28,8 @@ public static class MemoryProbe
 {
     public static MemoryMeasurement Measure(MemorySettings s, int steps = 3, int seed = 1)
     {
-        var objective = Objectives.Create(s.Objective, new ObjectiveSettings { PowerClip = new() { ChunkElements = s.ChunkElements } });
+        var settings = new ObjectiveSettings { PowerClip = new() { ChunkElements = s.ChunkElements } };
+        var objective = Objectives.Create(s.Objective, settings);
         using var step = new SyntheticStep(s.Model, objective, seed, CPU, s.Precision, s.GradCheckpointing);
         using (var warm = SyntheticBatch.Create(s.Model, 2, s.Regions, s.Words, seed)) step.Run(warm);
         var freed = GradientsFreedByZeroGrad(step);
@@ -50,7 +52,9 @@ public static class MemoryProbe
         return new MemoryMeasurement(peak, baseline, freed, times, saved, sampledPeak);
     }
 
-    /// <summary>The largest growth of malloc's bytes in use while <paramref name="action"/> runs (sampled every millisecond).</summary>
+    /// <summary>
+    /// The largest growth of malloc's bytes in use while <paramref name="action"/> runs (sampled every millisecond).
+    /// </summary>
     public static double PeakInUse(Action action)
     {
         var start = InUse();
@@ -59,7 +63,9 @@ public static class MemoryProbe
         return sampler.Stop() - start;
     }
 
-    /// <summary>The largest <see cref="InUse"/> seen by a thread that reads it every millisecond until stopped.</summary>
+    /// <summary>
+    /// The largest <see cref="InUse"/> seen by a thread that reads it every millisecond until stopped.
+    /// </summary>
     private sealed class InUseSampler : IDisposable
     {
         private readonly Thread _thread;
@@ -89,7 +95,9 @@ public static class MemoryProbe
         public void Dispose() { if (!_stop) Stop(); }
     }
 
-    /// <summary>Bytes malloc has handed out and not taken back (mallinfo2: arena blocks in use + mmapped blocks).</summary>
+    /// <summary>
+    /// Bytes malloc has handed out and not taken back (mallinfo2: arena blocks in use + mmapped blocks).
+    /// </summary>
     private static double InUse()
     {
         try
@@ -117,11 +125,15 @@ public static class MemoryProbe
     public static double Predicted(IReadOnlyList<MemoryLine> lines, bool gradientsFreed)
     {
         string[] before = ["parameters (float32 masters)", "AdamW state", "inputs"];
-        var excluded = lines.Where(l => before.Contains(l.Part) || (!gradientsFreed && l.Part == "gradients (float32)")).Sum(l => l.Bytes);
+        var excluded = lines.Where(l => before.Contains(l.Part) || (!gradientsFreed && l.Part == "gradients (float32)"))
+                            .Sum(l => l.Bytes);
         return MemoryModel.Peak(lines) - excluded;
     }
 
-    /// <summary>What the model says the step keeps at the end of its forward and loss: the saved tensors, nothing of the backward.</summary>
+    /// <summary>
+    /// What the model says the step keeps at the end of its forward and loss: the saved tensors, nothing of the
+    /// backward.
+    /// </summary>
     public static double Saved(IReadOnlyList<MemoryLine> lines)
     {
         string[] before = ["parameters (float32 masters)", "AdamW state", "inputs", "gradients (float32)"];
@@ -151,7 +163,9 @@ public static class MemoryProbe
         return line is null ? double.NaN : double.Parse(line[field.Length..].Trim().Split(' ')[0]) * 1024;
     }
 
-    /// <summary>Resets VmHWM to the current resident set (Linux ≥ 4.0); without it the peak includes the warm-up's.</summary>
+    /// <summary>
+    /// Resets VmHWM to the current resident set (Linux ≥ 4.0); without it the peak includes the warm-up's.
+    /// </summary>
     private static void ResetPeak()
     {
         try { File.WriteAllText("/proc/self/clear_refs", "5"); }

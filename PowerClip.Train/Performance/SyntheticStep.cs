@@ -26,8 +26,8 @@ public sealed class SyntheticStep : IDisposable
 
     /// <param name="precision">the encoders' blocks in fp32 or bf16 (<see cref="Autocast"/>)</param>
     /// <param name="gradCheckpointing">activation checkpointing of every block (<see cref="BlockCheckpoint"/>)</param>
-    public SyntheticStep(ClipConfig cfg, IContrastiveObjective objective, int seed, Device device, Precision precision = Precision.Fp32,
-                         bool gradCheckpointing = false)
+    public SyntheticStep(ClipConfig cfg, IContrastiveObjective objective, int seed, Device device,
+                         Precision precision = Precision.Fp32, bool gradCheckpointing = false)
     {
         torch.manual_seed(seed);
         _model = new ClipModel(cfg) { GradCheckpointing = gradCheckpointing };
@@ -49,7 +49,8 @@ public sealed class SyntheticStep : IDisposable
         double Lap() { Sync(); var t = clock.Elapsed.TotalMilliseconds; clock.Restart(); return t; }
         _optimizer.zero_grad();
         ClipOutputs outputs;
-        using (Autocast.Enter(_precision)) outputs = _model.Forward(batch.Images, batch.Tokens, _objective.PatchKeepRatio);
+        using (Autocast.Enter(_precision))
+            outputs = _model.Forward(batch.Images, batch.Tokens, _objective.PatchKeepRatio);
         var forward = Lap();
         var loss = _objective.Compute(new ObjectiveInputs(outputs, _objective.NeedsRegions ? batch.Masks : null, _objective.NeedsPhrases ? batch.Phrases : null));
         var lossMs = Lap();

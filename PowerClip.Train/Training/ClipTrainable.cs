@@ -60,8 +60,8 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
     /// The next batch of this feed for (step, micro-batch) and the model's outputs on it. Regions are drawn
     /// per row as row <paramref name="rowOffset"/> + b of the global batch (a data-parallel rank's place in it).
     /// </summary>
-    private (TrainingBatch Batch, ClipOutputs Outputs) Forward(int step, int microBatch, int rowOffset, Generator? generator,
-                                                              IDictionary<string, double> metrics)
+    private (TrainingBatch Batch, ClipOutputs Outputs) Forward(int step, int microBatch, int rowOffset,
+                                                              Generator? generator, IDictionary<string, double> metrics)
     {
         var index = (long)step * _config.Optimizer.AccumulationSteps + microBatch;
         if (index < _nextBatch) throw new InvalidOperationException($"batch {index} was already consumed (next is {_nextBatch}): steps must run in order");
@@ -71,7 +71,8 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
         _feed.Skip((index - _nextBatch) * _config.BatchSize);
         _nextBatch = index + 1;
         var samples = _feed.NextBatch(_config.BatchSize);
-        metrics["data_wait_s"] = metrics.TryGetValue("data_wait_s", out var earlier) ? earlier + wait.Elapsed.TotalSeconds : wait.Elapsed.TotalSeconds;
+        metrics["data_wait_s"] = wait.Elapsed.TotalSeconds
+                                 + (metrics.TryGetValue("data_wait_s", out var earlier) ? earlier : 0);
         var regions = Objective.NeedsRegions
             ? new RegionSpec(_config.RegionSource, _config.Regions, Seeds.Regions(_config.Optimizer.Seed, step, microBatch), rowOffset)
             : null;
@@ -81,8 +82,11 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
         return (batch, Model.Forward(batch.Images.to(dtype), batch.Tokens, Objective.PatchKeepRatio, generator));
     }
 
-    /// <summary>The loss's parts of the global batch: each rank's are its shares (LossOutput), summed in one gather.</summary>
-    private static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics, IFeatureGather ranks)
+    /// <summary>
+    /// The loss's parts of the global batch: each rank's are its shares (LossOutput), summed in one gather.
+    /// </summary>
+    private static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics,
+                               IFeatureGather ranks)
     {
         var parts = loss.Parts.Where(p => p.Key != "total").ToArray();
         var values = parts.Select(p => p.Value.ToDouble()).ToArray();

@@ -32,7 +32,7 @@ public sealed record TrainConfig
     public TrainerOptions Optimizer { get; init; } = new();
     /// <summary>Data-loading threads (0: the number of cores).</summary>
     public int DataThreads { get; init; } = 0;
-    /// <summary>The encoders' transformer blocks in fp32, or bf16 (Autocast: float32 masters, the loss head in float32).</summary>
+    /// <summary>The encoders' blocks in fp32, or bf16 (Autocast: float32 masters, the head in float32).</summary>
     public Precision Precision { get; init; } = Precision.Fp32;
     /// <summary>Activation checkpointing of every transformer block of both towers (BlockCheckpoint).</summary>
     public bool GradCheckpointing { get; init; } = false;

@@ -77,8 +77,11 @@ let tests =
             let fpLoss, fp = lossAndGradients model Precision.Fp32 b
             let bfLoss, bf = lossAndGradients model Precision.Bf16 b
             let relative = abs (bfLoss - fpLoss) / abs fpLoss
-            let worst = List.map2 (fun (n, x) (_, y) -> n, cosine x y) fp bf |> List.filter (fun (_, x) -> not (Double.IsNaN x)) |> List.minBy snd
-            printfn $"bf16 autocast: loss {fpLoss:g6} → {bfLoss:g6} (relative {relative:g3}); lowest gradient cosine {snd worst:F5} ({fst worst})"
+            let worst =
+                List.map2 (fun (n, x) (_, y) -> n, cosine x y) fp bf
+                |> List.filter (fun (_, x) -> not (Double.IsNaN x)) |> List.minBy snd
+            printfn $"bf16 autocast: loss {fpLoss:g6} → {bfLoss:g6} (relative {relative:g3}); "
+            printfn $"  lowest gradient cosine {snd worst:F5} ({fst worst})"
             Expect.isGreaterThan relative 0.0 "bf16 really ran (a float32 rerun would be bit-identical)"
             Expect.isLessThanOrEqual relative 1e-2 "loss"
             Expect.isGreaterThanOrEqual (snd worst) 0.99 $"gradient direction of {fst worst}"
@@ -99,7 +102,8 @@ let tests =
             let nodes = PowerClipScores.NodeEmbeddings(psi, phrases.Membership)
             let cfg = PowerClipLossConfig()
             let sbar (dtype: torch.ScalarType) =
-                PowerClipScores.Combine(PowerClipScores.S1(phi.``to``(dtype), nodes.``to``(dtype)), phrases.NodeMask, cfg).``to``(torch.float64)
+                let s1 = PowerClipScores.S1(phi.``to``(dtype), nodes.``to``(dtype))
+                PowerClipScores.Combine(s1, phrases.NodeMask, cfg).``to``(torch.float64)
             let exact = sbar torch.float64
             let hardest (s: torch.Tensor) =
                 let off = s.masked_fill(torch.eye(int64 batch, dtype = torch.ScalarType.Bool), Double.NegativeInfinity)
@@ -110,7 +114,8 @@ let tests =
             let error (s: torch.Tensor) = (s - exact).abs().max().ToDouble()
             let spread = (exact - exact.mean()).abs().mean().ToDouble()
             let f32, bf16 = sbar torch.float32, sbar torch.bfloat16
-            printfn $"head precision (S̄ mean |S̄ - mean| {spread:g3}): float32 max error {error f32:g3}, hardest negatives moved {moved f32}/{2 * batch}; bfloat16 max error {error bf16:g3}, moved {moved bf16}/{2 * batch}"
+            printfn $"head precision (S̄ mean |S̄ - mean| {spread:g3}): float32 max error {error f32:g3}, "
+            printfn $"  hardest negatives moved {moved f32}/{2 * batch}; bfloat16 max error {error bf16:g3}, moved {moved bf16}/{2 * batch}"
             Expect.isLessThan (error f32) 1e-5 "float32 S̄ matches float64"
             Expect.equal (moved f32) 0 "float32 finds float64's hardest negatives"
             Expect.isGreaterThan (error bf16) (1000.0 * error f32) "bfloat16 S̄ is three orders of magnitude worse"
