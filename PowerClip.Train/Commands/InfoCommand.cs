@@ -34,6 +34,7 @@ public static class InfoCommand
         yield return ("device", device.ToString());
         yield return ("threads", $"{threads} (cores: {Environment.ProcessorCount})");
         yield return ("native fix", TorchRuntime.NativeFixStatus);
+        yield return ("mkl code path", MklCodePath.Status);
     }
 
     private static string Version(Assembly a) =>
