@@ -8,7 +8,7 @@ namespace PowerClip.Model;
 /// <summary>
 /// [ours] Which kernels the oneMKL inside libtorch_cpu.so uses for float32 matrix products on the CPU. oneMKL picks
 /// its code path by CPU vendor: on a non-Intel CPU it takes a generic path even where the CPU has AVX-512, and on
-/// an AMD EPYC (Zen 4) that path's SGEMM is ~14 % slower than oneMKL's own AVX-512 kernels on the `small` step's
+/// an AMD EPYC (Zen 4) that path's SGEMM takes ~18 % more time than oneMKL's own AVX-512 kernels on the `small` step's
 /// products (docs/performance.md, "The CPU matmul gap"). Where the CPU has the instructions, the build's
 /// libpowerclip_mkl_dispatch.so (build/MklDispatch.targets) answers oneMKL's CPU query instead; it must be in the
 /// process before the first matrix product, so <see cref="TorchRuntime"/> applies this before libtorch runs.
@@ -32,13 +32,16 @@ public static class MklCodePath
 
     private static string NativeDir => Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native");
 
-    /// <summary>What the build did: "built: …" or "skipped: …" (build/mkl-dispatch/build-mkl-dispatch.sh).</summary>
+    /// <summary>What the build did: "built: …" or "skipped: …" (build/mkl-dispatch/build-mkl-dispatch.sh).
+    /// </summary>
     public static string BuildStatus
     {
         get
         {
             var path = Path.Combine(NativeDir, "mkl-dispatch-build.txt");
-            return File.Exists(path) ? File.ReadAllText(path).Trim() : "unknown: no mkl-dispatch-build.txt in the build output";
+            return File.Exists(path)
+                ? File.ReadAllText(path).Trim()
+                : "unknown: no mkl-dispatch-build.txt in the build output";
         }
     }
 
@@ -57,7 +60,8 @@ public static class MklCodePath
     /// <summary>oneMKL's own answer to its CPU query (-1 when the override is not loaded).</summary>
     public static int OwnCpuType() => library == IntPtr.Zero ? -1 : Export<TypeFn>("powerclip_mkl_own_cpu_type")();
 
-    /// <summary>Decides and loads once per process, before libtorch's first matrix product; returns the status.</summary>
+    /// <summary>Decides and loads once per process, before libtorch's first matrix product; returns the status.
+    /// </summary>
     /// <exception cref="ArgumentException">The variable names no known path, or one this CPU cannot run.</exception>
     public static string Apply()
     {
@@ -72,7 +76,8 @@ public static class MklCodePath
     {
         lock (Gate)
         {
-            if (status is null || !status.StartsWith("applied:", StringComparison.Ordinal) || Consulted() > 0) return Status;
+            if (status is null || !status.StartsWith("applied:", StringComparison.Ordinal) || Consulted() > 0)
+                return Status;
             matrixProduct();
             if (Consulted() == 0)
                 status = "inactive: oneMKL chose its code path before the override was loaded " +
@@ -142,7 +147,8 @@ public static class MklCodePath
     private static string MklVersion()
     {
         var torchCpu = Path.Combine(NativeDir, "libtorch_cpu.so");
-        if (!NativeLibrary.TryLoad(File.Exists(torchCpu) ? torchCpu : "libtorch_cpu.so", out var handle)) return "unknown";
+        if (!NativeLibrary.TryLoad(File.Exists(torchCpu) ? torchCpu : "libtorch_cpu.so", out var handle))
+            return "unknown";
         if (!NativeLibrary.TryGetExport(handle, "MKL_Get_Version_String", out var fn)) return "unknown";
         var buffer = new byte[256];
         Marshal.GetDelegateForFunctionPointer<VersionFn>(fn)(buffer, buffer.Length);

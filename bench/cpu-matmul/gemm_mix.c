@@ -3,6 +3,7 @@
  * "TRANSA TRANSB M N K CALLS" (Fortran sgemm_ arguments, column-major, as MKL_VERBOSE prints them), times
  * each shape REPS times and adds the best time × CALLS. Process CPU time, not wall time: a process that
  * other jobs deschedule accrues none, so the figure holds on a busy machine (1 thread only).
+ * Prints the CPU time, the GFLOP and oneMKL's CPU type (-1 for another BLAS).
  * With FORCE_TYPE=N in the environment it first calls powerclip_mkl_force_cpu_type(N) if the process has
  * it (libpowerclip_mkl_dispatch.so via LD_PRELOAD), before the first product.
  * Usage: gemm_mix REPS < shapes.txt
@@ -38,7 +39,10 @@ int main(int argc, char **argv) {
   double calls, total = 0, flops = 0;
   const float one = 1, zero = 0;
   while (scanf("%3s %3s %d %d %d %lf", ta, tb, &m, &n, &k, &calls) == 6) {
-    if ((size_t)m * k > cap || (size_t)k * n > cap || (size_t)m * n > cap) { fprintf(stderr, "shape too large\n"); return 2; }
+    if ((size_t)m * k > cap || (size_t)k * n > cap || (size_t)m * n > cap) {
+      fprintf(stderr, "shape too large\n");
+      return 2;
+    }
     int lda = ta[0] == 'N' ? m : k, ldb = tb[0] == 'N' ? k : n;
     double best = 1e30;
     for (int r = 0; r < reps; r++) {
@@ -50,6 +54,9 @@ int main(int argc, char **argv) {
     total += best * calls;
     flops += 2.0 * m * n * k * calls;
   }
-  printf("%.1f ms %.3f GFLOP %.1f GFLOP/s\n", total * 1e3, flops / 1e9, flops / total / 1e9);
+  /* oneMKL's answer to its CPU query (the override's, where it is loaded); -1 for another BLAS */
+  int (*detect)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "mkl_serv_cpu_detect");
+  printf("%.1f ms %.3f GFLOP %.1f GFLOP/s cpu_type %d\n", total * 1e3, flops / 1e9, flops / total / 1e9,
+         detect ? detect() : -1);
   return 0;
 }

@@ -6,7 +6,7 @@
       to AVX2 (the build's libpowerclip_mkl_dispatch.so), and OpenBLAS with its own kernels and with Haswell's
   bench/cpu-matmul/measure.py step  [--rounds 3] [--repeats 6] [--preset small] [--batch 64]
       CPU ms per training step: `powerclip bench` with POWERCLIP_MKL_CODE_PATH=native and =auto, and the PyTorch
-      peer with OpenBLAS on one thread
+      peer with OpenBLAS on one thread, as it is and with denormals flushed to zero
   bench/cpu-matmul/measure.py shapes [--preset small] [--batch 64]
       rewrites small-b64-sgemm.txt from MKL_VERBOSE output of one CLIP and one PowerCLIP step
 
@@ -66,29 +66,44 @@ def gemm(a):
     shapes = open(SHAPES).read()
     with tempfile.TemporaryDirectory() as d:
         src = os.path.join(HERE, "gemm_mix.c")
-        run(["gcc", "-O2", "-o", f"{d}/mkl", src, f"-L{NATIVE}", "-ltorch_cpu", "-lc10", f"-Wl,-rpath,{NATIVE}", "-ldl"], os.environ)
+        run(["gcc", "-O2", "-o", f"{d}/mkl", src, f"-L{NATIVE}", "-ltorch_cpu", "-lc10", f"-Wl,-rpath,{NATIVE}",
+             "-ldl"], os.environ)
         run(["gcc", "-O2", "-o", f"{d}/openblas", src, OPENBLAS, "-ldl"], os.environ)
+        # The widely used trick for AMD: oneMKL's "is this an Intel CPU" answered yes.
+        with open(f"{d}/fakeintel.c", "w") as f:
+            f.write("int mkl_serv_intel_cpu_true(void) { return 1; }\n")
+        run(["gcc", "-O2", "-shared", "-fPIC", "-o", f"{d}/libfakeintel.so", f"{d}/fakeintel.c"], os.environ)
         configs = {
             "oneMKL, its own path": ([f"{d}/mkl"], environment()),
             "oneMKL, AVX-512 forced (auto here)": ([f"{d}/mkl"], environment(LD_PRELOAD=shim, FORCE_TYPE="7")),
             "oneMKL, AVX2 forced": ([f"{d}/mkl"], environment(LD_PRELOAD=shim, FORCE_TYPE="5")),
+            "oneMKL, mkl_serv_intel_cpu_true() = 1": ([f"{d}/mkl"], environment(LD_PRELOAD=f"{d}/libfakeintel.so")),
+            # oneMKL's documented switches (MKL_DEBUG_CPU_TYPE was removed in 2020.1; kept to show it does nothing)
+            "oneMKL, MKL_ENABLE_INSTRUCTIONS=AVX512": ([f"{d}/mkl"], environment(MKL_ENABLE_INSTRUCTIONS="AVX512")),
+            "oneMKL, MKL_CBWR=AVX512": ([f"{d}/mkl"], environment(MKL_CBWR="AVX512")),
+            "oneMKL, MKL_DEBUG_CPU_TYPE=5": ([f"{d}/mkl"], environment(MKL_DEBUG_CPU_TYPE="5")),
             "OpenBLAS 0.3.21, its own kernels": ([f"{d}/openblas"], environment()),
             "OpenBLAS, OPENBLAS_CORETYPE=Haswell": ([f"{d}/openblas"], environment(OPENBLAS_CORETYPE="Haswell")),
         }
         ms = {k: [] for k in configs}
+        cpu_type = {}
         for r in range(a.rounds):
             for name, (cmd, env) in configs.items():
-                ms[name].append(float(run(cmd + [str(a.reps)], env, shapes).split()[0]))
-            print(f"round {r + 1}: " + "; ".join(f"{k} {v[-1]:.1f}" for k, v in ms.items()) + f"; load {load()}", flush=True)
+                out = run(cmd + [str(a.reps)], env, shapes).split()
+                ms[name].append(float(out[0]))
+                cpu_type[name] = out[-1]
+            print(f"round {r + 1}: " + "; ".join(f"{k} {v[-1]:.1f}" for k, v in ms.items()) + f"; load {load()}",
+                  flush=True)
     gflop = sum(2.0 * int(m) * int(n) * int(k) * float(c) for _, _, m, n, k, c in
                 (l.split() for l in shapes.splitlines() if l.strip())) / 1e9
     base = statistics.median(ms["oneMKL, its own path"])
-    print(f"\n`small`, batch 64: the step's {gflop:.1f} GFLOP of plain SGEMM calls (attention's batched products excluded), "
-          f"1 thread, CPU ms per step, median of {a.rounds} rounds (best of {a.reps} calls per shape)")
-    print("| kernels | CPU ms | GFLOP/s | vs oneMKL's own path |\n|---|---|---|---|")
+    print(f"\n`small`, batch 64: the step's {gflop:.1f} GFLOP of plain SGEMM calls (attention's batched products "
+          f"excluded), 1 thread, CPU ms per step, median of {a.rounds} rounds (best of {a.reps} calls per shape)")
+    print("| kernels | oneMKL CPU type | CPU ms | GFLOP/s | vs oneMKL's own path |\n|---|---|---|---|---|")
     for name, v in ms.items():
         m = statistics.median(v)
-        print(f"| {name} | {m:.1f} | {gflop / m * 1e3:.1f} | {m / base:.2f} |")
+        t = "" if cpu_type[name] == "-1" else cpu_type[name]
+        print(f"| {name} | {t} | {m:.1f} | {gflop / m * 1e3:.1f} | {m / base:.2f} |")
 
 
 def step(a):
@@ -103,7 +118,11 @@ def step(a):
                                                   environment(POWERCLIP_MKL_CODE_PATH="native")),
             ".NET, default (auto: AVX-512 here)": (lambda r: pc + common + ["--repeats", str(r)],
                                                    environment(POWERCLIP_MKL_CODE_PATH="auto")),
-            "PyTorch 1.13 + OpenBLAS, 1 thread": (lambda r: peer + [d, "--repeats", str(r), "--threads", "1"], environment()),
+            "PyTorch 1.13 + OpenBLAS, 1 thread": (lambda r: peer + [d, "--repeats", str(r), "--threads", "1"],
+                                                  environment()),
+            # Whether denormals cost anything in this step: the same peer with flush-to-zero.
+            "PyTorch, denormals flushed to 0": (lambda r: peer + [d, "--repeats", str(r), "--threads", "1",
+                                                                  "--flush-denormal"], environment()),
         }
         per_step = {k: [] for k in configs}
         for r in range(a.rounds):
@@ -111,18 +130,20 @@ def step(a):
                 extra = cpu_of(cmd(a.repeats), env) - cpu_of(cmd(1), env)
                 # Both sides time CLIP and PowerCLIP alternately: 2 steps per repeat.
                 per_step[name].append(1000 * extra / (2 * (a.repeats - 1)))
-            print(f"round {r + 1}: " + "; ".join(f"{k} {v[-1]:.0f}" for k, v in per_step.items()) + f"; load {load()}", flush=True)
+            print(f"round {r + 1}: " + "; ".join(f"{k} {v[-1]:.0f}" for k, v in per_step.items())
+                  + f"; load {load()}", flush=True)
     base = statistics.median(per_step["PyTorch 1.13 + OpenBLAS, 1 thread"])
     print(f"\n`{a.preset}`, batch {a.batch}, 1 thread: CPU ms per training step (mean of a CLIP and a PowerCLIP step), "
           f"median of {a.rounds} rounds, each from runs of {a.repeats} and 1 repeats")
     print("| side | CPU ms / step | rounds | / PyTorch |\n|---|---|---|---|")
     for name, v in per_step.items():
-        print(f"| {name} | {statistics.median(v):.0f} | {', '.join(f'{x:.0f}' for x in v)} | {statistics.median(v) / base:.2f} |")
+        m = statistics.median(v)
+        print(f"| {name} | {m:.0f} | {', '.join(f'{x:.0f}' for x in v)} | {m / base:.2f} |")
 
 
 def shapes(a):
-    out = run(["dotnet", os.path.join(OUT, "powerclip.dll"), "bench", "--preset", a.preset, "--batch-sizes", str(a.batch),
-               "--threads", "1", "--device", "cpu", "--repeats", "1", "--warmup", "0"],
+    out = run(["dotnet", os.path.join(OUT, "powerclip.dll"), "bench", "--preset", a.preset,
+               "--batch-sizes", str(a.batch), "--threads", "1", "--device", "cpu", "--repeats", "1", "--warmup", "0"],
               environment(MKL_VERBOSE="1", POWERCLIP_MKL_CODE_PATH="native"))
     calls = {}
     for m in re.finditer(r"MKL_VERBOSE SGEMM\(([NT]),([NT]),(\d+),(\d+),(\d+),", out):

@@ -60,10 +60,11 @@ def peer_environment(threads):
         env["LD_LIBRARY_PATH"] = OPENBLAS_OPENMP + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
         blas = f"OpenBLAS's OpenMP build ({OPENBLAS_OPENMP}), one thread pool"
     else:
-        blas = ("OpenBLAS's pthreads build: libopenblas0-openmp is not installed, so with more than one thread OpenBLAS's "
-                "pool runs beside OpenMP's (apt-get install -y libopenblas0-openmp)")
-    note = (f"peer environment: unset {', '.join(removed) if removed else 'nothing (' + ', '.join(PEER_UNSET) + ' were not set)'}; "
-            f"OPENBLAS_NUM_THREADS={threads} OMP_NUM_THREADS={threads} torch.set_num_threads({threads}); {blas}")
+        blas = ("OpenBLAS's pthreads build: libopenblas0-openmp is not installed, so with more than one thread "
+                "OpenBLAS's pool runs beside OpenMP's (apt-get install -y libopenblas0-openmp)")
+    unset = ", ".join(removed) if removed else f"nothing ({', '.join(PEER_UNSET)} were not set)"
+    note = (f"peer environment: unset {unset}; OPENBLAS_NUM_THREADS={threads} OMP_NUM_THREADS={threads} "
+            f"torch.set_num_threads({threads}); {blas}")
     return env, note
 
 
@@ -90,7 +91,8 @@ def main():
     paths = [s.strip() for s in a.mkl_code_paths.split(",") if s.strip()]
     ours = {f".NET ({m})": dict(os.environ, POWERCLIP_MKL_CODE_PATH=m) for m in paths}
     for side, env in ours.items():
-        print(f"{side}: " + " ".join(l.strip() for l in lines_with(run(pc + ["info", "--threads", str(a.threads)], env), "mkl code path")))
+        info = run(pc + ["info", "--threads", str(a.threads)], env)
+        print(f"{side}: " + " ".join(l.strip() for l in lines_with(info, "mkl code path")))
     with tempfile.TemporaryDirectory() as d:
         run(pc + ["bench"] + common + ["--repeats", "1", "--warmup", "0", "--export", d], os.environ)
         print(run(peer + [d, "--check", "--threads", str(a.threads)], peer_env).rstrip())
@@ -101,11 +103,13 @@ def main():
             out = run(peer + [d, "--repeats", str(a.repeats), "--threads", str(a.threads)], peer_env)
             sides["PyTorch"].append(table(out, a.batch))
             load = open("/proc/loadavg").read().split()[0] if os.path.exists("/proc/loadavg") else "?"
-            steps = "; ".join(f"{s} {rows[-1]['clip'][4]:.1f} / {rows[-1]['powerclip'][4]:.1f}" for s, rows in sides.items())
+            steps = "; ".join(f"{s} {rows[-1]['clip'][4]:.1f} / {rows[-1]['powerclip'][4]:.1f}"
+                              for s, rows in sides.items())
             print(f"round {r + 1} (step ms, clip / powerclip): {steps}; load {load}", flush=True)
             if r == 0:
                 print("  peer: " + "\n  peer: ".join(lines_with(out, "BLAS:", "threads that ran")), flush=True)
-    print(f"\npreset {a.preset}, batch {a.batch}, {a.threads} threads, median over {a.rounds} alternated rounds of each side's median of {a.repeats} steps")
+    print(f"\npreset {a.preset}, batch {a.batch}, {a.threads} threads, median over {a.rounds} alternated rounds "
+          f"of each side's median of {a.repeats} steps")
     print("| objective | side | " + " | ".join(f"{ph} ms" for ph in PHASES) + " | .NET / PyTorch (step) |")
     print("|---|---|" + "---|" * (len(PHASES) + 1))
     for obj in ("clip", "powerclip"):

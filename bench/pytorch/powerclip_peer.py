@@ -221,8 +221,11 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--tolerance", type=float, default=1e-4, help="relative tolerance of --check")
+    p.add_argument("--flush-denormal", action="store_true", help="torch.set_flush_denormal(True): denormals become 0")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.flush_denormal and not torch.set_flush_denormal(True):
+        sys.exit("torch.set_flush_denormal is not supported on this CPU")
     cfg, model, inp = load(a.dir)
     lc = cfg["loss"]
     if a.check:
@@ -253,9 +256,8 @@ def main():
     after = thread_cpu_ticks()
     busy = sorted((after[t] - before.get(t, 0) for t in after), reverse=True)
     print(f"pytorch {torch.__version__}, {torch.get_num_threads()} threads, batch {cfg['batch']}, preset {cfg['preset']}, median of {a.repeats} after {a.warmup} warm-up")
-    print(f"BLAS: {blas_description()}; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} "
-          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')} OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')} "
-          f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE')}")
+    shown = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    print(f"BLAS: {blas_description()}; " + " ".join(f"{k}={os.environ.get(k)}" for k in shown))
     print(f"threads that ran during the timed steps: {sum(b > 0 for b in busy)} of {len(busy)} "
           f"(CPU ticks per thread: {', '.join(str(b) for b in busy if b > 0)})")
     print("| batch | objective | forward ms | loss ms | backward ms | optimizer ms | step ms |")

@@ -20,7 +20,8 @@ finish() {  # $1 = status line; the library (if built) is moved into place first
   echo "mkl dispatch: $1"
 }
 
-[ "$(uname -m)" = x86_64 ] || { finish "skipped: $(uname -m) is not x86_64 (oneMKL's code paths are x86 ones)"; exit 0; }
+[ "$(uname -m)" = x86_64 ] \
+  || { finish "skipped: $(uname -m) is not x86_64 (oneMKL's code paths are x86 ones)"; exit 0; }
 command -v gcc >/dev/null 2>&1 || { finish "skipped: no C compiler (gcc) on the build machine"; exit 0; }
 command -v readelf >/dev/null 2>&1 || { finish "skipped: no readelf (binutils) to check libtorch_cpu.so"; exit 0; }
 [ -f "$torch_cpu" ] || { finish "skipped: libtorch_cpu.so not found ($torch_cpu)"; exit 0; }
@@ -30,7 +31,7 @@ readelf -rW "$torch_cpu" > "$tmp/relocs"
 grep -qE " FUNC +GLOBAL +DEFAULT +[0-9]+ $sym\$" "$tmp/dynsyms" \
   || { finish "skipped: $(basename "$torch_cpu") does not export $sym"; exit 0; }
 grep -qE "R_X86_64_JUMP_SLOT .* $sym \+ 0\$" "$tmp/relocs" \
-  || { finish "skipped: $(basename "$torch_cpu") does not call $sym through its PLT (no interposition possible)"; exit 0; }
+  || { finish "skipped: $(basename "$torch_cpu") does not call $sym through its PLT (no interposition)"; exit 0; }
 gcc -O2 -shared -fPIC -Wall -Wextra -Werror -o "$tmp/libpowerclip_mkl_dispatch.so" "$src" -ldl
 readelf --dyn-syms -W "$tmp/libpowerclip_mkl_dispatch.so" > "$tmp/shimsyms"
 grep -qE " FUNC +GLOBAL +DEFAULT +[0-9]+ $sym\$" "$tmp/shimsyms" \

@@ -3,11 +3,14 @@
  *
  * oneMKL asks mkl_serv_cpu_detect() which of its kernel sets to use and, on CPUs that are not Intel's,
  * that answer is its generic path (0) even where the CPU has AVX-512: on an AMD EPYC (Zen 4) its SGEMM
- * then runs ~14 % slower than its own AVX-512 kernels (docs/performance.md, "The CPU matmul gap").
+ * then takes ~18 % more time than its own AVX-512 kernels (docs/performance.md, "The CPU matmul gap").
  * libtorch_cpu.so exports the function and calls it through its PLT, so a definition that is already
  * in the process's global scope (dlopen with RTLD_GLOBAL, by PowerClip.Model's MklCodePath, before the
  * first matrix product) takes its place. Until a type is forced this one returns oneMKL's own answer.
- * The numbering is oneMKL's (verified for 2024.0: 5 selects libmkl_avx2, 7 libmkl_avx512).
+ * The numbering is oneMKL's (read from oneMKL 2024.2's table in libtorch_cpu.so: 5 selects its AVX2 kernels,
+ * 7 its AVX-512 ones). The widely used alternative, mkl_serv_intel_cpu_true() answering 1, also reaches 7 here,
+ * but it sends every other vendor test in oneMKL down its Intel branch, which was not examined; this changes the
+ * answer to the one query that chooses the kernel set.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

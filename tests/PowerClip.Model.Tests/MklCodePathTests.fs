@@ -25,7 +25,8 @@ let private products () : float32[][] =
     let k = torch.randn(192L, 65L, 64L)
     let scores = torch.bmm(q, k.transpose(1L, 2L)).softmax(-1L)
     let mixed = torch.bmm(scores, torch.randn(192L, 65L, 64L))
-    [| y; grads[0]; grads[1]; mixed |] |> Array.map (fun t -> t.detach().contiguous().flatten().data<float32>().ToArray())
+    [| y; grads[0]; grads[1]; mixed |]
+    |> Array.map (fun t -> t.detach().contiguous().flatten().data<float32>().ToArray())
 
 let private names = [| "linear forward"; "its gradient to x"; "its gradient to w"; "attention's two bmm" |]
 
@@ -73,8 +74,9 @@ let tests =
             if isLinuxX64 then
                 let status = MklCodePath.BuildStatus
                 Expect.isTrue (status.StartsWith "built:" || status.StartsWith "skipped:") $"build status: {status}"
-                let lib = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", MklCodePath.LibraryFile)
-                Expect.equal (File.Exists lib) (status.StartsWith "built:") "the library ships exactly when it was built"
+                let native = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native")
+                let built = File.Exists(Path.Combine(native, MklCodePath.LibraryFile))
+                Expect.equal built (status.StartsWith "built:") "the library ships exactly when it was built"
         }
 
         test "where the override applies, oneMKL asks it and would have chosen another path" {
@@ -82,7 +84,7 @@ let tests =
             let status = MklCodePath.Status
             Expect.isFalse (status.StartsWith "inactive:") $"the override was loaded too late: {status}"
             if MklCodePath.Applied then
-                Expect.isGreaterThan (MklCodePath.Consulted()) 0L "oneMKL asked libpowerclip_mkl_dispatch.so for the CPU type"
+                Expect.isGreaterThan (MklCodePath.Consulted()) 0L "oneMKL asked the override for the CPU type"
                 // 7 is the AVX-512 path: if oneMKL chose it by itself the override would be unnecessary.
                 Expect.notEqual (MklCodePath.OwnCpuType()) 7 "oneMKL's own choice differs from the forced one"
             else
@@ -104,6 +106,7 @@ let tests =
                 let scale = n |> Array.map abs |> Array.max
                 let worst = Array.map2 (fun (a: float32) b -> abs (a - b)) f n |> Array.max
                 // Sums of up to 4160 float32 terms in another order: differences of ~1e-6 of the largest value.
-                Expect.isLessThan (float worst) (1e-5 * float scale) $"{name}: largest difference {worst} (values up to {scale})"
+                let message = $"{name}: largest difference {worst} (values up to {scale})"
+                Expect.isLessThan (float worst) (1e-5 * float scale) message
         }
     ]
