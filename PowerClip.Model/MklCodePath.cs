@@ -86,19 +86,25 @@ public static class MklCodePath
         }
     }
 
-    private static string Decide(string? setting)
+    /// <summary>The variable's value as a mode: auto (also when unset), native, avx512 or avx2.</summary>
+    /// <exception cref="ArgumentException">The value names none of them.</exception>
+    public static string ParseMode(string? setting)
     {
         var mode = string.IsNullOrWhiteSpace(setting) ? "auto" : setting.Trim().ToLowerInvariant();
-        if (mode is not ("auto" or "native" or "avx512" or "avx2"))
-            throw new ArgumentException($"{Variable} must be auto, native, avx512 or avx2, got '{setting}'");
+        return mode is "auto" or "native" or "avx512" or "avx2"
+            ? mode
+            : throw new ArgumentException($"{Variable} must be auto, native, avx512 or avx2, got '{setting}'");
+    }
+
+    private static string Decide(string? setting)
+    {
+        var mode = ParseMode(setting);
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
             return $"not-applicable: the override exists for Linux x64 only ({RuntimeInformation.RuntimeIdentifier})";
         if (mode == "native") return $"off: {Variable}=native (oneMKL's own choice)";
 
-        var vendor = CpuVendor();
-        bool avx512 = Avx512F.IsSupported && Avx512F.VL.IsSupported && Avx512BW.IsSupported && Avx512CD.IsSupported
-                      && Avx512DQ.IsSupported;
-        bool avx2 = Avx2.IsSupported && Fma.IsSupported;
+        var vendor = CpuVendor;
+        bool avx512 = HasAvx512, avx2 = Avx2.IsSupported && Fma.IsSupported;
         int type;
         switch (mode)
         {
@@ -132,7 +138,15 @@ public static class MklCodePath
         return $"applied: oneMKL {version} uses its {path} kernels on this {vendor} CPU ({Variable}={mode})";
     }
 
-    private static string CpuVendor()
+    /// <summary>AVX-512 F, CD, BW, DQ and VL, with the OS's support: what oneMKL's AVX-512 kernels need.</summary>
+    public static bool HasAvx512 =>
+        Avx512F.IsSupported && Avx512F.VL.IsSupported && Avx512BW.IsSupported && Avx512CD.IsSupported
+        && Avx512DQ.IsSupported;
+
+    /// <summary>The CPUID vendor string, e.g. GenuineIntel or AuthenticAMD.</summary>
+    public static string CpuVendor => ReadCpuVendor();
+
+    private static string ReadCpuVendor()
     {
         if (!X86Base.IsSupported) return "unknown";
         var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);

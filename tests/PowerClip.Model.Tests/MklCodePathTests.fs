@@ -79,6 +79,29 @@ let tests =
                 Expect.equal built (status.StartsWith "built:") "the library ships exactly when it was built"
         }
 
+        test "POWERCLIP_MKL_CODE_PATH accepts the four paths and refuses others, naming the value" {
+            Expect.equal (MklCodePath.ParseMode null) "auto" "unset means auto"
+            Expect.equal (MklCodePath.ParseMode " AVX512 ") "avx512" "case and spaces do not matter"
+            Expect.equal (MklCodePath.ParseMode "native") "native" "native"
+            let message =
+                try
+                    MklCodePath.ParseMode "avx1024" |> ignore
+                    failtest "avx1024 was accepted"
+                with :? ArgumentException as e -> e.Message
+            Expect.stringContains message "avx1024" "the message names the value"
+            Expect.stringContains message MklCodePath.Variable "and the variable"
+        }
+
+        test "auto applies the override on a non-Intel CPU with AVX-512 when the build made it" {
+            TorchRuntime.EnsureNativeLoaded()
+            let mode = MklCodePath.ParseMode(Environment.GetEnvironmentVariable MklCodePath.Variable)
+            if isLinuxX64 && mode = "auto" && MklCodePath.CpuVendor <> "GenuineIntel" && MklCodePath.HasAvx512
+               && MklCodePath.BuildStatus.StartsWith "built:" then
+                // Fails after a TorchSharp upgrade brings another oneMKL: re-read its CPU-type table, then extend
+                // MklCodePath.VerifiedVersions.
+                Expect.isTrue MklCodePath.Applied $"the override should apply here: {MklCodePath.Status}"
+        }
+
         test "where the override applies, oneMKL asks it and would have chosen another path" {
             TorchRuntime.EnsureNativeLoaded()
             let status = MklCodePath.Status
