@@ -57,7 +57,7 @@ public static class MklCodePath
     /// <summary>How often oneMKL asked the override for the CPU type (0 when it is not loaded).</summary>
     public static long Consulted() => library == IntPtr.Zero ? 0 : Export<CountFn>("powerclip_mkl_consulted")();
 
-    /// <summary>oneMKL's own answer to its CPU query (-1 when the override is not loaded).</summary>
+    /// <summary>oneMKL's own answer to its CPU query (-1 when the override or libtorch_cpu.so is not loaded).</summary>
     public static int OwnCpuType() => library == IntPtr.Zero ? -1 : Export<TypeFn>("powerclip_mkl_own_cpu_type")();
 
     /// <summary>Decides and loads once per process, before libtorch's first matrix product; returns the status.

@@ -25,18 +25,19 @@ void powerclip_mkl_force_cpu_type(int t) { __atomic_store_n(&forced, t, __ATOMIC
 /* How often oneMKL asked this function: > 0 proves that the interposition is in effect. */
 long powerclip_mkl_consulted(void) { return __atomic_load_n(&consulted, __ATOMIC_SEQ_CST); }
 
-/* oneMKL's own answer (0 until libtorch_cpu.so is loaded). */
+/* oneMKL's own answer; -1 while libtorch_cpu.so is not loaded. */
 int powerclip_mkl_own_cpu_type(void) {
   if (!own_detect) {
     /* A handle's lookup starts at libtorch_cpu.so itself, so this finds oneMKL's definition, not ours. */
     void *torch = dlopen("libtorch_cpu.so", RTLD_LAZY | RTLD_NOLOAD);
     own_detect = torch ? (int (*)(void))dlsym(torch, "mkl_serv_cpu_detect") : 0;
   }
-  return own_detect ? own_detect() : 0;
+  return own_detect ? own_detect() : -1;
 }
 
 int mkl_serv_cpu_detect(void) {
   __atomic_fetch_add(&consulted, 1, __ATOMIC_SEQ_CST);
   int t = __atomic_load_n(&forced, __ATOMIC_SEQ_CST);
-  return t >= 0 ? t : powerclip_mkl_own_cpu_type();
+  if (t < 0) t = powerclip_mkl_own_cpu_type();
+  return t >= 0 ? t : 0;   /* 0: oneMKL's generic path, valid on every x86-64 CPU */
 }
