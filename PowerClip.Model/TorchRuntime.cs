@@ -22,6 +22,7 @@ public static class TorchRuntime
     /// </summary>
     public static void EnsureNativeLoaded()
     {
+        MklCodePath.Apply();    // before libtorch's first matrix product: oneMKL fixes its code path then
         try
         {
             using var t = torch.ones(1);
@@ -36,6 +37,11 @@ public static class TorchRuntime
                 "libLibTorchSharp.so; native fix status: " + NativeFixStatus + ". Rebuild with `dotnet build` " +
                 "(it needs patchelf and g++: scripts/ensure-tools.sh patchelf g++).", e);
         }
+        MklCodePath.Confirm(() =>
+        {
+            using var a = torch.ones(8, 8);
+            using var product = a.mm(a);
+        });
     }
 
     /// <summary>Sets the intra-op thread count explicitly (libtorch's default can oversubscribe small machines).</summary>

@@ -18,6 +18,7 @@ public static class RuntimeDescription
         yield return ("device", device.ToString());
         yield return ("threads", $"{threads} (cores: {Environment.ProcessorCount})");
         yield return ("native fix", TorchRuntime.NativeFixStatus);
+        yield return ("mkl code path", MklCodePath.Status);
     }
 
     /// <summary>The description as aligned "key value" lines.</summary>

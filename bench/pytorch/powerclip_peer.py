@@ -242,6 +242,33 @@ def step_timer(name, model, inp, lc):
     return run
 
 
+def thread_cpu_ticks():
+    """CPU time (clock ticks, user + system) of each OS thread of this process, from /proc/self/task/*/stat."""
+    ticks = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            fields = open(f"/proc/self/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks[tid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def blas_description():
+    """The BLAS behind torch's CPU matmuls: Debian's torch calls libblas.so.3 (OpenBLAS when installed)."""
+    import ctypes
+    for name in ("libopenblas.so.0", "libblas.so.3"):
+        try:
+            lib = ctypes.CDLL(name, mode=os.RTLD_NOLOAD)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            return (f"{lib.openblas_get_config().decode().strip()}, kernels {lib.openblas_get_corename().decode()}, "
+                    f"{lib.openblas_get_num_threads()} threads")
+        except (OSError, AttributeError):
+            continue
+    return "not OpenBLAS (no openblas_get_config in the process)"
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("dir")
@@ -250,8 +277,11 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--tolerance", type=float, default=1e-4, help="relative tolerance of --check")
+    p.add_argument("--flush-denormal", action="store_true", help="torch.set_flush_denormal(True): denormals become 0")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.flush_denormal and not torch.set_flush_denormal(True):
+        sys.exit("torch.set_flush_denormal is not supported on this CPU")
     cfg, model, inp = load(a.dir)
     lc = cfg["loss"]
     if a.check:
@@ -275,10 +305,17 @@ def main():
         for r in runs.values():
             r()
     times = {n: [] for n in runs}
+    before = thread_cpu_ticks()
     for _ in range(a.repeats):
         for n, r in runs.items():
             times[n].append(r())
+    after = thread_cpu_ticks()
+    busy = sorted((after[t] - before.get(t, 0) for t in after), reverse=True)
     print(f"pytorch {torch.__version__}, {torch.get_num_threads()} threads, batch {cfg['batch']}, preset {cfg['preset']}, median of {a.repeats} after {a.warmup} warm-up")
+    shown = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    print(f"BLAS: {blas_description()}; " + " ".join(f"{k}={os.environ.get(k)}" for k in shown))
+    print(f"threads that ran during the timed steps: {sum(b > 0 for b in busy)} of {len(busy)} "
+          f"(CPU ticks per thread: {', '.join(str(b) for b in busy if b > 0)})")
     print("| batch | objective | forward ms | loss ms | backward ms | optimizer ms | step ms |")
     print("|---|---|---|---|---|---|---|")
     for n, ts in times.items():

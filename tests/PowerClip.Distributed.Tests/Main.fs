@@ -5,6 +5,8 @@ open PowerClip.Train.Training.Distributed
 
 [<EntryPoint>]
 let main argv =
+    // Before any tensor: oneMKL fixes its code path at the first matrix product (PowerClip.Model.MklCodePath).
+    PowerClip.Model.MklCodePath.Apply() |> ignore
     match List.ofArray argv with
     | "worker" :: rest ->
         // `--distributed mpi`: one rank of an mpiexec job, where any failure aborts the whole job;
