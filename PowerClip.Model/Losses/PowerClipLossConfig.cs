@@ -124,6 +124,16 @@ public sealed record PowerClipLossConfig
     /// <summary>What S̄ is divided by for M regions under <see cref="Scale"/>.</summary>
     public double ScoreDivisor(long regions) => Scale == ScoreScale.RegionMean && UseSubsets ? regions : 1.0;
 
+    /// <summary>
+    /// λ and δ on the paper's literal objective (S̄ not scaled) that this config trains with for M regions: the
+    /// triplet term λ·max(0, S̄⁻/d − S̄⁺/d + δ) is (λ/d)·max(0, S̄⁻ − S̄⁺ + δ·d) for S̄'s divisor d.
+    /// </summary>
+    public LiteralForm LiteralFormAt(long regions)
+    {
+        var d = ScoreDivisor(regions);
+        return new LiteralForm(Lambda / d, Delta * d);
+    }
+
     /// <summary>Log-cosh weight in Λ (ζ or 1 − ζ, by the reading); null for the linear interpolation, which has
     /// none.</summary>
     [JsonIgnore]
@@ -150,3 +160,6 @@ public sealed record PowerClipLossConfig
         return this;
     }
 }
+
+/// <summary>λ and δ as they act on the paper's literal S̄ = NLA-T1 + NLA-T2 (no scaling).</summary>
+public sealed record LiteralForm(double Lambda, double Delta);

@@ -49,6 +49,12 @@ public sealed record TrainConfig
     /// <summary>Activation checkpointing of every transformer block of both towers (BlockCheckpoint).</summary>
     public bool GradCheckpointing { get; init; } = false;
 
+    /// <summary>
+    /// PowerCLIP's effective λ and δ on the paper's literal form (S̄ as written): under the region-mean scale λ/M
+    /// and δ·M. Written into config.json for its readers and ignored on read; null for other objectives.
+    /// </summary>
+    public LiteralForm? PowerclipLiteralForm => Loss == "powerclip" ? LossSettings.PowerClip.LiteralFormAt(Regions) : null;
+
     public TrainConfig Validate()
     {
         if (Objectives.Find(Loss, "loss") is { Objective: var objective } && objective != Loss)
@@ -111,7 +117,10 @@ public sealed record TrainConfig
     /// The paper's recipe (docs/method.md §7) for users with GPUs: ViT-B/16, AdamW β 0.9/0.98, wd 0.2, lr 1e-3,
     /// 10k warm-up, cosine, M = 10, λ = 0.2, τ = 1e-3, ζ = 0.75, local batch 512 (8 GPUs × 512 = 4096 global),
     /// 32 epochs of CC12M (~11M pairs) = 32 × 11M / 4096 ≈ 86k steps. Data must point at CC12M shards; the
-    /// tokenizer is CLIP's (<paramref name="tokenizer"/> = "clip:PATH" to bpe_simple_vocab_16e6.txt.gz).
+    /// tokenizer is CLIP's (<paramref name="tokenizer"/> = "clip:PATH" to bpe_simple_vocab_16e6.txt.gz). The objective
+    /// is the paper's as written: S̄ = NLA-T1 + NLA-T2 not scaled (<see cref="ScoreScale.Sum"/>) with λ = 0.2 and
+    /// δ = 0.2 [reconstructed: the paper gives no δ]; the trainer's default region-mean scale is our reconstruction,
+    /// which at M = 10 is λ = 0.02, δ = 2 on this form (docs/demo.md compares the two at the demo's scale).
     /// </summary>
     public static TrainConfig PaperRecipe(string shards, string tokenizer) => new()
     {
@@ -123,6 +132,10 @@ public sealed record TrainConfig
         Regions = 10,
         RegionSource = "masks",
         Augment = true,
+        LossSettings = new ObjectiveSettings
+        {
+            PowerClip = new PowerClipLossConfig { Lambda = 0.2, Delta = 0.2, Scale = ScoreScale.Sum },
+        },
         Optimizer = new TrainerOptions
         {
             Steps = 86_000, Lr = 1e-3, WarmupSteps = 10_000, Beta1 = 0.9, Beta2 = 0.98, Eps = 1e-6, WeightDecay = 0.2,

@@ -47,6 +47,13 @@ public static class TrainingRun
         }
         if (main) Console.WriteLine($"training {config.Loss} on {config.Data} with {config.Model} ({model.parameters().Sum(p => p.numel()):N0} parameters) on {device}: {config.Optimizer.Steps} steps of {config.BatchSize}" +
                                     (distributed is null ? "" : $" per rank × {distributed.Size} ranks"));
+        if (main && config.PowerclipLiteralForm is { } literal)
+        {
+            var p = config.LossSettings.PowerClip;
+            Console.WriteLine($"powerclip: λ {p.Lambda:g}, δ {p.Delta:g} with score scale " +
+                              $"{PowerClip.Model.LossSettingNames.ScoreScale.NameOf(p.Scale)}; on the paper's literal S̄ that is " +
+                              $"λ {literal.Lambda:g}, δ {literal.Delta:g} (M = {config.Regions})");
+        }
         trainer.Run(progressInterval);
         // Other ranks do not wait for rank 0's last write, so they name it instead of looking it up.
         var last = main ? trainer.Checkpoints.Resolve("latest") : Path.Combine(trainer.Checkpoints.Root, CheckpointStore.NameOf(trainer.Step));

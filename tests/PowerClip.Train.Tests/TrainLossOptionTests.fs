@@ -24,6 +24,30 @@ let tests =
             let expected = T2RMethod.Nla, R2TMethod.NlaT2, SubsetRange.All, ZetaReading.ZetaWeightsLower
             Expect.equal (c.T2R, c.R2T, c.R2TSubsets, c.Reading) expected "defaults"
         }
+        test "config.json states λ and δ on the paper's literal S̄; --recipe paper trains that form" {
+            let config (scale: ScoreScale) =
+                PowerClip.Train.Training.TrainConfig(
+                    Regions = 10,
+                    LossSettings = ObjectiveSettings(PowerClip = PowerClipLossConfig(Lambda = 0.2, Delta = 0.3, Scale = scale)))
+            let literal (c: PowerClip.Train.Training.TrainConfig) =
+                match c.PowerclipLiteralForm with
+                | null -> failtest "no literal form for PowerCLIP"
+                | f -> f.Lambda, f.Delta
+            let near (l, d) (l', d') = abs (l - l') < 1e-12 && abs (d - d') < 1e-12
+            Expect.isTrue (near (literal (config ScoreScale.RegionMean)) (0.02, 3.0)) "region-mean: λ/M and δ·M"
+            Expect.isTrue (near (literal (config ScoreScale.Sum)) (0.2, 0.3)) "sum: as given"
+            let json = (config ScoreScale.RegionMean).ToJson()
+            Expect.stringContains json "\"powerclip_literal_form\"" "written into config.json"
+            let path = Path.Combine(Path.GetTempPath(), $"literal-{Guid.NewGuid():N}.json")
+            File.WriteAllText(path, json)
+            let back = PowerClip.Train.Training.TrainConfig.Load path
+            File.Delete path
+            Expect.equal back.LossSettings.PowerClip.Delta 0.3 "and read back (the derived field is ignored on read)"
+            Expect.isNull (PowerClip.Train.Training.TrainConfig(Loss = "clip").PowerclipLiteralForm) "only for PowerCLIP"
+            let paper = PowerClip.Train.Training.TrainConfig.PaperRecipe("/data/cc12m-{000..999}.tar", "clip:/x.txt.gz")
+            Expect.equal paper.LossSettings.PowerClip.Scale ScoreScale.Sum "the paper's literal S̄"
+            Expect.isTrue (near (literal paper) (0.2, 0.2)) "λ = 0.2 on it"
+        }
         test "each option maps onto its field" {
             Expect.equal (build [ "--t2r"; "exact-relu" ]).T2R T2RMethod.ExactRelu "--t2r exact-relu"
             Expect.equal (build [ "--t2r"; "nla" ]).T2R T2RMethod.Nla "--t2r nla"
