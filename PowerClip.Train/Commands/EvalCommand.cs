@@ -17,6 +17,7 @@ public static class EvalCommand
         var command = new Command("eval", "Evaluate a checkpoint: zero-shot, retrieval, SugarCrepe, Winoground, ARO (or all of an export folder)");
         foreach (var name in BenchmarkSuite.Names) command.Add(Benchmark(name));
         command.Add(Benchmark("all"));
+        command.Add(EvalGroundingCommand.Create());
         return command;
     }
 
