@@ -64,9 +64,9 @@ public static class RetrievalBenchmark
         var t2i = EncoderExtensions.CosineMatrix(textEmbeds, imageEmbeds);
         var textRelevant = captionImage.Select(i => (IReadOnlyCollection<int>)new[] { i }).ToArray();
         Recalls Of(float[,] scores, IReadOnlyList<IReadOnlyCollection<int>> relevant) => new(
-            Proportion.FromRate(Metrics.RecallAtK(scores, relevant, 1), relevant.Count),
-            Proportion.FromRate(Metrics.RecallAtK(scores, relevant, 5), relevant.Count),
-            Proportion.FromRate(Metrics.RecallAtK(scores, relevant, 10), relevant.Count));
+            Proportion.Count(Metrics.RecallHits(scores, relevant, 1)),
+            Proportion.Count(Metrics.RecallHits(scores, relevant, 5)),
+            Proportion.Count(Metrics.RecallHits(scores, relevant, 10)));
         return new RetrievalResult(paths.Count, captions.Count, Of(i2t, imageCaptions), Of(t2i, textRelevant));
     }
 }

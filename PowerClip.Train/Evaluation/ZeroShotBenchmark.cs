@@ -10,7 +10,11 @@ public sealed record ZeroShotResult(int Classes, int Images, int Templates, Prop
         yield return ("top-1", Top1);
         yield return ($"top-{Math.Min(5, Classes)}", Top5);
         if (HeldOutTop1 is not null) yield return ("top-1, held-out classes", HeldOutTop1);
+        if (SeenTop1 is not null) yield return ("top-1, seen classes", SeenTop1);
     }
+
+    /// <summary>Top-1 over the classes not listed as held out (only when some are), the complement of <see cref="HeldOutTop1"/>.</summary>
+    public Proportion? SeenTop1 { get; init; }
 }
 
 /// <summary>
@@ -54,15 +58,18 @@ public static class ZeroShotBenchmark
         var labels = images.Select(i => i.Label).ToArray();
         var k5 = Math.Min(5, names.Length);
         var heldOutFile = Path.Combine(dir, "heldout_classes.txt");
-        Proportion? heldOut = null;
+        Proportion? heldOut = null, seen = null;
+        var top1 = Metrics.TopKHits(scores, labels, 1);
         if (File.Exists(heldOutFile))
         {
             var held = BenchmarkFiles.Lines(heldOutFile, allowEmpty: true).ToHashSet(StringComparer.Ordinal);
             var rows = Enumerable.Range(0, labels.Length).Where(i => held.Contains(names[labels[i]])).ToArray();
-            if (rows.Length > 0) heldOut = Proportion.Count(rows.Select(i => Metrics.RankOf(scores, i, labels[i]) < 1));
+            if (rows.Length > 0) heldOut = Proportion.Count(rows.Select(i => top1[i]));
+            var others = Enumerable.Range(0, labels.Length).Where(i => !held.Contains(names[labels[i]])).ToArray();
+            if (rows.Length > 0 && others.Length > 0) seen = Proportion.Count(others.Select(i => top1[i]));
         }
         return new ZeroShotResult(names.Length, images.Count, templates.Length,
-            Proportion.FromRate(Metrics.TopK(scores, labels, 1), labels.Length), Proportion.FromRate(Metrics.TopK(scores, labels, k5), labels.Length), heldOut);
+            Proportion.Count(top1), Proportion.Count(Metrics.TopKHits(scores, labels, k5)), heldOut) { SeenTop1 = seen };
     }
 
     /// <summary>The ensemble's class embedding: the mean of unit vectors, renormalised (CLIP's zero-shot classifier).</summary>
