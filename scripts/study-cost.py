@@ -46,8 +46,8 @@ fixed = arm["train_cpu_seconds"] - study["budget"]["steps"] * clip_step   # the 
 evaluation = arm["eval_cpu_seconds"]
 if a.wall_per_cpu is None:
     a.wall_per_cpu = a.anchor_seconds / (fixed + a.anchor_steps * clip_step)
-print(f"standard arm, measured: fixed {fixed:.1f} CPU-s (start-up, 20,000-sample world), evaluation {evaluation:.1f} CPU-s; "
-      f"wall/CPU {a.wall_per_cpu:.3f}")
+print(f"standard arm, measured: fixed {fixed:.1f} CPU-s (start-up, 20,000-sample world), "
+      f"evaluation {evaluation:.1f} CPU-s; wall/CPU {a.wall_per_cpu:.3f}")
 print(f"{'method':<28} {'CPU-s/step':>10} {'× CLIP':>7}")
 for m, step, _ in rows:
     print(f"{m:<28} {step:>10.4f} {step / clip_step:>7.2f}")

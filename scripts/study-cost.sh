@@ -20,9 +20,10 @@ for rep in $(seq 1 "$repeats"); do
     for m in $methods; do   # m = loss:region-source
       loss=${m%%:*}; source=${m##*:}; name="$m-$steps-$rep"; name=${name//:/-}
       rm -rf "${out:?}/runs/$name"
-      /usr/bin/time -f "%e %U %S" -o "$out/time.txt" env POWERCLIP_NO_BUILD=1 ./powerclip train --out "$out/runs/$name" \
-        --model demo --batch-size 64 --regions 10 --world-samples 640 --warmup 1 --checkpoint-every "$steps" \
-        --steps "$steps" --loss "$loss" --region-source "$source" --threads "$threads" --device cpu > "$out/runs/$name.log" 2>&1
+      /usr/bin/time -f "%e %U %S" -o "$out/time.txt" env POWERCLIP_NO_BUILD=1 ./powerclip train \
+        --out "$out/runs/$name" --model demo --batch-size 64 --regions 10 --world-samples 640 --warmup 1 \
+        --checkpoint-every "$steps" --steps "$steps" --loss "$loss" --region-source "$source" \
+        --threads "$threads" --device cpu > "$out/runs/$name.log" 2>&1
       read -r wall user sys < "$out/time.txt"
       printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$steps" "$rep" "$wall" "$user" "$sys" | tee -a "$out/train.tsv"
     done

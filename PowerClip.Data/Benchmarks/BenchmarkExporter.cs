@@ -31,8 +31,10 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
         foreach (var kv in Aro(Path.Combine(outDir, "aro"), count)) counts["aro/" + kv.Key] = kv.Value;
         counts["zeroshot/test"] = ZeroShot(Path.Combine(outDir, "zeroshot"), perClass);
         counts["retrieval/dataset_synthetic.json"] = Retrieval(Path.Combine(outDir, "retrieval"), count, captionsPerImage);
-        counts["grounding/" + GroundingExport.FileName] = new GroundingExport(world, split).Write(Path.Combine(outDir, "grounding"), count);
-        foreach (var kv in new RobustnessExport(world, split).Write(Path.Combine(outDir, "robustness"), perClass)) counts[$"robustness/{kv.Key}/test"] = kv.Value;
+        counts["grounding/" + GroundingExport.FileName] =
+            new GroundingExport(world, split).Write(Path.Combine(outDir, "grounding"), count);
+        foreach (var kv in new RobustnessExport(world, split).Write(Path.Combine(outDir, "robustness"), perClass))
+            counts[$"robustness/{kv.Key}/test"] = kv.Value;
         return counts;
     }
 
@@ -159,7 +161,7 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
     /// <summary>
     /// Zero-shot classification over all colour×shape classes ("red circle"): one single-object image folder per
     /// class (folder name = class index, as torchvision's ImageFolder sorts them), class names and prompt templates.
-    /// A <paramref name="style"/> renders the same scenes shifted (the robustness analogue, <see cref="RobustnessExport"/>).
+    /// A <paramref name="style"/> renders the same scenes shifted (the robustness analogue, RobustnessExport).
     /// Held-out classes (never seen in training) are listed in heldout_classes.txt.
     /// </summary>
     public int ZeroShot(string dir, int perClass, RenderStyle? style = null)

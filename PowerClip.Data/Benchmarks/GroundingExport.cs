@@ -21,7 +21,7 @@ public sealed class GroundingExport(SyntheticWorld world, WorldSplit split = Wor
     public const string Format = "powerclip-grounding/1";
     public const string FileName = "grounding.json";
 
-    /// <summary>Writes the first <paramref name="count"/> samples of the split; returns the number of phrases.</summary>
+    /// <summary>Writes the first <paramref name="count"/> samples of the split; returns the phrase count.</summary>
     public int Write(string dir, int count)
     {
         var images = Directory.CreateDirectory(Path.Combine(dir, "images")).FullName;
@@ -38,7 +38,8 @@ public sealed class GroundingExport(SyntheticWorld world, WorldSplit split = Wor
             foreach (var p in grounded)
                 list.Add(new JsonObject
                 {
-                    ["type"] = p.Type, ["text"] = p.Text, ["leaves"] = Array(p.Leaves), ["objects"] = Array(p.Objects), ["mask"] = Array(p.Mask),
+                    ["type"] = p.Type, ["text"] = p.Text, ["leaves"] = Array(p.Leaves), ["objects"] = Array(p.Objects),
+                    ["mask"] = Array(p.Mask),
                 });
             phrases += grounded.Count;
             items.Add(new JsonObject
@@ -52,7 +53,8 @@ public sealed class GroundingExport(SyntheticWorld world, WorldSplit split = Wor
             ["format"] = Format, ["image_size"] = world.Config.ImageSize, ["patch_size"] = world.Config.PatchSize,
             ["grid_size"] = world.Config.GridSize, ["items"] = items,
         };
-        File.WriteAllText(Path.Combine(dir, FileName), root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        var json = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        File.WriteAllText(Path.Combine(dir, FileName), json);
         return phrases;
     }
 

@@ -3,7 +3,9 @@ namespace PowerClip.Data;
 /// <summary>The kinds of grounded phrase the grounding benchmark reports separately.</summary>
 public static class GroundingPhraseType
 {
-    /// <summary>A noun phrase naming one object whose shape no other object of the scene has ("a red circle" beside a square).</summary>
+    /// <summary>
+    /// A noun phrase naming one object whose shape no other object of the scene has ("a red circle" beside a square).
+    /// </summary>
     public const string Object = "object";
 
     /// <summary>
@@ -14,7 +16,8 @@ public static class GroundingPhraseType
 
     /// <summary>
     /// The tree node that states a relation between two objects ("a red circle left of a blue square", or the S node
-    /// "… is left of …"): the smallest phrase spanning both noun phrases; its target is the union of both objects' masks.
+    /// "… is left of …"): the smallest phrase spanning both noun phrases; its target is the union of both objects'
+    /// masks.
     /// </summary>
     public const string Relation = "relation";
 
@@ -56,9 +59,11 @@ public static class GroundingPhrases
             var (a, b) = (caption.ObjectLeaves[fact.Subject], caption.ObjectLeaves[fact.Object]);
             var span = Enumerable.Range(a.Min(), b.Max() - a.Min() + 1).ToArray();
             if (!caption.Tree.Nodes().Any(n => n.SequenceEqual(span)))
-                throw new InvalidOperationException($"caption '{caption.Text}': the relation's words {a.Min()}..{b.Max()} are not a phrase of its tree");
+                throw new InvalidOperationException($"caption '{caption.Text}': the relation's words " +
+                                                    $"{a.Min()}..{b.Max()} are not a phrase of its tree");
             var union = masks.Patches[fact.Subject].Union(masks.Patches[fact.Object]).Order().ToArray();
-            result.Add(new GroundedPhrase(GroundingPhraseType.Relation, Text(span), span, [fact.Subject, fact.Object], union));
+            var objects = new[] { fact.Subject, fact.Object };
+            result.Add(new GroundedPhrase(GroundingPhraseType.Relation, Text(span), span, objects, union));
         }
         return result;
     }

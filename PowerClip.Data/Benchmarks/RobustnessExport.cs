@@ -12,6 +12,7 @@ public sealed class RobustnessExport(SyntheticWorld world, WorldSplit split = Wo
     public IReadOnlyDictionary<string, int> Write(string dir, int perClass)
     {
         var exporter = new BenchmarkExporter(world, split);
-        return RenderStyle.Shifts.ToDictionary(s => s.Name, s => exporter.ZeroShot(Path.Combine(dir, s.Name), perClass, s));
+        return RenderStyle.Shifts.ToDictionary(s => s.Name,
+                                               s => exporter.ZeroShot(Path.Combine(dir, s.Name), perClass, s));
     }
 }

@@ -14,8 +14,8 @@ namespace PowerClip.Data;
 /// </list>
 /// The plain style draws exactly what the renderer always drew (same random stream, same bytes).
 /// </summary>
-public sealed record RenderStyle(string Name, bool Outline = false, bool TexturedBackground = false, int ColourJitter = 12,
-                                 int ColourCast = 0, double OutlineWidth = 0.3)
+public sealed record RenderStyle(string Name, bool Outline = false, bool TexturedBackground = false,
+                                 int ColourJitter = 12, int ColourCast = 0, double OutlineWidth = 0.3)
 {
     public static RenderStyle Plain { get; } = new("plain");
     public static RenderStyle Outlines { get; } = new("outline", Outline: true);
@@ -27,13 +27,17 @@ public sealed record RenderStyle(string Name, bool Outline = false, bool Texture
 
     public static RenderStyle Named(string name) =>
         Shifts.Append(Plain).FirstOrDefault(s => s.Name == name)
-        ?? throw new ArgumentException($"unknown render style '{name}': expected plain, {string.Join(", ", Shifts.Select(s => s.Name))}");
+        ?? throw new ArgumentException(
+            $"unknown render style '{name}': expected plain, {string.Join(", ", Shifts.Select(s => s.Name))}");
 
     public RenderStyle Validate()
     {
-        if (ColourJitter is < 0 or > 127) throw new ArgumentException($"colour jitter must be in [0, 127], got {ColourJitter}");
-        if (ColourCast is < 0 or > 127) throw new ArgumentException($"colour cast must be in [0, 127], got {ColourCast}");
-        if (!(OutlineWidth is > 0 and < 1)) throw new ArgumentException($"outline width must be in (0, 1), got {OutlineWidth}");
+        if (ColourJitter is < 0 or > 127)
+            throw new ArgumentException($"colour jitter must be in [0, 127], got {ColourJitter}");
+        if (ColourCast is < 0 or > 127)
+            throw new ArgumentException($"colour cast must be in [0, 127], got {ColourCast}");
+        if (!(OutlineWidth is > 0 and < 1))
+            throw new ArgumentException($"outline width must be in (0, 1), got {OutlineWidth}");
         return this;
     }
 }

@@ -10,7 +10,8 @@ namespace PowerClip.Data;
 /// </summary>
 public static class WorldRenderer
 {
-    public static (RgbImage Image, RegionMasks Masks) Render(WorldScene scene, WorldConfig config, Random rng, RenderStyle? style = null)
+    public static (RgbImage Image, RegionMasks Masks) Render(WorldScene scene, WorldConfig config, Random rng,
+                                                             RenderStyle? style = null)
     {
         style = (style ?? RenderStyle.Plain).Validate();
         var s = config.ImageSize;
@@ -31,7 +32,8 @@ public static class WorldRenderer
         {
             var o = scene.Objects[i];
             var (r, g, b) = WorldVocabulary.Rgb(o.Colour);
-            var (jr, jg, jb) = (rng.Next(-jitter, jitter + 1), rng.Next(-jitter, jitter + 1), rng.Next(-jitter, jitter + 1));
+            int Jitter() => rng.Next(-jitter, jitter + 1);
+            var (jr, jg, jb) = (Jitter(), Jitter(), Jitter());
             // The inner shape of an outline: the same shape shrunk by the band's width (at least one pixel).
             var inner = style.Outline ? Math.Max(0, 1 - Math.Max(style.OutlineWidth, 1.0 / o.Radius)) : 0;
             var (x0, x1) = (Math.Max(0, (int)(o.X - o.Radius) - 1), Math.Min(s - 1, (int)(o.X + o.Radius) + 1));
@@ -55,7 +57,7 @@ public static class WorldRenderer
     /// <summary>One colour cast over the whole image (a white-balance shift).</summary>
     private static void Cast(byte[] pixels, Random rng, int amplitude)
     {
-        var shift = new[] { rng.Next(-amplitude, amplitude + 1), rng.Next(-amplitude, amplitude + 1), rng.Next(-amplitude, amplitude + 1) };
+        var shift = Enumerable.Range(0, 3).Select(_ => rng.Next(-amplitude, amplitude + 1)).ToArray();
         for (var k = 0; k < pixels.Length; k++) pixels[k] = Clamp(pixels[k] + shift[k % 3]);
     }
 
@@ -69,13 +71,15 @@ public static class WorldRenderer
         {
             var angle = rng.NextDouble() * Math.PI;
             var period = size * (0.08 + 0.22 * rng.NextDouble());
-            return new(Math.Cos(angle), Math.Sin(angle), period, (rng.Next(60, 121), rng.Next(60, 121), rng.Next(60, 121)));
+            int Lift() => rng.Next(60, 121);
+            return new(Math.Cos(angle), Math.Sin(angle), period, (Lift(), Lift(), Lift()));
         }
 
         public (int R, int G, int B) Colour((byte R, byte G, byte B) first, int x, int y)
         {
             var t = 0.5 + 0.5 * Math.Sin(2 * Math.PI * (x * Cos + y * Sin) / Period);
-            return (first.R + (int)Math.Round(Lift.R * t), first.G + (int)Math.Round(Lift.G * t), first.B + (int)Math.Round(Lift.B * t));
+            int Mix(byte from, int lift) => from + (int)Math.Round(lift * t);
+            return (Mix(first.R, Lift.R), Mix(first.G, Lift.G), Mix(first.B, Lift.B));
         }
     }
 

@@ -14,13 +14,27 @@ public static class EvalGroundingCommand
     public static Command Create()
     {
         var runtime = new RuntimeOptions();
-        var data = new Option<string>("--data") { Description = "Grounding folder: grounding.json and images/ (export-benchmarks' grounding/)", Required = true };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder (checkpoints/step-N) or run folder (its latest checkpoint)", Required = true };
+        var data = new Option<string>("--data")
+        {
+            Description = "Grounding folder: grounding.json and images/ (export-benchmarks' grounding/)",
+            Required = true,
+        };
+        var checkpoint = new Option<string>("--checkpoint")
+        {
+            Description = "Checkpoint folder (checkpoints/step-N) or run folder (its latest checkpoint)",
+            Required = true,
+        };
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
-        var batchSize = new Option<int>("--batch-size") { Description = "Images and captions encoded per forward pass", DefaultValueFactory = _ => 64 };
+        var batchSize = new Option<int>("--batch-size")
+        {
+            Description = "Images and captions encoded per forward pass", DefaultValueFactory = _ => 64,
+        };
         var command = new Command("grounding",
-            "Grounding accuracy per phrase type: does the patch with the largest S1 fall in the named object's mask (pointing), " +
-            "and the IoU of T2R's selected patches (S1 > 0) with it; DIR holds grounding.json and images/") { data, checkpoint, output, batchSize };
+            "Grounding accuracy per phrase type: does the patch with the largest S1 fall in the named object's mask " +
+            "(pointing), and the IoU of T2R's selected patches (S1 > 0) with it; DIR holds grounding.json and images/")
+        {
+            data, checkpoint, output, batchSize,
+        };
         runtime.AddTo(command);
         command.SetAction(r =>
         {
@@ -30,7 +44,10 @@ public static class EvalGroundingCommand
             if (batch < 1) throw new UsageException($"--batch-size must be >= 1, got {batch}");
             string resolved;
             try { resolved = TrainedModel.ResolveCheckpoint(r.GetValue(checkpoint)!); }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { throw new UsageException($"--checkpoint: {e.Message}"); }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new UsageException($"--checkpoint: {e.Message}");
+            }
             var (device, _) = runtime.Apply(r);
             using var model = TrainedModel.Load(resolved, device);
             GroundingBenchmarkResult result;
@@ -38,7 +55,10 @@ public static class EvalGroundingCommand
             catch (BenchmarkDataException e) { throw new UsageException(e.Message); }
             ResultTable.Print([result]);
             foreach (var (metric, mean, n) in result.IoURows())
-                Console.WriteLine($"{metric,-28} mean {(100 * mean).ToString("F1", CultureInfo.InvariantCulture)}%  n={n}");
+            {
+                var pct = (100 * mean).ToString("F1", CultureInfo.InvariantCulture);
+                Console.WriteLine($"{metric,-28} mean {pct}%  n={n}");
+            }
             var outPath = r.GetValue(output);
             if (outPath is not null)
             {
@@ -46,7 +66,8 @@ public static class EvalGroundingCommand
                 if (parent is not null) Directory.CreateDirectory(parent);
                 AtomicFile.WriteAllText(outPath, ResultJson.Serialize(GroundingSummary.Of(result)));
             }
-            Console.WriteLine($"checkpoint {resolved}; {result.Items} images, {result.Phrases} phrases ({result.Truncated} cut off by the text context)" +
+            Console.WriteLine($"checkpoint {resolved}; {result.Items} images, {result.Phrases} phrases " +
+                              $"({result.Truncated} cut off by the text context)" +
                               (outPath is null ? "" : $"; results: {outPath}"));
             return 0;
         });

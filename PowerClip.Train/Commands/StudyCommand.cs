@@ -4,9 +4,9 @@ using PowerClip.Train.Study;
 namespace PowerClip.Train.Commands;
 
 /// <summary>
-/// `powerclip study [--budget quick|standard] [--out DIR] [--seeds 0,1,2] [--methods CLIP,PowerCLIP-S,…] [--steps N]`:
-/// the paper's comparison and ablation tables in miniature (Study/StudyPipeline). Options are parsed here; the
-/// study itself lives in the library.
+/// `powerclip study [--budget quick|standard] [--out DIR] [--seeds 0,1,2] [--methods CLIP,PowerCLIP-S,…]
+/// [--steps N]`: the paper's comparison and ablation tables in miniature (Study/StudyPipeline). Options are parsed
+/// here; the study itself lives in the library.
 /// </summary>
 public static class StudyCommand
 {
@@ -15,15 +15,26 @@ public static class StudyCommand
         var runtime = new RuntimeOptions();
         var budget = new Option<string>("--budget")
         {
-            Description = "quick: a smoke test of the pipeline for CI (tiny model, minutes); standard: the study (about 2.5 h on 2 cores)",
+            Description = "quick: a smoke test of the pipeline for CI (tiny model, minutes); " +
+                          "standard: the study (about 2.5 h on 2 cores)",
             DefaultValueFactory = _ => "standard",
         };
         budget.AcceptOnlyFromAmong("quick", "standard");
-        var output = new Option<string>("--out") { Description = "Output folder (benchmarks/, runs/, report.html, results.json, results.md); rerunning reuses it", DefaultValueFactory = _ => "runs/study" };
-        var seeds = new Option<string?>("--seeds") { Description = "Comma-separated seeds (default: the budget's; the study needs 3 or more to mean anything)" };
-        var methods = new Option<string?>("--methods") { Description = $"Comma-separated methods (names or loss slugs; default all): {string.Join(", ", StudyMethods.All.Select(m => m.Name))}" };
+        var output = new Option<string>("--out")
+        {
+            Description = "Output folder (benchmarks/, runs/, report.html, results.json, results.md); " +
+                          "rerunning reuses it",
+            DefaultValueFactory = _ => "runs/study",
+        };
+        var seeds = new Option<string?>("--seeds") { Description = "Comma-separated seeds (default: the budget's)" };
+        var methods = new Option<string?>("--methods")
+        {
+            Description = "Comma-separated methods (names or loss slugs; default all): " +
+                          string.Join(", ", StudyMethods.All.Select(m => m.Name)),
+        };
         var steps = new Option<int?>("--steps") { Description = "Override the optimizer steps of every arm" };
-        var command = new Command("study", "The paper's comparison and ablation tables in miniature: every method × seed with one budget, paired bootstrap intervals, HTML report")
+        var command = new Command("study", "The paper's comparison and ablation tables in miniature: every method × " +
+                                           "seed with one budget, paired bootstrap intervals, HTML report")
         {
             budget, output, seeds, methods, steps,
         };
@@ -33,7 +44,9 @@ public static class StudyCommand
             var settings = StudyBudget.Named(r.GetValue(budget)!);
             if (r.GetValue(seeds) is { } list) settings = settings with { Seeds = ParseSeeds(list) };
             if (r.GetValue(steps) is { } n)
-                settings = n >= 1 ? settings with { Steps = n } : throw new UsageException($"--steps must be >= 1, got {n}");
+                settings = n >= 1
+                    ? settings with { Steps = n }
+                    : throw new UsageException($"--steps must be >= 1, got {n}");
             IReadOnlyList<StudyMethod> selected;
             try
             {
@@ -42,11 +55,12 @@ public static class StudyCommand
             }
             catch (ArgumentException e) { throw new UsageException(e.Message); }
             if (selected.Count == 0) throw new UsageException("--methods names no method");
+            var outDir = r.GetValue(output)!;
             var (device, threads) = runtime.Apply(r);
-            var outcome = new StudyPipeline(settings, selected, r.GetValue(output)!, device, threads).Run(Console.Out);
+            var outcome = new StudyPipeline(settings, selected, outDir, device, threads).Run(Console.Out);
             Console.WriteLine();
             Console.Write(StudyResults.Markdown(outcome));
-            Console.WriteLine($"report: {Path.Combine(r.GetValue(output)!, "report.html")} ({outcome.TotalSeconds:F0} s)" +
+            Console.WriteLine($"report: {Path.Combine(outDir, "report.html")} ({outcome.TotalSeconds:F0} s)" +
                               (settings.SmokeTest ? " — quick budget: a smoke test, not a measurement" : ""));
             return 0;
         });
@@ -57,6 +71,8 @@ public static class StudyCommand
     {
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length == 0) throw new UsageException("--seeds names no seed");
-        return parts.Select(p => int.TryParse(p, out var s) ? s : throw new UsageException($"--seeds: '{p}' is not an integer")).ToArray();
+        int Parse(string p) =>
+            int.TryParse(p, out var s) ? s : throw new UsageException($"--seeds: '{p}' is not an integer");
+        return parts.Select(Parse).ToArray();
     }
 }

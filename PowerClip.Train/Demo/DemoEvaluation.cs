@@ -20,7 +20,9 @@ public sealed record DemoEvaluation(string Checkpoint, IReadOnlyList<(string Ben
         var grounding = Path.Combine(benchmarks, "grounding");
         return new DemoEvaluation(model.CheckpointDirectory, rows)
         {
-            Grounding = GroundingBenchmark.Present(grounding) ? GroundingBenchmark.Run(new ModelPhraseSimilarity(model), grounding) : null,
+            Grounding = GroundingBenchmark.Present(grounding)
+                ? GroundingBenchmark.Run(new ModelPhraseSimilarity(model), grounding)
+                : null,
         };
     }
 

@@ -37,7 +37,8 @@ public sealed class DemoPipeline(DemoSettings settings, string outDir, torch.Dev
     }
 
     private void ExportBenchmarks() =>
-        ExportedBenchmarks.Ensure(BenchmarkDirectory, settings.TrainConfig("clip"), settings.BenchmarkItems, settings.ZeroShotPerClass, $"seed={settings.Seed}");
+        ExportedBenchmarks.Ensure(BenchmarkDirectory, settings.TrainConfig("clip"), settings.BenchmarkItems,
+                                  settings.ZeroShotPerClass, $"seed={settings.Seed}");
 
     private void TrainArm(TrainConfig config, string runDir)
     {

@@ -7,9 +7,10 @@ namespace PowerClip.Train.Evaluation;
 public sealed record GroundingPhraseEntry(string Type, string Text, int[] Leaves, int[] Mask);
 
 /// <summary>One item of a grounding file: the image path (resolved), caption, PTB tree, grid and phrases.</summary>
-public sealed record GroundingItem(string Id, string Image, string Caption, string Tree, int GridSize, IReadOnlyList<GroundingPhraseEntry> Phrases);
+public sealed record GroundingItem(string Id, string Image, string Caption, string Tree, int GridSize,
+                                   IReadOnlyList<GroundingPhraseEntry> Phrases);
 
-/// <summary>Reads DIR/grounding.json (format: <see cref="GroundingExport"/>); every problem names the file and item.</summary>
+/// <summary>Reads DIR/grounding.json (format: <see cref="GroundingExport"/>); a problem names file and item.</summary>
 public static class GroundingFile
 {
     public static IReadOnlyList<GroundingItem> Read(string dir)
@@ -17,10 +18,11 @@ public static class GroundingFile
         var file = Path.Combine(dir, GroundingExport.FileName);
         var root = BenchmarkFiles.Object(BenchmarkFiles.Json(file), file);
         var format = root["format"]?.ToString();
-        if (format != GroundingExport.Format) throw new BenchmarkDataException($"{file}: format '{format}' is not {GroundingExport.Format}");
+        if (format != GroundingExport.Format)
+            throw new BenchmarkDataException($"{file}: format '{format}' is not {GroundingExport.Format}");
         var grid = Int(root, "grid_size", file);
         if (grid < 1) throw new BenchmarkDataException($"{file}: grid_size must be >= 1, got {grid}");
-        var array = BenchmarkFiles.Array(root["items"] ?? throw new BenchmarkDataException($"{file}: missing field 'items'"), file + " items");
+        var array = Field(root, "items", file);
         if (array.Count == 0) throw new BenchmarkDataException($"{file}: no items");
         var items = new List<GroundingItem>();
         for (var k = 0; k < array.Count; k++)
@@ -29,11 +31,15 @@ public static class GroundingFile
             var item = BenchmarkFiles.Object(array[k] ?? throw new BenchmarkDataException($"{where}: null"), where);
             var image = Path.Combine(dir, BenchmarkFiles.Text(item, "image", where));
             if (!File.Exists(image)) throw new BenchmarkDataException($"{where}: image not found: {image}");
-            var (caption, tree) = (BenchmarkFiles.Text(item, "caption", where), BenchmarkFiles.Text(item, "tree", where));
+            var caption = BenchmarkFiles.Text(item, "caption", where);
+            var tree = BenchmarkFiles.Text(item, "tree", where);
             ConstituencyTree parsed;
             try { parsed = PtbBrackets.Parse(tree); }
-            catch (FormatException e) { throw new BenchmarkDataException($"{where}: tree does not parse: {e.Message}", e); }
-            var phrases = BenchmarkFiles.Array(item["phrases"] ?? throw new BenchmarkDataException($"{where}: missing field 'phrases'"), where + " phrases")
+            catch (FormatException e)
+            {
+                throw new BenchmarkDataException($"{where}: tree does not parse: {e.Message}", e);
+            }
+            var phrases = Field(item, "phrases", where)
                 .Select((p, j) => Phrase(p, $"{where} phrase {j}", parsed, grid)).ToArray();
             items.Add(new GroundingItem(BenchmarkFiles.Text(item, "id", where), image, caption, tree, grid, phrases));
         }
@@ -51,22 +57,40 @@ public static class GroundingFile
             throw new BenchmarkDataException($"{where}: leaves must be word indices in 0..{tree.LeafCount - 1}");
         var words = string.Join(' ', leaves.Select(l => tree.Words[l]));
         if (!string.Equals(words, text, StringComparison.OrdinalIgnoreCase))
-            throw new BenchmarkDataException($"{where}: leaves {string.Join(",", leaves)} are the words '{words}', not the text '{text}'");
+            throw new BenchmarkDataException(
+                $"{where}: leaves {string.Join(",", leaves)} are the words '{words}', not the text '{text}'");
         if (mask.Length == 0 || mask.Any(m => m < 0 || m >= grid * grid))
-            throw new BenchmarkDataException($"{where}: mask must be a non-empty list of patch indices in 0..{grid * grid - 1}");
+            throw new BenchmarkDataException(
+                $"{where}: mask must be a non-empty list of patch indices in 0..{grid * grid - 1}");
         return new GroundingPhraseEntry(type, text, leaves, mask.Distinct().Order().ToArray());
     }
 
+    private static JsonArray Field(JsonObject o, string field, string where) =>
+        BenchmarkFiles.Array(o[field] ?? throw Missing(field, where), $"{where} {field}");
+
+    private static BenchmarkDataException Missing(string field, string where) =>
+        new($"{where}: missing field '{field}'");
+
     private static int Int(JsonObject o, string field, string where)
     {
-        try { return o[field]?.GetValue<int>() ?? throw new BenchmarkDataException($"{where}: missing field '{field}'"); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException) { throw new BenchmarkDataException($"{where}: field '{field}' is not an integer", e); }
+        try { return o[field]?.GetValue<int>() ?? throw Missing(field, where); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new BenchmarkDataException($"{where}: field '{field}' is not an integer", e);
+        }
     }
 
     private static int[] Ints(JsonObject o, string field, string where)
     {
-        var array = BenchmarkFiles.Array(o[field] ?? throw new BenchmarkDataException($"{where}: missing field '{field}'"), $"{where} {field}");
-        try { return array.Select(n => n?.GetValue<int>() ?? throw new BenchmarkDataException($"{where}: null in '{field}'")).ToArray(); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException) { throw new BenchmarkDataException($"{where}: '{field}' must hold integers", e); }
+        var array = Field(o, field, where);
+        try
+        {
+            return array.Select(n => n?.GetValue<int>() ?? throw new BenchmarkDataException($"{where}: a null {field}"))
+                        .ToArray();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new BenchmarkDataException($"{where}: '{field}' must hold integers", e);
+        }
     }
 }

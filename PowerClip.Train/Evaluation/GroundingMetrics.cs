@@ -25,7 +25,8 @@ public static class GroundingMetrics
     }
 
     /// <summary>The subset T2R's max selects for the phrase: the patches with S1 &gt; 0 (weight above ½).</summary>
-    public static int[] Selected(IReadOnlyList<float> s1) => Enumerable.Range(0, s1.Count).Where(m => s1[m] > 0).ToArray();
+    public static int[] Selected(IReadOnlyList<float> s1) =>
+        Enumerable.Range(0, s1.Count).Where(m => s1[m] > 0).ToArray();
 
     /// <summary>Intersection over union of the selected subset and the mask (0 when nothing is selected).</summary>
     public static double SelectedIoU(IReadOnlyList<float> s1, IReadOnlySet<int> mask)
@@ -40,6 +41,7 @@ public static class GroundingMetrics
     {
         if (s1.Count == 0) throw new ArgumentException("no patches to ground on");
         if (mask.Count == 0) throw new ArgumentException("the target mask is empty");
-        if (mask.Any(m => m < 0 || m >= s1.Count)) throw new ArgumentException($"the target mask names a patch outside 0..{s1.Count - 1}");
+        if (mask.Any(m => m < 0 || m >= s1.Count))
+            throw new ArgumentException($"the target mask names a patch outside 0..{s1.Count - 1}");
     }
 }

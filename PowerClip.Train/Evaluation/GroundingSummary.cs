@@ -1,10 +1,12 @@
 namespace PowerClip.Train.Evaluation;
 
 /// <summary>One phrase type's grounding numbers as JSON reports them.</summary>
-public sealed record GroundingTypeSummary(int N, int PointingCorrect, double Pointing, double PointingCi95Low, double PointingCi95High, double MeanIou);
+public sealed record GroundingTypeSummary(int N, int PointingCorrect, double Pointing, double PointingCi95Low,
+                                          double PointingCi95High, double MeanIou);
 
-/// <summary>The grounding result without the per-phrase lists: what `eval grounding --out` and the demo's results.json hold.</summary>
-public sealed record GroundingSummary(int Items, int Phrases, int Truncated, SortedDictionary<string, GroundingTypeSummary> Types)
+/// <summary>The grounding result without per-phrase lists (`eval grounding --out`, the demo's results.json).</summary>
+public sealed record GroundingSummary(int Items, int Phrases, int Truncated,
+                                      SortedDictionary<string, GroundingTypeSummary> Types)
 {
     public static GroundingSummary Of(GroundingBenchmarkResult r)
     {
@@ -13,6 +15,9 @@ public sealed record GroundingSummary(int Items, int Phrases, int Truncated, Sor
         return new GroundingSummary(r.Items, r.Phrases, r.Truncated, types);
     }
 
-    private static GroundingTypeSummary Type(GroundingScores s) =>
-        new(s.Pointing.Total, s.Pointing.Correct, s.Pointing.Accuracy, s.Pointing.Ci95Low, s.Pointing.Ci95High, s.MeanIoU);
+    private static GroundingTypeSummary Type(GroundingScores s)
+    {
+        var p = s.Pointing;
+        return new(p.Total, p.Correct, p.Accuracy, p.Ci95Low, p.Ci95High, s.MeanIoU);
+    }
 }

@@ -26,7 +26,7 @@ public static class Metrics
     public static double RecallAtK(float[,] scores, IReadOnlyList<IReadOnlyCollection<int>> relevant, int k) =>
         Rate(RecallHits(scores, relevant, k));
 
-    /// <summary>Per query: whether a relevant target ranks in the top k (the items behind <see cref="RecallAtK"/>).</summary>
+    /// <summary>Per query: whether a relevant target ranks in the top k (<see cref="RecallAtK"/>'s items).</summary>
     public static bool[] RecallHits(float[,] scores, IReadOnlyList<IReadOnlyCollection<int>> relevant, int k)
     {
         var n = scores.GetLength(0);

@@ -32,22 +32,29 @@ public sealed class ModelPhraseSimilarity(TrainedModel model, int batchSize = 64
         var (size, n) = (vision.ImageSize, vision.GridSize * vision.GridSize);
         var prepared = queries.Select(Prepare).ToArray();
         var pixels = new float[queries.Length * 3 * size * size];
+        var plane = 3 * size * size;
         for (var b = 0; b < queries.Length; b++)
-            Array.Copy(transform.Apply(_images.LoadImage(queries[b].ImagePath), null).Pixels, 0, pixels, b * 3 * size * size, 3 * size * size);
+        {
+            var image = _images.LoadImage(queries[b].ImagePath);
+            Array.Copy(transform.Apply(image, null).Pixels, 0, pixels, b * plane, plane);
+        }
         // Each caption's nodes are its scorable phrases (a caption with none gets a dummy node, never read).
-        var trees = prepared.Select(p => new CaptionTree(p.Caption.Loss.LeafSpans, p.Nodes.Count > 0 ? p.Nodes : [[0]])).ToArray();
+        var trees = prepared.Select(p => new CaptionTree(p.Caption.Loss.LeafSpans, p.Nodes.Count > 0 ? p.Nodes : [[0]]))
+                            .ToArray();
         var ids = prepared.SelectMany(p => p.Caption.Tokens.Ids.Select(i => (long)i)).ToArray();
         float[] s1;
         int t;
         using (torch.no_grad())
         using (var scope = torch.NewDisposeScope())
         {
-            var (_, patches) = model.Model.Visual.Encode(torch.tensor(pixels, [queries.Length, 3, size, size], device: model.Device));
-            var phi = nn.functional.normalize(patches, dim: -1);                                              // [b, N, E]
-            var (_, feats, _) = model.Model.Text.Encode(torch.tensor(ids, [queries.Length, context], device: model.Device));
+            var images = torch.tensor(pixels, [queries.Length, 3, size, size], device: model.Device);
+            var (_, patches) = model.Model.Visual.Encode(images);
+            var phi = nn.functional.normalize(patches, dim: -1);                                            // [b, N, E]
+            var tokens = torch.tensor(ids, [queries.Length, context], device: model.Device);
+            var (_, feats, _) = model.Model.Text.Encode(tokens);
             using var phrases = PhraseBatch.Build(trees, context, device: model.Device);
-            var nodes = PowerClipScores.NodeEmbeddings(phrases.LeafEmbeddings(feats), phrases.Membership);   // [b, T, E]
-            var scores = torch.einsum("bnd,btd->btn", phi, nodes).contiguous().to(torch.float32).cpu();      // [b, T, N]
+            var nodes = PowerClipScores.NodeEmbeddings(phrases.LeafEmbeddings(feats), phrases.Membership);  // [b, T, E]
+            var scores = torch.einsum("bnd,btd->btn", phi, nodes).contiguous().to(torch.float32).cpu();     // [b, T, N]
             t = (int)scores.shape[1];
             s1 = scores.data<float>().ToArray();
         }
@@ -60,7 +67,7 @@ public sealed class ModelPhraseSimilarity(TrainedModel model, int batchSize = 64
         }
     }
 
-    /// <summary>The caption with the given tree, and each phrase's node (-1 when a word was cut off by the context).</summary>
+    /// <summary>The caption with its tree, and each phrase's node (-1: a word was cut off by the context).</summary>
     private (PreparedCaption Caption, List<int[]> Nodes, int[] NodeOf) Prepare(GroundingQuery q)
     {
         PreparedCaption caption;
@@ -70,7 +77,10 @@ public sealed class ModelPhraseSimilarity(TrainedModel model, int batchSize = 64
             TreeAlignment.AlignWords(CaptionText.Normalize(q.Caption), tree.Words);
             caption = TreeAlignment.Prepare(q.Caption, model.Tokenizer, q.Tree);
         }
-        catch (FormatException e) { throw new BenchmarkDataException($"caption '{q.Caption}': its tree does not match: {e.Message}", e); }
+        catch (FormatException e)
+        {
+            throw new BenchmarkDataException($"caption '{q.Caption}': its tree does not match: {e.Message}", e);
+        }
         // Word i → loss leaf: the leaves TreeAlignment.ForLoss keeps (words with tokens, not punctuation), in order.
         var leafOf = new int[caption.Tree.LeafCount];
         for (int i = 0, next = 0; i < leafOf.Length; i++)

@@ -13,7 +13,7 @@ public sealed record ZeroShotResult(int Classes, int Images, int Templates, Prop
         if (SeenTop1 is not null) yield return ("top-1, seen classes", SeenTop1);
     }
 
-    /// <summary>Top-1 over the classes not listed as held out (only when some are), the complement of <see cref="HeldOutTop1"/>.</summary>
+    /// <summary>Top-1 over the classes not listed as held out (when some are): the complement of HeldOutTop1.</summary>
     public Proportion? SeenTop1 { get; init; }
 }
 
@@ -69,7 +69,10 @@ public static class ZeroShotBenchmark
             if (rows.Length > 0 && others.Length > 0) seen = Proportion.Count(others.Select(i => top1[i]));
         }
         return new ZeroShotResult(names.Length, images.Count, templates.Length,
-            Proportion.Count(top1), Proportion.Count(Metrics.TopKHits(scores, labels, k5)), heldOut) { SeenTop1 = seen };
+            Proportion.Count(top1), Proportion.Count(Metrics.TopKHits(scores, labels, k5)), heldOut)
+        {
+            SeenTop1 = seen,
+        };
     }
 
     /// <summary>The ensemble's class embedding: the mean of unit vectors, renormalised (CLIP's zero-shot classifier).</summary>

@@ -18,7 +18,8 @@ public static class ExportedBenchmarks
     {
         var marker = Path.Combine(dir, ".complete");
         var model = TrainingSetup.ModelConfig(arm.Model, TrainingSetup.Tokenizer(arm.Model));
-        var full = $"v{Version} {arm.Model} {model.Vision.ImageSize}/{model.Vision.PatchSize} world-seed={arm.WorldSeed} items={items} perClass={perClass} {stamp}";
+        var full = $"v{Version} {arm.Model} {model.Vision.ImageSize}/{model.Vision.PatchSize} " +
+                   $"world-seed={arm.WorldSeed} items={items} perClass={perClass} {stamp}";
         if (File.Exists(marker) && File.ReadAllText(marker) == full) return;
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         Console.WriteLine($"exporting held-out benchmarks to {dir}");

@@ -4,7 +4,7 @@ using TorchSharp;
 
 namespace PowerClip.Train.Experiments;
 
-/// <summary>How <see cref="ResumableRun.Ensure"/> got a finished run: already there, continued, or trained from scratch.</summary>
+/// <summary>How <see cref="ResumableRun.Ensure"/> got a finished run: there already, continued, or trained.</summary>
 public enum RunOutcome { Reused, Resumed, Trained }
 
 /// <summary>
@@ -15,14 +15,16 @@ public enum RunOutcome { Reused, Resumed, Trained }
 /// </summary>
 public static class ResumableRun
 {
-    public static (RunOutcome Outcome, string Checkpoint) Ensure(TrainConfig config, string runDir, torch.Device device, TimeSpan? progressInterval = null)
+    public static (RunOutcome Outcome, string Checkpoint) Ensure(TrainConfig config, string runDir, torch.Device device,
+                                                                 TimeSpan? progressInterval = null)
     {
         var configPath = Path.Combine(runDir, TrainCommand.ConfigFile);
         string? resume = null;
         if (File.Exists(configPath))
         {
             if (File.ReadAllText(configPath) != config.ToJson())
-                throw new InvalidOperationException($"{runDir} holds a run with other settings; pass another --out (or delete it) to start afresh");
+                throw new InvalidOperationException(
+                    $"{runDir} holds a run with other settings; pass another --out (or delete it) to start afresh");
             if (Finished(config, runDir) is { } done) return (RunOutcome.Reused, done);
             if (new CheckpointStore(runDir).List().Count > 0) resume = "latest";
         }
@@ -36,6 +38,7 @@ public static class ResumableRun
         var configPath = Path.Combine(runDir, TrainCommand.ConfigFile);
         if (!File.Exists(configPath) || File.ReadAllText(configPath) != config.ToJson()) return null;
         var checkpoints = new CheckpointStore(runDir).List();
-        return checkpoints.Count > 0 && checkpoints[^1].Step >= config.Optimizer.Steps ? checkpoints[^1].Directory : null;
+        return checkpoints.Count > 0 && checkpoints[^1].Step >= config.Optimizer.Steps
+            ? checkpoints[^1].Directory : null;
     }
 }

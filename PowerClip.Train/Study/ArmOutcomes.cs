@@ -21,12 +21,13 @@ public sealed record ArmOutcomes(string Checkpoint, string Benchmarks, IReadOnly
     {
         var path = Path.Combine(runDir, FileName);
         var stamp = ExportStamp(benchmarks);
+        var relative = Path.GetRelativePath(runDir, checkpoint);
         if (File.Exists(path))
         {
             var saved = JsonSerializer.Deserialize<ArmOutcomes>(File.ReadAllText(path));
-            if (saved is not null && saved.Checkpoint == Path.GetRelativePath(runDir, checkpoint) && saved.Benchmarks == stamp) return saved;
+            if (saved is not null && saved.Checkpoint == relative && saved.Benchmarks == stamp) return saved;
         }
-        var fresh = Evaluate(checkpoint, benchmarks, device) with { Checkpoint = Path.GetRelativePath(runDir, checkpoint), Benchmarks = stamp };
+        var fresh = Evaluate(checkpoint, benchmarks, device) with { Checkpoint = relative, Benchmarks = stamp };
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(fresh));
         return fresh;
     }

@@ -16,7 +16,7 @@ public sealed record StudyBudget
     public int WorldSamples { get; init; } = 20000;
     public int Regions { get; init; } = 10;
     public IReadOnlyList<int> Seeds { get; init; } = [0, 1, 2];
-    /// <summary>Items per benchmark export (SugarCrepe categories, Winoground, ARO, retrieval, grounding images).</summary>
+    /// <summary>Scenes per benchmark export (SugarCrepe, Winoground, ARO, retrieval, grounding).</summary>
     public int BenchmarkItems { get; init; } = 500;
     public int ZeroShotPerClass { get; init; } = 8;
     public int BootstrapReplicates { get; init; } = 1000;
@@ -66,9 +66,12 @@ public sealed record StudyBudget
     public StudyBudget Validate()
     {
         if (Seeds.Count == 0) throw new ArgumentException("a study needs at least one seed");
-        if (Seeds.Distinct().Count() != Seeds.Count) throw new ArgumentException($"seeds repeat: {string.Join(",", Seeds)}");
-        if (BenchmarkItems < 1 || ZeroShotPerClass < 1) throw new ArgumentException("benchmark items and zero-shot images per class must be >= 1");
-        if (BootstrapReplicates < 100) throw new ArgumentException($"bootstrap replicates must be >= 100, got {BootstrapReplicates}");
+        if (Seeds.Distinct().Count() != Seeds.Count)
+            throw new ArgumentException($"seeds repeat: {string.Join(",", Seeds)}");
+        if (BenchmarkItems < 1 || ZeroShotPerClass < 1)
+            throw new ArgumentException("benchmark items and zero-shot images per class must be >= 1");
+        if (BootstrapReplicates < 100)
+            throw new ArgumentException($"bootstrap replicates must be >= 100, got {BootstrapReplicates}");
         TrainConfig(StudyMethods.All[0], Seeds[0]).Validate();
         return this;
     }

@@ -48,16 +48,21 @@ public static class StudyMethods
     /// <summary>The method the ablation rows remove parts of (the paper's ablations are of PowerCLIP-S).</summary>
     public const string FullPowerClip = "PowerCLIP-S";
 
-    /// <summary>Methods by display name or slug (case-insensitive), in table order; an unknown name is an error listing the known ones.</summary>
+    /// <summary>
+    /// Methods by display name or slug (case-insensitive), in table order; an unknown name is an error that
+    /// lists the known ones.
+    /// </summary>
     public static IReadOnlyList<StudyMethod> Select(IEnumerable<string> names)
     {
         var wanted = names.Select(n => n.Trim()).Where(n => n.Length > 0).ToArray();
         foreach (var n in wanted)
             if (!All.Any(m => Matches(m, n)))
-                throw new ArgumentException($"unknown study method '{n}': expected one of {string.Join(", ", All.Select(m => m.Name))}");
+                throw new ArgumentException(
+                    $"unknown study method '{n}': expected one of {string.Join(", ", All.Select(m => m.Name))}");
         return All.Where(m => wanted.Any(n => Matches(m, n))).ToArray();
     }
 
     private static bool Matches(StudyMethod m, string name) =>
-        string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase) || string.Equals(m.Slug, name, StringComparison.OrdinalIgnoreCase);
+        string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)
+        || string.Equals(m.Slug, name, StringComparison.OrdinalIgnoreCase);
 }

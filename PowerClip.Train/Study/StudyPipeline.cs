@@ -6,9 +6,9 @@ using TorchSharp;
 namespace PowerClip.Train.Study;
 
 /// <summary>
-/// One arm of a study as it went in this invocation: wall-clock seconds, and the process's CPU seconds for training
-/// and evaluation (CPU time depends far less than wall time on what else the machine runs: what the standard budget is
-/// sized by), and the median wall seconds per optimizer step from the run's metrics.
+/// One arm of a study as it went in this invocation: wall-clock seconds, the process's CPU seconds for training
+/// and for evaluation (CPU time depends far less than wall time on what else the machine runs: what the standard
+/// budget is sized by), and the median wall seconds per optimizer step from the run's metrics.
 /// </summary>
 public sealed record StudyArm(string Method, int Seed, string RunDirectory, RunOutcome Outcome, double Seconds,
                               double TrainCpuSeconds, double EvalCpuSeconds, double MedianStepSeconds);
@@ -21,31 +21,36 @@ public sealed record StudyOutcome(StudyBudget Budget, IReadOnlyList<StudyMethod>
 }
 
 /// <summary>
-/// `powerclip study` end to end: export the held-out benchmarks once, train every implemented method for every seed
-/// with the same budget, data and seed (arm = method × seed), evaluate each arm's per-item outcomes right after it
-/// trains, then compute the table (paired bootstrap over items, per-seed signs) and write report.html, results.json
-/// and results.md. Everything is resumable: a finished arm and its outcomes are reused, a half-trained arm resumes
-/// from its latest checkpoint (<see cref="ResumableRun"/>), an interrupted export is redone.
+/// `powerclip study` end to end: export the held-out benchmarks once, train every implemented method for every
+/// seed with the same budget, data and seed (arm = method × seed), evaluate each arm's per-item outcomes right
+/// after it trains, then compute the table (paired bootstrap over items, per-seed signs) and write report.html,
+/// results.json and results.md. Everything is resumable: a finished arm and its outcomes are reused, a half-trained
+/// arm resumes from its latest checkpoint (<see cref="ResumableRun"/>), an interrupted export is redone.
 /// </summary>
-public sealed class StudyPipeline(StudyBudget budget, IReadOnlyList<StudyMethod> methods, string outDir, torch.Device device, int threads)
+public sealed class StudyPipeline(StudyBudget budget, IReadOnlyList<StudyMethod> methods, string outDir,
+                                  torch.Device device, int threads)
 {
     public string BenchmarkDirectory => Path.Combine(outDir, "benchmarks");
 
-    public string RunDirectory(StudyMethod method, int seed) => Path.Combine(outDir, "runs", $"{method.Slug}-seed{seed}");
+    public string RunDirectory(StudyMethod method, int seed) =>
+        Path.Combine(outDir, "runs", $"{method.Slug}-seed{seed}");
 
     public StudyOutcome Run(TextWriter log)
     {
         budget.Validate();
         if (methods.Count == 0) throw new ArgumentException("the study has no methods");
-        var arms = methods.Where(m => m.Implemented).SelectMany(m => budget.Seeds.Select(s => (Method: m, Seed: s))).ToArray();
+        var arms = methods.Where(m => m.Implemented)
+            .SelectMany(m => budget.Seeds.Select(s => (Method: m, Seed: s))).ToArray();
         foreach (var (m, s) in arms) budget.TrainConfig(m, s).Validate();
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(outDir);
         if (budget.SmokeTest)
-            log.WriteLine($"study: budget '{budget.Name}' is a smoke test of the pipeline (tiny model, {budget.Steps} steps): its numbers measure nothing");
+            log.WriteLine($"study: budget '{budget.Name}' is a smoke test of the pipeline " +
+                          $"(model {budget.Model}, {budget.Steps} steps): its numbers measure nothing");
         foreach (var m in methods.Where(m => !m.Implemented))
             log.WriteLine($"study: {m.Name} is not implemented (no --loss {m.Loss}); listed in the table as such");
-        ExportedBenchmarks.Ensure(BenchmarkDirectory, budget.TrainConfig(methods[0], budget.Seeds[0]), budget.BenchmarkItems, budget.ZeroShotPerClass, "study");
+        ExportedBenchmarks.Ensure(BenchmarkDirectory, budget.TrainConfig(methods[0], budget.Seeds[0]),
+                                  budget.BenchmarkItems, budget.ZeroShotPerClass, "study");
 
         var done = new List<StudyArm>();
         var outcomes = new Dictionary<string, List<ArmOutcomes>>();
@@ -53,46 +58,55 @@ public sealed class StudyPipeline(StudyBudget budget, IReadOnlyList<StudyMethod>
         for (var k = 0; k < arms.Length; k++)
         {
             var (method, seed) = arms[k];
-            var config = budget.TrainConfig(method, seed);
-            var dir = RunDirectory(method, seed);
-            var start = clock.Elapsed;
-            var cpu0 = Cpu();
-            log.WriteLine($"study: arm {k + 1}/{arms.Length} {method.Name} seed {seed}: " +
-                          (ResumableRun.Finished(config, dir) is null ? $"training {budget.Steps} steps of {budget.BatchSize}" : "finished before, reusing") + $" ({dir})");
+            var (config, dir) = (budget.TrainConfig(method, seed), RunDirectory(method, seed));
+            var (start, cpu0) = (clock.Elapsed, Cpu());
+            var what = ResumableRun.Finished(config, dir) is null
+                ? $"training {budget.Steps} steps of {budget.BatchSize}" : "finished before, reusing";
+            log.WriteLine($"study: arm {k + 1}/{arms.Length} {method.Name} seed {seed}: {what} ({dir})");
             var (outcome, checkpoint) = ResumableRun.Ensure(config, dir, device, TimeSpan.FromSeconds(60));
             var (trained, cpu1) = (clock.Elapsed, Cpu());
             var items = ArmOutcomes.Ensure(dir, checkpoint, BenchmarkDirectory, device);
             (outcomes.TryGetValue(method.Name, out var list) ? list : outcomes[method.Name] = []).Add(items);
             var seconds = (clock.Elapsed - start).TotalSeconds;
             if (outcome != RunOutcome.Reused) work.Add(seconds);
-            done.Add(new StudyArm(method.Name, seed, dir, outcome, seconds, cpu1 - cpu0, Cpu() - cpu1, MedianStepSeconds(dir)));
-            var left = arms.Skip(k + 1).Count(a => ResumableRun.Finished(budget.TrainConfig(a.Method, a.Seed), RunDirectory(a.Method, a.Seed)) is null);
-            var eta = work.Count == 0 ? "0:00:00" : Clock(work.Average() * left);
-            log.WriteLine($"study: arm {k + 1}/{arms.Length} {method.Name} seed {seed}: {outcome.ToString().ToLowerInvariant()} " +
-                          $"(train {(trained - start).TotalSeconds:F0} s, evaluate {(clock.Elapsed - trained).TotalSeconds:F0} s); " +
-                          $"elapsed {Clock(clock.Elapsed.TotalSeconds)}, ETA {eta} for {left} arm(s) left");
+            done.Add(new StudyArm(method.Name, seed, dir, outcome, seconds, cpu1 - cpu0, Cpu() - cpu1,
+                                  MedianStepSeconds(dir)));
+            var left = arms.Skip(k + 1).Count(a => ResumableRun.Finished(budget.TrainConfig(a.Method, a.Seed),
+                                                                         RunDirectory(a.Method, a.Seed)) is null);
+            var eta = work.Count == 0 ? Clock(0) : Clock(work.Average() * left);
+            log.WriteLine($"study: arm {k + 1}/{arms.Length} {method.Name} seed {seed}: " +
+                          $"{outcome.ToString().ToLowerInvariant()} (train {(trained - start).TotalSeconds:F0} s, " +
+                          $"evaluate {(clock.Elapsed - trained).TotalSeconds:F0} s); " +
+                          $"elapsed {Clock(clock.Elapsed.TotalSeconds)}, " +
+                          $"ETA {eta} for {left} arm(s) left");
         }
-        var table = StudyTable.Compute(methods, outcomes.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<ArmOutcomes>)kv.Value),
-                                       StudyCells.All, budget.BootstrapReplicates, seed: 0);
-        var result = new StudyOutcome(budget, methods, done, table, clock.Elapsed.TotalSeconds, threads, device.ToString());
+        var byMethod = outcomes.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<ArmOutcomes>)kv.Value);
+        var table = StudyTable.Compute(methods, byMethod, StudyCells.All, budget.BootstrapReplicates, seed: 0);
+        var result = new StudyOutcome(budget, methods, done, table, clock.Elapsed.TotalSeconds, threads,
+                                      device.ToString());
         StudyReport.Write(result, outDir);
         return result;
     }
 
-    /// <summary>The median seconds per optimizer step in the arm's metrics (batch / samples per second): the cost the standard budget is sized by.</summary>
+    /// <summary>
+    /// The median seconds per optimizer step in the arm's metrics (batch / samples per second, steps ≥ 2: the first
+    /// steps warm up).
+    /// </summary>
     public static double MedianStepSeconds(string runDir)
     {
         var path = Path.Combine(runDir, "metrics.jsonl");
         if (!File.Exists(path)) return double.NaN;
-        var times = Training.MetricsLog.Read(path)
-            .Where(e => e.TryGetProperty("samples_per_s", out _) && e.TryGetProperty("step", out var s) && s.GetInt32() >= 2) // the first steps warm up
+        var rates = Training.MetricsLog.Read(path)
+            .Where(e => e.TryGetProperty("samples_per_s", out _)
+                        && e.TryGetProperty("step", out var s) && s.GetInt32() >= 2)
             .Select(e => e.GetProperty("samples_per_s").GetDouble()).Where(x => x > 0).Order().ToArray();
-        if (times.Length == 0) return double.NaN;
+        if (rates.Length == 0) return double.NaN;
         var batch = Training.TrainConfig.Load(Path.Combine(runDir, Commands.TrainCommand.ConfigFile)).BatchSize;
-        return batch / times[times.Length / 2];
+        return batch / rates[rates.Length / 2];
     }
 
     private static double Cpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
-    private static string Clock(double seconds) => TimeSpan.FromSeconds(Math.Round(seconds)).ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture);
+    private static string Clock(double seconds) =>
+        TimeSpan.FromSeconds(Math.Round(seconds)).ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture);
 }

@@ -11,7 +11,8 @@ type private Runs = IReadOnlyList<Run>
 
 let private run (sets: float[] list) : Run = sets |> List.toArray :> _
 let private runs (xs: Run list) : Runs = xs |> List.toArray :> _
-let private bernoulli (rng: Random) (p: float) (n: int) = Array.init n (fun _ -> if rng.NextDouble() < p then 1.0 else 0.0)
+let private bernoulli (rng: Random) (p: float) (n: int) =
+    Array.init n (fun _ -> if rng.NextDouble() < p then 1.0 else 0.0)
 
 let private replicates (methods: Runs list) (r: int) (seed: int) =
     PairedBootstrap.Replicates(methods |> List.toArray, r, seed)
@@ -25,7 +26,8 @@ let tests =
         }
         test "identical arms: the difference is 0 with an interval [0, 0], and the signs are ties" {
             let rng = Random 1
-            let a = runs [ run [ bernoulli rng 0.6 80; bernoulli rng 0.3 50 ]; run [ bernoulli rng 0.6 80; bernoulli rng 0.3 50 ] ]
+            let seedRun () = run [ bernoulli rng 0.6 80; bernoulli rng 0.3 50 ]
+            let a = runs [ seedRun (); seedRun () ]
             let reps = replicates [ a; a ] 500 7
             let d = PairedBootstrap.Difference(a, a, reps[0], reps[1])
             Expect.equal (d.Point, d.Low, d.High) (0.0, 0.0, 0.0) "paired: every replicate difference is exactly 0"
@@ -44,7 +46,8 @@ let tests =
         test "pairing: an arm that fixes 10 of 200 items never resamples to a loss; unpaired resampling would" {
             let rng = Random 3
             let a0 = bernoulli rng 0.5 200
-            let wrong = a0 |> Array.indexed |> Array.filter (fun (_, x) -> x = 0.0) |> Array.map fst |> Array.take 10 |> Set.ofArray
+            let misses = a0 |> Array.indexed |> Array.filter (fun (_, x) -> x = 0.0) |> Array.map fst
+            let wrong = misses |> Array.take 10 |> Set.ofArray
             let b0 = a0 |> Array.mapi (fun i x -> if wrong.Contains i then 1.0 else x)
             let a, b = runs [ run [ b0 ] ], runs [ run [ a0 ] ]
             let reps = replicates [ a; b ] 1000 11
@@ -93,7 +96,7 @@ let tests =
             Expect.floatClose Accuracy.veryHigh lo 2.5 "2.5th percentile of 0..100"
             Expect.floatClose Accuracy.veryHigh hi 97.5 "97.5th"
         }
-        test "the table: differences from CLIP for every row and from PowerCLIP-S for ablations, a missing method left out" {
+        test "the table: differences from CLIP for every row, from PowerCLIP-S for ablations; missing cells left out" {
             let clip = StudyMethods.All |> Seq.find (fun m -> m.Name = "CLIP")
             let full = StudyMethods.All |> Seq.find (fun m -> m.Name = "PowerCLIP-S")
             let ablation = StudyMethods.All |> Seq.find (fun m -> m.Name = "w/o R2T")
@@ -108,10 +111,12 @@ let tests =
             Expect.hasLength rows 1 "one cell"
             let row = rows[0]
             Expect.floatClose Accuracy.veryHigh (nonNull (row.Of "PowerCLIP-S")).Value 0.75 "3 of 4"
-            let diffs = (nonNull (row.Of "w/o R2T")).Differences |> Seq.map (fun d -> d.Against, d.Value, d.Signs) |> Seq.toList
+            let diffs =
+                (nonNull (row.Of "w/o R2T")).Differences |> Seq.map (fun d -> d.Against, d.Value, d.Signs) |> Seq.toList
             Expect.equal diffs [ "CLIP", 0.25, "+"; "PowerCLIP-S", -0.25, "−" ] "against CLIP and the full method"
             Expect.isEmpty (nonNull (row.Of "CLIP")).Differences "CLIP is the reference"
-            let none = StudyTable.Compute([| clip |], outcomes, StudyCells.All |> Seq.filter (fun c -> c.Name = "retrieval avg") |> Seq.toArray, 200, 0)
+            let retrieval = StudyCells.All |> Seq.filter (fun c -> c.Name = "retrieval avg") |> Seq.toArray
+            let none = StudyTable.Compute([| clip |], outcomes, retrieval, 200, 0)
             Expect.isEmpty none "a cell no arm has outcomes for is left out"
         }
     ]
