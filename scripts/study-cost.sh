@@ -5,12 +5,15 @@
 # batch 64, M = 10) for SHORT and LONG steps, REPEATS times, methods interleaved; per-step CPU = the slope, fixed
 # CPU (start-up, model, data) = the intercept. One standard-budget study arm (CLIP, SHORT steps, 20,000 world
 # samples, 500 benchmark items) gives the fixed cost of the real data preparation and the evaluation's CPU.
+# One thread by default: on a loaded machine libtorch's second thread spin-waits for the first and inflates CPU
+# time several-fold (measured here: tiny preset, 12 steps, 1.6 CPU-s with 1 thread, 9.5 with 2); the projection's
+# anchor (an idle 2-thread run) converts single-thread CPU seconds to idle wall time.
 # scripts/study-cost.py then projects the study's wall time for a step count (see docs/reproduction.md).
-#   scripts/study-cost.sh [OUT]   (SHORT=10 LONG=50 REPEATS=2 THREADS=2 by default)
+#   scripts/study-cost.sh [OUT]   (SHORT=10 LONG=50 REPEATS=2 THREADS=1 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/study-cost}
-short=${SHORT:-10}; long=${LONG:-50}; repeats=${REPEATS:-2}; threads=${THREADS:-2}
+short=${SHORT:-10}; long=${LONG:-50}; repeats=${REPEATS:-2}; threads=${THREADS:-1}
 mkdir -p "$out"
 ./powerclip info > /dev/null   # builds once
 methods=$(python3 scripts/study-cost.py --list-methods)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PowerClip.Model;
 using PowerClip.Train.Study;
 
 namespace PowerClip.Train.Commands;
@@ -57,6 +58,11 @@ public static class StudyCommand
             if (selected.Count == 0) throw new UsageException("--methods names no method");
             var outDir = r.GetValue(output)!;
             var (device, threads) = runtime.Apply(r);
+            // The quick budget's tiny model gains nothing from a second libtorch thread and loses a lot when the
+            // machine is busy (its threads spin-wait for each other: 26× the wall time measured at load 40), so it
+            // takes one thread unless --threads says otherwise.
+            if (settings.SmokeTest && r.GetResult(runtime.Threads) is null or { Implicit: true })
+                threads = TorchRuntime.SetThreads(1);
             var outcome = new StudyPipeline(settings, selected, outDir, device, threads).Run(Console.Out);
             Console.WriteLine();
             Console.Write(StudyResults.Markdown(outcome));

@@ -16,10 +16,16 @@ let private budget = StudyBudget.Quick
 let private implemented = StudyMethods.All |> Seq.filter (fun m -> m.Implemented) |> Seq.toList
 let private arms = [ for m in implemented do for s in budget.Seeds -> m, s ]
 
+/// One libtorch thread, as `powerclip study --budget quick` takes (StudyCommand), restored afterwards.
 let private runStudy () =
     use log = new StringWriter()
-    let outcome = StudyPipeline(budget, StudyMethods.All, out, torch.CPU, 2).Run(log)
-    outcome, log.ToString()
+    let threads = torch.get_num_threads()
+    torch.set_num_threads 1
+    try
+        let outcome = StudyPipeline(budget, StudyMethods.All, out, torch.CPU, 1).Run(log)
+        outcome, log.ToString()
+    finally
+        torch.set_num_threads threads
 
 let private runDir (m: StudyMethod) (seed: int) = Path.Combine(out, "runs", $"{m.Slug}-seed{seed}")
 let private finalWeights (m: StudyMethod) (seed: int) =
