@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/study-cost}
 short=${SHORT:-10}; long=${LONG:-50}; repeats=${REPEATS:-2}; threads=${THREADS:-1}
-mkdir -p "$out"
+mkdir -p "$out/runs"
 ./powerclip info > /dev/null   # builds once
 methods=$(python3 scripts/study-cost.py --list-methods)
 : > "$out/train.tsv"

@@ -51,11 +51,14 @@ public static class StudyReport
         var ablations = outcome.Methods.Where(m => m.Ablation).ToArray();
         if (ablations.Length > 0)
         {
-            report.Heading($"Ablations: difference from {StudyMethods.FullPowerClip}");
-            foreach (var (table, _) in Tables)
+            foreach (var against in new[] { StudyMethods.FullPowerClip, StudyMethods.Reference })
             {
-                var (h, r) = Grid(outcome, table, ablations, (c, m) => DifferenceOf(c, m, StudyMethods.FullPowerClip));
-                report.Table(h, r);
+                report.Heading($"Ablations: difference from {against}");
+                foreach (var (table, _) in Tables)
+                {
+                    var (h, r) = Grid(outcome, table, ablations, (c, m) => DifferenceOf(c, m, against));
+                    report.Table(h, r);
+                }
             }
         }
         if (outcome.NotImplemented.Any())

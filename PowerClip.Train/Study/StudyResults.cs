@@ -55,9 +55,12 @@ public static class StudyResults
             sb.Append($"### {table}: difference from {StudyMethods.Reference}\n\n")
               .Append(StudyFormat.Markdown(dh, dr)).Append('\n');
             if (ablations.Length == 0) continue;
-            var (ah, ar) = Grid(o, table, ablations, (c, m) => DifferenceOf(c, m, StudyMethods.FullPowerClip));
-            sb.Append($"### {table}: ablations, difference from {StudyMethods.FullPowerClip}\n\n")
-              .Append(StudyFormat.Markdown(ah, ar)).Append('\n');
+            foreach (var against in new[] { StudyMethods.FullPowerClip, StudyMethods.Reference })
+            {
+                var (ah, ar) = Grid(o, table, ablations, (c, m) => DifferenceOf(c, m, against));
+                sb.Append($"### {table}: ablations, difference from {against}\n\n")
+                  .Append(StudyFormat.Markdown(ah, ar)).Append('\n');
+            }
         }
         return sb.ToString();
     }

@@ -75,6 +75,12 @@ let tests =
             Expect.equal methods StudyMethods.All.Count "every method, implemented or not"
             Expect.isTrue (json.RootElement.GetProperty("smoke_test").GetBoolean()) "flagged"
             Expect.stringContains (File.ReadAllText(Path.Combine(out, "results.md"))) "| CLIP |" "markdown tables"
+            // PowerCLIP without its triplet term is CLIP (the paper's two rows are identical): the same weights
+            let clip = StudyMethods.All |> Seq.find (fun m -> m.Name = StudyMethods.Reference)
+            let noTriplet = StudyMethods.All |> Seq.find (fun m -> m.Loss = "powerclip-no-triplet")
+            for s in budget.Seeds do
+                Expect.equal (File.ReadAllBytes(finalWeights noTriplet s)) (File.ReadAllBytes(finalWeights clip s))
+                    $"seed {s}: w/o triplet trains exactly CLIP"
         }
         test "a rerun reuses every finished arm and its outcomes, and reproduces the table" {
             let before, _, _, _ = first.Value
