@@ -26,6 +26,7 @@ p.add_argument("--list-methods", action="store_true")
 p.add_argument("--steps", type=int, default=None); p.add_argument("--seeds", type=int, default=3)
 p.add_argument("--wall-per-cpu", type=float, default=None); p.add_argument("--hours", type=float, default=2.5)
 p.add_argument("--anchor-seconds", type=float, default=308.0); p.add_argument("--anchor-steps", type=int, default=4000)
+p.add_argument("--extra", type=int, default=3, help="methods not implemented yet, counted at CLIP's cost")
 a = p.parse_args()
 if a.list_methods:
     print(" ".join(METHODS)); sys.exit(0)
@@ -51,12 +52,12 @@ print(f"standard arm, measured: fixed {fixed:.1f} CPU-s (start-up, 20,000-sample
 print(f"{'method':<28} {'CPU-s/step':>10} {'× CLIP':>7}")
 for m, step, _ in rows:
     print(f"{m:<28} {step:>10.4f} {step / clip_step:>7.2f}")
-def total_cpu(n):
-    return a.seeds * sum(fixed + evaluation + n * step for _, step, _ in rows)
+steps = [step for _, step, _ in rows] + [clip_step] * a.extra
+def hours(n, k):   # wall hours of n steps for the first k methods (the extras last)
+    return a.seeds * sum(fixed + evaluation + n * s for s in steps[:k]) * a.wall_per_cpu / 3600
 target = a.hours * 3600 / a.wall_per_cpu
-fit = int((target / a.seeds - len(rows) * (fixed + evaluation)) / sum(step for _, step, _ in rows))
+fit = int((target / a.seeds - len(steps) * (fixed + evaluation)) / sum(steps))
 for n in sorted({a.steps or fit, fit}):
-    print(f"{n} steps × {a.seeds} seeds × {len(rows)} methods: {total_cpu(n) / 3600:.2f} CPU-h → about "
-          f"{total_cpu(n) * a.wall_per_cpu / 3600:.2f} h wall on 2 idle cores (wall/CPU = {a.wall_per_cpu})")
-print(f"steps that fit {a.hours} h: {fit} (the three baselines not yet implemented would add about "
-      f"{3 * a.seeds * (fixed + evaluation + fit * clip_step) * a.wall_per_cpu / 3600:.2f} h at CLIP's cost)")
+    print(f"{n} steps × {a.seeds} seeds: about {hours(n, len(rows)):.2f} h wall on 2 idle cores for the {len(rows)} "
+          f"measured methods, {hours(n, len(steps)):.2f} h with {a.extra} more at CLIP's cost")
+print(f"steps that fit {a.hours} h with all {len(steps)} methods: {fit}")
