@@ -22,11 +22,8 @@ public sealed record ArmOutcomes(string Checkpoint, string Benchmarks, IReadOnly
         var path = Path.Combine(runDir, FileName);
         var stamp = ExportStamp(benchmarks);
         var relative = Path.GetRelativePath(runDir, checkpoint);
-        if (File.Exists(path))
-        {
-            var saved = JsonSerializer.Deserialize<ArmOutcomes>(File.ReadAllText(path));
-            if (saved is not null && saved.Checkpoint == relative && saved.Benchmarks == stamp) return saved;
-        }
+        if (File.Exists(path) && Read(path) is { } saved && saved.Checkpoint == relative && saved.Benchmarks == stamp)
+            return saved;
         var fresh = Evaluate(checkpoint, benchmarks, device) with { Checkpoint = relative, Benchmarks = stamp };
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(fresh));
         return fresh;
@@ -57,6 +54,13 @@ public sealed record ArmOutcomes(string Checkpoint, string Benchmarks, IReadOnly
             items["grounding/IoU: all"] = g.All.IoU.ToArray();
         }
         return new ArmOutcomes(model.CheckpointDirectory, "", items);
+    }
+
+    /// <summary>Saved outcomes, or null for a file this version cannot read (it is then evaluated again).</summary>
+    private static ArmOutcomes? Read(string path)
+    {
+        try { return JsonSerializer.Deserialize<ArmOutcomes>(File.ReadAllText(path)); }
+        catch (JsonException) { return null; }
     }
 
     /// <summary>The export's completion marker: outcomes of another export are not reused.</summary>
