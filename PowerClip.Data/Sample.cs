@@ -9,11 +9,20 @@ public sealed record RgbImage(int Width, int Height, byte[] Pixels)
 
 /// <summary>
 /// Region masks on a GridSize×GridSize patch grid: for each region (object), the sorted row-major patch
-/// indices it covers — CSR-friendly (<see cref="ToCsr"/>), the form the -S variant stores SAM masks in.
+/// indices it covers — CSR-friendly (<see cref="ToCsr"/>). The model's input form; as shipped data (the synthetic
+/// world, the {"grid": G, "patches": …} file format) the grid is laid over the whole image, square or not.
 /// </summary>
-public sealed record RegionMasks(int GridSize, int[][] Patches)
+public sealed record RegionMasks(int GridSize, int[][] Patches) : IImageRegions
 {
     public int Count => Patches.Length;
+
+    public (int Width, int Height) RasterSize => (GridSize, GridSize);
+
+    public void Fill(int m, Span<byte> raster)
+    {
+        raster[..(GridSize * GridSize)].Clear();
+        foreach (var p in Patches[m]) raster[p] = 1;
+    }
 
     /// <summary>CSR form: region r covers Indices[Offsets[r]..Offsets[r+1]).</summary>
     public (int[] Offsets, int[] Indices) ToCsr()
@@ -43,9 +52,15 @@ public sealed record RegionMasks(int GridSize, int[][] Patches)
 
 /// <summary>
 /// One training/evaluation pair as it comes out of a data source, before image preprocessing: the decoded
-/// image, the caption, and optionally region masks and a PTB tree string shipped with the data.
+/// image, the caption, and optionally region masks and a PTB tree string shipped with the data. Masks come on a
+/// patch grid over the image (<paramref name="Regions"/>) or at image resolution (<paramref name="Masks"/>, COCO
+/// RLE as SAM writes them); when both are present the pixel masks are used (<see cref="ShippedRegions"/>).
 /// </summary>
-public sealed record RawSample(string Key, string Caption, RgbImage Image, RegionMasks? Regions = null, string? Tree = null);
+public sealed record RawSample(string Key, string Caption, RgbImage Image, RegionMasks? Regions = null,
+                               string? Tree = null, PixelMasks? Masks = null)
+{
+    public IImageRegions? ShippedRegions => (IImageRegions?)Masks ?? Regions;
+}
 
 /// <summary>
 /// One pair ready for batching: the image as a CLIP-normalised float[] in CHW order (3×Size×Size), optional

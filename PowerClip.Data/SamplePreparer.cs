@@ -11,8 +11,8 @@ public sealed class SamplePreparer(ImageTransform transform, CaptionTokenizer to
     {
         try
         {
-            var rng = transform.Augment ? new Random(StableHash(raw.Key, seed, epoch)) : null;
-            var (pixels, regions) = transform.Apply(raw.Image, raw.Regions, rng);
+            var rng = transform.Augment ? new Random(Seeds.Augmentation(raw.Key, seed, epoch)) : null;
+            var (pixels, regions) = transform.Apply(raw.Image, raw.ShippedRegions, rng);
             var text = TreeAlignment.Prepare(raw.Caption, tokenizer, raw.Tree, problems, raw.Key, leavesAsNodes);
             if (text.Loss.LeafSpans.Length == 0) { problems.Report(raw.Key, "bad caption", "no words left for the tree"); return null; }
             return new DataSample(raw.Key, pixels, transform.Size, regions, text);
@@ -30,14 +30,4 @@ public sealed class SamplePreparer(ImageTransform transform, CaptionTokenizer to
     /// </summary>
     public IEnumerable<DataSample> Stream(IRawSampleSource source, int epoch, StreamOptions options) =>
         source.Read(epoch).ParallelMap(r => Prepare(r, epoch), options.Threads).Prefetch(options.Prefetch);
-
-    /// <summary>FNV-1a over the key, mixed with seed and epoch (string.GetHashCode is randomised per process).</summary>
-    public static int StableHash(string key, int seed, int epoch)
-    {
-        var h = 2166136261u;
-        foreach (var c in key) h = (h ^ c) * 16777619u;
-        h = (h ^ (uint)seed) * 16777619u;
-        h = (h ^ (uint)epoch) * 16777619u;
-        return (int)(h & 0x7FFFFFFF);
-    }
 }

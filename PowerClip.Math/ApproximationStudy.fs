@@ -1,6 +1,7 @@
 namespace PowerClip.Spec
 
-/// Settings of the approximation study (the paper's Figure 5). Seeded: the same settings give the same numbers.
+/// Settings of the per-pair approximation study (analogous to the paper's Figure 5, which we have not seen; on assumed
+/// inputs). Seeded: the same settings give the same numbers.
 type StudyConfig =
     { Cases: int; Regions: int; Taus: float[]; Zetas: float[]; Reading: ZetaReading
       Similarities: SimilarityModel; McSamples: int; Seed: int }

@@ -47,3 +47,58 @@ module Synthetic =
         let tree = parseLikeTree rng (rng.Next(5, 16)) false
         let draw = match model with ClipLike -> clipLikeSimilarities | Uniform -> uniformSimilarities
         draw rng regions tree.LeafCount, tree
+
+/// How the ranking study draws a B × B batch [assumption, not from the paper: its batches are unknown].
+type BatchModel =
+    /// CLIP-like cosines per pair (clipLikeSimilarities' model); the matched pair's words are grounded with
+    /// probability 0.3, a negative's with 0.15 (negatives share some content).
+    | ClipLikeBatch
+    /// Built to be hard for a ranking: many nodes (12–20 words, leaves as nodes too), negatives whose offsets lie
+    /// within ±0.02 of each other (near-ties between the hardest negative and the runners-up), and half of them
+    /// "concentrated" (a few regions strongly similar, the rest below) with the same region sum as the "diffuse"
+    /// others, so L_τ, which sees only Σ_m S1, cannot tell them apart while the exact R2T can.
+    | AdversarialBatch
+
+/// One batch: captions' trees (column j) and S0 for every pair (image i, caption j).
+type Batch = { Trees: ParseTree[]; S0: float[,][,] }
+
+module SyntheticBatch =
+
+    let private gaussian (rng: System.Random) : float =
+        sqrt (-2.0 * log (1.0 - rng.NextDouble())) * cos (2.0 * System.Math.PI * rng.NextDouble())
+
+    let private clipLikePair (rng: System.Random) (matched: bool) (regions: int) (leaves: int) : float[,] =
+        let offset = -0.1 + 0.3 * rng.NextDouble()
+        let p = if matched then 0.3 else 0.15
+        Array2D.init regions leaves (fun _ _ ->
+            let grounded = if rng.NextDouble() < p then 0.1 + 0.2 * rng.NextDouble() else 0.0
+            offset + grounded + 0.1 * gaussian rng |> max -1.0 |> min 1.0)
+
+    let private adversarialNegative (rng: System.Random) (baseline: float) (regions: int) (leaves: int) : float[,] =
+        let offset = baseline - 0.02 + 0.04 * rng.NextDouble()
+        if regions < 2 || rng.NextDouble() < 0.5 then
+            Array2D.init regions leaves (fun _ _ -> offset + 0.02 * gaussian rng)
+        else
+            // k strong regions at +c, the others at −c·k/(M − k): every column keeps the region sum M·offset.
+            let k = rng.Next(1, min 4 regions)
+            let c = 0.2 + 0.2 * rng.NextDouble()
+            let strong = Array.init regions id |> Array.sortBy (fun _ -> rng.Next()) |> Array.take k |> Set.ofArray
+            Array2D.init regions leaves (fun m _ ->
+                offset + (if strong.Contains m then c else -c * float k / float (regions - k)))
+
+    /// A seeded B × B batch with M regions per image.
+    let draw (model: BatchModel) (rng: System.Random) (size: int) (regions: int) : Batch =
+        if size < 2 then raise (System.ArgumentException $"a batch needs at least 2 pairs, got {size}")
+        if regions < 1 then raise (System.ArgumentException $"regions must be >= 1, got {regions}")
+        match model with
+        | ClipLikeBatch ->
+            let trees = Array.init size (fun _ -> Synthetic.parseLikeTree rng (rng.Next(5, 16)) false)
+            { Trees = trees
+              S0 = Array2D.init size size (fun i j -> clipLikePair rng (i = j) regions trees[j].LeafCount) }
+        | AdversarialBatch ->
+            let trees = Array.init size (fun _ -> Synthetic.parseLikeTree rng (rng.Next(12, 21)) true)
+            let baseline = -0.05 + 0.1 * rng.NextDouble()
+            { Trees = trees
+              S0 = Array2D.init size size (fun i j ->
+                if i = j then Array2D.map (fun v -> v + 0.05) (clipLikePair rng true regions trees[j].LeafCount)
+                else adversarialNegative rng baseline regions trees[j].LeafCount) }

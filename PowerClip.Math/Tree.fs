@@ -21,15 +21,23 @@ module Validate =
                     fail $"node {b} has leaf index {l}, outside 0..{t.LeafCount - 1}"
             if (Array.distinct node).Length <> node.Length then fail $"node {b} repeats a leaf index")
 
-    /// S0 is M×L with M ≥ 1 regions, L equal to the tree's leaf count, and only finite entries.
-    let s0 (s0: float[,]) (t: ParseTree) : unit =
-        if isNull (box s0) then fail "S0 is missing"
+    /// Raises the ArgumentException that names the problem (public because the generic checks below are inline).
+    let reject (message: string) : unit = raise (System.ArgumentException message)
+
+    /// S0 is M×L with M ≥ 1 regions, L equal to the tree's leaf count, and only finite entries (by value, for any
+    /// number type of the spec).
+    let inline s0Of (s0: ^T[,]) (t: ParseTree) : unit =
+        if isNull (box s0) then reject "S0 is missing"
         let m, l = Array2D.length1 s0, Array2D.length2 s0
-        if m < 1 then fail "S0 has no regions (rows)"
-        if l <> t.LeafCount then fail $"S0 has {l} columns but the tree has {t.LeafCount} leaves"
+        if m < 1 then reject "S0 has no regions (rows)"
+        if l <> t.LeafCount then reject $"S0 has {l} columns but the tree has {t.LeafCount} leaves"
         for i in 0 .. m - 1 do
             for j in 0 .. l - 1 do
-                if not (System.Double.IsFinite s0[i, j]) then fail $"S0[{i},{j}] is not finite ({s0[i, j]})"
+                let v = float s0[i, j]
+                if not (System.Double.IsFinite v) then reject $"S0[{i},{j}] is not finite ({v})"
+
+    /// s0Of for float S0 (callable from C#).
+    let s0 (s0: float[,]) (t: ParseTree) : unit = s0Of s0 t
 
     let tau (tau: float) : unit =
         if not (System.Double.IsFinite tau && tau > 0.0) then fail $"tau must be a finite number > 0, got {tau}"
@@ -38,8 +46,10 @@ module Validate =
         if not (zeta >= 0.0 && zeta <= 1.0) then fail $"zeta must lie in [0, 1], got {zeta}"
 
     /// A square C×C score matrix with C ≥ 1 and finite entries (losses over a batch of matched pairs).
-    let square (name: string) (x: float[,]) : unit =
-        if isNull (box x) then fail $"{name} is missing"
+    let inline square (name: string) (x: ^T[,]) : unit =
+        if isNull (box x) then reject $"{name} is missing"
         let r, c = Array2D.length1 x, Array2D.length2 x
-        if r < 1 || r <> c then fail $"{name} must be a non-empty square matrix, got {r}x{c}"
-        x |> Array2D.iteri (fun i j v -> if not (System.Double.IsFinite v) then fail $"{name}[{i},{j}] is not finite ({v})")
+        if r < 1 || r <> c then reject $"{name} must be a non-empty square matrix, got {r}x{c}"
+        x |> Array2D.iteri (fun i j v ->
+            let v = float v
+            if not (System.Double.IsFinite v) then reject $"{name}[{i},{j}] is not finite ({v})")

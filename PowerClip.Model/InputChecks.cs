@@ -31,7 +31,7 @@ public static class InputChecks
         if (a != b) throw new ArgumentException($"batch sizes differ: {aName} has {a} samples but {bName} has {b}");
     }
 
-    /// <summary>Token ids: int64 [B, S], S ≤ context, ids in the vocabulary, at least one non-padding token per row.</summary>
+    /// <summary>Token ids: int64 [B, S], S ≤ context, ids in the vocabulary, an end token in every row after position 0.</summary>
     public static void Tokens(Tensor tokens, TextConfig cfg)
     {
         if (tokens.dtype != ScalarType.Int64) throw new ArgumentException($"tokens must be int64, got {tokens.dtype}");
@@ -42,8 +42,11 @@ public static class InputChecks
         var outOfRange = tokens.lt(0).logical_or(tokens.ge(cfg.VocabSize)).any(1);
         if (outOfRange.any().item<bool>())
             throw new ArgumentException($"token ids outside the vocabulary [0, {cfg.VocabSize}) in sample {outOfRange.nonzero()[0, 0].item<long>()}");
-        var empty = tokens.ne(cfg.PadId).any(1).logical_not();
-        if (empty.any().item<bool>())
-            throw new ArgumentException($"caption has no tokens (all padding) in sample {empty.nonzero()[0, 0].item<long>()}");
+        // The caption's length comes from its end token, never from a padding id (0 is a real token).
+        var unended = tokens.eq(cfg.EndId).any(1).logical_not();
+        if (unended.any().item<bool>())
+            throw new ArgumentException($"caption has no end token (id {cfg.EndId}) in sample {unended.nonzero()[0, 0].item<long>()}");
+        if (tokens.shape[1] > 0 && tokens[.., 0].eq(cfg.EndId).any().item<bool>())
+            throw new ArgumentException($"caption is empty (end token at position 0) in sample {tokens[.., 0].eq(cfg.EndId).nonzero()[0, 0].item<long>()}");
     }
 }

@@ -18,7 +18,7 @@ from collections import defaultdict
 # The study's implemented arms as loss:region-source (keep in step with PowerClip.Train/Study/StudyMethods.cs).
 METHODS = ["clip:masks", "flip:masks", "filip:masks", "sparc:masks", "powerclip:boxes", "powerclip:masks",
            "powerclip-no-subsets:masks", "powerclip-no-tree:masks", "powerclip-no-r2t:masks", "powerclip-no-t2r:masks",
-           "powerclip-no-triplet:masks"]
+           "powerclip-no-triplet:masks", "clip-pgs:masks", "a-clip:masks", "e-clip:masks"]
 
 p = argparse.ArgumentParser()
 p.add_argument("train", nargs="?"); p.add_argument("study", nargs="?")
@@ -26,7 +26,7 @@ p.add_argument("--list-methods", action="store_true")
 p.add_argument("--steps", type=int, default=None); p.add_argument("--seeds", type=int, default=3)
 p.add_argument("--wall-per-cpu", type=float, default=None); p.add_argument("--hours", type=float, default=2.5)
 p.add_argument("--anchor-seconds", type=float, default=308.0); p.add_argument("--anchor-steps", type=int, default=4000)
-p.add_argument("--extra", type=int, default=3, help="methods not implemented yet, counted at CLIP's cost")
+p.add_argument("--extra", type=int, default=0, help="methods not implemented yet, counted at CLIP's cost")
 a = p.parse_args()
 if a.list_methods:
     print(" ".join(METHODS)); sys.exit(0)

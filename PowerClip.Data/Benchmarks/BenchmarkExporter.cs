@@ -9,8 +9,10 @@ namespace PowerClip.Data;
 ///   sugarcrepe/images/*.png + {add_att,add_obj,replace_att,replace_obj,replace_rel,swap_att,swap_obj}.json
 ///       each {"id": {"filename", "caption", "negative_caption"}} (SugarCrepe's files)
 ///   winoground/images/ex_N_img_{0,1}.png + examples.jsonl (Winoground's fields: caption_0/1, image_0/1, tag)
-///   aro/images/*.png + visual_genome_relation.json, visual_genome_attribution.json (true/false caption order)
-///   zeroshot/test/CLASS/*.png + classnames.txt, templates.txt, heldout_classes.txt (one folder per class)
+///   aro/images/*.png + visual_genome_relation.json, visual_genome_attribution.json (ARO's fields: image_path under
+///       images/, bbox_x/y/w/h = the whole image, true_caption, false_caption, relation_name or attributes)
+///   zeroshot/test/LABEL/*.png + classnames.txt, zeroshot_classification_templates.txt ({c}), heldout_classes.txt
+///       (CLIP_benchmark's image-folder layout: one folder per class, named by its label index)
 ///   retrieval/images/*.png + dataset_synthetic.json (Karpathy split format, several captions per image)
 ///   grounding/images/*.png + grounding.json (ours: per phrase its type, words and target patch mask; GroundingExport)
 ///   robustness/{outline,texture,palette}/ the zero-shot scenes rendered under a shift (RobustnessExport)
@@ -20,7 +22,8 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static readonly string[] Templates = ["a photo of a {}.", "a {}.", "an image of a {}.", "a rendering of a {}."];
+    public static readonly string[] Templates =
+        ["a photo of a {c}.", "a {c}.", "an image of a {c}.", "a rendering of a {c}."];
 
     /// <summary>Writes every benchmark; returns the number of items per file.</summary>
     public IReadOnlyDictionary<string, int> ExportAll(string outDir, int count, int perClass, int captionsPerImage = 5)
@@ -136,7 +139,8 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
                 if (WorldTruth.IsTrue(scene, t) && !WorldTruth.IsTrue(scene, fl, strict: false))
                 {
                     Save();
-                    relation.Add(new JsonObject { ["image_path"] = "images/" + filename, ["true_caption"] = t.Text, ["false_caption"] = fl.Text, ["relation_name"] = string.Join(' ', WorldVocabulary.Words(f.Relation)) });
+                    var name = string.Join(' ', WorldVocabulary.Words(f.Relation));
+                    relation.Add(AroItem(filename, s.Image, t.Text, fl.Text, "relation_name", name));
                 }
             }
             for (var a = 0; a + 1 < scene.Objects.Count; a++)
@@ -148,7 +152,8 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
                 if (!WorldTruth.IsTrue(scene, fl, strict: false))
                 {
                     Save();
-                    attribution.Add(new JsonObject { ["image_path"] = "images/" + filename, ["true_caption"] = t.Text, ["false_caption"] = fl.Text, ["attributes"] = new JsonArray(WorldVocabulary.Word(ma.Colour), WorldVocabulary.Word(mb.Colour)) });
+                    var pair = new JsonArray(WorldVocabulary.Word(ma.Colour), WorldVocabulary.Word(mb.Colour));
+                    attribution.Add(AroItem(filename, s.Image, t.Text, fl.Text, "attributes", pair));
                     break;
                 }
             }
@@ -158,9 +163,19 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
         return new Dictionary<string, int> { ["visual_genome_relation.json"] = relation.Count, ["visual_genome_attribution.json"] = attribution.Count };
     }
 
+    /// <summary>An ARO item as the official files hold it; the box is the whole image (the world needs no
+    /// crop).</summary>
+    private static JsonObject AroItem(
+        string filename, RgbImage image, string trueCaption, string falseCaption, string groupField, JsonNode group) =>
+        new()
+    {
+        ["image_path"] = filename, ["bbox_x"] = 0, ["bbox_y"] = 0, ["bbox_w"] = image.Width, ["bbox_h"] = image.Height,
+        ["true_caption"] = trueCaption, ["false_caption"] = falseCaption, [groupField] = group,
+    };
+
     /// <summary>
     /// Zero-shot classification over all colour×shape classes ("red circle"): one single-object image folder per
-    /// class (folder name = class index, as torchvision's ImageFolder sorts them), class names and prompt templates.
+    /// class (folder name = label index, unpadded: readers must map "10" to 10, not sort), class names and templates.
     /// A <paramref name="style"/> renders the same scenes shifted (the robustness analogue, RobustnessExport).
     /// Held-out classes (never seen in training) are listed in heldout_classes.txt.
     /// </summary>
@@ -172,7 +187,8 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
         for (var k = 0; k < classes.Length; k++)
         {
             var (colour, shape) = classes[k];
-            var folder = Directory.CreateDirectory(Path.Combine(dir, "test", k.ToString("D3"))).FullName;
+            var label = k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var folder = Directory.CreateDirectory(Path.Combine(dir, "test", label)).FullName;
             for (var j = 0; j < perClass; j++)
             {
                 var rng = world.Rng(split, (long)k * 1_000_000 + j, stream: 4);
@@ -188,7 +204,7 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
         }
         string Name((Colour C, Shape S) x) => $"{WorldVocabulary.Word(x.C)} {WorldVocabulary.Word(x.S)}";
         File.WriteAllLines(Path.Combine(dir, "classnames.txt"), classes.Select(Name));
-        File.WriteAllLines(Path.Combine(dir, "templates.txt"), Templates);
+        File.WriteAllLines(Path.Combine(dir, "zeroshot_classification_templates.txt"), Templates);
         File.WriteAllLines(Path.Combine(dir, "heldout_classes.txt"), classes.Where(x => world.HeldOut.IsHeldOut(x.c, x.s)).Select(Name));
         return written;
     }

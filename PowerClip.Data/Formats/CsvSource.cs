@@ -5,7 +5,8 @@ namespace PowerClip.Data;
 /// <summary>
 /// Image–caption tables: CSV (comma) or TSV (tab, chosen by the .tsv extension), a header row naming the
 /// columns (open_clip's defaults: "filepath" and "title"), RFC 4180 quoting. Image paths are relative to the
-/// table's folder unless absolute. Rows with a missing field or an undecodable image are skipped and reported.
+/// table's folder unless absolute. Rows with a missing field or an undecodable image are skipped and reported; a
+/// quote that never closes is an error naming its line (it would swallow the rest of the file into one row).
 /// </summary>
 public sealed class CsvSource(string path, StreamOptions options, DataProblems problems, string imageColumn = "filepath", string captionColumn = "title") : IRawSampleSource
 {
@@ -15,13 +16,14 @@ public sealed class CsvSource(string path, StreamOptions options, DataProblems p
     public IEnumerable<(string Key, string Image, string Caption)> Rows()
     {
         using var reader = new StreamReader(path, Encoding.UTF8);
-        var header = ReadRecord(reader) ?? throw new FormatException($"{path}: empty table, expected a header row");
+        var cursor = new Cursor(reader);
+        var header = ReadRecord(cursor) ?? throw new FormatException($"{path}: empty table, expected a header row");
         var ii = Array.IndexOf(header, imageColumn);
         var ci = Array.IndexOf(header, captionColumn);
         if (ii < 0 || ci < 0)
             throw new FormatException($"{path}: header needs columns '{imageColumn}' and '{captionColumn}', found: {string.Join(", ", header)}");
         var dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-        for (var row = 0; ReadRecord(reader) is { } fields; row++)
+        for (var row = 0; ReadRecord(cursor) is { } fields; row++)
         {
             var key = row.ToString("D9");
             if (fields.Length <= Math.Max(ii, ci) || fields[ii].Length == 0 || string.IsNullOrWhiteSpace(fields[ci]))
@@ -36,7 +38,7 @@ public sealed class CsvSource(string path, StreamOptions options, DataProblems p
     public IEnumerable<RawSample> Read(int epoch = 0)
     {
         var loader = new ImageLoader(options.MaxPixels);
-        var rng = new Random(unchecked(options.Seed * 1_000_003 + epoch));
+        var rng = new Random(Seeds.EpochOrder(options.Seed, epoch));
         return Rows().ParallelMap(r =>
             {
                 var image = loader.Load(r.Image);
@@ -47,24 +49,44 @@ public sealed class CsvSource(string path, StreamOptions options, DataProblems p
             .Shuffle(options.ShuffleBuffer, rng);
     }
 
-    /// <summary>Reads one record (fields may be quoted, contain separators, doubled quotes and line breaks); null at the end.</summary>
-    private string[]? ReadRecord(TextReader reader)
+    /// <summary>
+    /// A quoted field longer than this is taken for an unterminated quote (1 Mi characters: captions are short,
+    /// and a stray quote would otherwise pull the rest of the file into memory as one field).
+    /// </summary>
+    public const int MaxQuotedChars = 1 << 20;
+
+    /// <summary>A reader that counts lines, so errors can name the line where a quoted field opened.</summary>
+    private sealed class Cursor(TextReader reader)
     {
+        public TextReader Reader { get; } = reader;
+        public int Line { get; set; } = 1;
+    }
+
+    /// <summary>
+    /// Reads one record (fields may be quoted, contain separators, doubled quotes and line breaks); null at the end.
+    /// A quote that never closes is a <see cref="FormatException"/> naming the file and the line it opened on.
+    /// </summary>
+    private string[]? ReadRecord(Cursor cursor)
+    {
+        var reader = cursor.Reader;
         var fields = new List<string>();
         var sb = new StringBuilder();
         var quoted = false;
         var any = false;
+        var openedOn = 0;
         while (true)
         {
             var c = reader.Read();
             if (c < 0)
             {
+                if (quoted) throw Unterminated(openedOn, "it runs to the end of the file");
                 if (!any) return null;
                 fields.Add(sb.ToString());
                 return fields.ToArray();
             }
             any = true;
             var ch = (char)c;
+            if (ch == '\n') cursor.Line++;
             if (quoted)
             {
                 if (ch == '"')
@@ -72,9 +94,11 @@ public sealed class CsvSource(string path, StreamOptions options, DataProblems p
                     if (reader.Peek() == '"') { reader.Read(); sb.Append('"'); }
                     else quoted = false;
                 }
+                else if (sb.Length >= MaxQuotedChars)
+                    throw Unterminated(openedOn, $"its field runs past {MaxQuotedChars:N0} characters");
                 else sb.Append(ch);
             }
-            else if (ch == '"' && sb.Length == 0) quoted = true;
+            else if (ch == '"' && sb.Length == 0) (quoted, openedOn) = (true, cursor.Line);
             else if (ch == Separator) { fields.Add(sb.ToString()); sb.Clear(); }
             else if (ch == '\r') { }
             else if (ch == '\n')
@@ -86,4 +110,7 @@ public sealed class CsvSource(string path, StreamOptions options, DataProblems p
             else sb.Append(ch);
         }
     }
+
+    private FormatException Unterminated(int line, string why) =>
+        new($"{path} line {line}: unterminated quote: the quoted field opened on this line never closes ({why})");
 }

@@ -22,6 +22,6 @@ public sealed class FolderSource(string dir, StreamOptions options, DataProblems
             var image = loader.Load(f.Path);
             if (!image.Ok) { problems.Report($"{f.Key} ({Path.GetFileName(f.Path)})", image.Reason, image.Detail); return null; }
             return new RawSample(f.Key, caption, image.Image!);
-        }, options.Threads).Shuffle(options.ShuffleBuffer, new Random(unchecked(options.Seed * 1_000_003 + epoch)));
+        }, options.Threads).Shuffle(options.ShuffleBuffer, new Random(Seeds.EpochOrder(options.Seed, epoch)));
     }
 }

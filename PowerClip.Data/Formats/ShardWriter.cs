@@ -37,7 +37,9 @@ public sealed class ShardWriter(string directory, string prefix = "shard", int s
         Add($"{sample.Key}.{(jpeg ? "jpg" : "png")}", jpeg ? ImageLoader.EncodeJpeg(sample.Image) : ImageLoader.EncodePng(sample.Image));
         Add($"{sample.Key}.txt", Encoding.UTF8.GetBytes(sample.Caption));
         Add($"{sample.Key}.json", Encoding.UTF8.GetBytes(meta.ToJsonString()));
-        if (sample.Regions is { } r) Add($"{sample.Key}.regions.json", Encoding.UTF8.GetBytes(RegionsJson.Write(r).ToJsonString()));
+        var regions = sample.Masks is { } pm ? RegionsJson.Write(pm)
+            : sample.Regions is { } r ? RegionsJson.Write(r) : null;
+        if (regions is not null) Add($"{sample.Key}.regions.json", Encoding.UTF8.GetBytes(regions.ToJsonString()));
         if (sample.Tree is { } t) Add($"{sample.Key}.tree", Encoding.UTF8.GetBytes(t));
         _inShard++;
         Written++;

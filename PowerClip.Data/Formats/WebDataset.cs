@@ -11,18 +11,29 @@ public sealed record ShardRecord(string Key, IReadOnlyDictionary<string, byte[]>
 /// <summary>
 /// WebDataset tar shards as img2dataset writes them: consecutive entries "key.ext" form one sample
 /// (key.jpg|png|webp, key.txt = caption, optional key.json = metadata). PowerClip adds two optional files:
-/// key.regions.json = {"grid": G, "patches": [[patch indices], …]} (per-object masks on the G×G patch grid)
-/// and key.tree = the caption's PTB bracket tree; both are also read from fields "regions"/"tree" of key.json.
+/// key.regions.json = region masks (<see cref="RegionsJson"/>: COCO RLEs at image resolution, or patch indices on
+/// a G×G grid over the image) and key.tree = the caption's PTB bracket tree; both are also read from fields
+/// "regions"/"tree" of key.json.
 /// </summary>
 public static class WebDataset
 {
     public static readonly string[] ImageExtensions = ["jpg", "jpeg", "png", "webp", "bmp"];
 
     /// <summary>
+    /// 64 MiB. An entry is read whole into memory, and up to 2×threads samples are in flight: the cap bounds
+    /// that. No image the loader accepts needs more in practice (a JPEG at its 89.5 MP pixel cap is some
+    /// 10–40 MB; img2dataset's resized images are 10–100 KB); a larger entry is a broken or foreign file.
+    /// </summary>
+    public const long DefaultMaxEntryBytes = 64L << 20;
+
+    /// <summary>
     /// The samples of one shard, in order. A shard that cannot be read (missing, not a tar, truncated)
     /// is reported once to <paramref name="problems"/> and yields what it could read before the damage.
+    /// An entry over <paramref name="maxEntryBytes"/> is skipped unread, and so is its whole sample (reported once,
+    /// "oversized entry", with its key).
     /// </summary>
-    public static IEnumerable<ShardRecord> ReadShard(string path, DataProblems problems)
+    public static IEnumerable<ShardRecord> ReadShard(string path, DataProblems problems,
+                                                     long maxEntryBytes = DefaultMaxEntryBytes)
     {
         Stream stream;
         try { stream = File.OpenRead(path); }
@@ -32,13 +43,14 @@ public static class WebDataset
             yield break;
         }
         using (stream)
-            foreach (var r in ReadShard(stream, path, problems)) yield return r;
+            foreach (var r in ReadShard(stream, path, problems, maxEntryBytes)) yield return r;
     }
 
-    public static IEnumerable<ShardRecord> ReadShard(Stream stream, string name, DataProblems problems)
+    public static IEnumerable<ShardRecord> ReadShard(Stream stream, string name, DataProblems problems,
+                                                     long maxEntryBytes = DefaultMaxEntryBytes)
     {
         using var reader = new TarReader(stream);
-        string? key = null;
+        string? key = null, oversized = null;
         var files = new Dictionary<string, byte[]>();
         while (true)
         {
@@ -54,6 +66,15 @@ public static class WebDataset
                 files = new Dictionary<string, byte[]>();
             }
             key = k;
+            if (k == oversized) continue;
+            if (entry.Length > maxEntryBytes)
+            {
+                // Unread: the reader skips the entry's data (seeking where it can) when it moves to the next one.
+                problems.Report($"{name}:{k}", "oversized entry",
+                                $"{entry.Name} is {entry.Length} bytes, over the cap of {maxEntryBytes}");
+                (oversized, files) = (k, new Dictionary<string, byte[]>());
+                continue;
+            }
             var (bytes, readError) = ReadAll(entry);
             if (readError is not null) { problems.Report($"{name}:{k}", "corrupt shard", readError); break; }
             files[ext] = bytes!;
@@ -97,7 +118,7 @@ public static class WebDataset
         var imageExt = ImageExtensions.FirstOrDefault(record.Files.ContainsKey);
         if (imageExt is null) { problems.Report(record.Key, "missing image", "no " + string.Join("/", ImageExtensions) + " file"); return null; }
         string? caption, tree;
-        RegionMasks? regions;
+        IImageRegions? regions;
         try
         {
             var meta = record.Files.TryGetValue("json", out var json) ? JsonNode.Parse(json) as JsonObject : null;
@@ -113,32 +134,14 @@ public static class WebDataset
         if (string.IsNullOrWhiteSpace(caption)) { problems.Report(record.Key, "missing caption", "no txt file and no caption in json"); return null; }
         var image = loader.Load(record.Files[imageExt]);
         if (!image.Ok) { problems.Report(record.Key, image.Reason, image.Detail); return null; }
-        return new RawSample(record.Key, caption.Trim(), image.Image!, regions, tree);
-    }
-}
-
-/// <summary>The JSON form of region masks: {"grid": G, "patches": [[i, …], …]}.</summary>
-public static class RegionsJson
-{
-    public static JsonObject Write(RegionMasks masks) => new()
-    {
-        ["grid"] = masks.GridSize,
-        ["patches"] = new JsonArray(masks.Patches.Select(p => (JsonNode)new JsonArray(p.Select(i => (JsonNode)i).ToArray())).ToArray()),
-    };
-
-    /// <summary>Parses and validates (indices inside the grid, sorted, distinct); null stays null.</summary>
-    public static RegionMasks? Parse(JsonNode? node)
-    {
-        if (node is null) return null;
-        var grid = node["grid"]?.GetValue<int>() ?? throw new FormatException("regions: missing 'grid'");
-        if (grid < 1) throw new FormatException($"regions: grid {grid} must be positive");
-        var patches = node["patches"]?.AsArray() ?? throw new FormatException("regions: missing 'patches'");
-        var result = patches.Select((p, r) =>
+        var (w, h) = (image.Image!.Width, image.Image.Height);
+        if (regions is PixelMasks pm && !pm.Fits(w, h))
         {
-            var list = (p ?? throw new FormatException($"regions: region {r} is null")).AsArray().Select(i => i!.GetValue<int>()).ToArray();
-            if (list.Any(i => i < 0 || i >= grid * grid)) throw new FormatException($"regions: region {r} has a patch index outside the {grid}x{grid} grid");
-            return list.Distinct().Order().ToArray();
-        }).ToArray();
-        return new RegionMasks(grid, result);
+            problems.Repaired(record.Key, "masks do not fit",
+                              $"masks are {pm.Width}x{pm.Height}, the image {w}x{h}: another crop; masks dropped");
+            regions = null;
+        }
+        return new RawSample(record.Key, caption.Trim(), image.Image!, regions as RegionMasks, tree,
+                             regions as PixelMasks);
     }
 }

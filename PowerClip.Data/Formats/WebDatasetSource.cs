@@ -1,7 +1,11 @@
 namespace PowerClip.Data;
 
-/// <summary>Streaming settings: shuffle buffer (0 = off), seed, decoding threads, prefetch depth, pixel cap.</summary>
-public sealed record StreamOptions(int ShuffleBuffer = 1000, int Seed = 0, int Parallelism = 0, int Prefetch = 256, long MaxPixels = ImageLoader.DefaultMaxPixels)
+/// <summary>
+/// Streaming settings: shuffle buffer (0 = off), seed, decoding threads, prefetch depth, pixel cap, tar entry cap.
+/// </summary>
+public sealed record StreamOptions(int ShuffleBuffer = 1000, int Seed = 0, int Parallelism = 0, int Prefetch = 256,
+                                   long MaxPixels = ImageLoader.DefaultMaxPixels,
+                                   long MaxEntryBytes = WebDataset.DefaultMaxEntryBytes)
 {
     public int Threads => Parallelism > 0 ? Parallelism : Math.Max(1, Environment.ProcessorCount);
 }
@@ -32,9 +36,9 @@ public sealed class WebDatasetSource : IRawSampleSource
 
     public IEnumerable<RawSample> Read(int epoch = 0)
     {
-        var rng = new Random(unchecked(Options.Seed * 1_000_003 + epoch));
+        var rng = new Random(Seeds.EpochOrder(Options.Seed, epoch));
         var order = Options.ShuffleBuffer > 1 ? Shards.OrderBy(_ => rng.Next()).ToArray() : Shards.ToArray();
-        return order.SelectMany(s => WebDataset.ReadShard(s, Problems))
+        return order.SelectMany(s => WebDataset.ReadShard(s, Problems, Options.MaxEntryBytes))
             .ParallelMap(r => WebDataset.Decode(r, _loader, Problems), Options.Threads)
             .Shuffle(Options.ShuffleBuffer, rng);
     }

@@ -53,6 +53,19 @@ public sealed class ImageLoader(long maxPixels = ImageLoader.DefaultMaxPixels)
         }
     }
 
+    /// <summary>An image's pixel size from its header alone (no decoding); null when it is no readable image.</summary>
+    public static (int Width, int Height)? Identify(byte[] bytes)
+    {
+        if (bytes.Length == 0) return null;
+        try
+        {
+            var info = Image.Identify(Formats, bytes, out var format);
+            var ok = info is not null && format is not null && info.Width > 0 && info.Height > 0;
+            return ok ? (info!.Width, info.Height) : null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException) { return null; }
+    }
+
     public ImageResult Load(string path)
     {
         try { return Load(File.ReadAllBytes(path)); }

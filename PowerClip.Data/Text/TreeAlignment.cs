@@ -71,7 +71,7 @@ public static class TreeAlignment
     public static PreparedCaption Prepare(string caption, CaptionTokenizer tokenizer, string? ptbTree = null,
         DataProblems? problems = null, string key = "", bool includeLeaves = false)
     {
-        var text = CaptionText.Normalize(caption);
+        var text = tokenizer.Clean(caption);
         ConstituencyTree? tree = null;
         Word[]? words = null;
         if (!string.IsNullOrWhiteSpace(ptbTree))

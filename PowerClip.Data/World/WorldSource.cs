@@ -10,7 +10,7 @@ public sealed class WorldSource(SyntheticWorld world, WorldSplit split, int coun
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "world sample count must be positive");
         var order = Enumerable.Range(0, count).ToArray();
-        if (options.ShuffleBuffer > 1) new Random(unchecked(options.Seed * 1_000_003 + epoch)).Shuffle(order);
+        if (options.ShuffleBuffer > 1) new Random(Seeds.EpochOrder(options.Seed, epoch)).Shuffle(order);
         return order.ParallelMap(i => world.Sample(split, i).ToRaw(), options.Threads);
     }
 }

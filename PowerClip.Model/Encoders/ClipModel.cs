@@ -10,8 +10,20 @@ namespace PowerClip.Model;
 /// <param name="LogitScale">the multiplier exp(logit_scale), clamped at max_logit_scale (scalar)</param>
 /// <param name="PatchTokens">projected patch tokens v_n [B, N, E] (not normalized)</param>
 /// <param name="TokenFeatures">projected token features t_k [B, S, E] (not normalized)</param>
-/// <param name="TokenMask">valid (non-padding) tokens [B, S], bool</param>
-public sealed record ClipOutputs(Tensor ImageEmbeds, Tensor TextEmbeds, Tensor LogitScale, Tensor PatchTokens, Tensor TokenFeatures, Tensor TokenMask);
+/// <param name="TokenMask">the caption's positions, start to first end token [B, S], bool (the rest is padding)</param>
+public sealed record ClipOutputs(Tensor ImageEmbeds, Tensor TextEmbeds, Tensor LogitScale, Tensor PatchTokens,
+    Tensor TokenFeatures, Tensor TokenMask)
+{
+    private static readonly IReadOnlyDictionary<string, Tensor> None = new Dictionary<string, Tensor>();
+
+    /// <summary>[B, N'] bool: which rows of PatchTokens are real patches (false: hidden fillers of a masking
+    /// objective); null when all are.</summary>
+    public Tensor? VisiblePatches { get; init; }
+
+    /// <summary>Per-sample tensors an objective's own forward adds (A-CLIP's views and heads), batch first so they
+    /// gather like the embeddings.</summary>
+    public IReadOnlyDictionary<string, Tensor> Extra { get; init; } = None;
+}
 
 /// <summary>
 /// CLIP: a ViT (<c>visual.*</c>), a text transformer and a learnable logit scale. In memory the text
@@ -28,8 +40,8 @@ public sealed class ClipModel : nn.Module
     public ClipModel(ClipConfig config) : base("clip")
     {
         Config = config.Validate();
-        visual = new VisionTransformer(config.Vision, config.EmbedDim);
-        text = new TextTransformer(config.Text, config.EmbedDim);
+        visual = new VisionTransformer(config.Vision, config.EmbedDim, config.QuickGelu);
+        text = new TextTransformer(config.Text, config.EmbedDim, config.QuickGelu);
         // open_clip stores log(scale); init 1/0.07.
         logit_scale = new Parameter(torch.tensor((float)Math.Log(config.InitLogitScale)));
         RegisterComponents();
@@ -52,16 +64,29 @@ public sealed class ClipModel : nn.Module
     /// <param name="patchKeepRatio">FLIP's patch keep ratio (1 = all patches).</param>
     public ClipOutputs Forward(Tensor images, Tensor tokens, double patchKeepRatio = 1.0, Generator? generator = null)
     {
+        if (!(patchKeepRatio > 0 && patchKeepRatio <= 1)) throw new ArgumentOutOfRangeException(nameof(patchKeepRatio),
+            $"patch keep ratio must be in (0, 1], got {patchKeepRatio}");
+        return Forward(images, tokens, patchKeepRatio < 1 ? new RandomPatchSelector(patchKeepRatio) : null,
+            new ForwardContext(generator));
+    }
+
+    /// <summary>Both towers; the vision tower sees only the patches <paramref name="selector"/> keeps (a masking
+    /// objective's choice).</summary>
+    public ClipOutputs Forward(Tensor images, Tensor tokens, IPatchSelector? selector, ForwardContext context)
+    {
         if (images.shape[0] != tokens.shape[0])
             throw new ArgumentException($"batch sizes differ: {images.shape[0]} images but {tokens.shape[0]} token rows");
         using var scope = torch.NewDisposeScope();
-        var (img, patches) = visual.Encode(images, patchKeepRatio, generator);
+        var vision = visual.Encode(images, selector, context);
         var (txt, feats, valid) = text.Encode(tokens);
         var outputs = new ClipOutputs(
-            nn.functional.normalize(img, dim: -1).MoveToOuterDisposeScope(),
+            nn.functional.normalize(vision.Global, dim: -1).MoveToOuterDisposeScope(),
             nn.functional.normalize(txt, dim: -1).MoveToOuterDisposeScope(),
             LogitScale().MoveToOuterDisposeScope(),
-            patches.MoveToOuterDisposeScope(), feats.MoveToOuterDisposeScope(), valid.MoveToOuterDisposeScope());
+            vision.Patches.MoveToOuterDisposeScope(), feats.MoveToOuterDisposeScope(), valid.MoveToOuterDisposeScope())
+        {
+            VisiblePatches = vision.Visible?.MoveToOuterDisposeScope(),
+        };
         return outputs;
     }
 }

@@ -1,11 +1,12 @@
 using System.Reflection;
-using System.Text.Json.Nodes;
 
 namespace PowerClip.Model;
 
 /// <summary>
-/// Model presets as JSON files (embedded from Presets/*.json; the layout mirrors open_clip's model configs:
-/// embed_dim, vision_cfg, text_cfg). <c>tiny</c> and <c>small</c> train on a CPU; <c>vit-b-16</c> is the paper's.
+/// Model presets as JSON files (embedded from Presets/*.json), in open_clip's model config layout (embed_dim,
+/// vision_cfg, text_cfg) and meaning, or any such file, e.g. open_clip's own model_configs/ViT-B-16.json.
+/// <c>tiny</c>, <c>small</c> and <c>demo</c> train on a CPU with GPT-2's vocabulary; <c>vit-b-16</c> is the paper's
+/// (open_clip's ViT-B-16 shape, CLIP's vocabulary).
 /// </summary>
 public static class Presets
 {
@@ -31,37 +32,6 @@ public static class Presets
         return Parse(reader.ReadToEnd(), nameOrPath);
     }
 
-    /// <summary>Parses a config JSON; every missing or malformed key is reported by name.</summary>
-    public static ClipConfig Parse(string json, string source)
-    {
-        var root = JsonNode.Parse(json) as JsonObject ?? throw new ArgumentException($"model config {source}: not a JSON object");
-        var v = Obj(root, "vision_cfg", source);
-        var t = Obj(root, "text_cfg", source);
-        var vision = new VisionConfig(Int(v, "image_size", source), Int(v, "patch_size", source), Int(v, "width", source),
-            Int(v, "layers", source), Int(v, "heads", source), Dbl(v, "mlp_ratio", source, 4.0), Pool(v, source));
-        var text = new TextConfig(Int(t, "context_length", source), Int(t, "vocab_size", source), Int(t, "width", source),
-            Int(t, "layers", source), Int(t, "heads", source), Dbl(t, "mlp_ratio", source, 4.0), Pool(t, source),
-            t["pad_id"] is null ? 0 : Int(t, "pad_id", source));
-        var name = root["name"]?.GetValue<string>() ?? Path.GetFileNameWithoutExtension(source);
-        return new ClipConfig(name, Int(root, "embed_dim", source), vision, text,
-            Dbl(root, "init_logit_scale", source, 1 / 0.07), Dbl(root, "max_logit_scale", source, 100.0)).Validate();
-    }
-
-    private static JsonObject Obj(JsonObject o, string key, string source) =>
-        o[key] as JsonObject ?? throw new ArgumentException($"model config {source}: missing object '{key}'");
-
-    private static int Int(JsonObject o, string key, string source) =>
-        o[key] is JsonValue x && x.TryGetValue<int>(out var i) ? i : throw new ArgumentException($"model config {source}: '{key}' must be an integer");
-
-    private static double Dbl(JsonObject o, string key, string source, double fallback) =>
-        o[key] is null ? fallback
-        : o[key] is JsonValue x && x.TryGetValue<double>(out var d) ? d : throw new ArgumentException($"model config {source}: '{key}' must be a number");
-
-    private static Pooling Pool(JsonObject o, string source) =>
-        (o["pool_type"]?.GetValue<string>() ?? "avg") switch
-        {
-            "avg" or "mean" => Pooling.Average,
-            "tok" or "argmax" => Pooling.Token,
-            var other => throw new ArgumentException($"model config {source}: pool_type '{other}' is not avg|mean|tok|argmax"),
-        };
+    /// <summary>Parses a config JSON with open_clip's meaning (<see cref="ModelConfigJson"/>); errors name the key.</summary>
+    public static ClipConfig Parse(string json, string source) => ModelConfigJson.Parse(json, source);
 }

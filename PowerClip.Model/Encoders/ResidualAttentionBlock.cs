@@ -27,19 +27,39 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
 
     /// <param name="x">[B, S, W]</param>
     /// <param name="mask">additive attention mask [S, S] (−∞ where attention is not allowed), or null</param>
-    public override Tensor forward(Tensor x, Tensor? mask)
+    public override Tensor forward(Tensor x, Tensor? mask) => ForwardWithWeights(x, mask).Output;
+
+    /// <summary>The output and the attention weights [B, heads, S, S] (A-CLIP reads them from its EMA
+    /// encoder).</summary>
+    /// <param name="mask">additive mask broadcastable to [B, heads, S, S]: [S, S] (causal) or [B, 1, 1, S] (hidden
+    /// keys)</param>
+    public (Tensor Output, Tensor Weights) ForwardWithWeights(Tensor x, Tensor? mask)
     {
         using var scope = torch.NewDisposeScope();
         long b = x.shape[0], s = x.shape[1], w = x.shape[2], hd = w / heads;
         var qkv = nn.functional.linear(x, in_proj_weight, in_proj_bias).view(b, s, 3, heads, hd).permute(2, 0, 3, 1, 4);
         var att = torch.matmul(qkv[0], qkv[1].transpose(-2, -1)) * (1.0 / Math.Sqrt(hd));
         if (mask is not null) att = att + mask;
-        var y = torch.matmul(att.softmax(-1), qkv[2]).transpose(1, 2).reshape(b, s, w);
-        return out_proj.forward(y).MoveToOuterDisposeScope();
+        var weights = att.softmax(-1);
+        var y = torch.matmul(weights, qkv[2]).transpose(1, 2).reshape(b, s, w);
+        return (out_proj.forward(y).MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }
 }
 
-/// <summary>Pre-LayerNorm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)) (open_clip names).</summary>
+/// <summary>open_clip's QuickGELU, x·σ(1.702·x): the activation OpenAI's CLIP weights were trained with.</summary>
+public sealed class QuickGelu() : nn.Module<Tensor, Tensor>("quick_gelu")
+{
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        return (x * torch.sigmoid(x * 1.702)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// Pre-LayerNorm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)) (open_clip names); the MLP's
+/// activation is GELU (erf) or, for OpenAI's weights, QuickGELU.
+/// </summary>
 public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
 {
     private LayerNorm ln_1;
@@ -47,7 +67,7 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
     private LayerNorm ln_2;
     private Sequential mlp;
 
-    public ResidualAttentionBlock(int width, int heads, double mlpRatio, int layers) : base("resblock")
+    public ResidualAttentionBlock(int width, int heads, double mlpRatio, int layers, bool quickGelu = false) : base("resblock")
     {
         var hidden = (int)Math.Round(width * mlpRatio);
         ln_1 = nn.LayerNorm(width);
@@ -58,15 +78,20 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
         // open_clip's initialisation scales: fc by (2W)^-1/2, output projections by W^-1/2 (2·layers)^-1/2.
         nn.init.normal_(c_fc.weight!, std: Math.Pow(2.0 * width, -0.5));
         nn.init.normal_(c_proj.weight!, std: Math.Pow(width, -0.5) * Math.Pow(2.0 * layers, -0.5));
-        mlp = nn.Sequential(("c_fc", c_fc), ("gelu", nn.GELU()), ("c_proj", c_proj));
+        nn.Module<Tensor, Tensor> activation = quickGelu ? new QuickGelu() : nn.GELU();
+        mlp = nn.Sequential(("c_fc", c_fc), ("gelu", activation), ("c_proj", c_proj));
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x, Tensor? mask)
+    public override Tensor forward(Tensor x, Tensor? mask) => ForwardWithWeights(x, mask).Output;
+
+    /// <summary>The block's output and its attention weights [B, heads, S, S].</summary>
+    public (Tensor Output, Tensor Weights) ForwardWithWeights(Tensor x, Tensor? mask)
     {
         using var scope = torch.NewDisposeScope();
-        var h = x + attn.forward(ln_1.forward(x), mask);
-        return (h + mlp.forward(ln_2.forward(h))).MoveToOuterDisposeScope();
+        var (a, weights) = attn.ForwardWithWeights(ln_1.forward(x), mask);
+        var h = x + a;
+        return ((h + mlp.forward(ln_2.forward(h))).MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }
 }
 
@@ -75,9 +100,10 @@ public sealed class Transformer : nn.Module<Tensor, Tensor?, Tensor>
 {
     private ModuleList<ResidualAttentionBlock> resblocks;
 
-    public Transformer(int width, int layers, int heads, double mlpRatio) : base("transformer")
+    public Transformer(int width, int layers, int heads, double mlpRatio, bool quickGelu = false) : base("transformer")
     {
-        resblocks = nn.ModuleList(Enumerable.Range(0, layers).Select(_ => new ResidualAttentionBlock(width, heads, mlpRatio, layers)).ToArray());
+        resblocks = nn.ModuleList(Enumerable.Range(0, layers)
+            .Select(_ => new ResidualAttentionBlock(width, heads, mlpRatio, layers, quickGelu)).ToArray());
         RegisterComponents();
     }
 
@@ -86,5 +112,20 @@ public sealed class Transformer : nn.Module<Tensor, Tensor?, Tensor>
         using var scope = torch.NewDisposeScope();
         foreach (var block in resblocks) x = block.forward(x, mask);
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The output and the attention weights averaged over layers and heads, [B, S, S] (A-CLIP's attention
+    /// map).</summary>
+    public (Tensor Output, Tensor MeanWeights) ForwardWithMeanWeights(Tensor x, Tensor? mask)
+    {
+        using var scope = torch.NewDisposeScope();
+        Tensor? sum = null;
+        foreach (var block in resblocks)
+        {
+            (x, var w) = block.ForwardWithWeights(x, mask);
+            var perHead = w.mean([1]);
+            sum = sum is null ? perHead : sum + perHead;
+        }
+        return (x.MoveToOuterDisposeScope(), (sum! / resblocks.Count).MoveToOuterDisposeScope());
     }
 }

@@ -91,9 +91,12 @@ public sealed class ChunkedScores : SingleTensorFunction<ChunkedScores>
         return Math.Max(1L, cfg.ChunkElements / Math.Max(1L, perPair));
     }
 
-    /// <summary>How many S1-sized entries one (pair, region) costs: 2^M / M subsets for exact aggregation, else 1.</summary>
+    /// <summary>How many S1-sized entries one (pair, region) costs: 2^M / M subsets for exact aggregation, K / M for
+    /// the Monte Carlo R2T (K subsets), else 1.</summary>
     private static long SubsetFactor(long m, PowerClipLossConfig cfg) =>
-        cfg.Aggregation == PowersetAggregation.Exact ? Math.Max(1L, (1L << (int)Math.Min(m, 30)) / m) : 1L;
+        cfg.Aggregation == PowersetAggregation.Exact ? Math.Max(1L, (1L << (int)Math.Min(m, 30)) / m)
+        : cfg.R2T == R2TMethod.MonteCarlo ? Math.Max(1L, cfg.MonteCarloSamples / m)
+        : 1L;
 
     private static (Tensor Phi, Tensor Nodes, Tensor NodeMask, PowerClipLossConfig Cfg) Unpack(object[] vars) =>
         vars is [Tensor phi, Tensor nodes, Tensor nodeMask, PowerClipLossConfig cfg]

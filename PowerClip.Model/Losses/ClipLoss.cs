@@ -49,17 +49,29 @@ public sealed class ClipObjective : IContrastiveObjective
     {
         var o = inputs.Outputs;
         Objectives.CheckOutputs(o);
-        var loss = ClipLoss.Compute(o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
+        var loss = Global(inputs);
         return new LossOutput(loss, new Dictionary<string, Tensor> { ["clip"] = loss });
+    }
+
+    /// <summary>L_CLIP of the global batch: every rank's global embeddings, the logit scale replicated.</summary>
+    internal static Tensor Global(ObjectiveInputs inputs)
+    {
+        var (o, ranks) = (inputs.Outputs, inputs.Ranks);
+        return ClipLoss.Compute(ranks.AllGather(o.ImageEmbeds), ranks.AllGather(o.TextEmbeds), ranks.Replicated(o.LogitScale));
     }
 }
 
-/// <summary>FLIP: CLIP with random patch dropping in the image encoder (keep ratio 0.5 by default, FLIP's main setting).</summary>
-public sealed class FlipObjective(double keepRatio = 0.5) : IContrastiveObjective
+/// <summary>FLIP: CLIP with random patch dropping in the image encoder (<see cref="FlipSettings"/>: keep ratio 0.5 by
+/// default, FLIP's main setting).</summary>
+public sealed class FlipObjective(FlipSettings settings) : IContrastiveObjective
 {
+    public FlipObjective(double keepRatio = 0.5) : this(new FlipSettings { KeepRatio = keepRatio }) { }
+
     public string Name => "flip";
 
-    public double PatchKeepRatio { get; } = keepRatio > 0 && keepRatio <= 1 ? keepRatio : throw new ArgumentOutOfRangeException(nameof(keepRatio), $"FLIP keep ratio must be in (0, 1], got {keepRatio}");
+    public double PatchKeepRatio { get; } = settings.KeepRatio > 0 && settings.KeepRatio <= 1 ? settings.KeepRatio
+        : throw new ArgumentOutOfRangeException(nameof(settings),
+            $"FLIP keep ratio must be in (0, 1], got {settings.KeepRatio}");
 
     public LossOutput Compute(ObjectiveInputs inputs) => new ClipObjective().Compute(inputs);
 }

@@ -7,7 +7,8 @@ namespace PowerClip.Model;
 /// FILIP's token-wise late interaction: image→text similarity = mean over patches of the best-matching
 /// (valid) token, text→image = mean over valid tokens of the best-matching patch, both on normalized
 /// tokens; symmetric InfoNCE on the two similarity matrices with the model's logit scale. Computed in
-/// chunks of images (B·B·N·S entries otherwise).
+/// chunks of images (B·B·N·S entries otherwise). In a data-parallel job every rank gathers all
+/// patch and token features (B·(N+S)·E values per step).
 /// </summary>
 public sealed class FilipObjective(long chunkElements = 1L << 24) : IContrastiveObjective
 {
@@ -15,12 +16,15 @@ public sealed class FilipObjective(long chunkElements = 1L << 24) : IContrastive
 
     public LossOutput Compute(ObjectiveInputs inputs)
     {
-        var o = inputs.Outputs;
+        var (o, ranks) = (inputs.Outputs, inputs.Ranks);
         Objectives.CheckTokenOutputs(o);
         using var scope = torch.NewDisposeScope();
-        var (i2t, t2i) = Similarities(o.PatchTokens, o.TokenFeatures, o.TokenMask, chunkElements);
+        // Late interaction scores every image against every caption of the global batch: gather all tokens.
+        var (i2t, t2i) = Similarities(ranks.AllGather(o.PatchTokens), ranks.AllGather(o.TokenFeatures), ranks.AllGather(o.TokenMask),
+                                      chunkElements);
+        var scale = ranks.Replicated(o.LogitScale);
         var labels = torch.arange(i2t.shape[0], device: i2t.device);
-        var loss = (nn.functional.cross_entropy(o.LogitScale * i2t, labels) + nn.functional.cross_entropy(o.LogitScale * t2i.t(), labels)) / 2;
+        var loss = (nn.functional.cross_entropy(scale * i2t, labels) + nn.functional.cross_entropy(scale * t2i.t(), labels)) / 2;
         return Objectives.Escape(loss, new Dictionary<string, Tensor> { ["filip"] = loss });
     }
 

@@ -6,7 +6,8 @@ namespace PowerClip.Model;
 /// <summary>
 /// The PowerCLIP objective: L = L_CLIP + λ·(ℓ_δ(S̄) + ℓ_δ(S̄ᵀ)), S̄[i,j] = T2R + R2T from region embeddings
 /// φ (masked pooling of patch tokens) and node embeddings p_B = Σ_{l∈B} ψ_l. Negatives come from the
-/// local batch; S̄ is computed in chunks (ChunkedScores) so memory is linear in the batch size.
+/// global batch (the local batch in one process); S̄ is computed in chunks (ChunkedScores) so memory is linear
+/// in the batch size.
 /// </summary>
 public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObjective
 {
@@ -29,12 +30,48 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         using var scope = torch.NewDisposeScope();
         var phi = RegionPooling.Embed(o.PatchTokens, masks);
         var psi = phrases.LeafEmbeddings(o.TokenFeatures);
-        var result = FromEmbeddings(o.ImageEmbeds, o.TextEmbeds, o.LogitScale, phi, psi, phrases);
+        var ranks = inputs.Ranks;
+        var result = ranks.Size == 1
+            ? FromEmbeddings(o.ImageEmbeds, o.TextEmbeds, o.LogitScale, phi, psi, phrases, inputs.DrawSeed)
+            : Global(ranks, o, phi, psi, phrases, inputs.DrawSeed);
         return Objectives.Escape(result.Total, result.Parts);
     }
 
-    /// <summary>The loss from embeddings: global [B, E] pairs, φ [B, M, E] (unit), ψ [B, L, E] (unit, zero on padded leaves).</summary>
-    public LossOutput FromEmbeddings(Tensor imageEmbeds, Tensor textEmbeds, Tensor logitScale, Tensor phi, Tensor psi, PhraseBatch phrases)
+    /// <summary>
+    /// The loss of the global batch of a data-parallel job: every rank's global embeddings, φ [b, M, E], ψ and
+    /// tree tensors, gathered after padding to the largest leaf and node counts over ranks (each batch pads
+    /// to its own; zero leaves and nodes are masked out, as within one batch). Cost per rank: the head on the
+    /// whole global batch, and a gather of B·(M + L)·E values plus the tree masks.
+    /// </summary>
+    private LossOutput Global(IFeatureGather ranks, ClipOutputs o, Tensor phi, Tensor psi, PhraseBatch phrases, int? drawSeed)
+    {
+        var leaves = ranks.MaxOverRanks(psi.shape[1]);
+        var nodes = ranks.MaxOverRanks(phrases.Membership.shape[2]);
+        var image = ranks.AllGather(o.ImageEmbeds);
+        var global = new PhraseBatch(
+            torch.empty(image.shape[0], leaves, 0, dtype: phrases.LeafTokens.dtype, device: phi.device),   // not read: ψ is pooled
+            ranks.AllGather(Pad(phrases.LeafMask, 1, leaves)),
+            ranks.AllGather(Pad(Pad(phrases.Membership, 1, leaves), 2, nodes)),
+            ranks.AllGather(Pad(phrases.NodeMask, 1, nodes)));
+        return FromEmbeddings(image, ranks.AllGather(o.TextEmbeds), ranks.Replicated(o.LogitScale),
+                              ranks.AllGather(phi), ranks.AllGather(Pad(psi, 1, leaves)), global, drawSeed);
+    }
+
+    /// <summary>Zero-pads dimension <paramref name="dim"/> to <paramref name="size"/>.</summary>
+    private static Tensor Pad(Tensor t, int dim, long size)
+    {
+        if (t.shape[dim] == size) return t;
+        var shape = t.shape.ToArray();
+        shape[dim] = size - t.shape[dim];
+        return torch.cat([t, torch.zeros(shape, t.dtype, t.device)], dim);
+    }
+
+    /// <summary>
+    /// The loss from embeddings: global [B, E] pairs, φ [B, M, E] (unit), ψ [B, L, E] (unit, zero on padded leaves);
+    /// <paramref name="drawSeed"/> seeds the Monte Carlo R2T's subsets (see <see cref="ObjectiveInputs"/>).
+    /// </summary>
+    public LossOutput FromEmbeddings(Tensor imageEmbeds, Tensor textEmbeds, Tensor logitScale, Tensor phi, Tensor psi, PhraseBatch phrases,
+                                     int? drawSeed = null)
     {
         InputChecks.SameBatch(imageEmbeds.shape[0], "image embeddings", phi.shape[0], "region embeddings");
         InputChecks.SameBatch(textEmbeds.shape[0], "text embeddings", psi.shape[0], "leaf embeddings");
@@ -45,7 +82,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         var total = clip;
         if (Config.UseTriplet)
         {
-            var scores = Scores(phi, psi, phrases);
+            var scores = Scores(phi, psi, phrases, drawSeed);
             var triplet = TripletLoss.Hardest(scores, Config.Delta) + TripletLoss.Hardest(scores.t(), Config.Delta);
             total = clip + Config.Lambda * triplet;
             parts["triplet"] = triplet;
@@ -56,7 +93,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
     }
 
     /// <summary>S̄ [Bi, Bj] for region embeddings φ and leaf embeddings ψ (the tree ablation applied here, the score scale by PowerClipScores.Combine).</summary>
-    public Tensor Scores(Tensor phi, Tensor psi, PhraseBatch phrases)
+    public Tensor Scores(Tensor phi, Tensor psi, PhraseBatch phrases, int? drawSeed = null)
     {
         using var scope = torch.NewDisposeScope();
         var (membership, nodeMask) = Config.UseTree
@@ -64,6 +101,19 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
             : phrases.LeavesAsNodes(psi.dtype);
         var nodes = PowerClipScores.NodeEmbeddings(psi, membership);
         var mask = nodeMask.to(psi.device);
-        return ChunkedScores.Compute(phi, nodes, mask, Config).MoveToOuterDisposeScope();
+        return ChunkedScores.Compute(phi, nodes, mask, ForEvaluation(drawSeed)).MoveToOuterDisposeScope();
     }
+
+    private int _evaluations;
+
+    /// <summary>
+    /// The configuration for one evaluation of S̄, kept in the config so the chunked backward recomputes with the same
+    /// subsets. The Monte Carlo R2T draws fresh subsets each time: from MonteCarloSeed + the draw seed the trainer
+    /// derives per step (a resumed run draws the same), or, without one, MonteCarloSeed + n for the n-th call.
+    /// </summary>
+    private PowerClipLossConfig ForEvaluation(int? drawSeed) =>
+        Config.R2T != R2TMethod.MonteCarlo ? Config : Config with
+        {
+            MonteCarloSeed = unchecked(Config.MonteCarloSeed + (drawSeed ?? Interlocked.Increment(ref _evaluations) - 1)),
+        };
 }

@@ -4,11 +4,11 @@ using static TorchSharp.torch;
 namespace PowerClip.Model;
 
 /// <summary>
-/// The pairwise PowerCLIP score S̄[i, j] = T2R + R2T (method.md §2–4), as pure tensor functions.
+/// The pairwise PowerCLIP score S̄[i, j] = T2R + R2T (docs/method.md §2–4), as pure tensor functions.
 /// S1[i,j,m,B] = ⟨φ_m^(i), p_B^(j)⟩ with p_B = Σ_{l∈B} ψ_l, which equals Σ_{l∈B} S0[i,j,m,l]; nodes
 /// padded in a batch are masked (nodeMask [Bj, T]). All M regions of an image are real.
 /// </summary>
-public static class PowerClipScores
+public static partial class PowerClipScores
 {
     private static readonly double Log2 = Math.Log(2.0);
 
@@ -42,38 +42,49 @@ public static class PowerClipScores
 
     private static Tensor Unscaled(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg)
     {
-        if (cfg is { Aggregation: PowersetAggregation.Nla, UseSubsets: true, UseR2T: true, UseT2R: true })
-            return NlaBoth(s1, nodeMask, cfg.Tau, cfg.LogCoshWeight);
+        if (cfg is { Aggregation: PowersetAggregation.Nla, UseSubsets: true, UseR2T: true, UseT2R: true,
+                     T2R: T2RMethod.Nla, R2T: R2TMethod.NlaT2 })
+            return NlaBoth(s1, nodeMask, cfg);
         Tensor? r2t = null, t2r = null;
         if (cfg.UseR2T) r2t = R2T(s1, nodeMask, cfg);
         if (cfg.UseT2R) t2r = T2R(s1, nodeMask, cfg);
         return r2t is null ? t2r! : t2r is null ? r2t : r2t + t2r;
     }
 
-    /// <summary>Region→text term: NLA-T2, exact Q→, or (w/o subsets) the single-region form.</summary>
+    /// <summary>Region→text term: NLA-T2 or Monte Carlo (over cfg.R2TSubsets), exact Q→, or (w/o subsets) the
+    /// single-region form.</summary>
     public static Tensor R2T(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg) =>
         (cfg.Aggregation, cfg.UseSubsets) switch
         {
-            (PowersetAggregation.Nla, true) => NlaT2(s1, nodeMask, cfg.Tau, cfg.LogCoshWeight),
-            (PowersetAggregation.Exact, true) => ExactR2T(s1, nodeMask, cfg.MaxExactRegions),
+            (PowersetAggregation.Nla, true) when cfg.R2T == R2TMethod.MonteCarlo => MonteCarloR2T(s1, nodeMask, cfg),
+            (PowersetAggregation.Nla, true) => OverRange(NlaT2(s1, nodeMask, cfg), nodeMask, cfg, s1.shape[^2]),
+            (PowersetAggregation.Exact, true) => ExactR2T(s1, nodeMask, cfg.MaxExactRegions, cfg.R2TSubsets),
             (PowersetAggregation.Nla, false) => (cfg.Tau * Masked(s1 / cfg.Tau, nodeMask).logsumexp(-1)).mean([-1]),
             _ => Masked(s1, nodeMask).amax(-1).mean([-1]),
         };
 
-    /// <summary>Text→region term: NLA-T1, exact Q←, or (w/o subsets) the single-region form.</summary>
+    /// <summary>Text→region term: NLA-T1 or the exact ReLU form (cfg.T2R), exact Q← by enumeration, or (w/o
+    /// subsets) the single-region form.</summary>
     public static Tensor T2R(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg) =>
         (cfg.Aggregation, cfg.UseSubsets) switch
         {
+            (PowersetAggregation.Nla, true) when cfg.T2R == T2RMethod.ExactRelu => ReluT2R(s1, nodeMask),
             (PowersetAggregation.Nla, true) => NlaT1(s1, nodeMask, cfg.Tau),
             (PowersetAggregation.Exact, true) => ExactT2R(s1, nodeMask, cfg.MaxExactRegions),
             (PowersetAggregation.Nla, false) => NodeMean(cfg.Tau * (s1 / cfg.Tau).logsumexp(-2), nodeMask),
             _ => NodeMean(s1.amax(-2), nodeMask),
         };
 
-    /// <summary>NLA-T1[i,j] = mean_B Σ_m sp_τ(S1[i,j,m,B]), sp_τ(x) = τ·log(1 + e^{x/τ}) computed as relu(x) + τ·log1p(e^{−|x|/τ}) (exponent clamped at MinExponent).</summary>
+    /// <summary>
+    /// NLA-T1[i,j] = mean_B Σ_m sp_τ(S1[i,j,m,B]), sp_τ(x) = τ·log(1 + e^{x/τ}) computed as
+    /// relu(x) + τ·log1p(e^{−|x|/τ}) (exponent clamped at MinExponent), with relu(x) written (x + |x|)/2: both
+    /// terms have kinks at 0 that cancel in the sum, and autograd (|x|'(0) = 0) then gives the true sp_τ'(0) = ½,
+    /// where x.relu() gave 0 (proofs/autodiff.md).
+    /// </summary>
     public static Tensor NlaT1(Tensor s1, Tensor nodeMask, double tau)
     {
-        var sp = s1.relu() + tau * (-s1.abs() / tau).clamp_min(MinExponent).exp().log1p();
+        var a = s1.abs();
+        var sp = (s1 + a) * 0.5 + tau * (a * (-1 / tau)).clamp_min(MinExponent).exp().log1p();
         return NodeMean(sp.sum(-2), nodeMask);
     }
 
@@ -96,19 +107,46 @@ public static class PowerClipScores
     /// </summary>
     public static Tensor NlaBoth(Tensor s1, Tensor nodeMask, double tau, double logCoshWeight)
     {
+        var (t1, t2) = NlaBoth(s1, nodeMask, tau, [(logCoshWeight, 1.0)]);
+        return t2 + t1;
+    }
+
+    /// <summary>NlaBoth in the configuration's ζ reading, with NLA-T2 over its subset range.</summary>
+    public static Tensor NlaBoth(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg)
+    {
+        var (t1, t2) = NlaBoth(s1, nodeMask, cfg.Tau, Mix(cfg));
+        return OverRange(t2, nodeMask, cfg, s1.shape[^2]) + t1;
+    }
+
+    /// <summary>NLA-T1 and NLA-T2, the latter as Σ share·N_w over the mix's (w, share) (one term but in the linear
+    /// reading).</summary>
+    private static (Tensor T1, Tensor T2) NlaBoth(
+        Tensor s1, Tensor nodeMask, double tau, (double Weight, double Share)[] mix)
+    {
         var m = s1.shape[^2];
         var a = s1.abs();
         var sumX = s1.sum(-2);
         var sumA = a.sum(-2);
         var sumC = (a * (-1 / tau)).clamp_min(MinExponent).exp().log1p().sum(-2);
         var t1 = NodeMean((sumX + sumA) * 0.5 + tau * sumC, nodeMask);
-        var lam = (sumX + logCoshWeight * sumA) * (0.5 / tau) + logCoshWeight * (sumC - m * Log2);
-        return tau * Masked(lam, nodeMask).logsumexp(-1) + t1;
+        Tensor? t2 = null;
+        foreach (var (w, share) in mix)
+        {
+            var lam = (sumX + w * sumA) * (0.5 / tau) + w * (sumC - m * Log2);
+            var term = tau * Masked(lam, nodeMask).logsumexp(-1);
+            t2 = t2 is null ? (share == 1.0 ? term : share * term) : t2 + share * term;
+        }
+        return (t1, t2!);
     }
 
-    /// <summary>Q→[i,j] = 2^-M Σ_A max_B Σ_{m∈A} S1[m,B] (the empty subset scores 0).</summary>
-    public static Tensor ExactR2T(Tensor s1, Tensor nodeMask, int maxRegions) =>
-        Masked(SubsetScores(s1, maxRegions), nodeMask).amax(-1).mean([-1]);
+    /// <summary>Q→[i,j] = 2^-M Σ_A max_B Σ_{m∈A} S1[m,B] (the empty subset scores 0), over all or the non-empty
+    /// subsets.</summary>
+    public static Tensor ExactR2T(Tensor s1, Tensor nodeMask, int maxRegions, SubsetRange range = SubsetRange.All)
+    {
+        var q = SubsetScores(s1, maxRegions);
+        if (range == SubsetRange.NonEmpty) q = q.narrow(-2, 1, q.shape[^2] - 1);   // subset 0 is ∅
+        return Masked(q, nodeMask).amax(-1).mean([-1]);
+    }
 
     /// <summary>Q←[i,j] = mean_B max_A Σ_{m∈A} S1[m,B].</summary>
     public static Tensor ExactT2R(Tensor s1, Tensor nodeMask, int maxRegions) =>

@@ -1,4 +1,5 @@
 using PowerClip.Train.Evaluation;
+using PowerClip.Train.Models;
 using PowerClip.Train.Training;
 using TorchSharp;
 

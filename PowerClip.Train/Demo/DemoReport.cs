@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using PowerClip.Train.Commands;
 using PowerClip.Data;
 using PowerClip.Train.Evaluation;
 using PowerClip.Train.Reports;
+using PowerClip.Train.Models;
 using PowerClip.Train.Training;
 using TorchSharp;
 
@@ -67,10 +67,10 @@ public static class DemoReport
         GroundingExamples(report, runDir, benchmarks, device);
 
         report.Heading("Environment and configuration");
-        report.Code(string.Join("\n", InfoCommand.Describe(device, outcome.Threads).Select(kv => $"{kv.Key,-18} {kv.Value}")) +
+        report.Code(RuntimeDescription.Text(device, outcome.Threads) +
                     $"\ntotal demo time    {outcome.TotalSeconds:F0} s");
         foreach (var arm in DemoPipeline.Arms)
-            report.Code($"{arm}: {File.ReadAllText(Path.Combine(runDir(arm), TrainCommand.ConfigFile))}");
+            report.Code($"{arm}: {File.ReadAllText(new RunFolder(runDir(arm)).Config)}");
         report.Paragraph($"Reproduce: ./powerclip demo{(outcome.Settings == DemoSettings.Quick ? " --quick" : "")} --out {outDir}");
 
         report.Save(Path.Combine(outDir, "report.html"));
@@ -160,7 +160,7 @@ public static class DemoReport
 
     private static (string Name, double[] X, double[] Y) Curve(string runDir, string key, string name)
     {
-        var points = MetricsLog.Read(Path.Combine(runDir, "metrics.jsonl"))
+        var points = MetricsLog.Read(new RunFolder(runDir).Metrics)
             .Where(e => e.TryGetProperty(key, out _))
             .Select(e => (X: (double)e.GetProperty("step").GetInt32(), Y: e.GetProperty(key).GetDouble()))
             .ToArray();

@@ -1,3 +1,4 @@
+using PowerClip.Model;
 using PowerClip.Train.Training;
 
 namespace PowerClip.Train.Demo;
@@ -18,11 +19,10 @@ public sealed record DemoSettings
     public int BenchmarkItems { get; init; } = 500;
     public int ZeroShotPerClass { get; init; } = 8;
     /// <summary>
-    /// PowerCLIP's λ and δ: the trainer's defaults (the paper's λ = 0.2; δ = 0.2 reconstructed), with S̄ divided by M
-    /// (PowerClipLossConfig.Scale, [reconstructed]; the literal sum collapses at this scale, docs/demo.md).
+    /// The objectives' settings: the trainer's defaults (PowerClipLossConfig: the paper's λ = 0.2, δ = 0.2
+    /// reconstructed, S̄ divided by M [reconstructed]; the literal sum collapses at this scale, docs/demo.md).
     /// </summary>
-    public double Lambda { get; init; } = new PowerClipSettings().Lambda;
-    public double Delta { get; init; } = new PowerClipSettings().Delta;
+    public ObjectiveSettings LossSettings { get; init; } = new();
 
     /// <summary>About one minute on 2 idle cores (measured: 300 steps of 64 took 28 s per arm).</summary>
     public static DemoSettings Quick { get; } = new()
@@ -31,20 +31,19 @@ public sealed record DemoSettings
     };
 
     /// <summary>The training config of one arm of the comparison; the two differ only in the loss.</summary>
-    public TrainConfig TrainConfig(string loss) => new()
+    public TrainConfig TrainConfig(string loss) => new TrainConfig
     {
         Model = Model,
-        Loss = loss,
         Data = "world",
         WorldSamples = WorldSamples,
         BatchSize = BatchSize,
         Regions = Regions,
         RegionSource = "masks",
-        PowerClip = new PowerClipSettings { Lambda = Lambda, Delta = Delta },
+        LossSettings = LossSettings,
         Optimizer = new TrainerOptions
         {
             Steps = Steps, Lr = 1e-3, WarmupSteps = Math.Max(1, Steps / 10), Seed = Seed,
             CheckpointEvery = Math.Max(1, Steps / 4), LogEvery = 1,
         },
-    };
+    }.WithLoss(loss);
 }

@@ -58,6 +58,41 @@ public static class BenchmarkFiles
         }
     }
 
+    /// <summary>A field that must be present (any JSON type).</summary>
+    public static JsonNode Field(JsonNode item, string field, string where) =>
+        item[field] ?? throw new BenchmarkDataException($"{where}: missing field '{field}'");
+
+    /// <summary>A numeric field as a double; missing or not a number is an error naming file and item.</summary>
+    public static double Number(JsonNode item, string field, string where)
+    {
+        try { return Field(item, field, where).GetValue<double>(); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new BenchmarkDataException($"{where}: field '{field}' is not a number", e);
+        }
+    }
+
+    /// <summary>An integer field (ids); missing or not an integer is an error naming the file and the item.</summary>
+    public static long Integer(JsonNode item, string field, string where)
+    {
+        try { return Field(item, field, where).GetValue<long>(); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new BenchmarkDataException($"{where}: field '{field}' is not an integer", e);
+        }
+    }
+
+    /// <summary>The elements of an array, each an object, with "{where} {index}" to name it in errors.</summary>
+    public static IEnumerable<(JsonObject Item, string Where)> Objects(JsonNode array, string where, string itemWord)
+    {
+        var list = Array(array, where);
+        for (var k = 0; k < list.Count; k++)
+        {
+            var at = $"{where} {itemWord} {k}";
+            yield return (Object(list[k] ?? throw new BenchmarkDataException($"{at}: null"), at), at);
+        }
+    }
+
     public static JsonObject Object(JsonNode node, string where) =>
         node as JsonObject ?? throw new BenchmarkDataException($"{where}: expected a JSON object");
 

@@ -37,8 +37,19 @@ public interface IBenchmarkResult
     /// <summary>Benchmark name as `powerclip eval` spells it.</summary>
     string Benchmark { get; }
 
-    /// <summary>Rows of the console table: metric name and its proportion.</summary>
+    /// <summary>The metrics that are proportions: name and counts (what the demo compares).</summary>
     IEnumerable<(string Metric, Proportion Value)> Rows();
+
+    /// <summary>Every line of the console table, in order: the proportions and the averages that are not one (macro
+    /// accuracies).</summary>
+    IEnumerable<ResultLine> Lines() => Rows().Select(r => ResultLine.Of(r.Metric, r.Value));
+}
+
+/// <summary>One metric as printed: its value in [0, 1], the count it rests on and, for a proportion, its
+/// counts.</summary>
+public sealed record ResultLine(string Metric, double Value, int N, Proportion? Counts = null)
+{
+    public static ResultLine Of(string metric, Proportion p) => new(metric, p.Accuracy, p.Total, p);
 }
 
 /// <summary>JSON settings for results: snake_case names, indented.</summary>

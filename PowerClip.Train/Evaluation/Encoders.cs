@@ -1,5 +1,5 @@
 using PowerClip.Data;
-using PowerClip.Train.Training;
+using PowerClip.Train.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,41 +23,31 @@ public interface IEmbeddingEncoder
 public sealed class ModelEncoder(TrainedModel model, int batchSize = 64) : IEmbeddingEncoder
 {
     private readonly ImageLoader _loader = new();
-    private readonly ImageTransform _transform = new(model.Model.Config.Vision.ImageSize, model.Model.Config.Vision.PatchSize);
 
     public int BatchSize { get; } = batchSize >= 1 ? batchSize : throw new ArgumentException($"batch size must be >= 1, got {batchSize}");
 
     public float[][] EncodeImages(IReadOnlyList<string> imagePaths) => Batched(imagePaths, batch =>
     {
-        var size = _transform.Size;
-        var pixels = new float[batch.Count * 3 * size * size];
-        for (var b = 0; b < batch.Count; b++)
-            Array.Copy(_transform.Apply(LoadImage(batch[b]), null).Pixels, 0, pixels, b * 3 * size * size, 3 * size * size);
-        var images = torch.tensor(pixels, [batch.Count, 3, size, size], device: model.Device);
-        var (global, _) = model.Model.Visual.Encode(images);
+        var (global, _) = model.Model.Visual.Encode(ImageBatch(batch));
         return nn.functional.normalize(global, dim: -1);
     });
 
     public float[][] EncodeTexts(IReadOnlyList<string> captions) => Batched(captions, batch =>
     {
-        var context = model.Tokenizer.ContextLength;
-        var ids = new long[batch.Count * context];
-        for (var b = 0; b < batch.Count; b++)
-        {
-            var tokens = model.Tokenizer.Encode(batch[b]).Ids;
-            for (var k = 0; k < context; k++) ids[b * context + k] = tokens[k];
-        }
-        var (global, _, _) = model.Model.Text.Encode(torch.tensor(ids, [batch.Count, context], device: model.Device));
+        var tokens = model.Inputs.TokenBatch(batch.Select(model.Tokenizer.Encode).ToArray(), model.Device);
+        var (global, _, _) = model.Model.Text.Encode(tokens);
         return nn.functional.normalize(global, dim: -1);
     });
 
-    /// <summary>Decodes an image file; a missing or undecodable file is a benchmark data error naming it.</summary>
-    public RgbImage LoadImage(string path)
-    {
-        if (!File.Exists(path)) throw new BenchmarkDataException($"image not found: {path}");
-        var result = _loader.Load(path);
-        return result.Image ?? throw new BenchmarkDataException($"image {path}: {result.Reason} ({result.Detail})");
-    }
+    /// <summary>Images a benchmark names as the model's input batch [B, 3, H, W] (decoded, evaluation transform).</summary>
+    public Tensor ImageBatch(IReadOnlyList<string> imagePaths) =>
+        model.Inputs.ImageBatch(imagePaths.Select(LoadImage).ToArray(), model.Device);
+
+    /// <summary>
+    /// Decodes an image a benchmark names (a file, a tar shard member, optionally cropped:
+    /// <see cref="BenchmarkImage"/>); a missing or undecodable image is a benchmark data error naming it.
+    /// </summary>
+    public RgbImage LoadImage(string path) => BenchmarkImage.Load(path, _loader);
 
     private float[][] Batched(IReadOnlyList<string> items, Func<IReadOnlyList<string>, Tensor> encode)
     {

@@ -1,6 +1,6 @@
 using PowerClip.Model;
 using PowerClip.Data;
-using PowerClip.Train.Training;
+using PowerClip.Train.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,27 +30,24 @@ public static class Grounding
 {
     public static GroundingResult Compute(TrainedModel model, RgbImage image, string caption, double? tau = null)
     {
-        var t = tau ?? model.Config.PowerClip.Tau;
+        var t = tau ?? model.Config.LossSettings.PowerClip.Tau;
         if (!(t > 0) || !double.IsFinite(t)) throw new ArgumentException($"τ must be > 0, got {t}");
         if (string.IsNullOrWhiteSpace(caption)) throw new ArgumentException("the caption is empty");
         var vision = model.Model.Config.Vision;
-        var prepared = TreeAlignment.Prepare(caption, model.Tokenizer);
+        var inputs = model.Inputs;
+        var prepared = inputs.Prepare(caption);
         var loss = prepared.Loss;
         if (loss.LeafSpans.Length == 0) throw new ArgumentException($"the caption '{caption}' has no word the text encoder sees");
         var leafWords = LossLeafWords(prepared);
-        var (pixels, _) = new ImageTransform(vision.ImageSize, vision.PatchSize).Apply(image, null);
         var n = vision.GridSize * vision.GridSize;
-        var context = model.Tokenizer.ContextLength;
 
         float[] s1;
         using (torch.no_grad())
         using (var scope = torch.NewDisposeScope())
         {
-            var images = torch.tensor(pixels, [1, 3, vision.ImageSize, vision.ImageSize], device: model.Device);
-            var tokens = torch.tensor(prepared.Tokens.Ids.Select(i => (long)i).ToArray(), [1, context], device: model.Device);
-            var o = model.Model.Forward(images, tokens);
+            var o = model.Model.Forward(inputs.ImageBatch([image], model.Device), inputs.TokenBatch([prepared.Tokens], model.Device));
             var phi = RegionPooling.Embed(o.PatchTokens, torch.eye(n, device: model.Device).unsqueeze(0));   // one region per patch
-            using var phrases = PhraseBatch.Build([new CaptionTree(loss.LeafSpans, loss.Nodes)], context, device: model.Device);
+            using var phrases = inputs.PhraseBatch([prepared], model.Device);
             var nodes = PowerClipScores.NodeEmbeddings(phrases.LeafEmbeddings(o.TokenFeatures), phrases.Membership);
             s1 = PowerClipScores.S1(phi, nodes)[0, 0].t().contiguous().to(torch.float32).cpu().data<float>().ToArray();   // [T, M]
         }

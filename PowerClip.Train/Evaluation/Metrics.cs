@@ -19,6 +19,21 @@ public static class Metrics
     }
 
     /// <summary>
+    /// Mean per-class recall of the top-1 predictions (CLIP_benchmark's mean_per_class_recall, sklearn's
+    /// balanced_accuracy_score): the mean over the classes that occur in <paramref name="labels"/> of the fraction
+    /// of their samples predicted correctly. Returns the value and the number of classes averaged.
+    /// </summary>
+    public static (double Value, int Classes) MeanPerClassRecall(float[,] scores, IReadOnlyList<int> labels)
+    {
+        var n = scores.GetLength(0);
+        CheckRows(n, labels.Count, "labels");
+        if (n == 0) throw new ArgumentException("no samples to score");
+        var byClass = Enumerable.Range(0, n).GroupBy(i => labels[i]).ToArray();
+        var recall = byClass.Average(g => g.Count(i => RankOf(scores, i, labels[i]) < 1) / (double)g.Count());
+        return (recall, byClass.Length);
+    }
+
+    /// <summary>
     /// Recall@k for one query direction: queries[q] is relevant to the targets in relevant[q]; a hit
     /// when any relevant target ranks in the top k. Ties with irrelevant targets count against the query;
     /// the other relevant targets are not competitors (an image's identical captions must not push each other out).

@@ -1,6 +1,6 @@
 using PowerClip.Data;
 using PowerClip.Model;
-using PowerClip.Train.Training;
+using PowerClip.Train.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,33 +26,24 @@ public sealed class ModelPhraseSimilarity(TrainedModel model, int batchSize = 64
 
     private IEnumerable<IReadOnlyList<float[]?>> Batch(GroundingQuery[] queries)
     {
-        var vision = model.Model.Config.Vision;
-        var transform = new ImageTransform(vision.ImageSize, vision.PatchSize);
-        var context = model.Tokenizer.ContextLength;
-        var (size, n) = (vision.ImageSize, vision.GridSize * vision.GridSize);
+        var inputs = model.Inputs;
+        var n = inputs.GridSize * inputs.GridSize;
         var prepared = queries.Select(Prepare).ToArray();
-        var pixels = new float[queries.Length * 3 * size * size];
-        var plane = 3 * size * size;
-        for (var b = 0; b < queries.Length; b++)
-        {
-            var image = _images.LoadImage(queries[b].ImagePath);
-            Array.Copy(transform.Apply(image, null).Pixels, 0, pixels, b * plane, plane);
-        }
+        var decoded = queries.Select(q => _images.LoadImage(q.ImagePath)).ToArray();
         // Each caption's nodes are its scorable phrases (a caption with none gets a dummy node, never read).
         var trees = prepared.Select(p => new CaptionTree(p.Caption.Loss.LeafSpans, p.Nodes.Count > 0 ? p.Nodes : [[0]]))
                             .ToArray();
-        var ids = prepared.SelectMany(p => p.Caption.Tokens.Ids.Select(i => (long)i)).ToArray();
         float[] s1;
         int t;
         using (torch.no_grad())
         using (var scope = torch.NewDisposeScope())
         {
-            var images = torch.tensor(pixels, [queries.Length, 3, size, size], device: model.Device);
+            var images = inputs.ImageBatch(decoded, model.Device);
             var (_, patches) = model.Model.Visual.Encode(images);
             var phi = nn.functional.normalize(patches, dim: -1);                                            // [b, N, E]
-            var tokens = torch.tensor(ids, [queries.Length, context], device: model.Device);
+            var tokens = inputs.TokenBatch(prepared.Select(p => p.Caption.Tokens).ToArray(), model.Device);
             var (_, feats, _) = model.Model.Text.Encode(tokens);
-            using var phrases = PhraseBatch.Build(trees, context, device: model.Device);
+            using var phrases = PhraseBatch.Build(trees, inputs.ContextLength, device: model.Device);
             var nodes = PowerClipScores.NodeEmbeddings(phrases.LeafEmbeddings(feats), phrases.Membership);  // [b, T, E]
             var scores = torch.einsum("bnd,btd->btn", phi, nodes).contiguous().to(torch.float32).cpu();     // [b, T, N]
             t = (int)scores.shape[1];

@@ -3,16 +3,18 @@ using Spectre.Console.Rendering;
 
 namespace PowerClip.Train.Evaluation;
 
-/// <summary>Benchmark results as one console table: benchmark, metric, accuracy, Wilson 95% interval, n.</summary>
+/// <summary>Benchmark results as one console table: benchmark, metric, value, Wilson 95% interval (proportions only),
+/// n.</summary>
 public static class ResultTable
 {
     public static Table Build(IEnumerable<IBenchmarkResult> results)
     {
-        var table = new Table().AddColumns("benchmark", "metric", "accuracy", "95% CI", "n");
+        var table = new Table().AddColumns("benchmark", "metric", "value", "95% CI", "n");
         foreach (var column in table.Columns.Skip(2)) column.RightAligned();
         foreach (var r in results)
-            foreach (var (metric, p) in r.Rows())
-                table.AddRow(Cells(r.Benchmark, metric, $"{100 * p.Accuracy:F1}%", $"{100 * p.Ci95Low:F1}–{100 * p.Ci95High:F1}", p.Total.ToString()));
+            foreach (var line in r.Lines())
+                table.AddRow(Cells(r.Benchmark, line.Metric, $"{100 * line.Value:F1}%",
+                    line.Counts is { } p ? $"{100 * p.Ci95Low:F1}–{100 * p.Ci95High:F1}" : "—", line.N.ToString()));
         return table;
     }
 

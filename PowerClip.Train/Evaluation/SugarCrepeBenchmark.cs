@@ -12,21 +12,35 @@ public sealed record SugarCrepeResult(SortedDictionary<string, Proportion> Categ
 }
 
 /// <summary>
-/// SugarCrepe's format: DIR/*.json, one file per category (add_att, replace_rel, swap_obj, …), each
-/// {"id": {"filename", "caption", "negative_caption"}}; images under DIR/images (or another image folder,
-/// e.g. COCO val2017 for the real benchmark). A tie counts as a miss.
+/// SugarCrepe's format (RAIVNLab/sugar-crepe, data/*.json): one file per category, {add_att, add_obj, replace_att,
+/// replace_obj, replace_rel, swap_att, swap_obj}.json, each {"id": {"filename", "caption", "negative_caption"}}; images
+/// are COCO val2017, under DIR/images (this project's export), DIR/val2017 (CLIP_benchmark's sugar_crepe folder) or
+/// another folder given. When any of the seven official files is present only those are read, else every *.json.
+/// The caption must outscore its negative for the image (a tie is a miss, as the official `pos_score > neg_score`).
 /// </summary>
 public static class SugarCrepeBenchmark
 {
+    public static readonly string[] Categories =
+        ["add_att", "add_obj", "replace_att", "replace_obj", "replace_rel", "swap_att", "swap_obj"];
+
     public static bool Present(string dir) => Directory.Exists(dir) && Directory.GetFiles(dir, "*.json").Length > 0;
+
+    /// <summary>The category files: the official seven that exist, else every JSON file.</summary>
+    public static string[] Files(string dir)
+    {
+        var official = Categories.Select(c => Path.Combine(dir, c + ".json")).Where(File.Exists).ToArray();
+        return official.Length > 0 ? official
+            : Directory.GetFiles(dir, "*.json").OrderBy(f => f, StringComparer.Ordinal).ToArray();
+    }
 
     public static SugarCrepeResult Run(IEmbeddingEncoder encoder, string dir, string? imageDir = null) => Run(new CosineScorer(encoder), dir, imageDir);
 
     public static SugarCrepeResult Run(IPairScorer scorer, string dir, string? imageDir = null)
     {
         BenchmarkFiles.RequireDirectory(dir);
-        imageDir ??= Path.Combine(dir, "images");
-        var files = Directory.GetFiles(dir, "*.json").OrderBy(f => f, StringComparer.Ordinal).ToArray();
+        imageDir ??= Directory.Exists(Path.Combine(dir, "images")) || !Directory.Exists(Path.Combine(dir, "val2017"))
+            ? Path.Combine(dir, "images") : Path.Combine(dir, "val2017");
+        var files = Files(dir);
         if (files.Length == 0) throw new BenchmarkDataException($"{dir}: no category JSON files (add_att.json, replace_rel.json, …)");
         var items = files.ToDictionary(f => Path.GetFileNameWithoutExtension(f), f => Read(f, imageDir));
         var all = items.Values.SelectMany(x => x).ToArray();

@@ -15,19 +15,26 @@ public sealed record WinogroundResult(WinogroundScores All, SortedDictionary<str
 }
 
 /// <summary>
-/// Winoground's format: DIR/examples.jsonl (fields image_0, image_1, caption_0, caption_1, tag) and
-/// DIR/images/{image_k}.png. Text score: each image prefers its own caption; image score: each caption
-/// prefers its own image; group: both (Metrics.Winoground).
+/// Winoground's format as published (huggingface.co/datasets/facebook/winoground): data/examples.jsonl (one JSON
+/// object per line: id, image (unused), image_0, image_1, caption_0, caption_1, tag, secondary_tag, num_main_preds,
+/// collapsed_tag) and data/images.zip unpacked to data/images/{image_k}.png. DIR is the repository folder (with
+/// data/) or the data folder itself. Text score: each image prefers its own caption (image→text scores); image
+/// score: each caption prefers its own image (text→image scores); group: both (Metrics.Winoground). Per tag: the
+/// "tag" field (Object, Relation, Both).
 /// </summary>
 public static class WinogroundBenchmark
 {
-    public static bool Present(string dir) => File.Exists(Path.Combine(dir, "examples.jsonl"));
+    public static bool Present(string dir) =>
+        File.Exists(Path.Combine(dir, "examples.jsonl")) || File.Exists(Path.Combine(dir, "data", "examples.jsonl"));
 
     public static WinogroundResult Run(IEmbeddingEncoder encoder, string dir) => Run(new CosineScorer(encoder), dir);
 
     public static WinogroundResult Run(IPairScorer scorer, string dir)
     {
         BenchmarkFiles.RequireDirectory(dir);
+        var published = Path.Combine(dir, "data");
+        if (!File.Exists(Path.Combine(dir, "examples.jsonl")) && File.Exists(Path.Combine(published, "examples.jsonl")))
+            dir = published;
         var file = Path.Combine(dir, "examples.jsonl");
         var items = new List<(string I0, string I1, string C0, string C1, string Tag)>();
         foreach (var (line, node) in BenchmarkFiles.JsonLines(file))
@@ -38,11 +45,17 @@ public static class WinogroundBenchmark
                 BenchmarkFiles.Text(o, "caption_0", where), BenchmarkFiles.Text(o, "caption_1", where), o["tag"]?.ToString() ?? ""));
         }
         if (items.Count == 0) throw new BenchmarkDataException($"{file}: no examples");
-        var scores = PairScores.Of(scorer, items.SelectMany(i => new[] { (i.I0, i.C0), (i.I0, i.C1), (i.I1, i.C0), (i.I1, i.C1) }));
+        var pairs = items.SelectMany(i => new[] { (i.I0, i.C0), (i.I0, i.C1), (i.I1, i.C0), (i.I1, i.C1) }).ToArray();
+        var i2t = PairScores.Of(scorer, pairs, ScoreDirection.ImageToText);
+        var t2i = scorer.Directional ? PairScores.Of(scorer, pairs, ScoreDirection.TextToImage) : i2t;
         var scored = items.Select(i =>
         {
-            double S(string img, string cap) => scores[(img, cap)];
-            return (i.Tag, Score: Metrics.Winoground(S(i.I0, i.C0), S(i.I0, i.C1), S(i.I1, i.C0), S(i.I1, i.C1)));
+            // The text score compares captions for a fixed image, the image score images for a fixed caption.
+            (bool, bool, bool) Of(Dictionary<(string, string), double> s) =>
+                Metrics.Winoground(s[(i.I0, i.C0)], s[(i.I0, i.C1)], s[(i.I1, i.C0)], s[(i.I1, i.C1)]);
+            var (t, _, _) = Of(i2t);
+            var (_, im, _) = Of(t2i);
+            return (i.Tag, Score: (Text: t, Image: im, Group: t && im));
         }).ToArray();
         WinogroundScores Of(IEnumerable<(bool Text, bool Image, bool Group)> s)
         {

@@ -1,4 +1,5 @@
 using PowerClip.Data;
+using PowerClip.Train.Models;
 using PowerClip.Train.Training;
 
 namespace PowerClip.Train.Experiments;
@@ -12,12 +13,13 @@ namespace PowerClip.Train.Experiments;
 public static class ExportedBenchmarks
 {
     /// <summary>Bumped when the export's content changes, so older folders are not taken for complete.</summary>
-    public const string Version = "2 (grounding, robustness)";
+    /// (3: ARO's image_path relative to images/, zero-shot in CLIP_benchmark's image-folder files.)
+    public const string Version = "3 (grounding, robustness, CLIP_benchmark layouts)";
 
     public static void Ensure(string dir, TrainConfig arm, int items, int perClass, string stamp)
     {
         var marker = Path.Combine(dir, ".complete");
-        var model = TrainingSetup.ModelConfig(arm.Model, TrainingSetup.Tokenizer(arm.Model));
+        var model = ModelFactory.Inputs(arm).Model;
         var full = $"v{Version} {arm.Model} {model.Vision.ImageSize}/{model.Vision.PatchSize} " +
                    $"world-seed={arm.WorldSeed} items={items} perClass={perClass} {stamp}";
         if (File.Exists(marker) && File.ReadAllText(marker) == full) return;

@@ -1,4 +1,3 @@
-using PowerClip.Train.Commands;
 using PowerClip.Train.Training;
 using TorchSharp;
 
@@ -18,7 +17,7 @@ public static class ResumableRun
     public static (RunOutcome Outcome, string Checkpoint) Ensure(TrainConfig config, string runDir, torch.Device device,
                                                                  TimeSpan? progressInterval = null)
     {
-        var configPath = Path.Combine(runDir, TrainCommand.ConfigFile);
+        var configPath = new RunFolder(runDir).Config;
         string? resume = null;
         if (File.Exists(configPath))
         {
@@ -28,14 +27,14 @@ public static class ResumableRun
             if (Finished(config, runDir) is { } done) return (RunOutcome.Reused, done);
             if (new CheckpointStore(runDir).List().Count > 0) resume = "latest";
         }
-        var last = TrainCommand.Run(config, runDir, device, resume, progressInterval);
+        var last = TrainingRun.Run(config, runDir, device, resume, progressInterval);
         return (resume is null ? RunOutcome.Trained : RunOutcome.Resumed, last);
     }
 
     /// <summary>The final checkpoint when the folder holds a finished run of this config, else null.</summary>
     public static string? Finished(TrainConfig config, string runDir)
     {
-        var configPath = Path.Combine(runDir, TrainCommand.ConfigFile);
+        var configPath = new RunFolder(runDir).Config;
         if (!File.Exists(configPath) || File.ReadAllText(configPath) != config.ToJson()) return null;
         var checkpoints = new CheckpointStore(runDir).List();
         return checkpoints.Count > 0 && checkpoints[^1].Step >= config.Optimizer.Steps

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PowerClip.Data;
 using PowerClip.Train.Evaluation;
+using PowerClip.Train.Models;
 using PowerClip.Train.Training;
 using TorchSharp;
 

@@ -52,8 +52,11 @@ public static class StudyCells
                                                 "true caption over its hard negative")),
         .. new[] { "text", "image", "group" }.Select(s => new StudyCell(Compositional, $"Winoground {s}",
                                                                          [$"winoground/{s}"], $"Winoground {s} score")),
-        new(Compositional, "ARO relation", ["aro/visual_genome_relation"], "true vs subject/object-swapped caption"),
-        new(Compositional, "ARO attribution", ["aro/visual_genome_attribution"], "true vs attribute-swapped caption"),
+        // Micro accuracy (every item once): the official macro accuracy averages groups, not items to resample.
+        new(Compositional, "ARO relation", ["aro/visual_genome_relation: micro accuracy"],
+            "true vs subject/object-swapped caption (micro accuracy)"),
+        new(Compositional, "ARO attribution", ["aro/visual_genome_attribution: micro accuracy"],
+            "true vs attribute-swapped caption (micro accuracy)"),
         .. PhraseTypes.Select(t => new StudyCell(Grounding, $"pointing: {t}", [$"grounding/pointing: {t}"],
                                                  "the largest-S1 patch lies in the target mask")),
         .. PhraseTypes.Select(t => new StudyCell(Grounding, $"IoU: {t}", [$"grounding/IoU: {t}"],

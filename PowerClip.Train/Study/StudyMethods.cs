@@ -1,4 +1,4 @@
-using PowerClip.Train.Training;
+using PowerClip.Model;
 
 namespace PowerClip.Train.Study;
 
@@ -9,10 +9,11 @@ namespace PowerClip.Train.Study;
 public sealed record StudyMethod(string Name, string Loss, string RegionSource = "masks", bool Ablation = false)
 {
     /// <summary>
-    /// Whether `--loss` accepts this method's objective today: a method whose objective is not implemented is
-    /// listed in the table as such instead of trained, and becomes an arm as soon as its loss name exists.
+    /// Whether `--loss` accepts this method's objective today (<see cref="Objectives.Catalogue"/>): a method whose
+    /// objective is not implemented is listed in the table as such instead of trained, and becomes an arm as soon as
+    /// its name is in the catalogue.
     /// </summary>
-    public bool Implemented => TrainConfig.LossNames.Contains(Loss);
+    public bool Implemented => Objectives.AllNames.Contains(Loss);
 
     /// <summary>The run folder's name: the loss, with the region source where PowerCLIP's variants need it.</summary>
     public string Slug => Loss + (RegionSource == "masks" ? "" : "-" + RegionSource);
@@ -20,7 +21,8 @@ public sealed record StudyMethod(string Name, string Loss, string RegionSource =
 
 /// <summary>
 /// The methods of the paper's comparison and ablation tables (method.md §5), in table order. Adding an arm is one
-/// line here; the objective itself is looked up by its `--loss` name (TrainConfig.LossNames).
+/// line here; the objective itself is looked up by its `--loss` name in <see cref="Objectives.Catalogue"/> (an
+/// ablation's name sets its switch in the persisted settings: TrainConfig.WithLoss).
 /// </summary>
 public static class StudyMethods
 {

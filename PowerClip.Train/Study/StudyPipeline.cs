@@ -94,14 +94,14 @@ public sealed class StudyPipeline(StudyBudget budget, IReadOnlyList<StudyMethod>
     /// </summary>
     public static double MedianStepSeconds(string runDir)
     {
-        var path = Path.Combine(runDir, "metrics.jsonl");
+        var path = new Training.RunFolder(runDir).Metrics;
         if (!File.Exists(path)) return double.NaN;
         var rates = Training.MetricsLog.Read(path)
             .Where(e => e.TryGetProperty("samples_per_s", out _)
                         && e.TryGetProperty("step", out var s) && s.GetInt32() >= 2)
             .Select(e => e.GetProperty("samples_per_s").GetDouble()).Where(x => x > 0).Order().ToArray();
         if (rates.Length == 0) return double.NaN;
-        var batch = Training.TrainConfig.Load(Path.Combine(runDir, Commands.TrainCommand.ConfigFile)).BatchSize;
+        var batch = Training.TrainConfig.Load(new Training.RunFolder(runDir).Config).BatchSize;
         return batch / rates[rates.Length / 2];
     }
 

@@ -8,7 +8,7 @@ namespace PowerClip.Train.Training;
 /// </summary>
 public sealed class CheckpointStore(string runDirectory, int keep = 3)
 {
-    public string Root { get; } = Path.Combine(runDirectory, "checkpoints");
+    public string Root { get; } = new RunFolder(runDirectory).Checkpoints;
 
     public int Keep { get; } = keep >= 1 ? keep : throw new ArgumentOutOfRangeException(nameof(keep), "keep must be >= 1");
 

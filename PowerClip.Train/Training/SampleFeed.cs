@@ -34,7 +34,7 @@ public sealed class SampleFeed : IDisposable
         return new(epoch =>
         {
             var order = Enumerable.Range(0, samples.Count).ToArray();
-            new Random(unchecked(seed * 1_000_003 + epoch * 7_919 + 0x5eed)).Shuffle(order); // not HashCode: it is randomised per process
+            new Random(Seeds.InMemoryEpoch(seed, epoch)).Shuffle(order);
             long first = (long)epoch * samples.Count; // global position of this epoch's first sample
             return order.Where((_, k) => (first + k) / block % ranks == rank).Select(i => samples[i]);
         });

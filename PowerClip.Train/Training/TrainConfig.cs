@@ -12,7 +12,10 @@ public sealed record TrainConfig
 {
     /// <summary>Model preset name (tiny, small, vit-b-16) or a JSON config file.</summary>
     public string Model { get; init; } = "tiny";
-    /// <summary>Objective: see <see cref="LossNames"/>.</summary>
+    /// <summary>The model's tokenizer: "gpt2" or "clip:PATH" (<see cref="global::PowerClip.Data.TokenizerSpec"/>); its vocabulary
+    /// must be the model's text_cfg.vocab_size.</summary>
+    public string Tokenizer { get; init; } = global::PowerClip.Data.TokenizerSpec.Gpt2Name;
+    /// <summary>Objective: a base name of <see cref="Objectives.Catalogue"/> (clip, flip, filip, sparc, powerclip).</summary>
     public string Loss { get; init; } = "powerclip";
     /// <summary>Data: "world" (the synthetic world), "wds:PATTERN" (WebDataset shards), "csv:PATH" (CSV/TSV).</summary>
     public string Data { get; init; } = "world";
@@ -25,46 +28,51 @@ public sealed record TrainConfig
     public int Regions { get; init; } = 10;
     /// <summary>Region source: "boxes" (PowerCLIP-R) or "masks" (PowerCLIP-S: masks shipped with the data, padded with boxes).</summary>
     public string RegionSource { get; init; } = "masks";
-    /// <summary>Training augmentation of images (light; never moves masks).</summary>
+    /// <summary>
+    /// With "masks": "none" (default) stops at start when under 90 % of probed samples carry usable masks
+    /// (<see cref="RegionSourceCheck"/>); "boxes" accepts random boxes for the samples without masks.
+    /// </summary>
+    public string RegionFallback { get; init; } = "none";
+    /// <summary>[reconstructed] A patch is in a region when this share of its pixels is (the world's ¼).</summary>
+    public double MaskCoverage { get; init; } = global::PowerClip.Data.ImageTransform.DefaultMaskCoverage;
+    /// <summary>Training augmentation of images (light; masks follow its crop).</summary>
     public bool Augment { get; init; } = false;
-    /// <summary>PowerCLIP loss settings (λ, δ, τ, ζ, ζ reading, ablation switches set by <see cref="Loss"/>).</summary>
-    public PowerClipSettings PowerClip { get; init; } = new();
+    /// <summary>The objectives' settings (PowerCLIP's λ, δ, τ, ζ, readings and ablation switches), persisted as is.</summary>
+    public ObjectiveSettings LossSettings { get; init; } = new();
     public TrainerOptions Optimizer { get; init; } = new();
     /// <summary>Data-loading threads (0: the number of cores).</summary>
     public int DataThreads { get; init; } = 0;
 
-    /// <summary>The objectives and ablations `--loss` accepts.</summary>
-    public static IReadOnlyList<string> LossNames { get; } =
-    [
-        "clip", "flip", "filip", "sparc", "powerclip", "powerclip-exact",
-        "powerclip-no-subsets", "powerclip-no-tree", "powerclip-no-r2t", "powerclip-no-t2r", "powerclip-no-triplet",
-    ];
-
     public TrainConfig Validate()
     {
-        if (!LossNames.Contains(Loss)) throw new ArgumentException($"unknown loss '{Loss}': expected one of {string.Join(", ", LossNames)}");
+        if (Objectives.Find(Loss, "loss") is { Objective: var objective } && objective != Loss)
+            throw new ArgumentException($"loss '{Loss}' is a variant of {objective}: a config stores the base objective and the variant's settings as fields (TrainConfig.WithLoss)");
+        global::PowerClip.Data.TokenizerSpec.Parse(Tokenizer);
         if (Data != "world" && !Data.StartsWith("wds:", StringComparison.Ordinal) && !Data.StartsWith("csv:", StringComparison.Ordinal))
             throw new ArgumentException($"data '{Data}' is not valid: expected world, wds:SHARD_PATTERN or csv:PATH");
         if (BatchSize < 2) throw new ArgumentException($"batch size must be >= 2 (contrastive losses need negatives), got {BatchSize}");
         if (Regions < 1) throw new ArgumentException($"regions (M) must be >= 1, got {Regions}");
         if (RegionSource is not ("boxes" or "masks")) throw new ArgumentException($"region source '{RegionSource}' is not valid: expected boxes or masks");
+        if (RegionFallback is not ("none" or "boxes"))
+            throw new ArgumentException($"region fallback '{RegionFallback}' is not valid: expected none or boxes");
+        if (MaskCoverage is not (> 0 and <= 1))
+            throw new ArgumentException($"mask coverage must lie in (0, 1], got {MaskCoverage}");
         if (WorldSamples < BatchSize) throw new ArgumentException($"world samples ({WorldSamples}) must be at least the batch size ({BatchSize})");
         if (DataThreads < 0) throw new ArgumentException($"data threads must be >= 0, got {DataThreads}");
         Optimizer.Validate();
-        ObjectiveSettings().Validate();
+        LossSettings.Validate();
         return this;
     }
 
-    /// <summary>The PowerCLIP loss config with the ablation that <see cref="Loss"/> names switched off.</summary>
-    public PowerClipLossConfig ObjectiveSettings() => PowerClip.ToLossConfig() with
+    /// <summary>
+    /// This config training the objective a catalogue name stands for: the base objective, with the settings the
+    /// name implies (an ablation switches its part off) applied to this config's settings.
+    /// </summary>
+    public TrainConfig WithLoss(string name)
     {
-        Aggregation = Loss == "powerclip-exact" ? PowersetAggregation.Exact : PowersetAggregation.Nla,
-        UseSubsets = Loss != "powerclip-no-subsets",
-        UseTree = Loss != "powerclip-no-tree",
-        UseR2T = Loss != "powerclip-no-r2t",
-        UseT2R = Loss != "powerclip-no-t2r",
-        UseTriplet = Loss != "powerclip-no-triplet",
-    };
+        var entry = Objectives.Find(name, "loss");
+        return this with { Loss = entry.Objective, LossSettings = entry.Configure(LossSettings) };
+    }
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -82,7 +90,8 @@ public sealed record TrainConfig
         if (!File.Exists(path)) throw new FileNotFoundException($"config file not found: {path}");
         try
         {
-            return (JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(path), Json) ?? throw new ArgumentException("empty")).Validate();
+            var config = JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(path), Json) ?? throw new ArgumentException("empty");
+            return config.WithLoss(config.Loss).Validate();
         }
         catch (Exception e) when (e is JsonException or ArgumentException)
         {
@@ -91,13 +100,15 @@ public sealed record TrainConfig
     }
 
     /// <summary>
-    /// The paper's recipe (method.md §5) for users with GPUs: ViT-B/16, AdamW β 0.9/0.98, wd 0.2, lr 1e-3,
+    /// The paper's recipe (docs/method.md §7) for users with GPUs: ViT-B/16, AdamW β 0.9/0.98, wd 0.2, lr 1e-3,
     /// 10k warm-up, cosine, M = 10, λ = 0.2, τ = 1e-3, ζ = 0.75, local batch 512 (8 GPUs × 512 = 4096 global),
-    /// 32 epochs of CC12M (~11M pairs) = 32 × 11M / 4096 ≈ 86k steps. Data must point at CC12M shards.
+    /// 32 epochs of CC12M (~11M pairs) = 32 × 11M / 4096 ≈ 86k steps. Data must point at CC12M shards; the
+    /// tokenizer is CLIP's (<paramref name="tokenizer"/> = "clip:PATH" to bpe_simple_vocab_16e6.txt.gz).
     /// </summary>
-    public static TrainConfig PaperRecipe(string shards) => new()
+    public static TrainConfig PaperRecipe(string shards, string tokenizer) => new()
     {
         Model = "vit-b-16",
+        Tokenizer = tokenizer,
         Loss = "powerclip",
         Data = "wds:" + shards,
         BatchSize = 512,
@@ -110,19 +121,4 @@ public sealed record TrainConfig
             GradClip = 0, CheckpointEvery = 2000, LogEvery = 10,
         },
     };
-}
-
-/// <summary>λ, δ, τ, ζ, the ζ reading and the score scale of the PowerCLIP loss (defaults and their provenance: <see cref="PowerClipLossConfig"/>).</summary>
-public sealed record PowerClipSettings
-{
-    private static readonly PowerClipLossConfig Defaults = new();
-    public double Lambda { get; init; } = Defaults.Lambda;
-    public double Delta { get; init; } = Defaults.Delta;
-    public double Tau { get; init; } = Defaults.Tau;
-    public double Zeta { get; init; } = Defaults.Zeta;
-    public ZetaReading ZetaReading { get; init; } = Defaults.Reading;
-    public ScoreScale ScoreScale { get; init; } = Defaults.Scale;
-
-    public PowerClipLossConfig ToLossConfig() =>
-        new() { Lambda = Lambda, Delta = Delta, Tau = Tau, Zeta = Zeta, Reading = ZetaReading, Scale = ScoreScale };
 }

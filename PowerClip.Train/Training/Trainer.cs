@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
+using PowerClip.Data;
 using PowerClip.Train.Training.Distributed;
 using static TorchSharp.torch;
 
@@ -22,10 +23,6 @@ public sealed class NonFiniteLossException(int step, double loss, string? lastCh
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    public const string WeightsFile = "model.safetensors";
-    public const string OptimizerFile = "optimizer.bin";
-    public const string StateFile = "trainer-state.json";
-
     private readonly ITrainable _task;
     private readonly TrainerOptions _options;
     private readonly AdamW _optimizer;
@@ -68,15 +65,15 @@ public sealed class Trainer : IDisposable
     /// <summary>Loads weights, optimizer state and step from a checkpoint directory.</summary>
     public void Resume(string checkpointDirectory)
     {
-        foreach (var f in new[] { WeightsFile, OptimizerFile, StateFile })
+        foreach (var f in new[] { RunFolder.WeightsFile, RunFolder.OptimizerFile, RunFolder.StateFile })
             if (!File.Exists(Path.Combine(checkpointDirectory, f)))
                 throw new FileNotFoundException($"checkpoint {checkpointDirectory} is incomplete: {f} is missing");
-        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(checkpointDirectory, StateFile)))
-                    ?? throw new InvalidDataException($"{StateFile} in {checkpointDirectory} is empty");
+        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(checkpointDirectory, RunFolder.StateFile)))
+                    ?? throw new InvalidDataException($"{RunFolder.StateFile} in {checkpointDirectory} is empty");
         if (state.Seed != _options.Seed)
             throw new InvalidOperationException($"checkpoint was trained with seed {state.Seed}, this run uses {_options.Seed}");
-        _task.LoadWeights(Path.Combine(checkpointDirectory, WeightsFile));
-        _optimizer.load_state_dict(Path.Combine(checkpointDirectory, OptimizerFile));
+        _task.LoadWeights(Path.Combine(checkpointDirectory, RunFolder.WeightsFile));
+        _optimizer.load_state_dict(Path.Combine(checkpointDirectory, RunFolder.OptimizerFile));
         Step = state.Step;
         var steps = _distributed.AllGather(Step);
         if (steps.Any(s => s != Step))
@@ -87,7 +84,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Runs from the current step to <see cref="TrainerOptions.Steps"/>.</summary>
     public void Run(TimeSpan? plainProgressInterval = null)
     {
-        using var metrics = _distributed.IsMain ? MetricsLog.Open(Path.Combine(RunDirectory, "metrics.jsonl"), Step) : null;
+        using var metrics = _distributed.IsMain ? MetricsLog.Open(new RunFolder(RunDirectory).Metrics, Step) : null;
         var schedule = _options.Schedule;
         string? lastCheckpoint = Checkpoints.List().LastOrDefault().Directory;
         Action<int, int, TimeSpan, Action<IProgressSink>> runProgress = _distributed.IsMain ? TrainingProgress.Run : (_, _, _, body) => body(new SilentProgress());
@@ -103,7 +100,7 @@ public sealed class Trainer : IDisposable
                 double loss, gradNorm;
                 using (var scope = torch.NewDisposeScope())
                 {
-                    torch.manual_seed(StepSeed(_options.Seed, Step));
+                    torch.manual_seed(Seeds.Step(_options.Seed, Step));
                     foreach (var g in _optimizer.ParamGroups) g.LearningRate = lr;
                     _optimizer.zero_grad();
                     loss = 0;
@@ -156,18 +153,12 @@ public sealed class Trainer : IDisposable
     public string SaveCheckpoint() =>
         !_distributed.IsMain ? Path.Combine(Checkpoints.Root, CheckpointStore.NameOf(Step)) : Checkpoints.Save(Step, dir =>
         {
-            _task.SaveWeights(Path.Combine(dir, WeightsFile));
-            using (var w = new BinaryWriter(File.Create(Path.Combine(dir, OptimizerFile))))
+            _task.SaveWeights(Path.Combine(dir, RunFolder.WeightsFile));
+            using (var w = new BinaryWriter(File.Create(Path.Combine(dir, RunFolder.OptimizerFile))))
                 _optimizer.save_state_dict(w);
-            File.WriteAllText(Path.Combine(dir, StateFile),
+            File.WriteAllText(Path.Combine(dir, RunFolder.StateFile),
                 JsonSerializer.Serialize(new TrainerState(Step, _options.Seed, DateTime.UtcNow), new JsonSerializerOptions { WriteIndented = true }));
         });
-
-    /// <summary>
-    /// Torch's generator is reseeded from (seed, step) before every step: the RNG state of a step is a
-    /// function of those two numbers, which the checkpoint records.
-    /// </summary>
-    public static long StepSeed(int seed, int step) => (long)seed * 1_000_003L + step;
 
     public void Dispose() => _optimizer.Dispose();
 }

@@ -1,5 +1,6 @@
 using PowerClip.Model;
 using PowerClip.Data;
+using PowerClip.Train.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,28 +13,21 @@ namespace PowerClip.Train.Training;
 /// </summary>
 public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionMasks, PhraseBatch? Phrases) : IDisposable
 {
-    public static TrainingBatch Collate(IReadOnlyList<DataSample> samples, ClipConfig model, RegionSpec? regions, bool phrases, Device device)
+    /// <summary>Rows whose regions include a given mask, and the given masks among all rows' M regions.</summary>
+    public int GivenMaskRows { get; init; }
+    public int GivenRegions { get; init; }
+
+    public static TrainingBatch Collate(IReadOnlyList<DataSample> samples, ModelInputs inputs, RegionSpec? regions, bool phrases, Device device)
     {
         if (samples.Count == 0) throw new ArgumentException("cannot collate an empty batch");
-        var size = model.Vision.ImageSize;
-        var context = model.Text.ContextLength;
-        var pixels = new float[samples.Count * 3 * size * size];
-        var tokens = new long[samples.Count * context];
-        for (var b = 0; b < samples.Count; b++)
-        {
-            var s = samples[b];
-            if (s.Size != size) throw new ArgumentException($"sample {b} ({s.Key}) is {s.Size} px, the model expects {size}");
-            Array.Copy(s.Pixels, 0, pixels, b * 3 * size * size, 3 * size * size);
-            var ids = s.Text.Tokens.Ids;
-            if (ids.Length != context) throw new ArgumentException($"sample {b} ({s.Key}) has {ids.Length} token positions, the model's context is {context}");
-            for (var k = 0; k < context; k++) tokens[b * context + k] = ids[k];
-        }
-        var images = torch.tensor(pixels, [samples.Count, 3, size, size], device: device);
-        var tokenTensor = torch.tensor(tokens, [samples.Count, context], device: device);
+        var keys = samples.Select(s => s.Key).ToArray();
+        var images = inputs.ImageBatch(samples.Select(s => s.Pixels).ToArray(), device, keys);
+        var tokenTensor = inputs.TokenBatch(samples.Select(s => s.Text.Tokens).ToArray(), device, keys);
         Tensor? masks = null;
+        var (givenRows, givenRegions) = (0, 0);
         if (regions is not null)
         {
-            var grid = model.Vision.GridSize;
+            var grid = inputs.GridSize;
             // One sampler per row, seeded by the row's place in the global batch: a rank that holds rows
             // RowOffset… of a data-parallel batch draws what one process holding all rows would draw.
             var perImage = samples.Select((s, b) =>
@@ -42,14 +36,15 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
                 if (regions.Source != "masks") return new RandomBoxSampler(grid, seed).SampleCsr(1, regions.Count)[0];
                 var given = ToCsr(s, grid);
                 given.Validate(b, grid);
+                if (given.Count > 0)
+                    (givenRows, givenRegions) = (givenRows + 1, givenRegions + Math.Min(given.Count, regions.Count));
                 return new GivenMaskSampler(grid, seed).SampleCsr([given], regions.Count)[0];
             }).ToArray();
             masks = global::PowerClip.Model.RegionMasks.Dense(perImage, grid, device: device);
         }
-        var trees = phrases
-            ? PhraseBatch.Build(samples.Select(s => new CaptionTree(s.Text.Loss.LeafSpans, s.Text.Loss.Nodes)).ToArray(), context, device: device)
-            : null;
-        return new TrainingBatch(images, tokenTensor, masks, trees);
+        var trees = phrases ? inputs.PhraseBatch(samples.Select(s => s.Text).ToArray(), device) : null;
+        return new TrainingBatch(images, tokenTensor, masks, trees)
+            { GivenMaskRows = givenRows, GivenRegions = givenRegions };
     }
 
     private static CsrMasks ToCsr(DataSample s, int grid)
@@ -74,5 +69,5 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
 /// </summary>
 public sealed record RegionSpec(string Source, int Count, int Seed, int RowOffset = 0)
 {
-    public int RowSeed(int row) => unchecked(Seed * 1_000_003 + (RowOffset + row) * 7_919);
+    public int RowSeed(int row) => Seeds.RegionRow(Seed, RowOffset + row);
 }

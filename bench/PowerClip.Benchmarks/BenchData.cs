@@ -31,20 +31,5 @@ public static class BenchData
     /// Caption trees of <see cref="Words"/> one-token words (token positions 1..Words, after the start token)
     /// with exactly <see cref="Nodes"/> nodes: the root plus distinct random contiguous phrases of 2..Words−1 words.
     /// </summary>
-    public static CaptionTree[] Trees(int batch)
-    {
-        var r = new Random(Seed);
-        var spans = Enumerable.Range(0, Words).Select(l => (1 + l, 2 + l)).ToArray();
-        return Enumerable.Range(0, batch).Select(_ =>
-        {
-            var nodes = new List<int[]> { Enumerable.Range(0, Words).ToArray() };
-            while (nodes.Count < Nodes)
-            {
-                var len = r.Next(2, Words);
-                var start = r.Next(0, Words - len + 1);
-                if (!nodes.Any(n => n.Length == len && n[0] == start)) nodes.Add(Enumerable.Range(start, len).ToArray());
-            }
-            return new CaptionTree(spans, nodes);
-        }).ToArray();
-    }
+    public static CaptionTree[] Trees(int batch) => SyntheticBatch.RandomTrees(new Random(Seed), batch, Words, Nodes);
 }

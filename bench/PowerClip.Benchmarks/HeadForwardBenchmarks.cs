@@ -46,14 +46,14 @@ public class HeadForwardBenchmarks : HeadBenchmark
     public double NlaT1PlusT2()
     {
         using var scope = torch.NewDisposeScope();
-        return Checksum(PowerClipScores.NlaT2(S1, Mask, Cfg.Tau, Cfg.LogCoshWeight) + PowerClipScores.NlaT1(S1, Mask, Cfg.Tau));
+        return Checksum(PowerClipScores.NlaT2(S1, Mask, Cfg) + PowerClipScores.NlaT1(S1, Mask, Cfg.Tau));
     }
 
     [Benchmark]
     public double NlaBoth()
     {
         using var scope = torch.NewDisposeScope();
-        return Checksum(PowerClipScores.NlaBoth(S1, Mask, Cfg.Tau, Cfg.LogCoshWeight));
+        return Checksum(PowerClipScores.NlaBoth(S1, Mask, Cfg));
     }
 }
 
@@ -73,7 +73,7 @@ public class HeadExactBenchmarks : HeadBenchmark
     public double NlaBoth()
     {
         using var scope = torch.NewDisposeScope();
-        return Checksum(PowerClipScores.NlaBoth(S1, Mask, Cfg.Tau, Cfg.LogCoshWeight));
+        return Checksum(PowerClipScores.NlaBoth(S1, Mask, Cfg));
     }
 
     [Benchmark]

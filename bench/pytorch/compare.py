@@ -5,7 +5,7 @@ on the same weights and batch (exported once by `powerclip bench --export`), aft
   bench/pytorch/compare.py [--preset tiny] [--batch 64] [--rounds 3] [--repeats 5] [--threads 2] [--powerclip CMD]
 
 Prints per objective the median over rounds of each side's median step (and of its phases) and the ratio
-.NET / PyTorch. Needs the built `powerclip` (default: PowerClip.Train/bin/Release/net10.0/powerclip.dll via dotnet)
+.NET / PyTorch. Needs the built `powerclip` (default: PowerClip.Cli/bin/Release/net10.0/powerclip.dll via dotnet)
 and Debian's python3-torch + libopenblas0-pthread (apt-get install -y python3-torch libopenblas0-pthread).
 """
 import argparse, os, statistics, subprocess, sys, tempfile
@@ -41,7 +41,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--powerclip", default=f"dotnet {ROOT}/PowerClip.Train/bin/Release/net10.0/powerclip.dll")
+    p.add_argument("--powerclip", default=f"dotnet {ROOT}/PowerClip.Cli/bin/Release/net10.0/powerclip.dll")
     a = p.parse_args()
     pc = a.powerclip.split()
     common = ["--preset", a.preset, "--batch-sizes", str(a.batch), "--threads", str(a.threads), "--device", "cpu"]

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch peer of `powerclip bench`: the same CLIP model (open_clip layout) and the same CLIP / PowerCLIP
-objectives, written from shared/method.md and PowerClip.Model's architecture, for side-by-side timing.
+objectives, written from docs/method.md and PowerClip.Model's architecture, for side-by-side timing.
 
   powerclip_peer.py DIR --check            losses on DIR's weights and inputs against the .NET values
   powerclip_peer.py DIR --repeats N ...    median per-phase step times of CLIP and PowerCLIP (alternated)
@@ -34,10 +34,38 @@ def read_safetensors(path):
     return out
 
 
+def write_safetensors(path, tensors, metadata=None):
+    """The same format, written: tensors in name order, 8-byte aligned header."""
+    codes = {v: k for k, v in DTYPES.items()}
+    header, blobs, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = metadata
+    for name in sorted(tensors):
+        a = tensors[name].detach().cpu().contiguous().numpy()
+        data = a.tobytes()
+        header[name] = {"dtype": codes[a.dtype.type], "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+class QuickGELU(nn.Module):
+    """open_clip's QuickGELU, x * sigmoid(1.702 x) (OpenAI's CLIP weights)."""
+
+    def forward(self, x):
+        return x * torch.sigmoid(1.702 * x)
+
+
 class Block(nn.Module):
     """Pre-LN residual attention block with open_clip's names (nn.MultiheadAttention: in_proj_*, out_proj)."""
 
-    def __init__(self, width, heads, mlp_ratio):
+    def __init__(self, width, heads, mlp_ratio, quick_gelu=False):
         super().__init__()
         hidden = round(width * mlp_ratio)
         self.ln_1 = nn.LayerNorm(width)
@@ -45,7 +73,7 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(width)
         self.mlp = nn.Sequential()
         self.mlp.add_module("c_fc", nn.Linear(width, hidden))
-        self.mlp.add_module("gelu", nn.GELU())
+        self.mlp.add_module("gelu", QuickGELU() if quick_gelu else nn.GELU())
         self.mlp.add_module("c_proj", nn.Linear(hidden, width))
 
     def forward(self, x, mask):
@@ -55,9 +83,9 @@ class Block(nn.Module):
 
 
 class Transformer(nn.Module):
-    def __init__(self, width, layers, heads, mlp_ratio):
+    def __init__(self, width, layers, heads, mlp_ratio, quick_gelu=False):
         super().__init__()
-        self.resblocks = nn.ModuleList([Block(width, heads, mlp_ratio) for _ in range(layers)])
+        self.resblocks = nn.ModuleList([Block(width, heads, mlp_ratio, quick_gelu) for _ in range(layers)])
 
     def forward(self, x, mask=None):
         for b in self.resblocks:
@@ -66,49 +94,76 @@ class Transformer(nn.Module):
 
 
 class Visual(nn.Module):
-    def __init__(self, v, embed):
+    """open_clip's VisionTransformer: pool_type 'tok' (class token) or 'avg' (mean of the patch tokens), after ln_post."""
+
+    def __init__(self, v, embed, quick_gelu=False):
         super().__init__()
         w, g = v["Width"], v["ImageSize"] // v["PatchSize"]
+        self.pool = v.get("Pool", "avg")
         self.conv1 = nn.Conv2d(3, w, v["PatchSize"], v["PatchSize"], bias=False)
         self.class_embedding = nn.Parameter(torch.zeros(w))
         self.positional_embedding = nn.Parameter(torch.zeros(g * g + 1, w))
         self.ln_pre = nn.LayerNorm(w)
-        self.transformer = Transformer(w, v["Layers"], v["Heads"], v["MlpRatio"])
+        self.transformer = Transformer(w, v["Layers"], v["Heads"], v["MlpRatio"], quick_gelu)
         self.ln_post = nn.LayerNorm(w)
         self.proj = nn.Parameter(torch.zeros(w, embed))
 
     def forward(self, images):
-        x = self.conv1(images).flatten(2).transpose(1, 2) + self.positional_embedding[1:]
-        cls = (self.class_embedding + self.positional_embedding[0]).expand(x.shape[0], 1, -1)
-        x = self.ln_post(self.transformer(self.ln_pre(torch.cat([cls, x], 1))))
-        patches = x[:, 1:] @ self.proj
-        return patches.mean(1), patches          # average pooling (the paper's choice)
+        x = self.conv1(images).flatten(2).transpose(1, 2)
+        cls = self.class_embedding.expand(x.shape[0], 1, -1)
+        x = torch.cat([cls, x], 1) + self.positional_embedding
+        x = self.ln_post(self.transformer(self.ln_pre(x)))
+        pooled = x[:, 1:].mean(1) if self.pool == "avg" else x[:, 0]
+        return pooled @ self.proj, x[:, 1:] @ self.proj
 
 
 class Clip(nn.Module):
-    """open_clip's CLIP layout: visual.*, text tower at the top level, logit_scale."""
+    """open_clip's CLIP layout: visual.*, text tower at the top level, logit_scale. Text pooling as open_clip's
+    text_global_pool ('argmax': the largest id; 'eos': the first EndId; 'first'; 'last') plus the paper's 'mean'
+    over the caption (positions up to the first end token); text_projection a matrix or, with ProjectionBias, a Linear."""
 
     def __init__(self, cfg):
         super().__init__()
-        t, e = cfg["text"], cfg["embed_dim"]
-        self.visual = Visual(cfg["vision"], e)
+        t, e, quick = cfg["text"], cfg["embed_dim"], cfg.get("quick_gelu", False)
+        self.visual = Visual(cfg["vision"], e, quick)
         self.token_embedding = nn.Embedding(t["VocabSize"], t["Width"])
         self.positional_embedding = nn.Parameter(torch.zeros(t["ContextLength"], t["Width"]))
-        self.transformer = Transformer(t["Width"], t["Layers"], t["Heads"], t["MlpRatio"])
+        self.transformer = Transformer(t["Width"], t["Layers"], t["Heads"], t["MlpRatio"], quick)
         self.ln_final = nn.LayerNorm(t["Width"])
-        self.text_projection = nn.Parameter(torch.zeros(t["Width"], e))
+        if t.get("ProjectionBias", False):
+            self.text_projection = nn.Linear(t["Width"], e)
+        else:
+            self.text_projection = nn.Parameter(torch.zeros(t["Width"], e))
         self.logit_scale = nn.Parameter(torch.zeros(()))
-        self.pad_id, self.max_scale = t["PadId"], cfg["max_logit_scale"]
+        self.end_id, self.text_pool, self.max_scale = t["EndId"], t.get("Pool", "mean"), cfg["max_logit_scale"]
         s = t["ContextLength"]
         self.register_buffer("causal", torch.full((s, s), float("-inf")).triu(1), persistent=False)
 
-    def forward(self, images, tokens):
-        img, patches = self.visual(images)
+    def project(self, x):
+        return self.text_projection(x) if isinstance(self.text_projection, nn.Linear) else x @ self.text_projection
+
+    def encode_text(self, tokens):
+        """Global text features (not normalized) and the projected features of every position."""
         s = tokens.shape[1]
         x = self.ln_final(self.transformer(self.token_embedding(tokens) + self.positional_embedding[:s], self.causal[:s, :s]))
-        feats = x @ self.text_projection
-        w = (tokens != self.pad_id).to(feats.dtype).unsqueeze(-1)
-        txt = (feats * w).sum(1) / w.sum(1)    # mean over valid tokens
+        rows = torch.arange(x.shape[0])
+        end = (tokens == self.end_id).int().cumsum(1).eq(0).sum(1)     # position of the first end token
+        if self.text_pool == "argmax":
+            pooled = x[rows, tokens.argmax(dim=-1)]
+        elif self.text_pool == "eos":
+            pooled = x[rows, end]
+        elif self.text_pool == "first":
+            pooled = x[:, 0]
+        elif self.text_pool == "last":
+            pooled = x[:, -1]
+        else:                                                               # ours: mean over the caption
+            w = (torch.arange(s).unsqueeze(0) <= end.unsqueeze(1)).to(x.dtype).unsqueeze(-1)
+            pooled = (x * w).sum(1) / w.sum(1)
+        return self.project(pooled), self.project(x)
+
+    def forward(self, images, tokens):
+        img, patches = self.visual(images)
+        txt, feats = self.encode_text(tokens)
         scale = self.logit_scale.clamp(max=math.log(self.max_scale)).exp()
         return F.normalize(img, dim=-1), F.normalize(txt, dim=-1), scale, patches, feats
 
@@ -129,11 +184,12 @@ def log_cosh(z):
 
 
 def powerclip_scores(phi, psi, membership, node_mask, tau, log_cosh_weight):
-    """S̄ = NLA-T1 + NLA-T2 from region embeddings φ [B,M,E] and leaf embeddings ψ [B,L,E] (method.md §2–4)."""
+    """S̄ = NLA-T1 + NLA-T2 from region embeddings φ [B,M,E] and leaf embeddings ψ [B,L,E] (docs/method.md §2–5)."""
     nodes = torch.einsum("jlt,jld->jtd", membership, psi)        # p_B = Σ_{l∈B} ψ_l
     s1 = torch.einsum("imd,jtd->ijmt", phi, nodes)               # S1 [Bi, Bj, M, T]
     w = node_mask                                                 # [Bj, T]
-    sp = s1.relu() + tau * torch.log1p(torch.exp((-s1.abs() / tau).clamp_min(MIN_EXPONENT)))
+    # relu written (x + |x|)/2 so autograd gives softplus'(0) = 1/2 at S1 = 0, as in PowerClipScores.NlaT1
+    sp = (s1 + s1.abs()) * 0.5 + tau * torch.log1p(torch.exp((-s1.abs() / tau).clamp_min(MIN_EXPONENT)))
     t2r = (sp.sum(-2) * w.unsqueeze(0)).sum(-1) / w.sum(-1).unsqueeze(0)
     half = s1 / (2 * tau)
     lam = (half + log_cosh_weight * log_cosh(half)).sum(-2)

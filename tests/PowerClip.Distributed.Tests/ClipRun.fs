@@ -1,10 +1,11 @@
 /// The real CLIP model (the tiny preset, in float64) trained on the synthetic world through the
-/// program's own pieces (TrainingSetup, ClipTrainable, DistributedClipTrainable, Trainer).
+/// program's own pieces (ModelFactory, TrainingSetup, ClipTrainable, Trainer).
 module PowerClip.Distributed.Tests.ClipRun
 
 open System
 open TorchSharp
 open PowerClip.Data
+open PowerClip.Train.Models
 open PowerClip.Train.Training
 open PowerClip.Train.Training.Distributed
 
@@ -16,15 +17,13 @@ let config (loss: string) (batch: int) : TrainConfig =
 
 /// Trains `config` for its steps and returns parameters and last gradients. The model is initialised
 /// from `initSeed`; a distributed run passes a different one per rank, so agreement needs rank 0's broadcast.
-/// Without a context (None) this is the plain one-process path: ClipTrainable, no wrapper.
+/// Without a context (None) this is the plain one-process path: no context attached.
 let train (context: IDistributedContext option) (c: TrainConfig) (initSeed: int) (run: string) : Snapshot.Entry list =
-    let tokenizer = TrainingSetup.Tokenizer c.Model
-    let modelConfig = TrainingSetup.ModelConfig(c.Model, tokenizer)
-    use model = TrainingSetup.CreateModel(modelConfig, initSeed, torch.CPU)
+    let inputs = ModelFactory.Inputs c
+    use model = ModelFactory.Create(inputs.Model, initSeed, torch.CPU)
     model.``to``(torch.float64) |> ignore
-    use feed = TrainingSetup.Feed(c, modelConfig, tokenizer, DataProblems(Console.Error), Option.toObj context)
-    use local = new ClipTrainable(model, TrainingSetup.Objective c, feed, c, torch.CPU)
-    let task : ITrainable = match context with Some _ -> new DistributedClipTrainable(local) | None -> local
-    use trainer = new Trainer(task, c.Optimizer, run, Option.toObj context)
+    use feed = TrainingSetup.Feed(c, inputs, DataProblems(Console.Error), Option.toObj context)
+    use local = new ClipTrainable(model, inputs, TrainingSetup.Objective c, feed, c, torch.CPU)
+    use trainer = new Trainer(local, c.Optimizer, run, Option.toObj context)
     trainer.Run(TimeSpan.FromHours 1.0)
     Snapshot.take model

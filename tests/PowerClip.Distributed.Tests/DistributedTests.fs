@@ -5,6 +5,7 @@ open System.IO
 open System.Text.RegularExpressions
 open Expecto
 open TorchSharp
+open PowerClip.Model
 open PowerClip.Train.Training
 open PowerClip.Train.Training.Distributed
 open PowerClip.Distributed.Tests.TwoTower
@@ -36,7 +37,7 @@ let private referenceRun (c: RunConfig) : Snapshot.Entry list * string =
 let private reference (c: RunConfig) : Snapshot.Entry list = fst (referenceRun c)
 
 let private loggedLosses (run: string) : float list =
-    MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) |> Seq.map (fun e -> e.GetProperty("loss").GetDouble()) |> Seq.toList
+    MetricsLog.Read(RunFolder(run).Metrics) |> Seq.map (fun e -> e.GetProperty("loss").GetDouble()) |> Seq.toList
 
 let private exactness (case: string) (tolerance: float) =
     test $"2 ranks × batch {perRank} give one process × batch {2 * perRank}'s weights and gradients after one step ({case}, within {tolerance:g})" {
@@ -51,7 +52,7 @@ let private exactness (case: string) (tolerance: float) =
         let half = reference { defaultRun "" with Loss = loss; Dtype = dtype; PerRank = perRank; Steps = 1 }
         let _, dgHalf = Snapshot.maxDiff half single
         Expect.isGreaterThan dgHalf (1000.0 * tolerance) "a half batch differs by far more than the tolerance"
-        let metrics = MetricsLog.Read(Path.Combine(dir, case.Replace(':', '-'), "metrics.jsonl")) |> Seq.toList
+        let metrics = MetricsLog.Read(RunFolder(Path.Combine(dir, case.Replace(':', '-'))).Metrics) |> Seq.toList
         Expect.equal metrics.Length 1 "one metrics line: only rank 0 writes"
         let lossDiff = abs (metrics[0].GetProperty("loss").GetDouble() - List.exactlyOne (loggedLosses singleRun))
         Expect.isLessThanOrEqual lossDiff (10.0 * tolerance) "the logged loss is the global-batch loss (it is ~10, so 10 × the tolerance)"
@@ -81,7 +82,7 @@ let private clipExactness (loss: string) =
         // Discriminating power: rank 0's half batch alone gives a clearly different gradient.
         let _, dgHalf = Snapshot.maxDiff (ClipRun.train None (ClipRun.config loss perRank) 1000 (newDir ())) single
         Expect.isGreaterThan dgHalf 1e-7 "a half batch differs by far more than the tolerance"
-        let metrics = MetricsLog.Read(Path.Combine(dir, $"clip-{loss}", "metrics.jsonl")) |> Seq.toList
+        let metrics = MetricsLog.Read(RunFolder(Path.Combine(dir, $"clip-{loss}")).Metrics) |> Seq.toList
         Expect.equal metrics.Length 1 "one metrics line: only rank 0 writes"
         let lossDiff = abs (metrics[0].GetProperty("loss").GetDouble() - List.exactlyOne (loggedLosses singleRun))
         Expect.isLessThanOrEqual lossDiff 1e-10 "the logged loss is the global-batch loss"
@@ -93,7 +94,7 @@ let private programArgs (run: string) (batch: int) =
       "--warmup"; "1"; "--checkpoint-every"; "1"; "--threads"; "1" ]
 
 let private stepLosses (run: string) : (int * float) list =
-    MetricsLog.Read(Path.Combine(run, "metrics.jsonl"))
+    MetricsLog.Read(RunFolder(run).Metrics)
     |> Seq.map (fun e -> e.GetProperty("step").GetInt32(), e.GetProperty("loss").GetDouble()) |> Seq.toList
 
 /// float32 losses (~3) summed in another order over ranks: measured differences ≤ 3e-7; 1e-5 is ~40 ulps.
@@ -110,20 +111,41 @@ let private programTests =
         Expect.equal (Regex.Matches(job.Output, "training powerclip on world").Count) 1 $"one rank reports:\n{job.Output}"
         Expect.stringContains job.Output "4 per rank × 2 ranks" "the report names the split"
         let single = newDir ()
-        Expect.equal (PowerClip.Train.Cli.Run(PowerClip.Train.PowerClipCli.CreateRoot(), List.toArray (programArgs single 8))) 0 "one process × 8 runs"
+        Expect.equal (PowerClip.Cli.Cli.Run(PowerClip.Cli.PowerClipCli.CreateRoot(), List.toArray (programArgs single 8))) 0 "one process × 8 runs"
         let losses = stepLosses run
         expectSameLosses losses (stepLosses single) "2 ranks × 4 against 1 × 8"
+        for e in MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) do
+            Expect.equal (e.GetProperty("given_mask_share").GetDouble()) 1.0 "rank 0's world rows carry their masks"
         Expect.equal (CheckpointStore(run).List() |> Seq.map (fun struct (s, _) -> s) |> Seq.toList) [ 1; 2; 3 ] "rank 0 wrote every checkpoint"
         // Interrupt after step 2: drop the last checkpoint, then resume under mpiexec.
         let store = CheckpointStore(run)
-        let uninterrupted = File.ReadAllBytes(Path.Combine(store.Resolve "3", Trainer.WeightsFile))
+        let uninterrupted = File.ReadAllBytes(Path.Combine(store.Resolve "3", RunFolder.WeightsFile))
         Directory.Delete(store.Resolve "3", true)
         File.WriteAllText(Path.Combine(store.Root, "latest"), CheckpointStore.NameOf 2 + "\n")
         let resumed = MpiJob.runProgram 2 [ "train"; "--out"; run; "--resume"; "latest"; "--threads"; "1"; "--distributed"; "mpi" ] jobTimeout
         Expect.equal resumed.ExitCode 0 $"the resumed job succeeds:\n{resumed.Output}"
         Expect.stringContains resumed.Output "(step 2)" "it resumed at step 2"
         expectSameLosses (stepLosses run) losses "resumed against uninterrupted"
-        Expect.equal (File.ReadAllBytes(Path.Combine(store.Resolve "latest", Trainer.WeightsFile))) uninterrupted "the final weights are bit-identical"
+        Expect.equal (File.ReadAllBytes(Path.Combine(store.Resolve "latest", RunFolder.WeightsFile))) uninterrupted "the final weights are bit-identical"
+    }
+
+/// The masking baselines mask (and A-CLIP crops) with a generator per rank, so no one-process run has their masks:
+/// this checks that they train data-parallel through the program (their gathered losses: DistributedClipTrainable).
+let private maskingBaselineTests =
+    test "train --distributed mpi (2 ranks × 4) runs e-clip, clip-pgs and a-clip; rank 0 writes A-CLIP's state" {
+        for loss in [ "e-clip"; "clip-pgs"; "a-clip" ] do
+            let run = newDir ()
+            let args =
+                [ "train"; "--out"; run; "--loss"; loss; "--world-samples"; "32"; "--batch-size"; "4"; "--steps"; "2"
+                  "--warmup"; "1"; "--checkpoint-every"; "2"; "--threads"; "1"; "--distributed"; "mpi" ]
+            let job = MpiJob.runProgram 2 args jobTimeout
+            Expect.equal job.ExitCode 0 $"{loss}: the 2-rank job succeeds:\n{job.Output}"
+            let losses = stepLosses run
+            Expect.equal (List.map fst losses) [ 0; 1 ] $"{loss}: each step logged once"
+            Expect.isTrue (losses |> List.forall (snd >> Double.IsFinite)) $"{loss}: finite losses {losses}"
+            let state =
+                File.Exists(Path.Combine(CheckpointStore(run).Resolve "latest", RunFolder.ObjectiveStateFile))
+            Expect.equal state (loss = "a-clip") $"{loss}: objective state file only for A-CLIP"
     }
 
 let private stampOf (run: string) = DateTime(int64 (File.ReadAllText(Path.Combine(run, "failed-at.txt"))), DateTimeKind.Utc)
@@ -163,6 +185,7 @@ let private twoRanks : IDistributedContext =
         member _.Broadcast(_, _) = failwith "no collective expected"
         member _.AllReduceSum _ = failwith "no collective expected"
         member _.AllGather(_: torch.Tensor) : torch.Tensor = failwith "no collective expected"
+        member _.AllGatherWithGrad(_: torch.Tensor) : torch.Tensor = failwith "no collective expected"
         member _.AllGather(_: float) : float[] = failwith "no collective expected"
         member _.Abort _ = ()
         member _.Dispose() = () }
@@ -176,6 +199,14 @@ let contextTests =
             Expect.equal (r.ToDouble()) (s.ToDouble()) "same value, bit for bit"
             (r * r).backward()
             Expect.floatClose Accuracy.veryHigh ((nonNull s.grad).ToDouble()) (s.ToDouble()) "d(s²)/ds / 2 = s"
+        }
+        test "the gather with gradient sums every rank's gradient back to the rows' owner (2 ranks)" {
+            let out = Path.Combine(newDir (), "gather.txt")
+            let job = MpiJob.run 2 [ "gather-with-grad"; "--out"; out ] jobTimeout
+            Expect.equal job.ExitCode 0 $"the 2-rank job succeeds:\n{job.Output}"
+            let parts = File.ReadAllText(out).Split ' '
+            Expect.equal parts[1] "5" "2 + 3 rows gathered"
+            Expect.isLessThanOrEqual (float parts[0]) 1e-12 "each rank's gradient is the sum over ranks of its rows"
         }
         test "a missing MPI library is a one-line error naming the library and how to install MPICH" {
             let job = MpiJob.runAlone [ MpiLibrary.EnvironmentVariable, "libpowerclip-no-such-mpi.so.12" ] [ "train"; "--run"; newDir () ] jobTimeout
@@ -214,6 +245,7 @@ let tests =
         for case in cases do yield exactness case (if case.EndsWith "f64" then 1e-10 else 1e-6)
         for loss in clipLosses do yield clipExactness loss
         yield programTests
+        yield maskingBaselineTests
 
         yield test "a data error on rank 1 stops both ranks within seconds, names the rank and keeps the last checkpoint loadable" {
             let run, job = failingJob "throw"
@@ -243,7 +275,7 @@ let tests =
             let single = reference { defaultRun "" with PerRank = 2 * perRank; Steps = 6; CheckpointEvery = 2 }
             let dv, _ = Snapshot.maxDiff (Snapshot.load out) single
             Expect.isLessThanOrEqual dv 1e-10 "weights after 6 steps"
-            let steps = MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) |> Seq.map (fun e -> e.GetProperty("step").GetInt32()) |> Seq.toList
+            let steps = MetricsLog.Read(RunFolder(run).Metrics) |> Seq.map (fun e -> e.GetProperty("step").GetInt32()) |> Seq.toList
             Expect.equal steps [ 0 .. 5 ] "every step logged once, by rank 0"
         }
     ]

@@ -9,6 +9,7 @@ open System.Diagnostics
 open System.IO
 open TorchSharp
 open TorchSharp.Modules
+open PowerClip.Model
 open PowerClip.Train.Training
 open PowerClip.Train.Training.Distributed
 

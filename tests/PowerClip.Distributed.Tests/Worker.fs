@@ -103,7 +103,7 @@ let run (context: IDistributedContext) (argv: string list) : int =
         let c = config a
         train context c |> ignore
         if context.IsMain then
-            let lines = MetricsLog.Read(Path.Combine(c.Run, "metrics.jsonl")) |> Seq.skip 2 |> Seq.toList
+            let lines = MetricsLog.Read(RunFolder(c.Run).Metrics) |> Seq.skip 2 |> Seq.toList
             let field (name: string) = lines |> Seq.choose (fun l -> match l.TryGetProperty name with | true, v -> Some(v.GetDouble()) | _ -> None)
             printfn "bench ranks=%d threads=%s per-rank=%d hidden=%d loss=%s samples/s median=%.1f comm_ms median=%.3f steps=%d"
                 context.Size (get a "threads" "1") c.PerRank c.Size.Hidden (get a "loss" "clip") (median (field "samples_per_s"))
@@ -122,5 +122,22 @@ let run (context: IDistributedContext) (argv: string list) : int =
             if context.IsMain then
                 let ms = median times
                 printfn "allreduce ranks=%d params=%d MB=%.2f median_ms=%.3f MB/s=%.0f" context.Size p (float p * 4.0 / 1e6) ms (float p * 4.0 / 1e6 / (ms / 1000.0))
+        0
+    | "gather-with-grad" ->
+        // Rank r holds r + 2 rows x_r; every rank's loss is Σ (gathered ⊙ c_rank). The gather's backward must
+        // give x_r the sum over ranks of the c_k rows that x_r occupies; rank 0 writes the largest error.
+        let rows r = int64 (r + 2)
+        let matrix (n: int64) (value: int -> float) : torch.Tensor =
+            torch.tensor(Array.init (int n * 3) value, dtype = torch.float64).reshape(n, 3L)
+        let x = (matrix (rows context.Rank) (fun i -> float i + 0.5)).requires_grad_(true)
+        let total = Seq.sum [ for r in 0 .. context.Size - 1 -> rows r ]
+        let c (k: int) = matrix total (fun i -> float (i * (k + 1)))
+        let gathered = context.AllGatherWithGrad x
+        (gathered * c context.Rank).sum().backward()
+        let start = Seq.sum [ for r in 0 .. context.Rank - 1 -> rows r ]
+        let expected = (Seq.reduce (+) [ for k in 0 .. context.Size - 1 -> c k ]).narrow(0L, start, rows context.Rank)
+        let error : float = ((nonNull x.grad) - expected).abs().max().ToDouble()
+        let errors = context.AllGather error
+        if context.IsMain then File.WriteAllText(get a "out" "", string (Array.max errors) + " " + string gathered.shape[0])
         0
     | other -> failwithf "unknown worker scenario %s" other

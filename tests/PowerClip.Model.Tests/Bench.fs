@@ -2,7 +2,6 @@
 ///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-cost [preset] [batch] [steps] [threads]
 ///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-memory <batch> [chunkElements]
 ///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-resident [objective] [steps]
-///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll export-check <dir>   (then scripts/check-open-clip-layout.py)
 module PowerClip.Model.Tests.Bench
 
 open System
@@ -13,18 +12,19 @@ open PowerClip.Model.Tests.TestData
 open PowerClip.Model.Tests.Training
 
 /// CPU ms of the objective's forward and backward on fixed encoder outputs (leaves), without the encoders.
-let private lossAlone (model: ClipModel) (objective: IContrastiveObjective) (boxes: RandomBoxSampler) (b: Batch) (repeats: int) : float =
+let private lossAlone (model: ClipModel) (objective: IContrastiveObjective) (boxes: RandomBoxSampler) (b: SyntheticBatch) (repeats: int) : float =
     use scope = torch.NewDisposeScope()
     let o =
         use _ = torch.no_grad()
-        model.Forward(b.Images, b.Tokens, objective.PatchKeepRatio)
+        objective.Forward(model, b.Images, b.Tokens, ForwardContext.Default)
     let leaf (t: torch.Tensor) = t.detach().requires_grad_(true)
-    let leaves = ClipOutputs(leaf o.ImageEmbeds, leaf o.TextEmbeds, leaf o.LogitScale, leaf o.PatchTokens, leaf o.TokenFeatures, o.TokenMask)
-    use phrases = PhraseBatch.Build(b.Trees, int b.Tokens.shape[1])
+    let leaves =
+        ClipOutputs(leaf o.ImageEmbeds, leaf o.TextEmbeds, leaf o.LogitScale, leaf o.PatchTokens, leaf o.TokenFeatures,
+                    o.TokenMask, Extra = (o.Extra |> Seq.map (fun kv -> kv.Key, leaf kv.Value) |> readOnlyDict))
     let masks = boxes.Sample(int b.Images.shape[0], 10)
     let run () =
         use inner = torch.NewDisposeScope()
-        objective.Compute(ObjectiveInputs(leaves, masks, phrases)).Total.backward()
+        objective.Compute(ObjectiveInputs(leaves, masks, b.Phrases)).Total.backward()
     run ()
     use proc = Process.GetCurrentProcess()
     let cpu0 = proc.TotalProcessorTime
@@ -44,6 +44,7 @@ let cost (preset: string) (batch: int) (steps: int) (threads: int) : unit =
         use model = new ClipModel(cfg)
         use optimizer = torch.optim.AdamW(model.parameters(), lr = 1e-4)
         let objective = Objectives.Create name
+        attach model objective
         let boxes = RandomBoxSampler(cfg.Vision.GridSize, 1)
         let r = Random 1
         let batches = Array.init (steps + 2) (fun _ -> randomBatch r cfg batch 10)
@@ -87,30 +88,17 @@ let residentTrend (name: string) (steps: int) : unit =
     use model = new ClipModel(cfg)
     use optimizer = torch.optim.AdamW(model.parameters(), lr = 1e-3)
     let objective = Objectives.Create name
+    attach model objective
     let boxes = RandomBoxSampler(cfg.Vision.GridSize, 1)
     let r = Random 1
     for i in 1 .. steps do
         let b = randomBatch r cfg 8 6
         step model optimizer objective boxes 4 b |> ignore
-        b.Images.Dispose(); b.Tokens.Dispose()
+        b.Dispose()
         if i % 500 = 0 then printfn $"{name} step {i}: resident {float (residentBytes ()) / 1048576.0:F1} MB"
 
 /// Writes a seeded tiny model (open_clip names), inputs and this code's outputs as safetensors into
 /// `dir`, for scripts/check-open-clip-layout.py to load into a PyTorch model built like open_clip's.
-let exportCheck (dir: string) : unit =
-    IO.Directory.CreateDirectory dir |> ignore
-    let cfg = Presets.Load "tiny"
-    torch.manual_seed 11L |> ignore
-    use model = new ClipModel(cfg)
-    let b = randomBatch (Random 11) cfg 3 5
-    use _ = torch.no_grad()
-    let o = model.Forward(b.Images, b.Tokens)
-    Checkpoint.Save(model, IO.Path.Combine(dir, "model.safetensors"))
-    let io = dict [ "images", b.Images; "tokens", b.Tokens; "image_embeds", o.ImageEmbeds; "text_embeds", o.TextEmbeds
-                    "patch_tokens", o.PatchTokens; "token_features", o.TokenFeatures ]
-    Safetensors.Save(IO.Path.Combine(dir, "io.safetensors"), Collections.Generic.Dictionary(io))
-    printfn $"wrote {dir}/model.safetensors and {dir}/io.safetensors"
-
 /// Dispatches `bench-*` command lines; None when argv is not a bench command.
 let tryRun (argv: string[]) : int option =
     let arg i (fallback: string) = if argv.Length > i then argv[i] else fallback
@@ -118,5 +106,4 @@ let tryRun (argv: string[]) : int option =
     | Some "bench-cost" -> cost (arg 1 "small") (int (arg 2 "32")) (int (arg 3 "5")) (int (arg 4 (string Environment.ProcessorCount))); Some 0
     | Some "bench-memory" -> memory (int (arg 1 "512")) (int64 (arg 2 (string (1L <<< 22)))); Some 0
     | Some "bench-resident" -> residentTrend (arg 1 "powerclip") (int (arg 2 "3000")); Some 0
-    | Some "export-check" -> exportCheck (arg 1 "/tmp/powerclip-export"); Some 0
     | _ -> None

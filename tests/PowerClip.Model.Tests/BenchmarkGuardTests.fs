@@ -68,6 +68,18 @@ let tests =
                 Expect.isTrue (Double.IsFinite (b.ExactR2T()) && Double.IsFinite (b.NlaT2())) $"M = {m}: R2T values finite"
         }
 
+        test "masks: the strings cover the image 32 times; the masks hold patches; the pixels do not depend on them" {
+            let b = MaskBenchmarks()
+            b.Setup()
+            Expect.equal (b.DecodeRle()) (32L * 512L * 384L) "each mask's runs sum to h×w"
+            let held = b.ProjectMasks()
+            Expect.isTrue (held > 0 && held <= 32 * 196) $"patches held: {held}"
+            // PrepareWithMasks returns pixel 0 + the region count: the same pixel 0 plus a whole number of regions.
+            let regions = b.PrepareWithMasks() - b.PreparePixels()
+            Expect.equal regions (round regions) "the masks do not change the pixels"
+            Expect.isTrue (regions >= 1.0 && regions <= 32.0) $"regions that survive the crop: {regions}"
+        }
+
         test "pooling and S1: finite, non-zero results at both presets' shapes" {
             for preset in [ "tiny"; "small" ] do
                 let b = PoolingBenchmarks(Preset = preset, Batch = 64, Threads = 1)

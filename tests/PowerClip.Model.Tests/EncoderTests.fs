@@ -14,7 +14,8 @@ let private tokens (rows: int64[][]) (context: int) : torch.Tensor =
     let data = rows |> Array.collect (fun r -> Array.append r (Array.zeroCreate (context - r.Length)))
     torch.from_array(data).reshape([| int64 rows.Length; int64 context |])
 
-let private sampleTokens () = tokens [| [| 49406L; 320L; 1929L; 49407L |]; [| 49406L; 518L; 2368L; 536L; 49407L |] |] 16
+/// tiny reads GPT-2's ids: start 50257, end 50256.
+let private sampleTokens () = tokens [| [| 50257L; 320L; 1929L; 50256L |]; [| 50257L; 518L; 2368L; 536L; 50256L |] |] 16
 
 let private images (seed: int) (batch: int) (size: int) : torch.Tensor =
     torch.manual_seed(int64 seed) |> ignore
@@ -116,7 +117,7 @@ let tests =
             Expect.floatClose Accuracy.medium (o.LogitScale.item<float32>() |> float) (1.0 / 0.07) "init"
             Expect.sequenceEqual (o.TokenMask.sum(1L).data<int64>().ToArray()) [| 4L; 5L |] "valid tokens"
         }
-        test "average pooling = mean over patches / valid tokens; Token pooling uses CLS / EOT" {
+        test "average pooling = mean over patches / the caption's tokens; Token pooling uses CLS / the end token" {
             use scope = torch.NewDisposeScope()
             let cfg = tiny ()
             torch.manual_seed 5L |> ignore
@@ -131,15 +132,15 @@ let tests =
             torch.manual_seed 5L |> ignore
             use tokModel = new ClipModel(cfg.With(Pooling.Token))
             let tg2, feats2, _ = tokModel.Text.Encode(toks).ToTuple()
-            Expect.isLessThan (maxAbsDiff (values tg2) (values (torch.stack([| feats2[0L, 3L]; feats2[1L, 4L] |])))) 1e-6 "EOT = largest id"
+            Expect.isLessThan (maxAbsDiff (values tg2) (values (torch.stack([| feats2[0L, 3L]; feats2[1L, 4L] |])))) 1e-6 "the end token"
             let vg2, _ = tokModel.Visual.Encode(img).ToTuple()
             Expect.isGreaterThan (maxAbsDiff (values vg2) (values g)) 1e-4 "CLS pooling differs from the mean"
         }
         test "the text transformer is causal" {
             use scope = torch.NewDisposeScope()
             use model = new ClipModel(tiny ())
-            let a = tokens [| [| 49406L; 320L; 1929L; 49407L |] |] 16
-            let b = tokens [| [| 49406L; 320L; 7L; 49407L |] |] 16
+            let a = tokens [| [| 50257L; 320L; 1929L; 50256L |] |] 16
+            let b = tokens [| [| 50257L; 320L; 7L; 50256L |] |] 16
             let _, fa, _ = model.Text.Encode(a).ToTuple()
             let _, fb, _ = model.Text.Encode(b).ToTuple()
             Expect.isLessThan (maxAbsDiff (values (fa.narrow(1L, 0L, 2L))) (values (fb.narrow(1L, 0L, 2L)))) 1e-6 "positions before the change agree"
@@ -169,8 +170,8 @@ let tests =
         test "bad token and image input is rejected, naming the sample" {
             use scope = torch.NewDisposeScope()
             use model = new ClipModel(tiny ())
-            Expect.stringContains (message (fun () -> model.Text.Encode(tokens [| [| 1L |]; [| 1L; 60000L |] |] 16) |> ignore)) "sample 1" "id outside the vocabulary"
-            Expect.stringContains (message (fun () -> model.Text.Encode(tokens [| [| 1L |]; [||] |] 16) |> ignore)) "all padding) in sample 1" "empty caption"
+            Expect.stringContains (message (fun () -> model.Text.Encode(tokens [| [| 1L; 50256L |]; [| 1L; 60000L |] |] 16) |> ignore)) "sample 1" "id outside the vocabulary"
+            Expect.stringContains (message (fun () -> model.Text.Encode(tokens [| [| 1L; 50256L |]; [||] |] 16) |> ignore)) "no end token (id 50256) in sample 1" "empty caption"
             Expect.stringContains (message (fun () -> model.Visual.Encode(images 1 2 24) |> ignore)) "images has shape [2, 3, 24, 24]" "wrong image size"
             Expect.stringContains (message (fun () -> model.Forward(images 1 3 32, sampleTokens ()) |> ignore)) "batch sizes differ" "3 images, 2 captions"
         }

@@ -34,11 +34,16 @@ let private singleRegion (cfg: PowerClipLossConfig) (s0: float[,]) (tree: ParseT
 /// S̄ for one pair by the spec, under the configuration's switches.
 let private pairScore (cfg: PowerClipLossConfig) (s0: float[,]) (tree: ParseTree) : float =
     let tree = if cfg.UseTree then tree else { tree with Nodes = Array.init tree.LeafCount (fun l -> [| l |]) }
+    let range = mathRange cfg.R2TSubsets
     let r2t, t2r =
         match cfg.UseSubsets, cfg.Aggregation with
         | false, _ -> singleRegion cfg s0 tree
-        | true, PowersetAggregation.Exact -> Powerset.r2tExact s0 tree, Powerset.t2rExact s0 tree
-        | true, _ -> Nla.t2 cfg.Tau cfg.Zeta (mathReading cfg.Reading) s0 tree, Nla.t1 cfg.Tau s0 tree
+        | true, PowersetAggregation.Exact -> Powerset.r2tExactOver range s0 tree, Powerset.t2rExact s0 tree
+        | true, _ ->
+            (if cfg.R2T = R2TMethod.MonteCarlo then
+                 (Estimators.r2tMonteCarloOver range cfg.MonteCarloSamples cfg.MonteCarloSeed 0.95 s0 tree).Estimate
+             else Nla.t2Over range cfg.Tau cfg.Zeta (mathReading cfg.Reading) s0 tree),
+            (if cfg.T2R = T2RMethod.ExactRelu then Estimators.t2rRelu s0 tree else Nla.t1 cfg.Tau s0 tree)
     (if cfg.UseR2T then r2t else 0.0) + (if cfg.UseT2R then t2r else 0.0)
     |> PowerClip.Spec.ScoreScale.apply (mathScale cfg.Scale) (Array2D.length1 s0) cfg.UseSubsets
 
@@ -111,6 +116,37 @@ let tests =
         checkConfig "ablation: no R2T" (PowerClipLossConfig(Tau = 0.05, UseR2T = false)) 30 true
         checkConfig "ablation: no T2R" (PowerClipLossConfig(Tau = 0.05, UseT2R = false)) 31 true
         checkConfig "ablation: no triplet (= CLIP)" (PowerClipLossConfig(Tau = 0.05, UseTriplet = false)) 32 true
+        let linear, nonEmpty = PowerClip.Model.ZetaReading.LinearInterpolation, PowerClip.Model.SubsetRange.NonEmpty
+        let mc = R2TMethod.MonteCarlo
+        checkConfig "linear zeta reading, tau 1e-3" (PowerClipLossConfig(Reading = linear)) 38 true
+        checkConfig "t2r exact-relu" (PowerClipLossConfig(Tau = 0.05, T2R = T2RMethod.ExactRelu)) 39 true
+        checkConfig "r2t monte-carlo:8, in chunks"
+            (PowerClipLossConfig(Tau = 0.05, R2T = mc, MonteCarloSamples = 8, MonteCarloSeed = 3, ChunkElements = 5L))
+            40 true
+        checkConfig "r2t over non-empty subsets (NLA)" (PowerClipLossConfig(Tau = 0.05, R2TSubsets = nonEmpty)) 41 true
+        checkConfig "r2t over non-empty subsets (exact)"
+            (PowerClipLossConfig(Tau = 0.05, Aggregation = exact, R2TSubsets = nonEmpty)) 42 true
+        checkConfig "r2t monte-carlo:8 over non-empty subsets"
+            (PowerClipLossConfig(Tau = 0.05, R2T = mc, MonteCarloSamples = 8, R2TSubsets = nonEmpty)) 43 true
+        test "the Monte Carlo R2T draws fresh subsets per evaluation: seed MonteCarloSeed + n for the n-th" {
+            use scope = torch.NewDisposeScope()
+            let s = setup 44
+            use phrases = PhraseBatch.Build(s.Trees, 16, torch.float64)
+            let r = Random 44
+            let phi = unitTensor r [| int64 b; int64 regions; int64 dim |]
+            let psi = unitTensor r [| int64 b; int64 s.Leaves; int64 dim |] * phrases.LeafMask.unsqueeze(-1L).to_type(torch.float64)
+            let mcConfig seed =
+                PowerClipLossConfig(R2T = R2TMethod.MonteCarlo, MonteCarloSamples = 3, MonteCarloSeed = seed,
+                                    UseT2R = false)
+            let cfg = mcConfig 10
+            let loss = PowerClipLoss(cfg)
+            let first, second = values (loss.Scores(phi, psi, phrases)), values (loss.Scores(phi, psi, phrases))
+            let again = values (PowerClipLoss(cfg).Scores(phi, psi, phrases))
+            let seeded11 = values (PowerClipLoss(mcConfig 11).Scores(phi, psi, phrases))
+            Expect.sequenceEqual again first "a new loss starts at seed MonteCarloSeed"
+            Expect.sequenceEqual second seeded11 "the second evaluation uses seed MonteCarloSeed + 1"
+            Expect.isFalse (first = second) "different subsets give different scores here"
+        }
         test "each ablation switch changes the loss" {
             let s = setup 33
             let full = csharpLoss (PowerClipLossConfig(Tau = 0.05)) s |> fst
@@ -175,5 +211,7 @@ let tests =
             Expect.stringContains (message (PowerClipLossConfig(Tau = 0.0))) "τ" "tau"
             Expect.stringContains (message (PowerClipLossConfig(Zeta = 1.5))) "ζ" "zeta"
             Expect.stringContains (message (PowerClipLossConfig(UseR2T = false, UseT2R = false))) "R2T and T2R" "both terms off"
+            let noSamples = PowerClipLossConfig(R2T = R2TMethod.MonteCarlo, MonteCarloSamples = 0)
+            Expect.stringContains (message noSamples) "K >= 1" "no Monte Carlo samples"
         }
     ]

@@ -27,7 +27,7 @@ let tests =
             for i in 1 .. 1000 do
                 let b = randomBatch r cfg 8 6
                 let loss = step model optimizer objective boxes 4 b
-                b.Images.Dispose(); b.Tokens.Dispose()
+                b.Dispose()
                 if not (Double.IsFinite loss) then failtest $"step {i}: loss {loss}"
                 if i = 200 then warm <- residentBytes ()
             let growth = residentBytes () - warm
@@ -42,7 +42,8 @@ let tests =
                 torch.manual_seed 4L |> ignore
                 use model = new ClipModel(cfg)
                 use optimizer = torch.optim.AdamW(model.parameters(), lr = 1e-3)
-                let objective = Objectives.Create(name, PowerClipLossConfig(MaxExactRegions = 4))
+                let objective = Objectives.Create(name, ObjectiveSettings(PowerClip = PowerClipLossConfig(MaxExactRegions = 4)))
+                attach model objective
                 let boxes = RandomBoxSampler(cfg.Vision.GridSize, 4)
                 let b = randomBatch (Random 4) cfg 4 5
                 step model optimizer objective boxes 4 b |> ignore   // the optimizer creates its state here
@@ -50,7 +51,7 @@ let tests =
                 for _ in 1 .. 3 do step model optimizer objective boxes 4 b |> ignore
                 Expect.equal stats.ThreadTotalLiveCount live0 $"{name}: no tensor escapes a step's scope into an outer one"
                 Expect.equal (outside ()) outside0 $"{name}: no tensor is left outside every scope"
-                b.Images.Dispose(); b.Tokens.Dispose()
+                b.Dispose()
         }
         test "40 steps on one fixed batch reduce the PowerCLIP loss" {
             let cfg = Presets.Load "tiny"
@@ -74,9 +75,13 @@ let tests =
             let run (device: torch.Device) =
                 model.``to``(device) |> ignore
                 use phrases = PhraseBatch.Build(b.Trees, cfg.Text.ContextLength, device = device)
-                let o = model.Forward(b.Images.``to``(device), b.Tokens.``to``(device))
                 [ for name in Objectives.Names ->
-                    let loss = Objectives.Create(name).Compute(ObjectiveInputs(o, masks.``to``(device), phrases))
+                    let objective = Objectives.Create name
+                    attach model objective
+                    torch.manual_seed 3L |> ignore   // the masking objectives draw their masks from it
+                    let images, tokens = b.Images.``to``(device), b.Tokens.``to``(device)
+                    let o = objective.Forward(model, images, tokens, ForwardContext.Default)
+                    let loss = objective.Compute(ObjectiveInputs(o, masks.``to``(device), phrases))
                     name, loss.Total.cpu().item<float32>() |> float ]
             let gpu = run torch.CUDA
             let cpu = run torch.CPU

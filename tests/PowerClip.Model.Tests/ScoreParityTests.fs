@@ -43,7 +43,7 @@ let private check (seed: int) (withGrad: bool) (csharp: torch.Tensor -> torch.Te
                 Expect.all padded (fun g -> g = 0.0) "padded leaves get no gradient"
 
 let private weight (reading: PowerClip.Model.ZetaReading) (zeta: float) : float =
-    PowerClipLossConfig(Zeta = zeta, Reading = reading).LogCoshWeight
+    PowerClipLossConfig(Zeta = zeta, Reading = reading).LogCoshWeight.Value
 
 [<Tests>]
 let tests =

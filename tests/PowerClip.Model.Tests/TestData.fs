@@ -9,7 +9,13 @@ type MathTree = PowerClip.Spec.ParseTree
 
 /// The Model's ζ reading and score scale as the specification's.
 let mathReading (r: PowerClip.Model.ZetaReading) : PowerClip.Spec.ZetaReading =
-    if r = PowerClip.Model.ZetaReading.ZetaWeightsLogCosh then PowerClip.Spec.ZetaWeightsLogCosh else PowerClip.Spec.ZetaWeightsLower
+    match r with
+    | PowerClip.Model.ZetaReading.ZetaWeightsLogCosh -> PowerClip.Spec.ZetaWeightsLogCosh
+    | PowerClip.Model.ZetaReading.LinearInterpolation -> PowerClip.Spec.LinearInterpolation
+    | _ -> PowerClip.Spec.ZetaWeightsLower
+
+let mathRange (r: PowerClip.Model.SubsetRange) : PowerClip.Spec.SubsetRange =
+    if r = PowerClip.Model.SubsetRange.NonEmpty then PowerClip.Spec.NonEmptySubsets else PowerClip.Spec.AllSubsets
 
 let mathScale (s: PowerClip.Model.ScoreScale) : PowerClip.Spec.ScoreScale =
     if s = PowerClip.Model.ScoreScale.Sum then PowerClip.Spec.Sum else PowerClip.Spec.RegionMean

@@ -4,7 +4,7 @@ module PowerClip.Train.Tests.CliRunner
 open System
 open System.IO
 open Expecto
-open PowerClip.Train
+open PowerClip.Cli
 
 type CliResult = { ExitCode: int; Out: string; Err: string }
 

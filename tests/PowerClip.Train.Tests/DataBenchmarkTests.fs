@@ -63,7 +63,8 @@ let benchmarks =
                 Expect.isGreaterThan arr.Count 0 f
                 for e in arr do
                     Expect.equal (words (text e "true_caption")) (words (text e "false_caption")) "order test: same words"
-                    Expect.isTrue (File.Exists(Path.Combine(dir.Path, "aro", text e "image_path"))) "image"
+                    let image = Path.Combine(dir.Path, "aro", "images", text e "image_path")
+                    Expect.isTrue (File.Exists image) "image under images/, as ARO's loader joins it"
             let classes = File.ReadAllLines(Path.Combine(dir.Path, "zeroshot", "classnames.txt"))
             Expect.equal classes.Length 48 "8 colours × 6 shapes"
             Expect.equal (Directory.GetDirectories(Path.Combine(dir.Path, "zeroshot", "test")).Length) 48 "a folder per class"

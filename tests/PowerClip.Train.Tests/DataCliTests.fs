@@ -32,7 +32,8 @@ let tests =
             Expect.equal (Directory.GetFiles(dir.Path, "*.tar").Length) 3 "3 shards"
             let c = run [ "data"; "check"; "--shards"; Path.Combine(dir.Path, "train-{00000..00002}.tar") ]
             Expect.equal c.ExitCode 0 c.Err
-            Expect.stringContains c.Out "12 usable samples (12 with regions, 12 with trees); 0 skipped" "check"
+            let summary = "12 usable samples (12 with masks on the 14x14 patch grid: 100.0%, 12 with trees); 0 skipped"
+            Expect.stringContains c.Out summary "check"
             let bad = run [ "data"; "world"; "--out"; dir.Path; "--image-size"; "30"; "--patch-size"; "8" ]
             Expect.equal bad.ExitCode 2 "usage error"
             Expect.stringContains bad.Err "patch size 8 must divide the image size 30" "names the problem"
@@ -45,7 +46,8 @@ let tests =
             w.Dispose()
             let c = run [ "data"; "check"; "--shards"; dir.File "t-00000.tar"; "--image-size"; "16"; "--patch-size"; "8" ]
             Expect.equal c.ExitCode 0 c.Err
-            Expect.stringContains c.Out "2 usable samples (0 with regions, 2 with trees); 0 skipped; 1 repaired: 1 bad tree" "summary"
+            let summary = "2 usable samples (0 with masks on the 2x2 patch grid: 0.0%, 2 with trees); 0 skipped; "
+            Expect.stringContains c.Out (summary + "1 repaired: 1 bad tree") "summary"
             Expect.stringContains c.Err "powerclip: repaired k0: bad tree: tree leaf 1 'cat'" "logged with key and reason"
         }
         test "data shards turns an image folder into shards, skipping hostile files with counts" {

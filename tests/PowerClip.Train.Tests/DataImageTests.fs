@@ -74,7 +74,7 @@ let images =
             let a1, r1 = run 5
             Expect.equal a1 (fst (run 5)) "same seed"
             Expect.notEqual a1 (fst (run 6)) "other seed"
-            Expect.isNotNull r1 "regions kept (no random crop for masked samples)"
+            Expect.isNotNull r1 "regions kept through the random crop"
             let plain = gradient 40 40
             let crop seed = let struct (p, _) = aug.Apply(plain, null, Random(seed: int)) in p
             Expect.notEqual (crop 1) (crop 2) "random crop"

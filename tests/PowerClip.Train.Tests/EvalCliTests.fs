@@ -7,48 +7,13 @@ open System.Text.Json.Nodes
 open Expecto
 open TorchSharp
 open PowerClip.Model
-open PowerClip.Train.Commands
 open PowerClip.Data
 open PowerClip.Train.Evaluation
+open PowerClip.Train.Models
 open PowerClip.Train.Training
 open PowerClip.Train.Tests.CliRunner
 open PowerClip.Train.Tests.EvaluationTests
-
-let private root = Path.Combine(Path.GetTempPath(), "powerclip-tests", "eval-" + Guid.NewGuid().ToString("N"))
-
-/// The tiny preset (32 px, patch 8) trained for 3 steps: enough for weights that are not the initial ones.
-let private runDir =
-    lazy (
-        let config =
-            TrainConfig(Model = "tiny", Loss = "powerclip", BatchSize = 8, WorldSamples = 16, Regions = 4,
-                        Optimizer = TrainerOptions(Steps = 3, WarmupSteps = 1, CheckpointEvery = 3, Seed = 1))
-        let dir = Path.Combine(root, "run")
-        TrainCommand.Run(config, dir, torch.CPU) |> ignore
-        dir)
-
-/// Every benchmark format, 12 scenes, at the tiny preset's size.
-let private export =
-    lazy (
-        let dir = Path.Combine(root, "bench")
-        BenchmarkExporter(SyntheticWorld(WorldConfig(ImageSize = 32, PatchSize = 8, Seed = 5))).ExportAll(dir, 12, 1, 2) |> ignore
-        dir)
-
-let private bench (name: string) = Path.Combine(export.Value, name)
-
-let private tempFile (name: string) = Path.Combine(root, Guid.NewGuid().ToString("N"), name)
-
-let private readJson (path: string) : JsonNode = nonNull (JsonNode.Parse(File.ReadAllText path))
-
-let private eval (benchmark: string) (data: string) (extra: string list) =
-    run ([ "eval"; benchmark; "--data"; data; "--checkpoint"; runDir.Value; "--device"; "cpu"; "--batch-size"; "7" ] @ extra)
-
-let private expectUsageError (r: CliResult) (mention: string) = expectOneLineError r 2 mention
-
-let private copyDir (src: string) (dst: string) =
-    for f in Directory.GetFiles(src, "*", SearchOption.AllDirectories) do
-        let target = Path.Combine(dst, Path.GetRelativePath(src, f))
-        Directory.CreateDirectory(nonNull (Path.GetDirectoryName target)) |> ignore
-        File.Copy(f, target)
+open PowerClip.Train.Tests.EvalModel
 
 let private sugarcrepeAccuracy (model: TrainedModel) (dir: string) (category: string) =
     (SugarCrepeBenchmark.Run(ModelEncoder(model, 5), dir)).Categories[category]
@@ -94,30 +59,53 @@ let tests =
             rewrite (fun v -> text v "caption", text v "caption")
             Expect.equal (sugarcrepeAccuracy model dir "replace_att").Correct 0 "identical captions tie: no hits"
         }
-        test "eval zeroshot, retrieval, winoground and aro print a table and write their JSON" {
+        test "eval zeroshot, retrieval, winoground and aro print a table and write JSON naming each number's score" {
             let shapes =
-                [ "zeroshot", [ [ "top1"; "accuracy" ]; [ "top5"; "ci95_high" ]; [ "held_out_top1"; "total" ] ]
+                [ "zeroshot", [ [ "top1"; "accuracy" ]; [ "top5"; "ci95_high" ]; [ "held_out_top1"; "total" ]
+                                [ "mean_per_class_recall" ] ]
                   "retrieval", [ [ "image_to_text"; "r1"; "accuracy" ]; [ "image_to_text"; "r10"; "correct" ]; [ "text_to_image"; "r5"; "total" ] ]
                   "winoground", [ [ "all"; "text"; "accuracy" ]; [ "all"; "group"; "total" ]; [ "by_tag" ] ]
-                  "aro", [ [ "tests"; "visual_genome_relation"; "accuracy" ]; [ "tests"; "visual_genome_attribution"; "total" ] ] ]
+                  "aro", [ [ "tests"; "visual_genome_relation"; "micro"; "accuracy" ]
+                           [ "tests"; "visual_genome_relation"; "groups" ]
+                           [ "tests"; "visual_genome_attribution"; "micro"; "total" ] ] ]
             for name, paths in shapes do
                 let out = tempFile $"{name}.json"
                 let r = eval name (bench name) [ "--out"; out ]
                 Expect.equal r.ExitCode 0 $"{name}: {r.Err}"
                 Expect.stringContains r.Out name $"{name}: table"
                 let json = readJson out
-                for p in paths do at json p |> ignore
+                let text (path: string list) = (at json path).GetValue<string>()
+                Expect.equal (text [ "protocol_default" ]) "cosine" "the protocol default is stated"
+                Expect.equal (text [ "scores"; "cosine" ]) BenchmarkSuite.GlobalCosine "each score named"
+                Expect.equal (text [ "benchmark" ], text [ "objective" ]) (name, "powerclip") "what and whose"
+                for p in paths do at json ([ "results"; "cosine" ] @ p) |> ignore
                 if name = "retrieval" then
-                    Expect.equal ((at json [ "images" ]).GetValue<int>(), (at json [ "captions" ]).GetValue<int>()) (12, 24) "12 images × 2 captions"
+                    let res = at json [ "results"; "cosine" ]
+                    let n (k: string) = (at res [ k ]).GetValue<int>()
+                    Expect.equal (n "images", n "captions") (12, 24) "12 images × 2 captions"
         }
         test "eval all runs every benchmark of an export folder" {
             let out = tempFile "all.json"
             let r = eval "all" export.Value [ "--out"; out ]
             Expect.equal r.ExitCode 0 r.Err
             let json = readJson out
-            for b in BenchmarkSuite.Names do at json [ b ] |> ignore
-            Expect.equal ((at json [ "scoring" ]).GetValue<string>()) BenchmarkSuite.GlobalCosine "says how it scored"
+            for b in BenchmarkSuite.Names do at json [ "results"; "cosine"; b ] |> ignore
+            let scoring = (at json [ "results"; "cosine"; "scoring" ]).GetValue<string>()
+            Expect.equal scoring BenchmarkSuite.GlobalCosine "says how it scored"
             for b in BenchmarkSuite.Names do Expect.stringContains r.Out b $"{b} in the table"
+        }
+        test "--score own: the cosine and the objective's own score (S̄ for PowerCLIP), both recorded; typos exit 2" {
+            let out = tempFile "own.json"
+            let r = eval "retrieval" (bench "retrieval") [ "--score"; "own"; "--out"; out ]
+            Expect.equal r.ExitCode 0 r.Err
+            let json = readJson out
+            let ids = (at json [ "scores" ]).AsObject() |> Seq.map (fun kv -> kv.Key) |> List.ofSeq
+            Expect.equal ids [ "cosine"; "powerclip" ] "both, cosine first"
+            Expect.equal ((at json [ "scores"; "powerclip" ]).GetValue<string>()) PowerClipScorer.ScoreName "S̄ named"
+            for s in [ "cosine"; "powerclip" ] do at json [ "results"; s; "image_to_text"; "r1"; "total" ] |> ignore
+            Expect.stringContains r.Out PowerClipScorer.ScoreName "the table says which score"
+            let typo = eval "retrieval" (bench "retrieval") [ "--score"; "cosine,bogus" ]
+            expectUsageError typo "--score: unknown score 'bogus'"
         }
         test "bad input: missing folder, malformed JSON, missing checkpoint are one-line errors with exit code 2" {
             expectUsageError (eval "sugarcrepe" (tempFile "nope") []) "--data: folder not found"
@@ -129,7 +117,7 @@ let tests =
             expectUsageError (eval "all" (Path.Combine(export.Value, "aro", "images")) []) "no benchmark found"
             expectUsageError (eval "zeroshot" (bench "zeroshot") [ "--batch-size"; "0" ]) "--batch-size"
         }
-        test "--score powerclip: S̄ equals the training loss's score with one region per patch; pairwise benchmarks only" {
+        test "--score powerclip: S̄ equals the training loss's score with one region per patch" {
             use model = TrainedModel.Load(runDir.Value, torch.CPU)
             let paths = Directory.GetFiles(Path.Combine(bench "sugarcrepe", "images")) |> Array.sort |> Array.take 2
             let captions = [| "a red circle is left of a blue square"; "a small green star" |]
@@ -137,7 +125,7 @@ let tests =
             let scores = PowerClipScorer(model, 1).Score(pairs)
             let vision = model.Model.Config.Vision
             let n = int64 (vision.GridSize * vision.GridSize)
-            let loss = PowerClipLoss(model.Config.ObjectiveSettings())
+            let loss = PowerClipLoss(model.Config.LossSettings.PowerClip)
             for k in 0 .. pairs.Length - 1 do
                 let struct (path, caption) = pairs[k]
                 use scope = torch.NewDisposeScope()
@@ -155,8 +143,9 @@ let tests =
             let r = eval "sugarcrepe" (bench "sugarcrepe") [ "--score"; "powerclip"; "--out"; out ]
             Expect.equal r.ExitCode 0 r.Err
             Expect.stringContains r.Out PowerClipScorer.ScoreName "says how it scored"
-            Expect.equal ((readJson out).AsObject().Count) (Directory.GetFiles(bench "sugarcrepe", "*.json").Length) "{category: accuracy}"
-            expectUsageError (eval "retrieval" (bench "retrieval") [ "--score"; "powerclip" ]) "--score powerclip applies to sugarcrepe, winoground, aro"
+            Expect.equal ((at (readJson out) [ "results"; "powerclip"; "categories" ]).AsObject().Count)
+                (Directory.GetFiles(bench "sugarcrepe", "*.json").Length)
+                "per category under the score's id (not SugarCrepe's own file: not SugarCrepe's protocol)"
             // JSON files in one folder, images in another (the real SugarCrepe: COCO val2017)
             let jsons = tempFile "json"
             Directory.CreateDirectory jsons |> ignore
@@ -228,37 +217,5 @@ let tests =
             expectUsageError (run [ "ground"; "--checkpoint"; runDir.Value; "--image"; tempFile "no.png"; "--caption"; "a dog" ]) "--image: file not found"
             expectUsageError (run [ "ground"; "--checkpoint"; tempFile "none"; "--image"; img; "--caption"; "a dog" ]) "--checkpoint: no checkpoint at"
             expectUsageError (run [ "ground"; "--checkpoint"; runDir.Value; "--image"; img; "--caption"; "  " ]) "--caption is empty"
-        }
-        test "grounding accuracy sees the S1 that ground shows: the same values for a phrase of the caption's tree" {
-            use model = TrainedModel.Load(runDir.Value, torch.CPU)
-            let item = GroundingFile.Read(bench "grounding") |> Seq.find (fun i -> i.Phrases.Count > 1)
-            let query = GroundingQuery(item.Image, item.Caption, item.Tree, item.Phrases |> Seq.map (fun p -> p.Leaves) |> Seq.toArray)
-            let s1 = ModelPhraseSimilarity(model, 3).Similarities([| query |])[0]
-            let image = ModelEncoder(model).LoadImage(item.Image)
-            let shown = Grounding.Compute(model, image, item.Caption)
-            let mutable compared = 0
-            for p in 0 .. item.Phrases.Count - 1 do
-                match s1[p], shown.Phrases |> Seq.tryFind (fun g -> List.ofArray g.Leaves = List.ofArray item.Phrases[p].Leaves) with
-                | null, _ | _, None -> ()
-                | mine, Some g ->
-                    compared <- compared + 1
-                    for m in 0 .. mine.Length - 1 do
-                        // float32 sums over the embedding in another order (einsum vs matmul): a few ulps
-                        let f32 = { absolute = 1e-6; relative = 1e-5 }
-                        Expect.floatClose f32 (float mine[m]) (float g.Similarity[m]) $"'{g.Text}' patch {m}"
-            Expect.isGreaterThan compared 0 "some phrase is a node of the caption's tree"
-        }
-        test "eval grounding prints pointing and IoU per phrase type and writes them with --out; bad input exits 2" {
-            let out = tempFile "grounding.json"
-            let r = eval "grounding" (bench "grounding") [ "--out"; out ]
-            Expect.equal r.ExitCode 0 r.Err
-            for part in [ "pointing: all"; "IoU: all"; "phrases" ] do Expect.stringContains r.Out part "the table"
-            let json = readJson out
-            let all = at json [ "types"; "all" ]
-            Expect.isGreaterThan ((at all [ "n" ]).GetValue<int>()) 0 "phrases scored"
-            let iou = (at all [ "mean_iou" ]).GetValue<float>()
-            Expect.isTrue (iou >= 0.0 && iou <= 1.0) "an IoU"
-            expectUsageError (eval "grounding" (tempFile "none") []) "--data: folder not found"
-            expectUsageError (eval "grounding" (bench "sugarcrepe") []) "grounding.json"
         }
     ]

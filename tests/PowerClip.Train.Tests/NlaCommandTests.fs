@@ -42,11 +42,11 @@ let tests =
             Expect.equal (get "t2r_relu") (Estimators.t2rRelu s0 tree) "t2r_relu"
             Expect.equal (get "r2t_delta") (Estimators.r2tDelta 0.01 s0 tree) "r2t_delta"
             Expect.isTrue (abs (get "r2t_monte_carlo" - get "r2t_exact") <= get "r2t_monte_carlo_half_width") "MC within its bound"
-            Expect.equal (doc.RootElement.GetProperty("zeta_weights").GetString()) "lower" "default reading stated"
+            Expect.equal (doc.RootElement.GetProperty("zeta_reading").GetString()) "lower" "default reading stated"
             Expect.floatClose Accuracy.high (Nla.t2 0.01 (get "zeta_star") ZetaWeightsLower s0 tree) (get "r2t_lse") "NLA-T2 at zeta* = r2t_lse"
         }
-        test "nla eval honours zeta_weights = logcosh" {
-            let json = good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_weights\": \"logcosh\"")
+        test "nla eval honours zeta_reading = logcosh" {
+            let json = good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_reading\": \"logcosh\"")
             let r = run [ "nla"; "eval"; "--input"; writeCase json ]
             Expect.equal r.ExitCode 0 $"exit 0 (stderr: {r.Err})"
             use doc = JsonDocument.Parse(r.Out)
@@ -69,17 +69,20 @@ let tests =
             let rows = String.Join(", ", Array.create 21 "[0.1, 0.2, 0.3]")
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("[[0.3, -0.1, 0.2], [-0.4, 0.6, 0.1]]", $"[{rows}]")) ]) "21 regions"
         }
-        test "nla eval: bad tau, zeta, zeta_weights, missing field, missing file, broken JSON" {
+        test "nla eval: bad tau, zeta, zeta_reading, missing field, missing file, broken JSON" {
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"tau\": 0.01", "\"tau\": 0")) ]) "tau"
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"zeta\": 0.75", "\"zeta\": 2")) ]) "zeta"
-            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_weights\": \"upper\"")) ]) "zeta_weights"
+            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_reading\": \"upper\"")) ]) "zeta_reading"
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"tau\": 0.01, ", "")) ]) "missing field \"tau\""
             expectUsageError (run [ "nla"; "eval"; "--input"; "/nonexistent/case.json" ]) "not found"
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase "{\"s0\": [" ]) "not valid JSON"
         }
         test "nla-accuracy: a small seeded run writes the CSV and a self-contained HTML, and prints how to reproduce it" {
             let out = tempDir ()
-            let r = run [ "nla-accuracy"; "--cases"; "20"; "--taus"; "0.1,0.001"; "--zetas"; "0,0.75"; "--regions"; "6"; "--seed"; "3"; "--out"; out ]
+            let pairs (out: string) =
+                [ "nla-accuracy"; "--study"; "pairs"; "--cases"; "20"; "--taus"; "0.1,0.001"; "--zetas"; "0,0.75"
+                  "--regions"; "6"; "--seed"; "3"; "--out"; out ]
+            let r = run (pairs out)
             Expect.equal r.ExitCode 0 $"exit 0 (stderr: {r.Err})"
             Expect.stringContains r.Out "reproduce: ./powerclip nla-accuracy --cases 20 --seed 3 --regions 6" "prints the command"
             let csv = File.ReadAllLines(Path.Combine(out, "nla-accuracy.csv"))
@@ -97,14 +100,46 @@ let tests =
             Expect.isFalse (html.Contains "<script src") "no external script: readable offline"
             Expect.isGreaterThan html.Length 1_000_000 "plotly.js is embedded"
             let again = tempDir ()
-            run [ "nla-accuracy"; "--cases"; "20"; "--taus"; "0.1,0.001"; "--zetas"; "0,0.75"; "--regions"; "6"; "--seed"; "3"; "--out"; again ] |> ignore
+            run (pairs again) |> ignore
             Expect.sequenceEqual (File.ReadAllLines(Path.Combine(again, "nla-accuracy.csv"))) csv "same seed, same numbers"
+            Expect.isFalse (File.Exists(Path.Combine(out, "nla-ranking.csv"))) "--study pairs runs no ranking study"
+        }
+        test "nla-accuracy --study ranking: a tiny seeded run writes the ranking table (CSV + HTML), both inputs" {
+            let args (out: string) =
+                [ "nla-accuracy"; "--study"; "ranking"; "--batches"; "3"; "--batch-size"; "4"; "--regions"; "4"
+                  "--adversarial-regions"; "5"; "--taus"; "0.01"; "--zetas"; "0.75"; "--mc-ks"; "4"
+                  "--bootstrap"; "100"; "--seed"; "2"; "--out"; out ]
+            let out = tempDir ()
+            let r = run (args out)
+            Expect.equal r.ExitCode 0 $"exit 0 (stderr: {r.Err})"
+            Expect.stringContains r.Out "--study ranking --batches 3 --batch-size 4" "prints the command"
+            let csv = File.ReadAllLines(Path.Combine(out, "nla-ranking.csv"))
+            let header = "inputs,regions,batch_size,tau,estimator,reading,zeta,batches,spearman_rows,spearman_rows_lo,"
+            Expect.stringStarts csv[0] header "CSV header"
+            // Per input model: r2t_lse, lower, upper, delta, NLA-T2 in 3 readings x 1 zeta, Monte Carlo with one K.
+            Expect.hasLength csv (1 + 2 * (4 + 3 + 1)) "one row per input model and estimator"
+            let has (prefix: string) = csv |> Array.exists (fun l -> l.StartsWith prefix)
+            Expect.isTrue (has "clip,4,4,0.01,nla_t2,lower,0.75,3,") "the default reading's row, M = 4"
+            Expect.isTrue (has "adversarial,5,4,any,monte_carlo:4,,,3,") "Monte Carlo is tau-free, M = 5"
+            let html = File.ReadAllText(Path.Combine(out, "nla-ranking.html"))
+            Expect.stringContains html "hardest negative" "the agreement chart"
+            Expect.isFalse (html.Contains "<script src") "no external script: readable offline"
+            Expect.isFalse (File.Exists(Path.Combine(out, "nla-accuracy.csv"))) "--study ranking runs no per-pair study"
+            let again = tempDir ()
+            run (args again) |> ignore
+            let repeated = File.ReadAllLines(Path.Combine(again, "nla-ranking.csv"))
+            Expect.sequenceEqual repeated csv "same seed, same numbers"
         }
         test "nla-accuracy: bad options are one-line usage errors" {
             expectUsageError (run [ "nla-accuracy"; "--cases"; "1"; "--out"; tempDir () ]) "at least 2 cases"
             expectUsageError (run [ "nla-accuracy"; "--taus"; "0.1,abc"; "--out"; tempDir () ]) "'abc'"
             expectUsageError (run [ "nla-accuracy"; "--zetas"; "1.5"; "--cases"; "5"; "--out"; tempDir () ]) "zeta"
             expectUsageError (run [ "nla-accuracy"; "--similarities"; "gaussian" ]) "gaussian"
-            expectUsageError (run [ "nla-accuracy"; "--zeta-weights"; "upper" ]) "upper"
+            expectUsageError (run [ "nla-accuracy"; "--zeta-reading"; "upper" ]) "upper"
+            expectUsageError (run [ "nla-accuracy"; "--study"; "all" ]) "--study"
+            expectUsageError (run [ "nla-accuracy"; "--study"; "ranking"; "--batch-inputs"; "real" ]) "--batch-inputs"
+            let ranking (args: string list) = run ([ "nla-accuracy"; "--study"; "ranking"; "--out"; tempDir () ] @ args)
+            expectUsageError (ranking [ "--batches"; "1" ]) "at least 2 batches"
+            expectUsageError (ranking [ "--mc-ks"; "2.5" ]) "--mc-ks"
         }
     ]

@@ -96,7 +96,7 @@ let tests =
             for KeyValue(name, n) in counts do
                 let sub = Path.Combine(dir.File "robustness", name)
                 Expect.equal n plain $"{name}: as many images as the zero-shot set"
-                for f in [ "classnames.txt"; "templates.txt"; "heldout_classes.txt" ] do
+                for f in [ "classnames.txt"; "zeroshot_classification_templates.txt"; "heldout_classes.txt" ] do
                     let text (folder: string) = File.ReadAllText(Path.Combine(folder, f))
                     Expect.equal (text sub) (text (dir.File "zeroshot")) $"{name}: {f}"
                 let same (f: string) =

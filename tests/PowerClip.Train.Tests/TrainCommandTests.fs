@@ -4,6 +4,7 @@ open System
 open System.Diagnostics
 open System.IO
 open Expecto
+open PowerClip.Train.Models
 open PowerClip.Train.Training
 open PowerClip.Train.Tests.CliRunner
 
@@ -30,7 +31,7 @@ let private runToEnd (args: string list) =
     Expect.equal p.ExitCode 0 $"train exits 0 (stderr: {err.Result})"
 
 let private losses (run: string) =
-    MetricsLog.Read(Path.Combine(run, "metrics.jsonl"))
+    MetricsLog.Read(RunFolder(run).Metrics)
     |> Seq.map (fun e -> e.GetProperty("step").GetInt32(), e.GetProperty("loss").GetDouble())
     |> Seq.toList
 
@@ -61,12 +62,12 @@ let tests =
             let run = newRun ()
             runToEnd ([ "--out"; run; "--score-scale"; "sum" ] @ tinyArgs 3)
             let ckpt = TrainedModel.ResolveCheckpoint run
-            for f in [ Trainer.WeightsFile; Trainer.OptimizerFile; Trainer.StateFile; TrainedModel.ConfigFile ] do
+            for f in [ RunFolder.WeightsFile; RunFolder.OptimizerFile; RunFolder.StateFile; RunFolder.ConfigFile ] do
                 Expect.isTrue (File.Exists(Path.Combine(ckpt, f))) $"{f} in the checkpoint"
             use loaded = TrainedModel.Load(ckpt, TorchSharp.torch.CPU)
             Expect.equal loaded.Config.Loss "powerclip" "config travels with the weights"
-            Expect.equal loaded.Config.PowerClip.ScoreScale PowerClip.Model.ScoreScale.Sum "so do the loss settings (--score-scale sum)"
-            let keys = PowerClip.Model.Safetensors.Load(Path.Combine(ckpt, Trainer.WeightsFile)).Keys |> Set.ofSeq
+            Expect.equal loaded.Config.LossSettings.PowerClip.Scale PowerClip.Model.ScoreScale.Sum "so do the loss settings (--score-scale sum)"
+            let keys = PowerClip.Model.Safetensors.Load(Path.Combine(ckpt, RunFolder.WeightsFile)).Keys |> Set.ofSeq
             for k in [ "visual.conv1.weight"; "token_embedding.weight"; "positional_embedding"; "ln_final.weight"; "text_projection"; "logit_scale" ] do
                 Expect.isTrue (keys.Contains k) $"open_clip key {k}"
         }

@@ -28,7 +28,7 @@ let private withSteps (steps: int) =
 let private options = withSteps 10
 
 let private losses (run: string) =
-    MetricsLog.Read(Path.Combine(run, "metrics.jsonl"))
+    MetricsLog.Read(RunFolder(run).Metrics)
     |> Seq.map (fun e -> e.GetProperty("step").GetInt32(), e.GetProperty("loss").GetDouble())
     |> Seq.toList
 
@@ -73,8 +73,8 @@ let tests =
             let run = newRun ()
             train run (withSteps 3) false -1
             let ckpt = CheckpointStore(run).Resolve "latest"
-            File.Delete(Path.Combine(ckpt, Trainer.OptimizerFile))
+            File.Delete(Path.Combine(ckpt, RunFolder.OptimizerFile))
             let e = try train run options true -1; "" with :? FileNotFoundException as e -> e.Message
-            Expect.stringContains e Trainer.OptimizerFile "names the file"
+            Expect.stringContains e RunFolder.OptimizerFile "names the file"
         }
     ]

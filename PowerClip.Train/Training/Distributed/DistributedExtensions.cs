@@ -40,18 +40,4 @@ public static class DistributedExtensions
         }
         context.AllReduceSum(grads);
     }
-
-    /// <summary>
-    /// For a tensor every rank feeds into the global loss with its full gradient — a parameter of the
-    /// loss head such as CLIP's logit scale or a learnable temperature, used after the gather. Each
-    /// rank's backward yields all of ∂L/∂t, so the all-reduce sum would give K·∂L/∂t. This returns t's
-    /// value exactly (t.detach() + 0) with its gradient divided by K, so the K copies sum to ∂L/∂t.
-    /// Parameters reached only through this rank's gathered features need nothing.
-    /// </summary>
-    public static Tensor Replicated(this IDistributedContext context, Tensor t) =>
-        context.Size == 1 ? t : t.detach() + (t - t.detach()) / context.Size;
-
-    /// <summary>Σ over ranks of <paramref name="local"/> (any shape); gradient flows into this rank's term only.</summary>
-    public static Tensor SumAcrossRanks(this IDistributedContext context, Tensor local) =>
-        context.Size == 1 ? local : context.AllGather(local.unsqueeze(0)).sum(0L); // 0L: a literal 0 would pick sum(ScalarType)
 }

@@ -152,6 +152,37 @@ public sealed class MpiContext : IDistributedContext
         finally { _clock.Stop(); }
     }
 
+    public Tensor AllGatherWithGrad(Tensor local) => GatherWithGrad.Apply(this, local);
+
+    /// <summary>
+    /// Forward: every rank's tensor (no gradient path of its own). Backward: the upstream gradient summed over
+    /// ranks, this rank's slice — each rank's loss reaches every rank's features, and their owners collect it.
+    /// </summary>
+    private sealed class GatherWithGrad : autograd.SingleTensorFunction<GatherWithGrad>
+    {
+        public override string Name => "AllGatherWithGrad";
+
+        public static Tensor Apply(MpiContext context, Tensor local) => apply(local, context);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var (local, context) = ((Tensor)vars[0], (MpiContext)vars[1]);
+            var rows = context.AllGather((double)local.shape[0]);
+            ctx.save_data("context", context);
+            ctx.save_data("start", (long)rows.Take(context.Rank).Sum());
+            ctx.save_data("rows", local.shape[0]);
+            return context.AllGather(local.detach());
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
+        {
+            var context = (MpiContext)ctx.get_data("context");
+            var sum = grad.contiguous().clone();
+            context.AllReduceSum([sum]);
+            return [sum.narrow(0, (long)ctx.get_data("start"), (long)ctx.get_data("rows")), null!];
+        }
+    }
+
     public double[] AllGather(double value)
     {
         _clock.Start();

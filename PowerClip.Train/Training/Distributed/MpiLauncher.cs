@@ -27,18 +27,18 @@ public static class MpiLauncher
         catch (Exception e)
         {
             Fail(context, e);
-            return Cli.RuntimeError; // not reached: MPI_Abort ends the process
+            return ErrorText.RuntimeExitCode; // not reached: MPI_Abort ends the process
         }
     }
 
     private static void Fail(IDistributedContext context, Exception e)
     {
-        Console.Error.WriteLine($"powerclip: error: rank {context.Rank} of {context.Size} failed, stopping all ranks: {Cli.OneLine(e)}");
+        Console.Error.WriteLine($"powerclip: error: rank {context.Rank} of {context.Size} failed, stopping all ranks: {ErrorText.OneLine(e)}");
         if (Environment.GetEnvironmentVariable("POWERCLIP_TRACE") == "1") Console.Error.WriteLine(e);
         Console.Error.Flush();
         // mpiexec forwards each rank's output asynchronously and stops forwarding as soon as MPI_Abort
         // tears the job down (the line was lost in about one run of ten); a short pause lets it through.
         Thread.Sleep(OutputGrace);
-        context.Abort(Cli.RuntimeError);
+        context.Abort(ErrorText.RuntimeExitCode);
     }
 }

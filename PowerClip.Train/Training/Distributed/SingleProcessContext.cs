@@ -21,6 +21,8 @@ public sealed class SingleProcessContext : IDistributedContext
 
     public Tensor AllGather(Tensor local) => local;
 
+    public Tensor AllGatherWithGrad(Tensor local) => local;
+
     public double[] AllGather(double value) => [value];
 
     public void Abort(int exitCode) => Environment.Exit(exitCode);

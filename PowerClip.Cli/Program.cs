@@ -1,0 +1,3 @@
+using PowerClip.Cli;
+
+return Cli.Run(PowerClipCli.CreateRoot(), args);

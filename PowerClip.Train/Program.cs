@@ -1,3 +1,0 @@
-using PowerClip.Train;
-
-return Cli.Run(PowerClipCli.CreateRoot(), args);
