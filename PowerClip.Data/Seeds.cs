@@ -22,7 +22,10 @@ public static class Seeds
     /// </summary>
     public static int RegionRow(int regionSeed, int globalRow) => unchecked(regionSeed * 1_000_003 + globalRow * 7_919);
 
-    /// <summary>The order of epoch <paramref name="epoch"/> of a streamed source (shard order, shuffle buffer).</summary>
+    /// <summary>
+    /// The order of epoch <paramref name="epoch"/> of a streamed source: the shard order (a <see cref="Random"/>) and
+    /// the shuffle buffer's draws (<see cref="ShuffleDraw"/>: counter-based, so a position needs no generator state).
+    /// </summary>
     public static int EpochOrder(int seed, int epoch) => unchecked(seed * 1_000_003 + epoch);
 
     /// <summary>The order of epoch <paramref name="epoch"/> of samples held in memory.</summary>

@@ -10,7 +10,7 @@ namespace PowerClip.Cli.Commands;
 
 /// <summary>
 /// `powerclip train`: one run folder holds config.json (the resolved configuration), metrics.jsonl
-/// (one line per step) and checkpoints/ (atomic; `--resume latest` continues from the newest).
+/// (one line per step) and checkpoints/ (durable; `--resume latest` continues from the newest intact one).
 /// </summary>
 public static class TrainCommand
 {
@@ -43,10 +43,17 @@ public static class TrainCommand
                     throw new UsageException($"{runDir} already holds checkpoints: pass --resume latest to continue it, or choose another --out");
             }
             CheckModel(config);
-            var (device, _) = runtime.Apply(r);
+            var (device, threads) = runtime.Apply(r);
+            // Without --threads a resumed run takes the checkpoint's thread count.
+            int? givenThreads = r.GetResult(runtime.Threads) is { Implicit: false } ? threads : null;
             if (r.GetValue(distributed) == "mpi")
-                return MpiLauncher.Run([], context => { TrainingRun.Run(config, runDir, context.Device, r.GetValue(resume), distributed: context); return 0; });
-            TrainingRun.Run(config, runDir, device, r.GetValue(resume));
+                return MpiLauncher.Run([], context =>
+                {
+                    TrainingRun.Run(config, runDir, context.Device, r.GetValue(resume), distributed: context,
+                                    threads: givenThreads);
+                    return 0;
+                });
+            TrainingRun.Run(config, runDir, device, r.GetValue(resume), threads: givenThreads);
             return 0;
         });
         return command;

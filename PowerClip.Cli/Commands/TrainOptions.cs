@@ -52,6 +52,11 @@ public sealed class TrainOptions
     public Option<int?> Accumulate { get; } = new("--accumulate") { Description = $"Gradient accumulation steps (default {Opt.AccumulationSteps})" };
     public Option<int?> Seed { get; } = new("--seed") { Description = $"Seed of weights, data order, regions (default {Opt.Seed})" };
     public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = $"Steps between checkpoints (default {Opt.CheckpointEvery})" };
+    public Option<int?> MaxNonFiniteSkips { get; } = new("--max-nonfinite-skips")
+    {
+        Description = "Consecutive steps with a NaN/infinite gradient norm (each skipped) that stop the run " +
+                      $"(default {Opt.MaxNonFiniteSkips})",
+    };
     public Option<double?> Lambda { get; } = new("--lambda") { Description = $"λ, weight of the PowerCLIP triplet term (default {Pc.Lambda:g})" };
     public Option<double?> Delta { get; } = new("--delta") { Description = $"δ, triplet margin (default {Pc.Delta:g}, reconstructed)" };
     public Option<double?> Tau { get; } = new("--tau") { Description = $"τ, NLA temperature (default {Pc.Tau:g})" };
@@ -73,7 +78,7 @@ public sealed class TrainOptions
     [
         Config, Recipe, Model, Tokenizer, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, RegionFallback, MaskCoverage, Augment, Steps, Lr, Warmup,
         WeightDecay, Beta1, Beta2, Eps, GradClip, Accumulate, Seed, CheckpointEvery, Lambda, Delta, Tau, Zeta, ZetaReading,
-        ScoreScale, T2R, R2T, R2TSubsets,
+        ScoreScale, T2R, R2T, R2TSubsets, MaxNonFiniteSkips,
     ];
 
     /// <summary>Names of the config-shaping options given on the command line.</summary>
@@ -110,6 +115,7 @@ public sealed class TrainOptions
             WeightDecay = r.GetValue(WeightDecay) ?? o.WeightDecay, Beta1 = r.GetValue(Beta1) ?? o.Beta1, Beta2 = r.GetValue(Beta2) ?? o.Beta2,
             Eps = r.GetValue(Eps) ?? o.Eps, GradClip = r.GetValue(GradClip) ?? o.GradClip, AccumulationSteps = r.GetValue(Accumulate) ?? o.AccumulationSteps,
             Seed = r.GetValue(Seed) ?? o.Seed, CheckpointEvery = r.GetValue(CheckpointEvery) ?? o.CheckpointEvery,
+            MaxNonFiniteSkips = r.GetValue(MaxNonFiniteSkips) ?? o.MaxNonFiniteSkips,
         };
         var p = c.LossSettings.PowerClip;
         p = p with

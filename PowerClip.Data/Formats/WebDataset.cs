@@ -5,8 +5,11 @@ using System.Text.Json.Nodes;
 
 namespace PowerClip.Data;
 
-/// <summary>One WebDataset sample: its key and its files by extension ("jpg", "txt", "json", "regions.json", "tree").</summary>
-public sealed record ShardRecord(string Key, IReadOnlyDictionary<string, byte[]> Files);
+/// <summary>
+/// One WebDataset sample: its key and its files by extension ("jpg", "txt", "json", "regions.json", "tree"), and
+/// where it lies in its tar: <paramref name="Offset"/> is its first header, <paramref name="End"/> the next sample's.
+/// </summary>
+public sealed record ShardRecord(string Key, IReadOnlyDictionary<string, byte[]> Files, long Offset = 0, long End = 0);
 
 /// <summary>
 /// WebDataset tar shards as img2dataset writes them: consecutive entries "key.ext" form one sample
@@ -32,11 +35,14 @@ public static class WebDataset
     /// An entry over <paramref name="maxEntryBytes"/> is skipped unread, and so is its whole sample (reported once,
     /// "oversized entry", with its key).
     /// </summary>
+    /// <param name="offset">
+    /// Where to start: 0, or a record's <see cref="ShardRecord.Offset"/> or <see cref="ShardRecord.End"/> (resume).
+    /// </param>
     public static IEnumerable<ShardRecord> ReadShard(string path, DataProblems problems,
-                                                     long maxEntryBytes = DefaultMaxEntryBytes)
+                                                     long maxEntryBytes = DefaultMaxEntryBytes, long offset = 0)
     {
         Stream stream;
-        try { stream = File.OpenRead(path); }
+        try { stream = File.OpenRead(path); stream.Position = offset; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             problems.Report(path, "unreadable shard", e.Message);
@@ -52,8 +58,11 @@ public static class WebDataset
         using var reader = new TarReader(stream);
         string? key = null, oversized = null;
         var files = new Dictionary<string, byte[]>();
+        long start = 0, at = 0;
         while (true)
         {
+            // Headers start on 512-byte blocks; the reader leaves the stream after the last entry's data or padding.
+            at = stream.CanSeek ? (stream.Position + 511) / 512 * 512 : 0;
             var (entry, error) = Next(reader);
             if (error is not null) { problems.Report(name, "corrupt shard", error); break; }
             if (entry is null) break;
@@ -62,9 +71,10 @@ public static class WebDataset
             if (ext.Length == 0) continue;
             if (k != key && key is not null && files.Count > 0)
             {
-                yield return new ShardRecord(key, files);
+                yield return new ShardRecord(key, files, start, at);
                 files = new Dictionary<string, byte[]>();
             }
+            if (files.Count == 0) start = at;
             key = k;
             if (k == oversized) continue;
             if (entry.Length > maxEntryBytes)
@@ -79,7 +89,8 @@ public static class WebDataset
             if (readError is not null) { problems.Report($"{name}:{k}", "corrupt shard", readError); break; }
             files[ext] = bytes!;
         }
-        if (key is not null && files.Count > 0) yield return new ShardRecord(key, files);
+        // Reading from `at` meets the same end (or damage) again.
+        if (key is not null && files.Count > 0) yield return new ShardRecord(key, files, start, at);
     }
 
     private static (TarEntry? Entry, string? Error) Next(TarReader reader)

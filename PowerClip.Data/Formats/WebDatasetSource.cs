@@ -11,16 +11,18 @@ public sealed record StreamOptions(int ShuffleBuffer = 1000, int Seed = 0, int P
 }
 
 /// <summary>
-/// Streams raw samples from WebDataset shards: the shard order is shuffled per epoch, records are decoded in
-/// parallel (ordered, bounded), then pass a shuffle buffer — deterministic for a given seed and epoch. Bad
-/// samples and damaged shards are skipped and reported to <see cref="Problems"/>.
+/// Streams raw samples from WebDataset shards: the shard order is shuffled per epoch, the raw records pass a
+/// shuffle buffer, then are decoded in parallel (ordered, bounded) — deterministic for a given seed and epoch,
+/// and resumable from a <see cref="DataPosition"/> (shard ordinal + byte offset + buffered records). Bad samples
+/// and damaged shards are skipped and reported to <see cref="Problems"/>.
 /// </summary>
-public sealed class WebDatasetSource : IRawSampleSource
+public sealed class WebDatasetSource : IResumableSource
 {
     public IReadOnlyList<string> Shards { get; }
     public StreamOptions Options { get; }
     public DataProblems Problems { get; }
-    private readonly ImageLoader _loader;
+    public string Identity { get; }
+    private readonly RecordPipeline<ShardRecord> _pipeline;
 
     /// <param name="rank">With <paramref name="ranks"/> &gt; 1 (data-parallel training), this rank reads shards rank, rank + K, …</param>
     public WebDatasetSource(string shardPattern, StreamOptions options, DataProblems problems, int rank = 0, int ranks = 1)
@@ -31,15 +33,49 @@ public sealed class WebDatasetSource : IRawSampleSource
         Shards = ranks > 1 ? all.Where((_, i) => i % ranks == rank).ToArray() : all;
         Options = options;
         Problems = problems;
-        _loader = new ImageLoader(options.MaxPixels);
+        // File names, not folders: moving the shards does not invalidate a saved position.
+        var names = RecordPipeline<ShardRecord>.Fingerprint(Shards.Select(Path.GetFileName)!);
+        Identity = $"wds {Shards.Count} shards {names}";
+        var loader = new ImageLoader(options.MaxPixels);
+        _pipeline = new RecordPipeline<ShardRecord>(Records, Restore, r => WebDataset.Decode(r, loader, problems),
+                                                    options, RankStride.None, Identity);
     }
 
-    public IEnumerable<RawSample> Read(int epoch = 0)
+    public IEnumerable<RawSample> Read(int epoch = 0) => ReadFrom(DataPosition.Start(epoch)).Select(p => p.Item);
+
+    public IEnumerable<Positioned<RawSample>> ReadFrom(DataPosition from) => _pipeline.ReadFrom(from);
+
+    /// <summary>The epoch's shard order: shuffled by (seed, epoch) when shuffling is on.</summary>
+    public IReadOnlyList<string> Order(int epoch)
     {
         var rng = new Random(Seeds.EpochOrder(Options.Seed, epoch));
-        var order = Options.ShuffleBuffer > 1 ? Shards.OrderBy(_ => rng.Next()).ToArray() : Shards.ToArray();
-        return order.SelectMany(s => WebDataset.ReadShard(s, Problems, Options.MaxEntryBytes))
-            .ParallelMap(r => WebDataset.Decode(r, _loader, Problems), Options.Threads)
-            .Shuffle(Options.ShuffleBuffer, rng);
+        return Options.ShuffleBuffer > 1 ? Shards.OrderBy(_ => rng.Next()).ToArray() : Shards.ToArray();
+    }
+
+    private IEnumerable<SourceRecord<ShardRecord>> Records(int epoch, RecordRef cursor)
+    {
+        var order = Order(epoch);
+        for (var s = cursor.Shard; s < order.Count; s++)
+            foreach (var r in WebDataset.ReadShard(order[s], Problems, Options.MaxEntryBytes,
+                                                   s == cursor.Shard ? cursor.Offset : 0))
+                yield return new SourceRecord<ShardRecord>(new RecordRef(s, r.Offset), new RecordRef(s, r.End), r);
+    }
+
+    /// <summary>Reads the records at saved references back, one seek each.</summary>
+    private IReadOnlyList<ShardRecord> Restore(int epoch, IReadOnlyList<RecordRef> refs)
+    {
+        var order = Order(epoch);
+        return refs.Select(r =>
+        {
+            if (r.Shard < 0 || r.Shard >= order.Count)
+                throw new InvalidDataException(
+                    $"the saved shuffle buffer names shard {r.Shard} of an epoch of {order.Count}: " +
+                    "have the shards changed?");
+            var record = WebDataset.ReadShard(order[r.Shard], Problems, Options.MaxEntryBytes, r.Offset)
+                .FirstOrDefault();
+            return record is not null && record.Offset == r.Offset ? record : throw new InvalidDataException(
+                $"the saved shuffle buffer names a sample at byte {r.Offset} of {order[r.Shard]}, " +
+                "which holds none there: has the shard changed?");
+        }).ToArray();
     }
 }

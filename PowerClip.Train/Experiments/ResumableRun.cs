@@ -27,8 +27,17 @@ public static class ResumableRun
             if (Finished(config, runDir) is { } done) return (RunOutcome.Reused, done);
             if (new CheckpointStore(runDir).List().Count > 0) resume = "latest";
         }
-        var last = TrainingRun.Run(config, runDir, device, resume, progressInterval);
-        return (resume is null ? RunOutcome.Trained : RunOutcome.Resumed, last);
+        // A resume takes the checkpoint's thread count (exact continuation); the experiment's other arms keep theirs.
+        var threads = torch.get_num_threads();
+        try
+        {
+            var last = TrainingRun.Run(config, runDir, device, resume, progressInterval);
+            return (resume is null ? RunOutcome.Trained : RunOutcome.Resumed, last);
+        }
+        finally
+        {
+            if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
+        }
     }
 
     /// <summary>The final checkpoint when the folder holds a finished run of this config, else null.</summary>

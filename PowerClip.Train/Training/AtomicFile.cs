@@ -2,7 +2,7 @@ namespace PowerClip.Train.Training;
 
 /// <summary>
 /// Writes files so that a reader (or a crash) sees either the old content or the new, never a torn
-/// file: write to a temporary file in the same directory, flush to disk, then rename over the target.
+/// file: write to a temporary file in the same directory, flush to disk, rename over the target, sync the directory.
 /// </summary>
 public static class AtomicFile
 {
@@ -20,6 +20,7 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
+            Durable.SyncDirectory(dir); // the rename itself is durable only once the directory is
         }
         catch
         {

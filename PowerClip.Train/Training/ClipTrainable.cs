@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using PowerClip.Data;
 using PowerClip.Model;
 using PowerClip.Train.Models;
@@ -8,9 +9,10 @@ using static TorchSharp.torch;
 namespace PowerClip.Train.Training;
 
 /// <summary>
-/// A CLIP-family model, one objective (CLIP, FLIP, FILIP, SPARC, the masking baselines, PowerCLIP and its ablations) and a
-/// sample feed, as the trainer sees them. Batches are consumed strictly in order; when the trainer
-/// starts at a later step (resume), the feed skips the batches the earlier run consumed. On one rank of a
+/// A CLIP-family model, one objective (CLIP, FLIP, FILIP, SPARC, the masking baselines, PowerCLIP and its
+/// ablations) and a sample feed, as the trainer sees them. Batches are consumed strictly in order; a resumed run
+/// restores the feed's saved position (<see cref="IResumableData"/>), or, from a checkpoint without one, skips the
+/// batches the earlier run consumed by reading them again. On one rank of a
 /// data-parallel job (<see cref="Attach"/>) the local batch comes from this rank's feed
 /// (<see cref="TrainingSetup.Feed"/> with the context splits the data) and the objective gathers what it
 /// needs of the other ranks' batch through the context, so the loss is the global batch's.
@@ -20,7 +22,7 @@ namespace PowerClip.Train.Training;
 /// are drawn per global row, see <see cref="RegionSpec"/>). FLIP, E-CLIP, CLIP-PGS and A-CLIP mask (and A-CLIP
 /// crops) with a per-rank generator, so their masks differ from a one-process run (same distribution).
 /// </remarks>
-public sealed class ClipTrainable : IDistributedTrainable, IDisposable
+public sealed class ClipTrainable : IDistributedTrainable, IResumableData, IDisposable
 {
     private readonly ModelInputs _inputs;
     private readonly SampleFeed _feed;
@@ -129,6 +131,14 @@ public sealed class ClipTrainable : IDistributedTrainable, IDisposable
         Checkpoint.Load(Model, path);
         if (Objective is IStatefulObjective stateful) ModuleState.Load(stateful.State,
             Path.Combine(Path.GetDirectoryName(path)!, RunFolder.ObjectiveStateFile));
+    }
+
+    public JsonNode SaveDataPosition() => _feed.Position.ToJson();
+
+    public void RestoreDataPosition(JsonNode position, int step)
+    {
+        _feed.Seek(DataPosition.FromJson(position));
+        _nextBatch = (long)step * _config.Optimizer.AccumulationSteps;
     }
 
     public void Dispose() => _feed.Dispose();

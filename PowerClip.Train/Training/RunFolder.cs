@@ -16,6 +16,10 @@ public sealed record RunFolder(string Root)
     public const string StateFile = "trainer-state.json";
     /// <summary>An objective's own state (A-CLIP: EMA encoder and heads), beside the model's weights.</summary>
     public const string ObjectiveStateFile = "objective.safetensors";
+    /// <summary>Every rank's data position (<see cref="DataPositionFile"/>).</summary>
+    public const string PositionsFile = "data-position.json";
+    /// <summary>Written last: every other file's size and SHA-256 (<see cref="CheckpointManifest"/>).</summary>
+    public const string ManifestFile = "manifest.json";
 
     public string Config => Path.Combine(Root, ConfigFile);
     public string Metrics => Path.Combine(Root, MetricsFile);

@@ -42,6 +42,8 @@ public sealed record TrainConfig
     public TrainerOptions Optimizer { get; init; } = new();
     /// <summary>Data-loading threads (0: the number of cores).</summary>
     public int DataThreads { get; init; } = 0;
+    /// <summary>Records in the streamed sources' shuffle buffer (WebDataset's usual size; 0 or 1: none).</summary>
+    public int ShuffleBuffer { get; init; } = 1000;
 
     public TrainConfig Validate()
     {
@@ -59,6 +61,8 @@ public sealed record TrainConfig
             throw new ArgumentException($"mask coverage must lie in (0, 1], got {MaskCoverage}");
         if (WorldSamples < BatchSize) throw new ArgumentException($"world samples ({WorldSamples}) must be at least the batch size ({BatchSize})");
         if (DataThreads < 0) throw new ArgumentException($"data threads must be >= 0, got {DataThreads}");
+        if (ShuffleBuffer < 0)
+            throw new ArgumentException($"shuffle buffer must be >= 0 (0: none), got {ShuffleBuffer}");
         Optimizer.Validate();
         LossSettings.Validate();
         return this;

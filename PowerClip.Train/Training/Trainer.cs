@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -16,7 +17,8 @@ public sealed class NonFiniteLossException(int step, double loss, string? lastCh
 /// <summary>
 /// The optimisation loop: AdamW with open_clip's decay split, warm-up + cosine, gradient
 /// accumulation and clipping, per-step reseeding (so a resumed run repeats an uninterrupted one),
-/// JSON-lines metrics, atomic checkpoints and a progress display. Data-parallel over several
+/// JSON-lines metrics, durable checkpoints (with every rank's data position), skipped steps on non-finite
+/// gradients (<see cref="NonFiniteGuard"/>) and a progress display. Data-parallel over several
 /// processes with an <see cref="IDistributedContext"/>: rank 0's weights are broadcast at start,
 /// gradients are summed over ranks after backward (before clipping), and only rank 0 writes
 /// metrics, checkpoints and progress.
@@ -28,10 +30,19 @@ public sealed class Trainer : IDisposable
     private readonly AdamW _optimizer;
     private readonly List<Parameter> _parameters;
     private readonly IDistributedContext _distributed;
+    private readonly NonFiniteGuard _guard;
 
     public CheckpointStore Checkpoints { get; }
     public string RunDirectory { get; }
     public int Step { get; private set; }
+
+    /// <summary>The trainer state of the checkpoint <see cref="Resume"/> loaded (null before).</summary>
+    public TrainerState? ResumedState { get; private set; }
+
+    /// <summary>
+    /// Whether <see cref="Resume"/> restored the data's saved position (false: the task replays, or has none).
+    /// </summary>
+    public bool DataPositionRestored { get; private set; }
 
     /// <summary>
     /// <paramref name="distributed"/>: the job this process belongs to (default: one process). With
@@ -52,6 +63,8 @@ public sealed class Trainer : IDisposable
         RunDirectory = runDirectory;
         Directory.CreateDirectory(runDirectory);
         Checkpoints = new CheckpointStore(runDirectory, options.KeepCheckpoints);
+        if (_distributed.IsMain) Checkpoints.RemoveStaleTemporaries();
+        _guard = new NonFiniteGuard(options.MaxNonFiniteSkips);
         var (decay, noDecay) = ParameterGroups.Split(task.Module);
         _parameters = [.. decay, .. noDecay];
         var groups = new List<AdamW.ParamGroup>
@@ -79,6 +92,14 @@ public sealed class Trainer : IDisposable
         if (steps.Any(s => s != Step))
             throw new InvalidOperationException($"ranks resumed from different steps ({string.Join(", ", steps)}) out of {checkpointDirectory}: " +
                                                 "put the run directory on a file system every rank shares");
+        _guard.Total = state.NonFiniteSkips;
+        ResumedState = state;
+        if (_task is IResumableData data &&
+            DataPositionFile.Read(checkpointDirectory, _distributed.Rank, _distributed.Size) is { } position)
+        {
+            data.RestoreDataPosition(position, Step);
+            DataPositionRestored = true;
+        }
     }
 
     /// <summary>Runs from the current step to <see cref="TrainerOptions.Steps"/>.</summary>
@@ -98,6 +119,7 @@ public sealed class Trainer : IDisposable
                 var record = new Dictionary<string, double>();
                 var lr = schedule.At(Step);
                 double loss, gradNorm;
+                bool skipped;
                 using (var scope = torch.NewDisposeScope())
                 {
                     torch.manual_seed(Seeds.Step(_options.Seed, Step));
@@ -118,23 +140,37 @@ public sealed class Trainer : IDisposable
                         loss = _distributed.AllGather(loss).Average();
                     }
                     if (!double.IsFinite(loss)) throw new NonFiniteLossException(Step, loss, lastCheckpoint);
+                    // The all-reduced gradients are identical on every rank, so is this norm: all ranks skip together.
                     gradNorm = _options.GradClip > 0
                         ? nn.utils.clip_grad_norm_(_parameters, _options.GradClip)
-                        : double.NaN;
-                    _optimizer.step();
-                    _task.AfterOptimizerStep();
+                        : NonFiniteGuard.GradientNorm(_parameters);
+                    skipped = !_guard.Admit(Step, gradNorm, lastCheckpoint);
+                    if (!skipped)
+                    {
+                        _optimizer.step();
+                        _task.AfterOptimizerStep();
+                    }
+                    else if (_distributed.IsMain)
+                        Console.Error.WriteLine(
+                            $"powerclip: warning: step {Step}: gradient norm {gradNorm}; optimizer step skipped " +
+                            $"({_guard.Consecutive} in a row; {_guard.MaxConsecutive} stop the run)");
                 }
                 Step++;
                 var seconds = (clock.Elapsed - stepStart).TotalSeconds;
                 var samplesPerSecond = _task.MicroBatchSize * _options.AccumulationSteps * _distributed.Size / Math.Max(seconds, 1e-9);
-                if (Step % _options.LogEvery == 0 || Step == _options.Steps)
+                if (Step % _options.LogEvery == 0 || Step == _options.Steps || skipped)
                 {
                     var line = new Dictionary<string, object>
                     {
                         ["step"] = Step - 1, ["loss"] = loss, ["lr"] = lr, ["samples_per_s"] = samplesPerSecond,
                         ["time_s"] = clock.Elapsed.TotalSeconds,
                     };
-                    if (!double.IsNaN(gradNorm)) line["grad_norm"] = gradNorm;
+                    // JSON has no NaN or infinity: those are logged as the strings "NaN" and "Infinity".
+                    line["grad_norm"] = double.IsFinite(gradNorm)
+                        ? gradNorm
+                        : gradNorm.ToString(CultureInfo.InvariantCulture);
+                    line["nonfinite_skips"] = _guard.Total;
+                    if (skipped) line["skipped"] = 1;
                     if (_distributed.Size > 1) line["comm_s"] = (_distributed.CommunicationTime - commStart).TotalSeconds;
                     foreach (var (k, v) in record) line[k] = v;
                     metrics?.Write(line);
@@ -147,18 +183,29 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// Writes weights (safetensors, via the task: open_clip key names for CLIP models), optimizer state and step. On ranks
-    /// other than 0 it writes nothing and returns the directory rank 0 writes.
+    /// Writes weights (safetensors, via the task: open_clip key names for CLIP models), optimizer state, step and every
+    /// rank's data position, after checking that the weights are finite. A collective (the positions are gathered);
+    /// on ranks other than 0 it writes nothing and returns the directory rank 0 writes.
     /// </summary>
-    public string SaveCheckpoint() =>
-        !_distributed.IsMain ? Path.Combine(Checkpoints.Root, CheckpointStore.NameOf(Step)) : Checkpoints.Save(Step, dir =>
+    public string SaveCheckpoint()
+    {
+        // Every rank holds the same weights, so every rank refuses together.
+        NonFiniteGuard.CheckWeights(_task.Module, Step, Checkpoints.List().LastOrDefault().Directory);
+        var positions = _task is IResumableData data
+            ? _distributed.AllGatherText(data.SaveDataPosition().ToJsonString())
+            : null;
+        if (!_distributed.IsMain) return Path.Combine(Checkpoints.Root, CheckpointStore.NameOf(Step));
+        return Checkpoints.Save(Step, dir =>
         {
             _task.SaveWeights(Path.Combine(dir, RunFolder.WeightsFile));
             using (var w = new BinaryWriter(File.Create(Path.Combine(dir, RunFolder.OptimizerFile))))
                 _optimizer.save_state_dict(w);
+            var state = new TrainerState(Step, _options.Seed, DateTime.UtcNow, torch.get_num_threads(), _guard.Total);
             File.WriteAllText(Path.Combine(dir, RunFolder.StateFile),
-                JsonSerializer.Serialize(new TrainerState(Step, _options.Seed, DateTime.UtcNow), new JsonSerializerOptions { WriteIndented = true }));
+                              JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }));
+            if (positions is not null) DataPositionFile.Write(dir, positions);
         });
+    }
 
     public void Dispose() => _optimizer.Dispose();
 }
@@ -169,5 +216,9 @@ file sealed class SilentProgress : IProgressSink
     public void Update(int step, double loss, double lr, double samplesPerSecond) { }
 }
 
-/// <summary>The trainer's part of a checkpoint: completed steps and the seed the per-step RNG derives from.</summary>
-public sealed record TrainerState(int Step, int Seed, DateTime SavedUtc);
+/// <summary>
+/// The trainer's part of a checkpoint: completed steps, the seed the per-step RNG derives from, the CPU threads
+/// the run computed with (their number changes the order of parallel sums, hence the last bits: a resume uses
+/// the same number) and the steps skipped on non-finite gradients so far.
+/// </summary>
+public sealed record TrainerState(int Step, int Seed, DateTime SavedUtc, int? Threads = null, int NonFiniteSkips = 0);

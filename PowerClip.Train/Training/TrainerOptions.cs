@@ -18,6 +18,11 @@ public sealed record TrainerOptions
     public int CheckpointEvery { get; init; } = 100;
     public int KeepCheckpoints { get; init; } = 3;
     public int LogEvery { get; init; } = 1;
+    /// <summary>
+    /// Consecutive steps with a NaN or infinite gradient norm (each skipped) that stop the run. 5 (ours): an isolated
+    /// overflow is skipped; five different batches in a row mean the weights or optimizer state are broken.
+    /// </summary>
+    public int MaxNonFiniteSkips { get; init; } = 5;
 
     public LrSchedule Schedule => new(Lr, WarmupSteps, Steps, MinLr);
 
@@ -32,5 +37,7 @@ public sealed record TrainerOptions
         if (CheckpointEvery < 1) throw new ArgumentException($"checkpoint interval must be >= 1, got {CheckpointEvery}");
         if (KeepCheckpoints < 1) throw new ArgumentException($"keep checkpoints must be >= 1, got {KeepCheckpoints}");
         if (LogEvery < 1) throw new ArgumentException($"log interval must be >= 1, got {LogEvery}");
+        if (MaxNonFiniteSkips < 1)
+            throw new ArgumentException($"max non-finite skips must be >= 1, got {MaxNonFiniteSkips}");
     }
 }

@@ -68,8 +68,11 @@ let pairScores (phi: torch.Tensor) (psi: torch.Tensor) (zeta: float) : torch.Ten
 type Failure =
     | Throw
     | Kill
+    /// The loss stays finite, this rank's gradient of the logit scale becomes NaN (or +∞).
+    | NanGradient
+    | InfGradient
 
-/// Injected failure: on rank Rank, at 0-based step Step, throw a data error or kill the process.
+/// Injected failure: on rank Rank, at 0-based step Step, throw a data error, kill the process or poison a gradient.
 type FailurePlan = { Rank: int; Step: int; Kind: Failure; StampFile: string }
 
 /// A task whose global batch of perRank·K samples is drawn from torch's generator (reseeded by the
@@ -86,26 +89,34 @@ type ContrastiveTask(model: TwoTowerModel, size: Size, perRank: int, kind: LossK
             let images = torch.randn([| globalBatch; size.ImageIn |], dtype = dtype)
             let phrases = torch.randn([| globalBatch; size.Phrases; size.TextIn |], dtype = dtype)
             let mine (t: torch.Tensor) = t.narrow(0L, int64 (perRank * context.Rank), int64 perRank)
-            match failure with
-            | Some f when f.Rank = context.Rank && f.Step = step ->
+            let poisoned = failure |> Option.filter (fun f -> f.Rank = context.Rank && f.Step = step)
+            match poisoned with
+            | Some f when f.Kind = Throw || f.Kind = Kill ->
                 File.WriteAllText(f.StampFile, string DateTime.UtcNow.Ticks)
                 match f.Kind with
                 | Throw -> raise (InvalidDataException $"shard record {step * perRank} is corrupt (injected)")
-                | Kill -> Process.GetCurrentProcess().Kill()
+                | _ -> Process.GetCurrentProcess().Kill()
             | _ -> ()
             let regions = model.Regions(mine images)
             let phi = context.AllGather(normalize regions)
             let psi = context.AllGather(normalize (model.Phrases(mine phrases)))
             let clip = clipLoss (normalize (phi.mean([| 1L |]))) (normalize (psi.mean([| 1L |]))) (context.Replicated model.LogitScale)
-            match kind with
-            | Clip -> clip
-            | PowerClipLike ->
-                let triplet = tripletLoss (pairScores phi psi 0.1) 0.2
-                metrics["triplet"] <- triplet.ToDouble()
-                // A per-sample term (mean squared region norm over the global batch): summed across
-                // ranks with gradient through this rank's samples only.
-                let activity = context.SumAcrossRanks((regions * regions).sum()) / float globalBatch
-                clip + 0.5 * triplet + 1e-3 * activity
+            let loss =
+                match kind with
+                | Clip -> clip
+                | PowerClipLike ->
+                    let triplet = tripletLoss (pairScores phi psi 0.1) 0.2
+                    metrics["triplet"] <- triplet.ToDouble()
+                    // A per-sample term (mean squared region norm over the global batch): summed across
+                    // ranks with gradient through this rank's samples only.
+                    let activity = context.SumAcrossRanks((regions * regions).sum()) / float globalBatch
+                    clip + 0.5 * triplet + 1e-3 * activity
+            // t is 0 with gradient 1: √t adds 0 to the loss and +∞ to the gradient; √|t| adds 0 and 0·∞ = NaN.
+            let t = model.LogitScale - model.LogitScale.detach()
+            match poisoned with
+            | Some { Kind = NanGradient } -> loss + t.abs().sqrt()
+            | Some { Kind = InfGradient } -> loss + t.sqrt()
+            | _ -> loss
         member _.AfterOptimizerStep() = ()
 
     interface IDistributedTrainable with

@@ -65,7 +65,12 @@ let private config (a: Map<string, string>) : RunConfig =
         | None -> None
         | Some r ->
             Some { Rank = int r; Step = int (get a "fail-step" "0")
-                   Kind = (if get a "fail-kind" "throw" = "kill" then Kill else Throw)
+                   Kind =
+                       match get a "fail-kind" "throw" with
+                       | "kill" -> Kill
+                       | "nan-grad" -> NanGradient
+                       | "inf-grad" -> InfGradient
+                       | _ -> Throw
                    StampFile = get a "stamp" "failed-at.txt" }
       Size = { tiny with Hidden = hidden; Dim = int64 (get a "dim" (string tiny.Dim)) } }
 
@@ -81,7 +86,9 @@ let run (context: IDistributedContext) (argv: string list) : int =
     match scenario with
     | "train" ->
         let result = train context (config a)
+        // --each-rank: every rank saves its own parameters (OUT.rank1, … beside rank 0's OUT).
         if context.IsMain then Snapshot.save (get a "out" "") result
+        elif a.ContainsKey "each-rank" then Snapshot.save ((get a "out" "") + $".rank{context.Rank}") result
         0
     | "exact" ->
         let outDir = get a "out" ""

@@ -23,12 +23,29 @@ let private startTrain (args: string list) =
     psi.RedirectStandardError <- true
     nonNull (Process.Start psi)
 
+/// Runs `powerclip train` to its end; returns its stderr.
 let private runToEnd (args: string list) =
     use p = startTrain args
     let err = p.StandardError.ReadToEndAsync()
     p.StandardOutput.ReadToEnd() |> ignore
     p.WaitForExit()
     Expect.equal p.ExitCode 0 $"train exits 0 (stderr: {err.Result})"
+    err.Result
+
+/// Starts a run (or resumes it), SIGKILLs it once `latest` names step `afterStep`, and returns that checkpoint's name.
+let private killAfter (run: string) (args: string list) (afterStep: int) =
+    let name = CheckpointStore.NameOf afterStep
+    let pointer = Path.Combine(run, "checkpoints", "latest")
+    use p = startTrain args
+    let clock = Stopwatch.StartNew()
+    let named () = try File.ReadAllText(pointer).Trim() = name with _ -> false
+    while not (named ()) && not p.HasExited && clock.Elapsed < TimeSpan.FromMinutes 2.0 do
+        Threading.Thread.Sleep 5
+    if not p.HasExited then p.Kill true
+    p.WaitForExit()
+    Expect.isTrue (named ()) $"the run reached checkpoint {name} before it was killed"
+
+let private finalWeights (run: string) = File.ReadAllBytes(Path.Combine(CheckpointStore(run).Resolve "latest", RunFolder.WeightsFile))
 
 let private losses (run: string) =
     MetricsLog.Read(RunFolder(run).Metrics)
@@ -41,7 +58,7 @@ let tests =
         test "a run killed mid-way and resumed repeats the uninterrupted run's per-step losses" {
             let steps = 15
             let whole = newRun ()
-            runToEnd ([ "--out"; whole ] @ tinyArgs steps)
+            runToEnd ([ "--out"; whole ] @ tinyArgs steps) |> ignore
             let killed = newRun ()
             let first = Path.Combine(killed, "checkpoints", CheckpointStore.NameOf 3)
             do
@@ -53,16 +70,63 @@ let tests =
                 p.WaitForExit()
             let resumedFrom = CheckpointStore(killed).Resolve "latest" |> Path.GetFileName
             Expect.notEqual resumedFrom (CheckpointStore.NameOf steps) "the run was killed before its end (else this test proves nothing)"
-            runToEnd [ "--out"; killed; "--resume"; "latest"; "--device"; "cpu"; "--threads"; "1" ]
+            runToEnd [ "--out"; killed; "--resume"; "latest"; "--device"; "cpu"; "--threads"; "1" ] |> ignore
             let a, b = losses whole, losses killed
             Expect.equal (List.map fst b) [ 0 .. steps - 1 ] "every step logged once"
             Expect.sequenceEqual b a $"same per-step losses after resuming from {resumedFrom}"
         }
+        test "on WebDataset shards, a run killed twice (mid-epoch, at an epoch's end) and resumed repeats the unbroken run bit for bit" {
+            let dir = newRun ()
+            let world = PowerClip.Data.SyntheticWorld(PowerClip.Data.WorldConfig(ImageSize = 32, PatchSize = 8, Seed = 2))
+            let pattern =
+                use w = new PowerClip.Data.ShardWriter(dir, "train", 8)
+                for s in world.Samples(PowerClip.Data.WorldSplit.Train, 40L) do w.Write(s.ToRaw())
+                w.Complete()
+                w.Pattern
+            let config = Path.Combine(dir, "wds.json")
+            // 40 samples in 5 shards, a buffer of 6: resumes land in the buffer's replace and drain phases.
+            File.WriteAllText(config, $$"""{ "data": "wds:{{pattern}}", "shuffle_buffer": 6, "data_threads": 2 }""")
+            let args = [ "--config"; config ] @ tinyArgs 24
+            let whole = newRun ()
+            runToEnd ([ "--out"; whole ] @ args) |> ignore
+            let killed = newRun ()
+            killAfter killed ([ "--out"; killed ] @ args) 6 // batches of 8: 8 samples into epoch 1
+            killAfter killed [ "--out"; killed; "--resume"; "latest"; "--device"; "cpu" ] 15 // exactly the end of epoch 2
+            let err = runToEnd [ "--out"; killed; "--resume"; "latest"; "--device"; "cpu" ]
+            Expect.isFalse (err.Contains "no data position") $"the position was restored, not replayed: {err}"
+            Expect.sequenceEqual (losses killed) (losses whole) "same per-step losses"
+            Expect.isTrue (finalWeights killed = finalWeights whole) "the same final weights, bit for bit"
+            let position = File.ReadAllText(Path.Combine(CheckpointStore(whole).Resolve "latest", RunFolder.PositionsFile))
+            Expect.stringContains position "\"epoch\":4,\"emitted\":32" "the checkpoint records epoch and place (24 × 8 = 4 × 40 + 32)"
+            Expect.stringContains position "\"buffer\":[[" "and the shuffle buffer's records"
+            for d in [ dir; whole; killed ] do Directory.Delete(d, true)
+        }
+        test "a checkpoint without manifest and data position (an older powerclip's) resumes by replaying, and says so" {
+            let whole = newRun ()
+            runToEnd ([ "--out"; whole ] @ tinyArgs 9) |> ignore
+            let old = newRun ()
+            runToEnd ([ "--out"; old ] @ tinyArgs 9) |> ignore
+            let store = CheckpointStore(old)
+            Directory.Delete(store.Resolve "9", true)
+            let six = store.Resolve "6"
+            File.Delete(Path.Combine(six, RunFolder.ManifestFile))
+            File.Delete(Path.Combine(six, RunFolder.PositionsFile))
+            File.WriteAllText(Path.Combine(store.Root, "latest"), CheckpointStore.NameOf 6)
+            let err = runToEnd [ "--out"; old; "--resume"; "latest"; "--device"; "cpu" ]
+            Expect.stringContains err "has no manifest.json (written by an older powerclip)" "says the files are not verified"
+            Expect.stringContains err "holds no data position" "says it replays"
+            Expect.sequenceEqual (losses old) (losses whole) "the replay gives the same losses"
+            // A thread count other than the checkpoint's is allowed, with a warning.
+            let err2 = runToEnd [ "--out"; old; "--resume"; "latest"; "--device"; "cpu"; "--threads"; "2" ]
+            Expect.stringContains err2 "the checkpoint was computed with 1" "warns that the continuation is not bit-identical"
+            for d in [ whole; old ] do Directory.Delete(d, true)
+        }
         test "a checkpoint folder is self-contained and loads for evaluation" {
             let run = newRun ()
-            runToEnd ([ "--out"; run; "--score-scale"; "sum" ] @ tinyArgs 3)
+            runToEnd ([ "--out"; run; "--score-scale"; "sum" ] @ tinyArgs 3) |> ignore
             let ckpt = TrainedModel.ResolveCheckpoint run
-            for f in [ RunFolder.WeightsFile; RunFolder.OptimizerFile; RunFolder.StateFile; RunFolder.ConfigFile ] do
+            for f in [ RunFolder.WeightsFile; RunFolder.OptimizerFile; RunFolder.StateFile; RunFolder.ConfigFile
+                       RunFolder.PositionsFile; RunFolder.ManifestFile ] do
                 Expect.isTrue (File.Exists(Path.Combine(ckpt, f))) $"{f} in the checkpoint"
             use loaded = TrainedModel.Load(ckpt, TorchSharp.torch.CPU)
             Expect.equal loaded.Config.Loss "powerclip" "config travels with the weights"

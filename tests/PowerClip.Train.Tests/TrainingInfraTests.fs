@@ -84,6 +84,73 @@ let tests =
                 Expect.equal (File.ReadAllText(Path.Combine(store.Resolve "latest", "w.txt"))) "1" "previous checkpoint still latest"
                 Expect.hasLength (Directory.GetDirectories store.Root) 1 "no temporary directory left"
             }
+            test "the manifest, written last, lists every other file with its size and SHA-256" {
+                let run = tempDir ()
+                let store = CheckpointStore(run)
+                let dir = store.Save(7, fun d -> File.WriteAllText(Path.Combine(d, "a.bin"), "alpha"); File.WriteAllBytes(Path.Combine(d, "b.bin"), [| 0uy; 1uy |]))
+                use manifest = Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, RunFolder.ManifestFile)))
+                Expect.equal (manifest.RootElement.GetProperty("step").GetInt32()) 7 "step"
+                let files =
+                    [ for f in manifest.RootElement.GetProperty("files").EnumerateArray() ->
+                        f.GetProperty("name").GetString(), f.GetProperty("bytes").GetInt64(), f.GetProperty("sha256").GetString() ]
+                let sha (name: string) = Convert.ToHexStringLower(Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, name))))
+                Expect.equal (files |> List.map (fun (n, b, h) -> nonNull n, b, nonNull h)) [ "a.bin", 5L, sha "a.bin"; "b.bin", 2L, sha "b.bin" ] "names, sizes, hashes (sha256sum's)"
+                Expect.isNull (CheckpointStore.Problem dir) "intact"
+                File.AppendAllText(Path.Combine(dir, "a.bin"), "!")
+                Expect.equal (CheckpointStore.Problem dir) "a.bin has 6 bytes, the manifest says 5" "a grown file is named"
+            }
+            test "pruning never removes the newest intact checkpoint, even when damaged or newer ones are about" {
+                let run = tempDir ()
+                let store = CheckpointStore(run, 1)
+                let write (step: int) = store.Save(step, fun d -> File.WriteAllText(Path.Combine(d, "w.txt"), string step)) |> ignore
+                let steps () = store.List() |> Seq.map (fun struct (s, _) -> s) |> Seq.toList
+                write 10
+                write 20
+                Expect.equal (steps ()) [ 20 ] "keep 1"
+                // A resumed run (from 20) finds a damaged step-30 from an earlier life and writes 25: 25 is kept, 30 goes.
+                let damaged = Path.Combine(store.Root, CheckpointStore.NameOf 30)
+                Directory.CreateDirectory damaged |> ignore
+                File.WriteAllText(Path.Combine(damaged, "w.txt"), "30")
+                write 25
+                Expect.equal (steps ()) [ 25 ] "the damaged newer one is pruned, the newest intact kept"
+                // An intact newer one (the user resumed from an older step on purpose) is kept beside the new one.
+                write 40
+                write 35
+                Expect.equal (steps ()) [ 35; 40 ] "both the one just written and the newest intact one stay"
+            }
+            test "stale temporary folders and files are removed at start; checkpoints stay" {
+                let run = tempDir ()
+                let store = CheckpointStore(run)
+                store.Save(3, fun d -> File.WriteAllText(Path.Combine(d, "w.txt"), "3")) |> ignore
+                let half = Path.Combine(store.Root, ".step-0000006.0123abcd.tmp")
+                Directory.CreateDirectory half |> ignore
+                File.WriteAllText(Path.Combine(half, "model.safetensors"), "half")
+                Directory.CreateDirectory(Path.Combine(store.Root, ".step-0000001.4567.deleting.tmp")) |> ignore
+                File.WriteAllText(Path.Combine(store.Root, ".latest.1234.89ab.tmp"), "step-0000006")
+                Expect.equal (store.RemoveStaleTemporaries()) 3 "three leftovers"
+                Expect.equal (Directory.GetFileSystemEntries store.Root |> Array.map Path.GetFileName |> Array.sort) [| "latest"; "step-0000003" |] "only the checkpoint and its pointer"
+                use _ = new Trainer({ new ITrainable with
+                                        member _.Module = TorchSharp.torch.nn.Linear(1L, 1L)
+                                        member _.MicroBatchSize = 1
+                                        member _.Loss(_, _, _) = failwith "not run"
+                                        member _.AfterOptimizerStep() = () }, TrainerOptions(), run)
+                Directory.CreateDirectory half |> ignore
+                use _ = new Trainer({ new ITrainable with
+                                        member _.Module = TorchSharp.torch.nn.Linear(1L, 1L)
+                                        member _.MicroBatchSize = 1
+                                        member _.Loss(_, _, _) = failwith "not run"
+                                        member _.AfterOptimizerStep() = () }, TrainerOptions(), run)
+                Expect.isFalse (Directory.Exists half) "a trainer removes them when it starts"
+            }
+            test "fsync of files and directories works here, and a missing path is an error naming it" {
+                let dir = tempDir ()
+                let file = Path.Combine(dir, "f.txt")
+                File.WriteAllText(file, "x")
+                Durable.SyncFile file
+                Durable.SyncDirectory dir
+                let e = Expect.throwsC (fun () -> Durable.SyncDirectory(Path.Combine(dir, "missing"))) id
+                Expect.stringContains e.Message "missing" "names the path"
+            }
             test "resuming from an empty run names the folder" {
                 let run = tempDir ()
                 let e = try CheckpointStore(run).Resolve "latest" |> ignore; "" with :? FileNotFoundException as e -> e.Message
