@@ -33,6 +33,7 @@ public static class BenchCommand
             preset, batches, regions, words, repeats, warmup, seed, export, profile, chunk,
         };
         runtime.AddTo(command);
+        command.Subcommands.Add(BenchMemoryCommand.Create());
         command.SetAction(result =>
         {
             var sizes = ParseSizes(result.GetValue(batches)!);

@@ -155,10 +155,15 @@ public static class DataCommand
             DefaultValueFactory = _ => ImageTransform.DefaultMaskCoverage,
         };
         var maxEntry = MaxEntryBytes();
+        var threads = new Option<int>("--threads")
+        {
+            Description = "Worker threads that decode and prepare (default: the number of cores)",
+            DefaultValueFactory = _ => 0,
+        };
         var command = new Command("check",
             "Read and prepare a dataset as training would (decode, resize, tokenize, trees, masks); " +
             "report usable, skipped and repaired samples, the share with masks, the rate")
-            { shards, csv, maxPixels, imageSize, patchSize, bpe, coverage, maxEntry };
+            { shards, csv, maxPixels, imageSize, patchSize, bpe, coverage, maxEntry, threads };
         command.SetAction(r =>
         {
             var (pattern, table) = (r.GetValue(shards), r.GetValue(csv));
@@ -168,7 +173,8 @@ public static class DataCommand
             if (r.GetValue(coverage) is not (> 0 and <= 1) and var c)
                 throw new UsageException($"--mask-coverage must lie in (0, 1], got {c}");
             var problems = new DataProblems(Console.Error);
-            var options = new StreamOptions(ShuffleBuffer: 0, MaxPixels: r.GetValue(maxPixels),
+            if (r.GetValue(threads) < 0) throw new UsageException($"--threads must be ≥ 0, got {r.GetValue(threads)}");
+            var options = new StreamOptions(ShuffleBuffer: 0, Parallelism: r.GetValue(threads), MaxPixels: r.GetValue(maxPixels),
                                             MaxEntryBytes: Positive(r.GetValue(maxEntry), "--max-entry-bytes"));
             IRawSampleSource source = pattern is not null ? new WebDatasetSource(pattern, options, problems) : new CsvSource(table!, options, problems);
             var tokenizer = r.GetValue(bpe) is { } path ? ClipTokenizer(path) : CaptionTokenizer.Gpt2();
@@ -176,6 +182,7 @@ public static class DataCommand
             var preparer = new SamplePreparer(transform, tokenizer, problems);
             var shipped = new CountingSource(source);
             var clock = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var (n, withRegions) = (0, 0);
             foreach (var s in preparer.Stream(shipped, 0, options))
             {
@@ -185,10 +192,14 @@ public static class DataCommand
             var rate = n / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             var share = 100.0 * withRegions / Math.Max(n, 1);
             var grid = transform.GridSize;
+            // CPU time is what a sample costs whatever else runs on the machine: samples per CPU-second is the rate one
+            // fully available core would sustain.
+            var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            var perCpuSecond = n / Math.Max(cpuSeconds, 1e-9);
             Console.WriteLine($"{n} usable samples ({withRegions} with masks on the {grid}x{grid} patch grid: " +
-                              $"{share:F1}%, " +
-                              $"{shipped.WithTree} with trees); {problems.Summary()}; " +
-                              $"{rate:F0} samples/s prepared at {size} px");
+                              $"{share:F1}%, {shipped.WithTree} with trees); {problems.Summary()}; " +
+                              $"{rate:F0} samples/s prepared at {size} px ({options.Threads} worker thread(s); " +
+                              $"{cpuSeconds:F1} CPU-s, {perCpuSecond:F0} samples per CPU-second)");
             return 0;
         });
         return command;

@@ -74,11 +74,24 @@ public sealed class TrainOptions
     public Option<string?> R2TSubsets { get; } = Choice("--r2t-subsets", LossSettingNames.R2TSubsets, Pc.R2TSubsets,
         "which subsets R2T averages: all (2^M, as the paper writes) or non-empty");
 
+    public Option<string?> Negatives { get; } = Choice("--negatives", LossSettingNames.Negatives,
+        Run.LossSettings.Negatives,
+        "with --distributed mpi: local (each rank scores its own rows against the global batch, open_clip's " +
+        "local_loss; the head's cost per rank falls as 1/K) or global (every rank the whole head); both exact, " +
+        "irrelevant in one process");
+
+    public Option<string?> Precision { get; } = Choice("--precision", Autocast.Names, Run.Precision,
+        "the transformer blocks' matmuls in fp32, or bf16 with float32 master weights (the loss head stays float32)");
+    public Option<bool?> GradCheckpointing { get; } = new("--grad-checkpointing")
+    {
+        Description = "Activation checkpointing of every transformer block (keeps block inputs, recomputes them)",
+    };
+
     public IEnumerable<Option> All =>
     [
         Config, Recipe, Model, Tokenizer, Loss, Data, WorldSamples, BatchSize, Regions, RegionSource, RegionFallback, MaskCoverage, Augment, Steps, Lr, Warmup,
         WeightDecay, Beta1, Beta2, Eps, GradClip, Accumulate, Seed, CheckpointEvery, Lambda, Delta, Tau, Zeta, ZetaReading,
-        ScoreScale, T2R, R2T, R2TSubsets, MaxNonFiniteSkips,
+        ScoreScale, T2R, R2T, R2TSubsets, MaxNonFiniteSkips, Negatives, Precision, GradCheckpointing,
     ];
 
     /// <summary>Names of the config-shaping options given on the command line.</summary>
@@ -138,8 +151,18 @@ public sealed class TrainOptions
             Data = r.GetValue(Data) is { } d && r.GetValue(Recipe) is null ? d : c.Data,
             WorldSamples = r.GetValue(WorldSamples) ?? c.WorldSamples, BatchSize = r.GetValue(BatchSize) ?? c.BatchSize,
             Regions = r.GetValue(Regions) ?? c.Regions, RegionSource = r.GetValue(RegionSource) ?? c.RegionSource,
-            RegionFallback = r.GetValue(RegionFallback) ?? c.RegionFallback, MaskCoverage = r.GetValue(MaskCoverage) ?? c.MaskCoverage,
-            Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o, LossSettings = c.LossSettings with { PowerClip = p },
+            RegionFallback = r.GetValue(RegionFallback) ?? c.RegionFallback,
+            MaskCoverage = r.GetValue(MaskCoverage) ?? c.MaskCoverage,
+            Augment = r.GetValue(Augment) ?? c.Augment, Optimizer = o,
+            Precision = r.GetValue(Precision) is { } precision
+                ? Autocast.Names.Parse(precision, Precision.Name) : c.Precision,
+            GradCheckpointing = r.GetValue(GradCheckpointing) ?? c.GradCheckpointing,
+            LossSettings = c.LossSettings with
+            {
+                PowerClip = p,
+                Negatives = r.GetValue(Negatives) is { } n
+                    ? LossSettingNames.Negatives.Parse(n, Negatives.Name) : c.LossSettings.Negatives,
+            },
         };
         return r.GetValue(Loss) is { } loss ? c.WithLoss(loss) : c;
     }

@@ -16,7 +16,9 @@ namespace PowerClip.Model;
 /// enters L with its full gradient on every rank (the logit scale) goes through <see cref="FeatureGather.Replicated"/>.
 /// With a local loss (rank k computes only its part L_k, Σ_k L_k = L) the features must be gathered
 /// <see cref="AllGatherWithGrad">with gradient</see>: then each rank's backward also reaches the other ranks'
-/// features, and the gather's backward sums those contributions back to their owners.
+/// features, and the gather's backward sums those contributions back to their owners (<see cref="Negatives"/>).
+/// Either way an objective returns this rank's share of the loss (<see cref="LossOutput"/>): the trainer sums the
+/// ranks' losses and their gradients.
 /// </remarks>
 public interface IFeatureGather
 {
@@ -56,6 +58,15 @@ public static class FeatureGather
     /// </summary>
     public static Tensor Replicated(this IFeatureGather gather, Tensor t) =>
         gather.Size == 1 ? t : t.detach() + (t - t.detach()) / gather.Size;
+
+    /// <summary>
+    /// This rank's share of a value every rank computes whole, from features gathered without gradient (a global-
+    /// negatives loss, or a sum over ranks): t/K in value — the trainer sums the ranks' losses, so the shares add up
+    /// to t — and t's own gradient, which the ranks already partition (each reaches only its own features). A
+    /// local-negatives loss is a share by construction and does not go through this.
+    /// </summary>
+    public static Tensor ShareOfReplicated(this IFeatureGather gather, Tensor t) =>
+        gather.Size == 1 ? t : t.detach() / gather.Size + (t - t.detach());
 
     /// <summary>Σ over ranks of <paramref name="local"/> (any shape); gradient flows into this rank's term only.</summary>
     public static Tensor SumAcrossRanks(this IFeatureGather gather, Tensor local) =>

@@ -50,6 +50,13 @@ public sealed class ClipModel : nn.Module
     public VisionTransformer Visual => visual;
     public TextTransformer Text => text;
 
+    /// <summary>Activation checkpointing of every block of both towers (<see cref="BlockCheckpoint"/>).</summary>
+    public bool GradCheckpointing
+    {
+        get => visual.Blocks.GradCheckpointing;
+        set => visual.Blocks.GradCheckpointing = text.Blocks.GradCheckpointing = value;
+    }
+
     /// <summary>exp(logit_scale) clamped at the configured maximum (100): the clamp stops its gradient, as open_clip's in-place clamp does.</summary>
     public Tensor LogitScale() => logit_scale.clamp_max(Math.Log(Config.MaxLogitScale)).exp();
 

@@ -37,12 +37,14 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         long b = x.shape[0], s = x.shape[1], w = x.shape[2], hd = w / heads;
-        var qkv = nn.functional.linear(x, in_proj_weight, in_proj_bias).view(b, s, 3, heads, hd).permute(2, 0, 3, 1, 4);
-        var att = torch.matmul(qkv[0], qkv[1].transpose(-2, -1)) * (1.0 / Math.Sqrt(hd));
+        // The products go through Autocast (bfloat16 under --precision bf16); in float32 the same ops as before.
+        var qkv = Autocast.Linear(x, in_proj_weight, in_proj_bias).view(b, s, 3, heads, hd).permute(2, 0, 3, 1, 4);
+        var att = Autocast.MatMul(qkv[0], qkv[1].transpose(-2, -1)) * (1.0 / Math.Sqrt(hd));
         if (mask is not null) att = att + mask;
-        var weights = att.softmax(-1);
-        var y = torch.matmul(weights, qkv[2]).transpose(1, 2).reshape(b, s, w);
-        return (out_proj.forward(y).MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+        var weights = Autocast.Softmax(att, -1);
+        var y = Autocast.MatMul(weights, qkv[2]).transpose(1, 2).reshape(b, s, w);
+        return (Autocast.Linear(y, out_proj.weight!, out_proj.bias).MoveToOuterDisposeScope(),
+                weights.MoveToOuterDisposeScope());
     }
 }
 
@@ -66,6 +68,8 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
     private SelfAttention attn;
     private LayerNorm ln_2;
     private Sequential mlp;
+    // mlp's two layers, for Autocast.Linear (a tuple field is not registered: the names stay mlp.c_fc, mlp.c_proj).
+    private readonly (Linear Fc, nn.Module<Tensor, Tensor> Activation, Linear Proj) _mlpLayers;
 
     public ResidualAttentionBlock(int width, int heads, double mlpRatio, int layers, bool quickGelu = false) : base("resblock")
     {
@@ -80,6 +84,7 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
         nn.init.normal_(c_proj.weight!, std: Math.Pow(width, -0.5) * Math.Pow(2.0 * layers, -0.5));
         nn.Module<Tensor, Tensor> activation = quickGelu ? new QuickGelu() : nn.GELU();
         mlp = nn.Sequential(("c_fc", c_fc), ("gelu", activation), ("c_proj", c_proj));
+        _mlpLayers = (c_fc, activation, c_proj);
         RegisterComponents();
     }
 
@@ -91,7 +96,10 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
         using var scope = torch.NewDisposeScope();
         var (a, weights) = attn.ForwardWithWeights(ln_1.forward(x), mask);
         var h = x + a;
-        return ((h + mlp.forward(ln_2.forward(h))).MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+        var (fc, activation, proj) = _mlpLayers;
+        var hidden = activation.forward(Autocast.Linear(ln_2.forward(h), fc.weight!, fc.bias));
+        return ((h + Autocast.Linear(hidden, proj.weight!, proj.bias)).MoveToOuterDisposeScope(),
+                weights.MoveToOuterDisposeScope());
     }
 }
 
@@ -107,10 +115,18 @@ public sealed class Transformer : nn.Module<Tensor, Tensor?, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Activation checkpointing (open_clip's set_grad_checkpointing): when on, each block keeps only its input for
+    /// the backward and recomputes its activations there (<see cref="BlockCheckpoint"/>).
+    /// </summary>
+    public bool GradCheckpointing { get; set; }
+
     public override Tensor forward(Tensor x, Tensor? mask)
     {
         using var scope = torch.NewDisposeScope();
-        foreach (var block in resblocks) x = block.forward(x, mask);
+        var checkpoint = GradCheckpointing && torch.is_grad_enabled();
+        foreach (var block in resblocks)
+            x = checkpoint ? BlockCheckpoint.Apply(block, x, mask) : block.forward(x, mask);
         return x.MoveToOuterDisposeScope();
     }
 

@@ -39,6 +39,9 @@ public sealed class TextTransformer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The stack of residual attention blocks.</summary>
+    public Transformer Blocks => transformer;
+
     /// <summary>
     /// Encodes token ids [B, S] (S ≤ context length): each row is the caption from its start token to its first end
     /// token (<see cref="TextConfig.EndId"/>), then anything (open_clip writes 0, itself a real token). The causal

@@ -37,6 +37,9 @@ public sealed class VisionTransformer : nn.Module
 
     public VisionConfig Config => cfg;
 
+    /// <summary>The stack of residual attention blocks.</summary>
+    public Transformer Blocks => transformer;
+
     /// <summary>Encodes images [B, 3, H, W].</summary>
     /// <param name="keepRatio">FLIP: fraction of patches kept (random per image); 1 keeps all.</param>
     /// <returns>Global embedding [B, E] (not normalized) and projected patch tokens [B, N', E].</returns>

@@ -122,9 +122,15 @@ public sealed class AClipObjective(AClipSettings settings) : IStatefulObjective
         // Data-parallel: the view embeddings, SimCLR features and BYOL predictions and targets of every rank (the
         // heads ran per rank before the gather, so their gradients sum exactly; BatchNorm statistics stay per rank, as
         // in A-CLIP's own DDP code).
+        // Every rank computes the whole loss (global negatives whatever --negatives says: A-CLIP's own code gathers),
+        // and returns its share of it (IFeatureGather.ShareOfReplicated).
         var ranks = inputs.Ranks;
-        return FromEmbeddings(ranks.AllGather(o.Extra[Views]), ranks.AllGather(o.TextEmbeds), ranks.Replicated(o.LogitScale),
-            ranks.AllGather(o.Extra[SimClrFeatures]), ranks.AllGather(o.Extra[ByolOnline]), ranks.AllGather(o.Extra[ByolTarget]));
+        var whole = FromEmbeddings(ranks.AllGather(o.Extra[Views]), ranks.AllGather(o.TextEmbeds),
+            ranks.Replicated(o.LogitScale), ranks.AllGather(o.Extra[SimClrFeatures]),
+            ranks.AllGather(o.Extra[ByolOnline]), ranks.AllGather(o.Extra[ByolTarget]));
+        if (ranks.Size == 1) return whole;
+        var parts = whole.Parts.ToDictionary(p => p.Key, p => ranks.ShareOfReplicated(p.Value));
+        return new LossOutput(ranks.ShareOfReplicated(whole.Total), parts);
     }
 
     /// <summary>The loss from unit view embeddings [B, V, E], unit text embeddings [B, E], the logit scale, SimCLR

@@ -45,19 +45,32 @@ public sealed class ClipObjective : IContrastiveObjective
 {
     public string Name => "clip";
 
+    /// <summary>How a data-parallel job splits the loss (<see cref="Model.Negatives"/>).</summary>
+    public Negatives Negatives { get; init; } = Negatives.Local;
+
     public LossOutput Compute(ObjectiveInputs inputs)
     {
         var o = inputs.Outputs;
         Objectives.CheckOutputs(o);
-        var loss = Global(inputs);
+        var loss = Share(inputs, Negatives);
         return new LossOutput(loss, new Dictionary<string, Tensor> { ["clip"] = loss });
     }
 
-    /// <summary>L_CLIP of the global batch: every rank's global embeddings, the logit scale replicated.</summary>
-    internal static Tensor Global(ObjectiveInputs inputs)
+    /// <summary>
+    /// This rank's share of L_CLIP of the global batch (the whole loss in one process): with global negatives every
+    /// rank's global embeddings gathered without gradient and the logit scale replicated; with local negatives
+    /// open_clip's local_loss (<see cref="LocalNegatives.ClipShare"/>).
+    /// </summary>
+    internal static Tensor Share(ObjectiveInputs inputs, Negatives negatives)
     {
         var (o, ranks) = (inputs.Outputs, inputs.Ranks);
-        return ClipLoss.Compute(ranks.AllGather(o.ImageEmbeds), ranks.AllGather(o.TextEmbeds), ranks.Replicated(o.LogitScale));
+        if (ranks.Size == 1) return ClipLoss.Compute(o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
+        if (negatives == Negatives.Local)
+            return LocalNegatives.ClipShare(ranks, o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
+        using var scope = torch.NewDisposeScope();
+        var global = ClipLoss.Compute(ranks.AllGather(o.ImageEmbeds), ranks.AllGather(o.TextEmbeds),
+                                      ranks.Replicated(o.LogitScale));
+        return ranks.ShareOfReplicated(global).MoveToOuterDisposeScope();
     }
 }
 
@@ -73,5 +86,8 @@ public sealed class FlipObjective(FlipSettings settings) : IContrastiveObjective
         : throw new ArgumentOutOfRangeException(nameof(settings),
             $"FLIP keep ratio must be in (0, 1], got {settings.KeepRatio}");
 
-    public LossOutput Compute(ObjectiveInputs inputs) => new ClipObjective().Compute(inputs);
+    /// <summary>How a data-parallel job splits the loss (<see cref="Model.Negatives"/>).</summary>
+    public Negatives Negatives { get; init; } = Negatives.Local;
+
+    public LossOutput Compute(ObjectiveInputs inputs) => new ClipObjective { Negatives = Negatives }.Compute(inputs);
 }

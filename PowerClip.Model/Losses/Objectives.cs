@@ -16,7 +16,11 @@ public sealed record ObjectiveInputs(ClipOutputs Outputs, Tensor? RegionMasks = 
     public IFeatureGather Ranks => Gather ?? FeatureGather.Local;
 }
 
-/// <summary>A loss value and its named parts (all scalar tensors; the caller decides when to read them).</summary>
+/// <summary>
+/// A loss value and its named parts (all scalar tensors; the caller decides when to read them). In a job of K ranks
+/// they are this rank's share: the sums over ranks of the totals, of each part and of the totals' gradients are the
+/// global batch's loss, parts and gradient (<see cref="IFeatureGather"/>, <see cref="Negatives"/>).
+/// </summary>
 public sealed record LossOutput(Tensor Total, IReadOnlyDictionary<string, Tensor> Parts);
 
 /// <summary>
@@ -71,6 +75,12 @@ public sealed record ObjectiveSettings
     public EClipSettings EClip { get; init; } = new();
     public ClipPgsSettings ClipPgs { get; init; } = new();
     public AClipSettings AClip { get; init; } = new();
+
+    /// <summary>
+    /// How a data-parallel job splits the loss head (<see cref="Model.Negatives"/>): local (ours, the default: each
+    /// rank its own rows, open_clip's local_loss) or global (every rank the whole head). Irrelevant in one process.
+    /// </summary>
+    public Negatives Negatives { get; init; } = Negatives.Local;
 
     public ObjectiveSettings Validate()
     {
@@ -137,14 +147,14 @@ public static class Objectives
         var s = entry.Configure(settings ?? new ObjectiveSettings());
         return entry.Objective switch
         {
-            "clip" => new ClipObjective(),
-            "flip" => new FlipObjective(s.Flip),
-            "filip" => new FilipObjective(),
-            "sparc" => new SparcObjective(s.Sparc),
-            "e-clip" => ClusterMaskingObjective.EClip(s.EClip),
-            "clip-pgs" => ClusterMaskingObjective.ClipPgs(s.ClipPgs),
+            "clip" => new ClipObjective { Negatives = s.Negatives },
+            "flip" => new FlipObjective(s.Flip) { Negatives = s.Negatives },
+            "filip" => new FilipObjective { Negatives = s.Negatives },
+            "sparc" => new SparcObjective(s.Sparc) { Negatives = s.Negatives },
+            "e-clip" => ClusterMaskingObjective.EClip(s.EClip, s.Negatives),
+            "clip-pgs" => ClusterMaskingObjective.ClipPgs(s.ClipPgs, s.Negatives),
             "a-clip" => new AClipObjective(s.AClip),
-            "powerclip" => new PowerClipLoss(s.PowerClip),
+            "powerclip" => new PowerClipLoss(s.PowerClip) { Negatives = s.Negatives },
             var other => throw new InvalidOperationException($"catalogue entry '{name}' names no objective '{other}'"),
         };
     }

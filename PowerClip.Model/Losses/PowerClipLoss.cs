@@ -33,15 +33,51 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         var ranks = inputs.Ranks;
         var result = ranks.Size == 1
             ? FromEmbeddings(o.ImageEmbeds, o.TextEmbeds, o.LogitScale, phi, psi, phrases, inputs.DrawSeed)
+            : Negatives == Negatives.Local ? Local(ranks, o, phi, psi, phrases, inputs.DrawSeed)
             : Global(ranks, o, phi, psi, phrases, inputs.DrawSeed);
         return Objectives.Escape(result.Total, result.Parts);
     }
 
+    /// <summary>How a data-parallel job splits the loss head (<see cref="Model.Negatives"/>).</summary>
+    public Negatives Negatives { get; init; } = Negatives.Local;
+
     /// <summary>
-    /// The loss of the global batch of a data-parallel job: every rank's global embeddings, φ [b, M, E], ψ and
-    /// tree tensors, gathered after padding to the largest leaf and node counts over ranks (each batch pads
-    /// to its own; zero leaves and nodes are masked out, as within one batch). Cost per rank: the head on the
-    /// whole global batch, and a gather of B·(M + L)·E values plus the tree masks.
+    /// This rank's share of the global batch's loss with local negatives: L_CLIP's
+    /// (<see cref="LocalNegatives.ClipShare"/>) plus λ times the triplet's from the block S̄[own rows, all captions]
+    /// [b, B] (<see cref="LocalNegatives.TripletShare"/>, where the argument why it is exact lives). Each rank pools
+    /// its own nodes p = Σ ψ and gathers them with gradient, padded to the largest node count over ranks (padded nodes
+    /// are masked, as within one batch); φ stays local.
+    /// Cost per rank: b·B·M·|𝒯| entries of S1 (1/K of one process's), a gather of B·|𝒯|·E node values and the node
+    /// masks, and one of B column maxima.
+    /// </summary>
+    private LossOutput Local(IFeatureGather ranks, ClipOutputs o, Tensor phi, Tensor psi, PhraseBatch phrases,
+                             int? drawSeed)
+    {
+        var clip = LocalNegatives.ClipShare(ranks, o.ImageEmbeds, o.TextEmbeds, o.LogitScale);
+        var parts = new Dictionary<string, Tensor> { ["clip"] = clip };
+        var total = clip;
+        if (Config.UseTriplet)
+        {
+            var rows = RankRows.Of(ranks, phi.shape[0]);
+            var (nodes, nodeMask) = Nodes(psi, phrases);
+            var count = ranks.MaxOverRanks(nodes.shape[1]);
+            var block = ChunkedScores.Compute(phi, ranks.AllGatherWithGrad(Pad(nodes, 1, count)),
+                                              ranks.AllGather(Pad(nodeMask, 1, count)), ForEvaluation(drawSeed));
+            var (triplet, positives) = LocalNegatives.TripletShare(ranks, block, rows, Config.Delta);
+            total = clip + Config.Lambda * triplet;
+            parts["triplet"] = triplet;
+            parts["positive_score"] = (positives / rows.Total).detach();
+        }
+        parts["total"] = total;
+        return new LossOutput(total, parts);
+    }
+
+    /// <summary>
+    /// The loss of the global batch of a data-parallel job with global negatives: every rank's global embeddings,
+    /// φ [b, M, E], ψ and tree tensors, gathered after padding to the largest leaf and node counts over ranks (each
+    /// batch pads to its own; zero leaves and nodes are masked out, as within one batch); the result is this rank's
+    /// share (<see cref="FeatureGather.ShareOfReplicated"/>). Cost per rank: the head on the whole global batch, and a
+    /// gather of B·(M + L)·E values plus the tree masks.
     /// </summary>
     private LossOutput Global(IFeatureGather ranks, ClipOutputs o, Tensor phi, Tensor psi, PhraseBatch phrases, int? drawSeed)
     {
@@ -53,8 +89,10 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
             ranks.AllGather(Pad(phrases.LeafMask, 1, leaves)),
             ranks.AllGather(Pad(Pad(phrases.Membership, 1, leaves), 2, nodes)),
             ranks.AllGather(Pad(phrases.NodeMask, 1, nodes)));
-        return FromEmbeddings(image, ranks.AllGather(o.TextEmbeds), ranks.Replicated(o.LogitScale),
-                              ranks.AllGather(phi), ranks.AllGather(Pad(psi, 1, leaves)), global, drawSeed);
+        var whole = FromEmbeddings(image, ranks.AllGather(o.TextEmbeds), ranks.Replicated(o.LogitScale),
+                                   ranks.AllGather(phi), ranks.AllGather(Pad(psi, 1, leaves)), global, drawSeed);
+        var parts = whole.Parts.ToDictionary(p => p.Key, p => ranks.ShareOfReplicated(p.Value));
+        return new LossOutput(parts["total"], parts);
     }
 
     /// <summary>Zero-pads dimension <paramref name="dim"/> to <paramref name="size"/>.</summary>
@@ -96,12 +134,17 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
     public Tensor Scores(Tensor phi, Tensor psi, PhraseBatch phrases, int? drawSeed = null)
     {
         using var scope = torch.NewDisposeScope();
+        var (nodes, mask) = Nodes(psi, phrases);
+        return ChunkedScores.Compute(phi, nodes, mask, ForEvaluation(drawSeed)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Node embeddings p [B, T, E] and valid nodes [B, T] of the captions (tree ablation applied).</summary>
+    private (Tensor Nodes, Tensor Mask) Nodes(Tensor psi, PhraseBatch phrases)
+    {
         var (membership, nodeMask) = Config.UseTree
             ? (phrases.Membership, phrases.NodeMask)
             : phrases.LeavesAsNodes(psi.dtype);
-        var nodes = PowerClipScores.NodeEmbeddings(psi, membership);
-        var mask = nodeMask.to(psi.device);
-        return ChunkedScores.Compute(phi, nodes, mask, ForEvaluation(drawSeed)).MoveToOuterDisposeScope();
+        return (PowerClipScores.NodeEmbeddings(psi, membership), nodeMask.to(psi.device));
     }
 
     private int _evaluations;

@@ -32,6 +32,12 @@ public static class LossSettingNames
         ("linear", Model.ZetaReading.LinearInterpolation),
     ]);
 
+    public static SettingNames<Negatives> Negatives { get; } = new("negatives",
+    [
+        ("local", Model.Negatives.Local),
+        ("global", Model.Negatives.Global),
+    ]);
+
     public static SettingNames<ScoreScale> ScoreScale { get; } = new("score scale",
     [
         ("region-mean", Model.ScoreScale.RegionMean),

@@ -67,17 +67,26 @@ public sealed class SparcObjective(SparcSettings settings) : IContrastiveObjecti
 
     public string Name => "sparc";
 
+    /// <summary>How a data-parallel job splits the global (CLIP) part (<see cref="Model.Negatives"/>).</summary>
+    public Negatives Negatives { get; init; } = Negatives.Local;
+
     public LossOutput Compute(ObjectiveInputs inputs)
     {
         var (o, ranks) = (inputs.Outputs, inputs.Ranks);
         Objectives.CheckTokenOutputs(o);
         using var scope = torch.NewDisposeScope();
-        var global = ClipObjective.Global(inputs);
+        var global = ClipObjective.Share(inputs, Negatives);
         var inverseTemperature = Settings.FineTemperature is { } t
             ? torch.tensor(1 / t, dtype: o.PatchTokens.dtype, device: o.PatchTokens.device) : o.LogitScale;
+        // The fine-grained loss pairs each caption only with its own image, so it needs no gather: each rank sums
+        // its own terms and divides by the ranks' summed token count — its share of the global mean. With global
+        // negatives the ranks' sums are added up first, as the whole-loss form every rank computes.
         var (sums, count) = FineGrainedSums(o.PatchTokens, o.TokenFeatures, o.TokenMask, inverseTemperature, Settings);
-        var n = ranks.Size == 1 ? count : torch.tensor(ranks.AllGather(count.ToDouble()).Sum(), count.dtype, count.device);
-        var fine = (ranks.SumAcrossRanks(sums[0]) / n + ranks.SumAcrossRanks(sums[1]) / n) / 2;
+        var n = ranks.Size == 1 ? count
+            : torch.tensor(ranks.AllGather(count.ToDouble()).Sum(), count.dtype, count.device);
+        var fine = ranks.Size == 1 || Negatives == Negatives.Local
+            ? (sums[0] / n + sums[1] / n) / 2
+            : ranks.ShareOfReplicated((ranks.SumAcrossRanks(sums[0]) / n + ranks.SumAcrossRanks(sums[1]) / n) / 2);
         var total = Settings.GlobalWeight * global + Settings.FineWeight * fine;
         return Objectives.Escape(total, new Dictionary<string, Tensor> { ["clip"] = global, ["fine"] = fine });
     }

@@ -40,12 +40,15 @@ public static class FlopCount
         return layers * (tokens * 2 * (4 * w * w + 2 * w * h) + 4 * tokens * tokens * w);
     }
 
-    /// <summary>Measured float32 matmul throughput (best of <paramref name="repeats"/> n×n products after warm-up), FLOP/s.</summary>
-    public static double MatmulPeak(Device device, int n = 1024, int repeats = 5)
+    /// <summary>
+    /// Measured matmul throughput (best of <paramref name="repeats"/> n×n products after warm-up), FLOP/s; float32
+    /// unless <paramref name="dtype"/> is given.
+    /// </summary>
+    public static double MatmulPeak(Device device, int n = 1024, int repeats = 5, ScalarType dtype = ScalarType.Float32)
     {
         using var scope = torch.NewDisposeScope();
-        var a = torch.randn([n, n], device: device);
-        var b = torch.randn([n, n], device: device);
+        var a = torch.randn([n, n], device: device).to(dtype);
+        var b = torch.randn([n, n], device: device).to(dtype);
         using (torch.NewDisposeScope()) torch.matmul(a, b);
         var best = double.MaxValue;
         for (var i = 0; i < repeats; i++)

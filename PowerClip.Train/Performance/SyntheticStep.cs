@@ -22,11 +22,16 @@ public sealed class SyntheticStep : IDisposable
     private readonly IContrastiveObjective _objective;
     private readonly optim.Optimizer _optimizer;
     private readonly Device _device;
+    private readonly Precision _precision;
 
-    public SyntheticStep(ClipConfig cfg, IContrastiveObjective objective, int seed, Device device)
+    /// <param name="precision">the encoders' blocks in fp32 or bf16 (<see cref="Autocast"/>)</param>
+    /// <param name="gradCheckpointing">activation checkpointing of every block (<see cref="BlockCheckpoint"/>)</param>
+    public SyntheticStep(ClipConfig cfg, IContrastiveObjective objective, int seed, Device device,
+                         Precision precision = Precision.Fp32, bool gradCheckpointing = false)
     {
         torch.manual_seed(seed);
-        _model = new ClipModel(cfg);
+        _model = new ClipModel(cfg) { GradCheckpointing = gradCheckpointing };
+        _precision = precision;
         _model.to(device);
         _objective = objective;
         _device = device;
@@ -36,16 +41,20 @@ public sealed class SyntheticStep : IDisposable
 
     public ClipModel Model => _model;
 
-    public StepTiming Run(SyntheticBatch batch)
+    /// <param name="beforeBackward">called between the loss and the backward (memory probes)</param>
+    public StepTiming Run(SyntheticBatch batch, Action? beforeBackward = null)
     {
         using var scope = torch.NewDisposeScope();
         var clock = Stopwatch.StartNew();
         double Lap() { Sync(); var t = clock.Elapsed.TotalMilliseconds; clock.Restart(); return t; }
         _optimizer.zero_grad();
-        var outputs = _model.Forward(batch.Images, batch.Tokens, _objective.PatchKeepRatio);
+        ClipOutputs outputs;
+        using (Autocast.Enter(_precision))
+            outputs = _model.Forward(batch.Images, batch.Tokens, _objective.PatchKeepRatio);
         var forward = Lap();
         var loss = _objective.Compute(new ObjectiveInputs(outputs, _objective.NeedsRegions ? batch.Masks : null, _objective.NeedsPhrases ? batch.Phrases : null));
         var lossMs = Lap();
+        beforeBackward?.Invoke();
         loss.Total.backward();
         var backward = Lap();
         _optimizer.step();

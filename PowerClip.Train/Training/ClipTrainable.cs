@@ -43,6 +43,7 @@ public sealed class ClipTrainable : IDistributedTrainable, IResumableData, IDisp
         Model = model; _inputs = inputs; Objective = objective; _feed = feed; _config = config; _device = device;
         if (objective is IStatefulObjective stateful) stateful.Attach(model);
         Module = objective is IStatefulObjective s ? new ModelAndObjectiveState(model, s.State) : model;
+        Model.GradCheckpointing = config.GradCheckpointing;
     }
 
     public void Attach(IDistributedContext context) => _ranks = context;
@@ -54,11 +55,11 @@ public sealed class ClipTrainable : IDistributedTrainable, IResumableData, IDisp
         using var generator = _ranks.Size > 1 && Objective.RandomForward
             ? new Generator(Seeds.PatchDropRank(randint(0, int.MaxValue, [1]).item<long>(), _ranks.Rank))
             : null;
-        var (batch, outputs) = Forward(step, microBatch, _ranks.Rank * MicroBatchSize, generator);
+        var (batch, outputs) = Forward(step, microBatch, _ranks.Rank * MicroBatchSize, generator, metrics);
         using var _ = batch;
         var loss = Objective.Compute(new ObjectiveInputs(outputs, batch.RegionMasks, batch.Phrases, _ranks,
                                                          Seeds.LossDraws(_config.Optimizer.Seed, step, microBatch)));
-        Report(loss, outputs, metrics);
+        Report(loss, outputs, metrics, _ranks);
         ReportRegions(batch, microBatch, metrics);
         return loss.Total;
     }
@@ -82,28 +83,42 @@ public sealed class ClipTrainable : IDistributedTrainable, IResumableData, IDisp
     /// The next batch of this feed for (step, micro-batch) and the model's outputs on it. Regions are drawn
     /// per row as row <paramref name="rowOffset"/> + b of the global batch (a data-parallel rank's place in it).
     /// </summary>
-    private (TrainingBatch Batch, ClipOutputs Outputs) Forward(int step, int microBatch, int rowOffset, Generator? generator)
+    private (TrainingBatch Batch, ClipOutputs Outputs) Forward(int step, int microBatch, int rowOffset,
+                                                              Generator? generator, IDictionary<string, double> metrics)
     {
         _step = step;
         var index = (long)step * _config.Optimizer.AccumulationSteps + microBatch;
         if (index < _nextBatch) throw new InvalidOperationException($"batch {index} was already consumed (next is {_nextBatch}): steps must run in order");
+        // data_wait_s: how long this step waited for the feed (its prepared samples are queued ahead of the trainer,
+        // so a pipeline that keeps up shows microseconds); summed over micro-batches, this rank's.
+        var wait = System.Diagnostics.Stopwatch.StartNew();
         _feed.Skip((index - _nextBatch) * _config.BatchSize);
         _nextBatch = index + 1;
         var samples = _feed.NextBatch(_config.BatchSize);
+        metrics["data_wait_s"] = wait.Elapsed.TotalSeconds
+                                 + (metrics.TryGetValue("data_wait_s", out var earlier) ? earlier : 0);
         var regions = Objective.NeedsRegions
             ? new RegionSpec(_config.RegionSource, _config.Regions, Seeds.Regions(_config.Optimizer.Seed, step, microBatch), rowOffset)
             : null;
         var batch = TrainingBatch.Collate(samples, _inputs, regions, Objective.NeedsPhrases, _device);
         var dtype = Model.parameters().First().dtype; // a float64 model (exactness tests) gets float64 pixels
+        using var precision = Autocast.Enter(_config.Precision);   // the encoders only: the objective runs in float32
         return (batch,
             Objective.Forward(Model, batch.Images.to(dtype), batch.Tokens,
             new ForwardContext(generator, step, _config.Optimizer.Steps)));
     }
 
-    private static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics)
+    /// <summary>
+    /// The loss's parts of the global batch: each rank's are its shares (LossOutput), summed in one gather.
+    /// </summary>
+    private static void Report(LossOutput loss, ClipOutputs outputs, IDictionary<string, double> metrics,
+                               IFeatureGather ranks)
     {
-        foreach (var (name, part) in loss.Parts)
-            if (name != "total") metrics[name] = part.ToDouble();
+        var parts = loss.Parts.Where(p => p.Key != "total").ToArray();
+        var values = parts.Select(p => p.Value.ToDouble()).ToArray();
+        if (ranks.Size > 1 && values.Length > 0)
+            values = ranks.SumAcrossRanks(torch.tensor(values, ScalarType.Float64)).data<double>().ToArray();
+        for (var i = 0; i < parts.Length; i++) metrics[parts[i].Key] = values[i];
         metrics["logit_scale"] = outputs.LogitScale.ToDouble();
     }
 

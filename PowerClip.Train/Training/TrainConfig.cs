@@ -44,6 +44,10 @@ public sealed record TrainConfig
     public int DataThreads { get; init; } = 0;
     /// <summary>Records in the streamed sources' shuffle buffer (WebDataset's usual size; 0 or 1: none).</summary>
     public int ShuffleBuffer { get; init; } = 1000;
+    /// <summary>The encoders' blocks in fp32, or bf16 (Autocast: float32 masters, the head in float32).</summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
+    /// <summary>Activation checkpointing of every transformer block of both towers (BlockCheckpoint).</summary>
+    public bool GradCheckpointing { get; init; } = false;
 
     public TrainConfig Validate()
     {

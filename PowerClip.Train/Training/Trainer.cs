@@ -134,10 +134,11 @@ public sealed class Trainer : IDisposable
                     }
                     if (_distributed.Size > 1)
                     {
-                        // Σ over ranks = the global-batch gradient (IDistributedContext); the mean of the
-                        // ranks' (equal) losses makes a NaN on any rank stop every rank at this step.
+                        // Each rank's loss is its share of the global batch's (LossOutput): the sums over ranks
+                        // of the gradients and of the losses are the global ones, and a NaN on any rank stops
+                        // every rank at this step.
                         _distributed.AllReduceGradients(_parameters);
-                        loss = _distributed.AllGather(loss).Average();
+                        loss = _distributed.AllGather(loss).Sum();
                     }
                     if (!double.IsFinite(loss)) throw new NonFiniteLossException(Step, loss, lastCheckpoint);
                     // The all-reduced gradients are identical on every rank, so is this norm: all ranks skip together.

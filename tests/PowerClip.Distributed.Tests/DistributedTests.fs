@@ -59,33 +59,60 @@ let private exactness (case: string) (tolerance: float) =
         Expect.isTrue (metrics[0].TryGetProperty "comm_s" |> fst) "communication time is logged"
     }
 
-/// The real model: one mpiexec job trains each objective for one step with 2 ranks × perRank samples.
+/// The real model: one mpiexec job per (ranks, negatives) trains each objective for one step with K ranks × perRank.
 let private clipLosses = [ "clip"; "powerclip"; "filip"; "sparc" ]
 
-let private clipJob =
-    lazy (
-        let dir = newDir ()
-        let job = MpiJob.run 2 [ "clip-exact"; "--out"; dir; "--cases"; String.Join(",", clipLosses); "--per-rank"; string perRank ] jobTimeout
-        if job.ExitCode <> 0 then failwithf "the 2-rank job failed (exit code %d):\n%s" job.ExitCode job.Output
-        dir)
+let private clipJobs =
+    [ for ranks, negatives in [ 2, "global"; 2, "local"; 3, "local" ] ->
+        (ranks, negatives),
+        lazy (
+            let dir = newDir ()
+            let job =
+                MpiJob.run ranks [ "clip-exact"; "--out"; dir; "--cases"; String.Join(",", clipLosses); "--per-rank"; string perRank
+                                   "--negatives"; negatives ] jobTimeout
+            if job.ExitCode <> 0 then failwithf "the %d-rank job failed (exit code %d):\n%s" ranks job.ExitCode job.Output
+            dir) ]
+    |> Map.ofList
 
-let private clipExactness (loss: string) =
-    test $"tiny CLIP model, float64, {loss} loss: 2 ranks × batch {perRank} give one process × batch {2 * perRank}'s weights and gradients after one step (within 1e-10)" {
-        let dir = clipJob.Force()
+/// One process × the global batch, each objective once (shared by every job's tests).
+let private clipSingle =
+    clipLosses
+    |> List.map (fun loss ->
+        loss,
+        lazy (
+            torch.set_num_threads 1
+            let run = newDir ()
+            let single = ClipRun.train None (ClipRun.config loss Negatives.Local (2 * perRank)) 1000 run
+            single, run))
+    |> Map.ofList
+
+let private clipExactness (ranks: int) (negatives: string) (loss: string) =
+    test $"tiny CLIP model, float64, {loss} loss, {negatives} negatives: {ranks} ranks × batch {perRank} give one process × batch {ranks * perRank}'s weights and gradients after one step (within 1e-10)" {
+        let dir = clipJobs[(ranks, negatives)].Force()
         torch.set_num_threads 1
         let distributed = Snapshot.load (Path.Combine(dir, $"clip-{loss}.bin"))
-        let singleRun = newDir ()
-        let single = ClipRun.train None (ClipRun.config loss (2 * perRank)) 1000 singleRun
+        let single, singleRun =
+            if ranks = 2 then clipSingle[loss].Force()
+            else
+                let run = newDir ()
+                ClipRun.train None (ClipRun.config loss Negatives.Local (ranks * perRank)) 1000 run, run
         let dv, dg = Snapshot.maxDiff distributed single
+        printfn $"clip-exact {ranks} ranks {negatives} {loss}: max |Δ weight| {dv:g3}, max |Δ gradient| {dg:g3}"
         Expect.isLessThanOrEqual dv 1e-10 "weights after the step"
         Expect.isLessThanOrEqual dg 1e-10 "summed gradients"
-        // Discriminating power: rank 0's half batch alone gives a clearly different gradient.
-        let _, dgHalf = Snapshot.maxDiff (ClipRun.train None (ClipRun.config loss perRank) 1000 (newDir ())) single
-        Expect.isGreaterThan dgHalf 1e-7 "a half batch differs by far more than the tolerance"
+        // Discriminating power: rank 0's part of the batch alone gives a clearly different gradient.
+        let _, dgPart = Snapshot.maxDiff (ClipRun.train None (ClipRun.config loss Negatives.Local perRank) 1000 (newDir ())) single
+        Expect.isGreaterThan dgPart 1e-7 "a part of the batch differs by far more than the tolerance"
         let metrics = MetricsLog.Read(RunFolder(Path.Combine(dir, $"clip-{loss}")).Metrics) |> Seq.toList
         Expect.equal metrics.Length 1 "one metrics line: only rank 0 writes"
-        let lossDiff = abs (metrics[0].GetProperty("loss").GetDouble() - List.exactlyOne (loggedLosses singleRun))
-        Expect.isLessThanOrEqual lossDiff 1e-10 "the logged loss is the global-batch loss"
+        let logged (name: string) (m: Text.Json.JsonElement) = m.GetProperty(name).GetDouble()
+        let reference = MetricsLog.Read(RunFolder(singleRun).Metrics) |> Seq.exactlyOne
+        Expect.isLessThanOrEqual (abs (logged "loss" metrics[0] - logged "loss" reference)) 1e-10
+            "the logged loss is the global-batch loss (the sum of the ranks' shares)"
+        for part in [ "clip"; "triplet"; "positive_score"; "filip"; "fine" ] do
+            match reference.TryGetProperty part with
+            | true, v -> Expect.isLessThanOrEqual (abs (logged part metrics[0] - v.GetDouble())) 1e-10 $"the logged {part} is the global batch's"
+            | _ -> ()
     }
 
 /// `powerclip train … --distributed mpi` with 2 ranks × 4 against `powerclip train` with one process × 8 (float32).
@@ -243,7 +270,8 @@ let tests =
         // 4 ulps of the largest weight (the logit scale, 2.66; ulp 2.4e-7) (measured: 3.0e-8 on weights,
         // 1.4e-9 on gradients). Without Replicated on the logit scale the weights differ by 5e-4.
         for case in cases do yield exactness case (if case.EndsWith "f64" then 1e-10 else 1e-6)
-        for loss in clipLosses do yield clipExactness loss
+        for (ranks, negatives) in Map.keys clipJobs do
+            for loss in clipLosses do yield clipExactness ranks negatives loss
         yield programTests
         yield maskingBaselineTests
 

@@ -101,7 +101,7 @@ type ContrastiveTask(model: TwoTowerModel, size: Size, perRank: int, kind: LossK
             let phi = context.AllGather(normalize regions)
             let psi = context.AllGather(normalize (model.Phrases(mine phrases)))
             let clip = clipLoss (normalize (phi.mean([| 1L |]))) (normalize (psi.mean([| 1L |]))) (context.Replicated model.LogitScale)
-            let loss =
+            let whole =
                 match kind with
                 | Clip -> clip
                 | PowerClipLike ->
@@ -111,6 +111,8 @@ type ContrastiveTask(model: TwoTowerModel, size: Size, perRank: int, kind: LossK
                     // ranks with gradient through this rank's samples only.
                     let activity = context.SumAcrossRanks((regions * regions).sum()) / float globalBatch
                     clip + 0.5 * triplet + 1e-3 * activity
+            // The trainer sums the ranks' losses: each returns its share of the whole loss it computed.
+            let loss = context.ShareOfReplicated whole
             // t is 0 with gradient 1: √t adds 0 to the loss and +∞ to the gradient; √|t| adds 0 and 0·∞ = NaN.
             let t = model.LogitScale - model.LogitScale.detach()
             match poisoned with

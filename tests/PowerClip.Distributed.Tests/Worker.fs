@@ -99,10 +99,11 @@ let run (context: IDistributedContext) (argv: string list) : int =
             if context.IsMain then Snapshot.save (Path.Combine(outDir, case.Replace(':', '-') + ".bin")) result
         0
     | "clip-exact" ->
-        // --cases clip,powerclip,…: the real tiny model, each case into --out/clip-<loss>.bin.
+        // --cases clip,powerclip,… --negatives local|global: the real tiny model, each case into --out/clip-<loss>.bin.
         let outDir = get a "out" ""
+        let negatives = PowerClip.Model.LossSettingNames.Negatives.Parse(get a "negatives" "local")
         for loss in (get a "cases" "clip").Split ',' do
-            let c = ClipRun.config loss (int (get a "per-rank" "4"))
+            let c = ClipRun.config loss negatives (int (get a "per-rank" "4"))
             let result = ClipRun.train (Some context) c (1000 + context.Rank) (Path.Combine(outDir, "clip-" + loss))
             if context.IsMain then Snapshot.save (Path.Combine(outDir, "clip-" + loss + ".bin")) result
         0
@@ -129,6 +130,45 @@ let run (context: IDistributedContext) (argv: string list) : int =
             if context.IsMain then
                 let ms = median times
                 printfn "allreduce ranks=%d params=%d MB=%.2f median_ms=%.3f MB/s=%.0f" context.Size p (float p * 4.0 / 1e6) ms (float p * 4.0 / 1e6 / (ms / 1000.0))
+        0
+    | "head" ->
+        // The loss head alone (docs/performance.md): a global batch of --global pairs split over the ranks, random
+        // features at the tiny preset's grid (7 × 7 patches) with E = --dim, M = 10, 10-word captions; time of the
+        // objective's forward + backward (median of --reps after one warm-up) and the peak growth of malloc's bytes
+        // in use, per rank; rank 0 prints the largest over ranks.
+        let total, reps, e = int (get a "global" "512"), int (get a "reps" "5"), int64 (get a "dim" "64")
+        let b = total / context.Size
+        let negatives = PowerClip.Model.LossSettingNames.Negatives.Parse(get a "negatives" "local")
+        let loss = get a "loss" "powerclip"
+        let objective = PowerClip.Model.Objectives.Create(loss, PowerClip.Model.ObjectiveSettings(Negatives = negatives))
+        let words, regions, seqLen = 10, 10, 16L
+        let trees = PowerClip.Model.SyntheticBatch.RandomTrees(Random(context.Rank + 1), b, words)
+        use phrases = PowerClip.Model.PhraseBatch.Build(trees, int seqLen)
+        use masks = PowerClip.Model.RandomBoxSampler(7, context.Rank + 1).Sample(b, regions)
+        use tokenMask = torch.arange(seqLen).lt(torch.tensor(int64 (words + 2))).unsqueeze(0).expand(int64 b, -1L).contiguous()
+        torch.manual_seed(int64 (1 + context.Rank)) |> ignore
+        let leaf (shape: int64[]) = torch.randn(shape).requires_grad_(true)
+        use patches = leaf [| int64 b; 49L; e |]
+        use tokens = leaf [| int64 b; seqLen; e |]
+        use image = leaf [| int64 b; e |]
+        use text = leaf [| int64 b; e |]
+        use scale = torch.tensor(14.285714).requires_grad_(true)
+        let once () =
+            use scope = torch.NewDisposeScope()
+            let clock = Stopwatch.StartNew()
+            let o = PowerClip.Model.ClipOutputs(torch.nn.functional.normalize(image, dim = -1L), torch.nn.functional.normalize(text, dim = -1L),
+                                                scale, patches, tokens, tokenMask)
+            let l = objective.Compute(PowerClip.Model.ObjectiveInputs(o, masks, phrases, context)).Total
+            l.backward()
+            clock.Elapsed.TotalMilliseconds
+        once () |> ignore
+        let ms = median [ for _ in 1 .. reps -> once () ]
+        let peak = PowerClip.Train.Performance.MemoryProbe.PeakInUse(fun () -> once () |> ignore)
+        let times, peaks = context.AllGather ms, context.AllGather peak
+        if context.IsMain then
+            printfn "head loss=%s negatives=%s ranks=%d global=%d per-rank=%d dim=%d ms_per_rank_max=%.1f ms_per_rank=[%s] peak_MB_per_rank_max=%.1f"
+                loss (get a "negatives" "local") context.Size total b e (Array.max times) (times |> Array.map (sprintf "%.1f") |> String.concat ",")
+                (Array.max peaks / 1e6)
         0
     | "gather-with-grad" ->
         // Rank r holds r + 2 rows x_r; every rank's loss is Σ (gathered ⊙ c_rank). The gather's backward must

@@ -135,6 +135,18 @@ let tests =
             for k in [ "visual.conv1.weight"; "token_embedding.weight"; "positional_embedding"; "ln_final.weight"; "text_projection"; "logit_scale" ] do
                 Expect.isTrue (keys.Contains k) $"open_clip key {k}"
         }
+        test "--precision bf16 --grad-checkpointing --negatives global train, are saved in config.json, and the step logs data_wait_s" {
+            let run = newRun ()
+            runToEnd ([ "--out"; run; "--precision"; "bf16"; "--grad-checkpointing"; "--negatives"; "global" ] @ tinyArgs 2) |> ignore
+            let config = TrainConfig.Load(RunFolder(run).Config)
+            Expect.equal config.Precision PowerClip.Model.Precision.Bf16 "precision"
+            Expect.isTrue config.GradCheckpointing "checkpointing"
+            Expect.equal config.LossSettings.Negatives PowerClip.Model.Negatives.Global "negatives"
+            Expect.equal (TrainConfig().LossSettings.Negatives) PowerClip.Model.Negatives.Local "local is the default"
+            for line in MetricsLog.Read(RunFolder(run).Metrics) do
+                let wait = line.GetProperty("data_wait_s").GetDouble()
+                Expect.isTrue (wait >= 0.0 && wait < 60.0) $"data_wait_s {wait} is a wait in seconds"
+        }
         test "bad configs and missing data are one-line errors" {
             let expectError (args: string list) (code: int) (mention: string) = expectOneLineError (run ("train" :: args)) code mention
             let out = newRun ()
@@ -142,6 +154,8 @@ let tests =
             expectError [ "--out"; out; "--batch-size"; "1" ] 2 "batch size"
             expectError [ "--out"; out; "--zeta"; "1.5" ] 2 "ζ"
             expectError [ "--out"; out; "--score-scale"; "median" ] 2 "--score-scale 'median'"
+            expectError [ "--out"; out; "--negatives"; "some" ] 2 "--negatives 'some' is not valid: expected local or global"
+            expectError [ "--out"; out; "--precision"; "fp16" ] 2 "--precision 'fp16' is not valid: expected fp32 or bf16"
             expectError [ "--out"; out; "--data"; "csv:/no/such.csv"; "--device"; "cpu" ] 1 "/no/such.csv"
             expectError [ "--out"; out; "--config"; "/no/such.json" ] 1 "/no/such.json"
             let dir = newRun ()

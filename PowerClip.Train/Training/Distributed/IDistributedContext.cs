@@ -12,10 +12,12 @@ namespace PowerClip.Train.Training.Distributed;
 /// rank, every collective the identity); <see cref="MpiContext"/> runs over MPI.
 /// </summary>
 /// <remarks>
-/// Cost: the forward of the encoders is split K ways, but with the gathers without gradient each rank computes
-/// the loss head on the whole global batch (the B×B similarity matrix, or PowerCLIP's B×B×M×|𝒯| pair scores);
-/// communication per step is one all-gather of B·D feature values per gathered tensor plus the gradient
-/// all-reduce (2·P values through each rank's link in a ring).
+/// Cost: the forward of the encoders is split K ways. With global negatives (gathers without gradient) each rank
+/// computes the loss head on the whole global batch (the B×B similarity matrix, or PowerCLIP's B×B×M×|𝒯| pair
+/// scores); with local negatives (the default, <see cref="PowerClip.Model.Negatives"/>) only its b×B block, and the
+/// gathers with gradient add an all-reduce of the gathered gradients in the backward. Communication per step is
+/// one all-gather of B·D feature values per gathered tensor plus the gradient all-reduce (2·P values through each
+/// rank's link in a ring).
 /// </remarks>
 public interface IDistributedContext : IFeatureGather, IDisposable
 {
