@@ -11,6 +11,7 @@ public static class PowerClipCli
         {
             InfoCommand.Create(),
             DemoCommand.Create(),
+            StudyCommand.Create(),
             TrainCommand.Create(),
             NlaCommand.Create(),
             NlaAccuracyCommand.Create(),

@@ -25,6 +25,7 @@ public static class EvalCommand
         foreach (var name in BenchmarkSuite.Names) command.Add(Benchmark(name));
         command.Add(Benchmark("all"));
         command.Add(EvalPaperCommand.Create());
+        command.Add(EvalGroundingCommand.Create());
         return command;
     }
 

@@ -14,6 +14,8 @@ namespace PowerClip.Data;
 ///   zeroshot/test/LABEL/*.png + classnames.txt, zeroshot_classification_templates.txt ({c}), heldout_classes.txt
 ///       (CLIP_benchmark's image-folder layout: one folder per class, named by its label index)
 ///   retrieval/images/*.png + dataset_synthetic.json (Karpathy split format, several captions per image)
+///   grounding/images/*.png + grounding.json (ours: per phrase its type, words and target patch mask; GroundingExport)
+///   robustness/{outline,texture,palette}/ the zero-shot scenes rendered under a shift (RobustnessExport)
 /// Samples come from the given split (default test: every item contains a held-out combination).
 /// </summary>
 public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = WorldSplit.Test)
@@ -32,6 +34,10 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
         foreach (var kv in Aro(Path.Combine(outDir, "aro"), count)) counts["aro/" + kv.Key] = kv.Value;
         counts["zeroshot/test"] = ZeroShot(Path.Combine(outDir, "zeroshot"), perClass);
         counts["retrieval/dataset_synthetic.json"] = Retrieval(Path.Combine(outDir, "retrieval"), count, captionsPerImage);
+        counts["grounding/" + GroundingExport.FileName] =
+            new GroundingExport(world, split).Write(Path.Combine(outDir, "grounding"), count);
+        foreach (var kv in new RobustnessExport(world, split).Write(Path.Combine(outDir, "robustness"), perClass))
+            counts[$"robustness/{kv.Key}/test"] = kv.Value;
         return counts;
     }
 
@@ -170,9 +176,10 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
     /// <summary>
     /// Zero-shot classification over all colour×shape classes ("red circle"): one single-object image folder per
     /// class (folder name = label index, unpadded: readers must map "10" to 10, not sort), class names and templates.
+    /// A <paramref name="style"/> renders the same scenes shifted (the robustness analogue, RobustnessExport).
     /// Held-out classes (never seen in training) are listed in heldout_classes.txt.
     /// </summary>
-    public int ZeroShot(string dir, int perClass)
+    public int ZeroShot(string dir, int perClass, RenderStyle? style = null)
     {
         var classes = (from c in WorldVocabulary.Colours from s in WorldVocabulary.Shapes select (c, s)).ToArray();
         Directory.CreateDirectory(dir);
@@ -190,7 +197,7 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
                 var range = world.Config.ImageSize - 2 * radius - 2;
                 var obj = new WorldObject(shape, colour, size, radius + 1 + rng.NextDouble() * range, radius + 1 + rng.NextDouble() * range, radius);
                 var scene = new WorldScene([obj], ((byte)rng.Next(20, 70), (byte)rng.Next(20, 70), (byte)rng.Next(20, 70)));
-                var (image, _) = WorldRenderer.Render(scene, world.Config, rng);
+                var (image, _) = WorldRenderer.Render(scene, world.Config, rng, style);
                 File.WriteAllBytes(Path.Combine(folder, $"{k:D3}_{j:D4}.png"), ImageLoader.EncodePng(image));
                 written++;
             }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using PowerClip.Data;
-using PowerClip.Train.Models;
+using PowerClip.Train.Experiments;
 using PowerClip.Train.Training;
 using TorchSharp;
 
@@ -37,33 +36,14 @@ public sealed class DemoPipeline(DemoSettings settings, string outDir, torch.Dev
         return outcome;
     }
 
-    private void ExportBenchmarks()
-    {
-        var marker = Path.Combine(BenchmarkDirectory, ".complete");
-        var model = ModelFactory.Inputs(settings.TrainConfig("clip")).Model;
-        // "layouts=2": exports since ARO's image_path is relative to images/ and zero-shot uses CLIP_benchmark's files.
-        var stamp = $"{settings.Model} {model.Vision.ImageSize}/{model.Vision.PatchSize} "
-            + $"items={settings.BenchmarkItems} perClass={settings.ZeroShotPerClass} seed={settings.Seed} layouts=2";
-        if (File.Exists(marker) && File.ReadAllText(marker) == stamp) return;
-        if (Directory.Exists(BenchmarkDirectory)) Directory.Delete(BenchmarkDirectory, recursive: true);
-        Console.WriteLine($"exporting held-out benchmarks to {BenchmarkDirectory}");
-        var world = TrainingSetup.World(settings.TrainConfig("clip"), model);
-        new BenchmarkExporter(world).ExportAll(BenchmarkDirectory, settings.BenchmarkItems, settings.ZeroShotPerClass);
-        AtomicFile.WriteAllText(marker, stamp);
-    }
+    private void ExportBenchmarks() =>
+        ExportedBenchmarks.Ensure(BenchmarkDirectory, settings.TrainConfig("clip"), settings.BenchmarkItems,
+                                  settings.ZeroShotPerClass, $"seed={settings.Seed}");
 
     private void TrainArm(TrainConfig config, string runDir)
     {
-        var configPath = new RunFolder(runDir).Config;
-        string? resume = null;
-        if (File.Exists(configPath))
-        {
-            if (File.ReadAllText(configPath) != config.ToJson())
-                throw new InvalidOperationException($"{runDir} holds a run with other settings; pass another --out (or delete it) to start afresh");
-            if (new CheckpointStore(runDir).List().Count > 0) resume = "latest";
-        }
         Console.WriteLine($"== {config.Loss}: {config.Optimizer.Steps} steps of {config.BatchSize} ({runDir})");
-        TrainingRun.Run(config, runDir, device, resume, TimeSpan.FromSeconds(15));
+        ResumableRun.Ensure(config, runDir, device, TimeSpan.FromSeconds(15));
     }
 }
 

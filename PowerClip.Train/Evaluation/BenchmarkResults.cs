@@ -15,9 +15,20 @@ public sealed record Proportion(int Correct, int Total)
 
     public static Proportion Count(IEnumerable<bool> hits)
     {
-        var list = hits.ToList();
-        return new(list.Count(h => h), list.Count);
+        var list = hits.ToArray();
+        return new(list.Count(h => h), list.Length) { Items = list };
     }
+
+    /// <summary>
+    /// The per-item outcomes behind the counts (item k correct or not, in the benchmark's item order), when the
+    /// benchmark kept them: what a paired bootstrap resamples. Not part of equality or of the JSON.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<bool>? Items { get; init; }
+
+    public bool Equals(Proportion? other) => other is not null && Correct == other.Correct && Total == other.Total;
+
+    public override int GetHashCode() => HashCode.Combine(Correct, Total);
 }
 
 /// <summary>One benchmark's outcome: named rows for the console table, and the whole object for JSON.</summary>

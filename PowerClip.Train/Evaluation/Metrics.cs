@@ -7,15 +7,15 @@ namespace PowerClip.Train.Evaluation;
 public static class Metrics
 {
     /// <summary>Top-k accuracy: scores[i, c] for sample i and class c, labels[i] the true class.</summary>
-    public static double TopK(float[,] scores, IReadOnlyList<int> labels, int k)
+    public static double TopK(float[,] scores, IReadOnlyList<int> labels, int k) => Rate(TopKHits(scores, labels, k));
+
+    /// <summary>Per sample: whether its true class ranks in the top k (the items behind <see cref="TopK"/>).</summary>
+    public static bool[] TopKHits(float[,] scores, IReadOnlyList<int> labels, int k)
     {
         var n = scores.GetLength(0);
         CheckRows(n, labels.Count, "labels");
         if (n == 0) throw new ArgumentException("no samples to score");
-        var hits = 0;
-        for (var i = 0; i < n; i++)
-            if (RankOf(scores, i, labels[i]) < k) hits++;
-        return (double)hits / n;
+        return Enumerable.Range(0, n).Select(i => RankOf(scores, i, labels[i]) < k).ToArray();
     }
 
     /// <summary>
@@ -38,22 +38,28 @@ public static class Metrics
     /// when any relevant target ranks in the top k. Ties with irrelevant targets count against the query;
     /// the other relevant targets are not competitors (an image's identical captions must not push each other out).
     /// </summary>
-    public static double RecallAtK(float[,] scores, IReadOnlyList<IReadOnlyCollection<int>> relevant, int k)
+    public static double RecallAtK(float[,] scores, IReadOnlyList<IReadOnlyCollection<int>> relevant, int k) =>
+        Rate(RecallHits(scores, relevant, k));
+
+    /// <summary>Per query: whether a relevant target ranks in the top k (<see cref="RecallAtK"/>'s items).</summary>
+    public static bool[] RecallHits(float[,] scores, IReadOnlyList<IReadOnlyCollection<int>> relevant, int k)
     {
         var n = scores.GetLength(0);
         CheckRows(n, relevant.Count, "relevance lists");
         if (n == 0) throw new ArgumentException("no queries to score");
-        var hits = 0;
+        var hits = new bool[n];
         for (var q = 0; q < n; q++)
         {
             var best = relevant[q].Max(t => scores[q, t]);
             var above = 0;
             for (var c = 0; c < scores.GetLength(1); c++)
                 if (!relevant[q].Contains(c) && scores[q, c] >= best) above++;
-            if (above < k) hits++;
+            hits[q] = above < k;
         }
-        return (double)hits / n;
+        return hits;
     }
+
+    private static double Rate(bool[] hits) => (double)hits.Count(h => h) / hits.Length;
 
     /// <summary>Number of entries in row i that beat (or tie) the target column: 0 means the target ranks first.</summary>
     public static int RankOf(float[,] scores, int row, int target)

@@ -20,11 +20,19 @@ let tests =
                 let benchmarks = outcome.Evaluations[arm].Rows |> Seq.map (fun struct (b, _, _) -> b) |> Set.ofSeq
                 Expect.equal benchmarks (set [ "zeroshot"; "retrieval"; "sugarcrepe"; "winoground"; "aro" ]) $"{arm}: every benchmark"
             let html = File.ReadAllText(Path.Combine(out, "report.html"))
-            for part in [ "Accuracy on the held-out benchmarks"; "training loss"; "data:image/png;base64,"; "Environment and configuration" ] do
+            for arm in DemoPipeline.Arms do
+                let g = outcome.Evaluations[arm].Grounding
+                Expect.isNotNull g $"{arm}: grounding evaluated"
+                Expect.isGreaterThan (nonNull g).All.Pointing.Total 0 $"{arm}: phrases scored"
+            for part in [ "Accuracy on the held-out benchmarks"; "Grounding accuracy"; "mean IoU"; "training loss"
+                          "data:image/png;base64,"; "Environment and configuration" ] do
                 Expect.stringContains html part $"report has {part}"
             use results = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "results.json")))
             let clip = results.RootElement.GetProperty("results").GetProperty("clip")
             Expect.isGreaterThan (clip.GetArrayLength()) 10 "results.json lists the metrics"
+            let grounding = results.RootElement.GetProperty("grounding").GetProperty("powerclip").GetProperty("types")
+            let phrases = grounding.GetProperty("all").GetProperty("n").GetInt32()
+            Expect.isGreaterThan phrases 0 "results.json: grounding per phrase type"
             // a second run reuses both trained arms: the checkpoints are not rewritten
             let stamp = File.GetLastWriteTimeUtc(Path.Combine(out, "clip", "checkpoints", "step-0000002", "model.safetensors"))
             DemoPipeline(settings, out, torch.CPU, 2).Run() |> ignore

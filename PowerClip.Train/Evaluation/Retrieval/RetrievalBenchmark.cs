@@ -36,9 +36,9 @@ public static class RetrievalBenchmark
         var t2i = Transpose(t2iByImage);
         var textRelevant = set.CaptionImage.Select(i => (IReadOnlyCollection<int>)new[] { i }).ToArray();
         Recalls Of(float[,] scores, IReadOnlyList<IReadOnlyCollection<int>> relevant) => new(
-            Proportion.FromRate(Metrics.RecallAtK(scores, relevant, 1), relevant.Count),
-            Proportion.FromRate(Metrics.RecallAtK(scores, relevant, 5), relevant.Count),
-            Proportion.FromRate(Metrics.RecallAtK(scores, relevant, 10), relevant.Count));
+            Proportion.Count(Metrics.RecallHits(scores, relevant, 1)),
+            Proportion.Count(Metrics.RecallHits(scores, relevant, 5)),
+            Proportion.Count(Metrics.RecallHits(scores, relevant, 10)));
         return new RetrievalResult(set.Layout, set.Images.Count, set.Captions.Count,
             Of(i2t, set.ImageCaptions), Of(t2i, textRelevant));
     }

@@ -16,7 +16,11 @@ public sealed record ZeroShotResult(
         yield return ("top-1", Top1);
         if (Top5 is not null) yield return ("top-5", Top5);
         if (HeldOutTop1 is not null) yield return ("top-1, held-out classes", HeldOutTop1);
+        if (SeenTop1 is not null) yield return ("top-1, seen classes", SeenTop1);
     }
+
+    /// <summary>Top-1 over the classes not listed as held out (when some are): the complement of HeldOutTop1.</summary>
+    public Proportion? SeenTop1 { get; init; }
 
     public IEnumerable<ResultLine> Lines() =>
         Rows().Select(r => ResultLine.Of(r.Metric, r.Value))
@@ -57,17 +61,23 @@ public static class ZeroShotBenchmark
         }
         else scores = score.Matrix.GroupMeans(images, prompts, templates.Count, ScoreDirection.ImageToText);
         var labels = set.Samples.Select(s => s.Label).ToArray();
-        Proportion? heldOut = null;
+        Proportion? heldOut = null, seen = null;
+        var top1 = Metrics.TopKHits(scores, labels, 1);
         if (set.HeldOutClasses is { } held)
         {
             var rows = Enumerable.Range(0, labels.Length).Where(i => held.Contains(names[labels[i]])).ToArray();
-            if (rows.Length > 0) heldOut = Proportion.Count(rows.Select(i => Metrics.RankOf(scores, i, labels[i]) < 1));
+            if (rows.Length > 0) heldOut = Proportion.Count(rows.Select(i => top1[i]));
+            var others = Enumerable.Range(0, labels.Length).Where(i => !held.Contains(names[labels[i]])).ToArray();
+            if (rows.Length > 0 && others.Length > 0) seen = Proportion.Count(others.Select(i => top1[i]));
         }
         var (recall, recallClasses) = Metrics.MeanPerClassRecall(scores, labels);
         return new ZeroShotResult(set.Name, set.Layout, names.Count, images.Length, templates.Count,
-            Proportion.FromRate(Metrics.TopK(scores, labels, 1), labels.Length),
-            names.Count >= 5 ? Proportion.FromRate(Metrics.TopK(scores, labels, 5), labels.Length) : null,
-            recall, recallClasses, heldOut);
+            Proportion.Count(top1),
+            names.Count >= 5 ? Proportion.Count(Metrics.TopKHits(scores, labels, 5)) : null,
+            recall, recallClasses, heldOut)
+        {
+            SeenTop1 = seen,
+        };
     }
 
     /// <summary>The ensemble's class embedding: the mean of unit vectors, renormalised (CLIP's zero-shot
