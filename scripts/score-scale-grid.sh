@@ -63,6 +63,7 @@ for name in sorted(os.listdir(os.path.join(out, "runs"))):
     tail = rows[-max(1, len(rows) // 10):]
     clip = st.mean(r["clip"] for r in tail)
     res = json.load(open(os.path.join(path, "zeroshot.json")))
+    res = res["results"][res["protocol_default"]] if "results" in res else res   # eval's per-score layout
     top1, held = res["top1"]["accuracy"] * 100, res["held_out_top1"]["accuracy"] * 100
     runs.setdefault(m.groups()[:3], []).append((int(m.group(4)), clip, top1, held))
     classes = res["classes"]
