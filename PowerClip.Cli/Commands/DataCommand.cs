@@ -32,8 +32,10 @@ public static class DataCommand
         public Option<int> MaxObjects { get; } = new("--max-objects") {
             Description = "Objects per image, 1 to this (at most 4)", DefaultValueFactory = _ => 4 };
 
-        public void AddTo(Command c) { c.Add(Seed); c.Add(SplitSeed); c.Add(ImageSize); c.Add(PatchSize); c.Add(
-            MaxObjects); }
+        public void AddTo(Command c)
+        {
+            c.Add(Seed); c.Add(SplitSeed); c.Add(ImageSize); c.Add(PatchSize); c.Add(MaxObjects);
+        }
 
         public SyntheticWorld Build(ParseResult r)
         {

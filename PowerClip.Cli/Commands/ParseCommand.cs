@@ -28,8 +28,8 @@ public static class ParseCommand
             var ptb = result.GetValue(tree);
             // A shipped tree that does not fit is an error here (training would replace it by the parser's tree).
             if (ptb is not null) TreeAlignment.AlignWords(CaptionText.Normalize(text), PtbBrackets.Parse(ptb).Words);
-            var tokenizer = result.GetValue(bpe) is { } path ? DataCommand.ClipTokenizer(
-                path) : CaptionTokenizer.Gpt2();
+            var tokenizer = result.GetValue(bpe) is { } path
+                ? DataCommand.ClipTokenizer(path) : CaptionTokenizer.Gpt2();
             var prepared = TreeAlignment.Prepare(text, tokenizer, ptb, null, "caption", result.GetValue(leaves));
             Console.WriteLine(prepared.Tree.ToBracketString());
             if (!result.GetValue(spans)) return 0;

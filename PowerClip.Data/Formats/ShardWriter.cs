@@ -38,8 +38,8 @@ public sealed class ShardWriter(string directory, string prefix = "shard", int s
         if (_tar is null || _inShard == _perShard) Open();
         var meta = new JsonObject { ["key"] = sample.Key, ["caption"] = sample.Caption, ["width"] = sample.Image.Width,
             ["height"] = sample.Image.Height };
-        Add($"{sample.Key}.{(jpeg ? "jpg" : "png")}", jpeg ? ImageLoader.EncodeJpeg(
-            sample.Image) : ImageLoader.EncodePng(sample.Image));
+        Add($"{sample.Key}.{(jpeg ? "jpg" : "png")}",
+            jpeg ? ImageLoader.EncodeJpeg(sample.Image) : ImageLoader.EncodePng(sample.Image));
         Add($"{sample.Key}.txt", Encoding.UTF8.GetBytes(sample.Caption));
         Add($"{sample.Key}.json", Encoding.UTF8.GetBytes(meta.ToJsonString()));
         var regions = sample.Masks is { } pm ? RegionsJson.Write(pm)

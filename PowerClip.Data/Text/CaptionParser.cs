@@ -117,8 +117,8 @@ public static class CaptionParser
             {
                 if (StartsPp(_pos)) parts.Add(PrepPhrase());
                 else if (Tag(_pos) is "JJ" && !IsContentNounAhead(_pos)) parts.Add(TreeNode.Phrase("ADJP", Take()));
-                else if (StartsNp(_pos) && parts.All(p => p.Label != "NP")) parts.Add(
-                    NounPhrase(allowCoordination: false));
+                else if (StartsNp(_pos) && parts.All(p => p.Label != "NP"))
+                    parts.Add(NounPhrase(allowCoordination: false));
                 else if (Tag(_pos) is "RB") parts.Add(TreeNode.Phrase("ADVP", Take()));
                 else break;
             }
