@@ -23,7 +23,8 @@ public static class Cli
         if (parsed.Errors.Count > 0)
         {
             // An unknown token explains more than the "required command" error it also causes.
-            var error = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parsed.Errors[0];
+            var error = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized",
+                StringComparison.Ordinal)) ?? parsed.Errors[0];
             Console.Error.WriteLine($"powerclip: error: {error.Message.ReplaceLineEndings(" ").Trim()}");
             return UsageError;
         }

@@ -16,7 +16,8 @@ public sealed class DataProblems(TextWriter? log = null, int maxLogged = 50)
 
     public int MaxLogged { get; } = maxLogged;
 
-    /// <summary>A skipped sample: <paramref name="reason"/> is a short category (counted), <paramref name="detail"/> says what exactly.</summary>
+    /// <summary>A skipped sample: <paramref name="reason"/> is a short category (counted), <paramref name="detail"/>
+    /// says what exactly.</summary>
     public void Report(string key, string reason, string detail) => Add(_skipped, "skipped", key, reason, detail);
 
     /// <summary>A kept sample whose flaw was repaired (e.g. its tree replaced by the parser's).</summary>
@@ -38,14 +39,18 @@ public sealed class DataProblems(TextWriter? log = null, int maxLogged = 50)
     public int Count(string reason) => _skipped.GetValueOrDefault(reason) + _repaired.GetValueOrDefault(reason);
 
     /// <summary>Skipped samples by reason.</summary>
-    public IReadOnlyDictionary<string, int> Counts => new SortedDictionary<string, int>(_skipped, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, int> Counts => new SortedDictionary<string, int>(_skipped,
+        StringComparer.Ordinal);
 
     /// <summary>One line, e.g. "3 skipped: 2 corrupt image, 1 too large; 1 repaired: 1 bad tree".</summary>
     public string Summary()
     {
-        var line = Total == 0 ? "0 skipped" : $"{Total} skipped: " + string.Join(", ", Counts.Select(kv => $"{kv.Value} {kv.Key}"));
+        var line = Total == 0 ? "0 skipped" : $"{Total} skipped: "
+            + string.Join(", ", Counts.Select(kv => $"{kv.Value} {kv.Key}"));
         if (RepairedTotal > 0)
-            line += $"; {RepairedTotal} repaired: " + string.Join(", ", new SortedDictionary<string, int>(_repaired, StringComparer.Ordinal).Select(kv => $"{kv.Value} {kv.Key}"));
+            line += $"; {RepairedTotal} repaired: " + string.Join(", ",
+                new SortedDictionary<string, int>(_repaired, StringComparer.Ordinal)
+                .Select(kv => $"{kv.Value} {kv.Key}"));
         return line;
     }
 }

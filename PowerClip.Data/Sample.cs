@@ -4,7 +4,8 @@ namespace PowerClip.Data;
 public sealed record RgbImage(int Width, int Height, byte[] Pixels)
 {
     public RgbImage Validate() =>
-        Pixels.Length == Width * Height * 3 ? this : throw new ArgumentException($"RGB image {Width}x{Height} needs {Width * Height * 3} bytes, got {Pixels.Length}");
+        Pixels.Length == Width * Height * 3 ? this : throw new ArgumentException(
+            $"RGB image {Width}x{Height} needs {Width * Height * 3} bytes, got {Pixels.Length}");
 }
 
 /// <summary>
@@ -32,7 +33,8 @@ public sealed record RegionMasks(int GridSize, int[][] Patches) : IImageRegions
         return (offsets, Patches.SelectMany(p => p).ToArray());
     }
 
-    /// <summary>The masks on another grid: a new patch is in a region when its centre falls in one of the region's old patches.</summary>
+    /// <summary>The masks on another grid: a new patch is in a region when its centre falls in one of the region's old
+    /// patches.</summary>
     public RegionMasks Resample(int gridSize)
     {
         if (gridSize == GridSize) return this;
@@ -75,6 +77,7 @@ public sealed record DataSample(string Key, float[] Pixels, int Size, RegionMask
 /// <summary>A source of raw samples (WebDataset shards, a CSV table, an image folder, the synthetic world).</summary>
 public interface IRawSampleSource
 {
-    /// <summary>The samples of one epoch, in the source's (seeded) order; bad samples are skipped and reported.</summary>
+    /// <summary>The samples of one epoch, in the source's (seeded) order; bad samples are skipped and
+    /// reported.</summary>
     IEnumerable<RawSample> Read(int epoch = 0);
 }

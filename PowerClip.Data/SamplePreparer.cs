@@ -5,7 +5,8 @@ namespace PowerClip.Data;
 /// preparation stays deterministic), tokenization, the caption's tree (shipped PTB or the built-in parser) and
 /// its loss view. A sample that cannot be prepared is reported and dropped.
 /// </summary>
-public sealed class SamplePreparer(ImageTransform transform, CaptionTokenizer tokenizer, DataProblems problems, int seed = 0, bool leavesAsNodes = false)
+public sealed class SamplePreparer(ImageTransform transform, CaptionTokenizer tokenizer, DataProblems problems,
+    int seed = 0, bool leavesAsNodes = false)
 {
     public DataSample? Prepare(RawSample raw, int epoch = 0)
     {
@@ -14,7 +15,8 @@ public sealed class SamplePreparer(ImageTransform transform, CaptionTokenizer to
             var rng = transform.Augment ? new Random(Seeds.Augmentation(raw.Key, seed, epoch)) : null;
             var (pixels, regions) = transform.Apply(raw.Image, raw.ShippedRegions, rng);
             var text = TreeAlignment.Prepare(raw.Caption, tokenizer, raw.Tree, problems, raw.Key, leavesAsNodes);
-            if (text.Loss.LeafSpans.Length == 0) { problems.Report(raw.Key, "bad caption", "no words left for the tree"); return null; }
+            if (text.Loss.LeafSpans.Length == 0) { problems.Report(raw.Key, "bad caption",
+                "no words left for the tree"); return null; }
             return new DataSample(raw.Key, pixels, transform.Size, regions, text);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)

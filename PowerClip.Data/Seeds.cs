@@ -7,17 +7,22 @@ namespace PowerClip.Data;
 /// </summary>
 public static class Seeds
 {
-    /// <summary>torch's generator before optimizer step <paramref name="step"/> (the weights' initialisation uses the seed itself).</summary>
+    /// <summary>torch's generator before optimizer step <paramref name="step"/> (the weights' initialisation uses the
+    /// seed itself).</summary>
     public static long Step(int seed, int step) => (long)seed * 1_000_003L + step;
 
-    /// <summary>The region draws of micro-batch <paramref name="microBatch"/> of step <paramref name="step"/>.</summary>
+    /// <summary>The region draws of micro-batch <paramref name="microBatch"/> of step <paramref
+    /// name="step"/>.</summary>
     public static int Regions(int seed, int step, int microBatch) => (int)(Step(seed, step) * 31 + microBatch);
 
-    /// <summary>Random draws inside the loss of micro-batch <paramref name="microBatch"/> of step <paramref name="step"/> (Monte Carlo R2T).</summary>
-    public static int LossDraws(int seed, int step, int microBatch) => unchecked(Regions(seed, step, microBatch) * 7_919 + 0x10ad);
+    /// <summary>Random draws inside the loss of micro-batch <paramref name="microBatch"/> of step <paramref
+    /// name="step"/> (Monte Carlo R2T).</summary>
+    public static int LossDraws(int seed, int step, int microBatch) =>
+        unchecked(Regions(seed, step, microBatch) * 7_919 + 0x10ad);
 
     /// <summary>
-    /// The region sampler of row <paramref name="globalRow"/> of a global batch: seeded by the row's place in the global
+    /// The region sampler of row <paramref name="globalRow"/> of a global batch: seeded by the row's place in the
+    /// global
     /// batch, so a data-parallel rank holding some rows draws what one process holding all of them would draw.
     /// </summary>
     public static int RegionRow(int regionSeed, int globalRow) => unchecked(regionSeed * 1_000_003 + globalRow * 7_919);
@@ -37,7 +42,8 @@ public static class Seeds
     /// </summary>
     public static ulong PatchDropRank(long draw, int rank) => (ulong)draw * 1_000_003UL + (ulong)rank;
 
-    /// <summary>A sample's augmentation in epoch <paramref name="epoch"/>: FNV-1a over its key, mixed with seed and epoch.</summary>
+    /// <summary>A sample's augmentation in epoch <paramref name="epoch"/>: FNV-1a over its key, mixed with seed and
+    /// epoch.</summary>
     public static int Augmentation(string key, int seed, int epoch)
     {
         var h = 2166136261u;

@@ -43,7 +43,8 @@ module ApproximationStudy =
     let private validate (c: StudyConfig) : unit =
         let fail (m: string) = raise (System.ArgumentException m)
         if c.Cases < 2 then fail $"the study needs at least 2 cases for a correlation, got {c.Cases}"
-        if c.Regions < 1 || c.Regions > Powerset.MaxRegions then fail $"regions must lie in 1..{Powerset.MaxRegions}, got {c.Regions}"
+        if c.Regions < 1 || c.Regions > Powerset.MaxRegions then fail $"regions must lie in 1..{Powerset.MaxRegions}, \
+                                                                     got {c.Regions}"
         if c.Taus.Length = 0 || c.Zetas.Length = 0 then fail "the study needs at least one tau and one zeta"
         Array.iter Validate.tau c.Taus
         Array.iter Validate.zeta c.Zetas
@@ -71,7 +72,8 @@ module ApproximationStudy =
                 |> Array.choose (fun (s0, t) -> Nla.zetaFor tau c.Reading (Powerset.r2tLse tau s0 t) s0 t)
                 |> Array.sort
             { Tau = tau; Cases = z.Length; Mean = Array.average z
-              Q10 = quantile z 0.1; Q25 = quantile z 0.25; Median = quantile z 0.5; Q75 = quantile z 0.75; Q90 = quantile z 0.9 })
+              Q10 = quantile z 0.1; Q25 = quantile z 0.25; Median = quantile z 0.5
+              Q75 = quantile z 0.75; Q90 = quantile z 0.9 })
 
     /// Computes every series. Cases are drawn from Random(Seed); Monte Carlo case k uses seed Seed + k.
     let run (c: StudyConfig) : StudySeries[] =
@@ -81,9 +83,11 @@ module ApproximationStudy =
         let total = Array.map2 (+) r2t t2r
         let relu = over Estimators.t2rRelu
         let mc =
-            inputs |> Array.mapi (fun k (s0, t) -> (Estimators.r2tMonteCarlo c.McSamples (c.Seed + k) 0.95 s0 t).Estimate)
+            inputs
+                |> Array.mapi (fun k (s0, t) -> (Estimators.r2tMonteCarlo c.McSamples (c.Seed + k) 0.95 s0 t).Estimate)
         let series tau (zeta: float option) quantity estimator exact approx : StudySeries =
-            { Tau = tau; Zeta = Option.toNullable zeta; Quantity = quantity; Estimator = estimator; Exact = exact; Approx = approx }
+            { Tau = tau; Zeta = Option.toNullable zeta; Quantity = quantity; Estimator = estimator
+              Exact = exact; Approx = approx }
         [| for tau in c.Taus do
              let t1 = over (Nla.t1 tau)
              let delta = over (Estimators.r2tDelta tau)

@@ -17,7 +17,8 @@ module Powerset =
 
     let checkM (m: int) : unit =
         if m > MaxRegions then
-            raise (System.ArgumentException $"exact powerset sums enumerate 2^M subsets; M = {m} exceeds the limit M <= {MaxRegions}")
+            raise (System.ArgumentException $"exact powerset sums enumerate 2^M subsets; M = {m} exceeds the limit M \
+                   <= {MaxRegions}")
 
     /// The first subset mask of a range: 0 (∅) for all subsets, 1 for the non-empty ones.
     let firstMask (range: SubsetRange) : int = match range with AllSubsets -> 0 | NonEmptySubsets -> 1

@@ -18,9 +18,11 @@ module Synthetic =
             else
                 let parts = min (b - a) (rng.Next(2, 4))
                 let cuts =
-                    Seq.initInfinite (fun _ -> rng.Next(a + 1, b)) |> Seq.distinct |> Seq.take (parts - 1) |> Seq.sort |> Seq.toList
+                    Seq.initInfinite (fun _ -> rng.Next(a + 1, b)) |> Seq.distinct |> Seq.take (parts - 1) |> Seq.sort
+                        |> Seq.toList
                 List.pairwise ((a :: cuts) @ [ b ])
-                |> List.collect (fun (x, y) -> (if y - x >= 2 && y - x < leaves then [ [| x .. y - 1 |] ] else []) @ split x y)
+                |> List.collect
+                    (fun (x, y) -> (if y - x >= 2 && y - x < leaves then [ [| x .. y - 1 |] ] else []) @ split x y)
         let phrases = [| 0 .. leaves - 1 |] :: split 0 leaves
         let leafNodes = if includeLeaves && leaves > 1 then [ for l in 0 .. leaves - 1 -> [| l |] ] else []
         { LeafCount = leaves; Nodes = phrases @ leafNodes |> List.distinct |> List.toArray }

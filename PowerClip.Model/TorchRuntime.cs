@@ -10,7 +10,8 @@ public static class TorchRuntime
     public static string NativeFixStatusPath =>
         Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "torchsharp-native-fix.txt");
 
-    /// <summary>The build's native-fix status ("applied: …", "skipped: …", "not-needed: …"), or why it is unknown.</summary>
+    /// <summary>The build's native-fix status ("applied: …", "skipped: …", "not-needed: …"), or why it is
+    /// unknown.</summary>
     public static string NativeFixStatus =>
         File.Exists(NativeFixStatusPath)
             ? File.ReadAllText(NativeFixStatusPath).Trim()
@@ -44,7 +45,8 @@ public static class TorchRuntime
         });
     }
 
-    /// <summary>Sets the intra-op thread count explicitly (libtorch's default can oversubscribe small machines).</summary>
+    /// <summary>Sets the intra-op thread count explicitly (libtorch's default can oversubscribe small
+    /// machines).</summary>
     public static int SetThreads(int? threads)
     {
         var n = threads ?? Environment.ProcessorCount;
@@ -62,12 +64,14 @@ public static class TorchRuntime
         if (s == "cuda" || s.StartsWith("cuda:", StringComparison.Ordinal))
         {
             if (!torch.cuda.is_available())
-                throw new ArgumentException($"device '{spec}' requested but CUDA is not available (this build uses TorchBackend=cpu, or no GPU is visible)");
+                throw new ArgumentException($"device '{spec}' requested but CUDA is not available (this build uses " +
+                    "TorchBackend=cpu, or no GPU is visible)");
             var index = 0;
             if (s.Length > 4 && (!int.TryParse(s.AsSpan(5), out index) || index < 0))
                 throw new ArgumentException($"device '{spec}' is not valid: expected cuda:N with N >= 0");
             if (index >= torch.cuda.device_count())
-                throw new ArgumentException($"device '{spec}' does not exist: {torch.cuda.device_count()} CUDA device(s) visible");
+                throw new ArgumentException($"device '{spec}' does not exist: {torch.cuda.device_count()} CUDA " +
+                    "device(s) visible");
             return new Device(DeviceType.CUDA, index);
         }
         throw new ArgumentException($"device '{spec}' is not valid: expected auto, cpu, cuda or cuda:N");

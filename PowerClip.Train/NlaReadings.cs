@@ -11,8 +11,10 @@ namespace PowerClip.Train;
 /// </summary>
 public static class NlaReadings
 {
-    /// <summary>The spec's reading for a name; an ArgumentException naming <paramref name="label"/> and the choices otherwise.</summary>
-    public static Spec.ZetaReading Parse(string name, string label) => ToSpec(LossSettingNames.ZetaReading.Parse(name, label));
+    /// <summary>The spec's reading for a name; an ArgumentException naming <paramref name="label"/> and the choices
+    /// otherwise.</summary>
+    public static Spec.ZetaReading Parse(string name, string label) =>
+        ToSpec(LossSettingNames.ZetaReading.Parse(name, label));
 
     public static string NameOf(Spec.ZetaReading reading) => LossSettingNames.ZetaReading.NameOf(FromSpec(reading));
 

@@ -4,7 +4,8 @@ using TorchSharp;
 
 namespace PowerClip.Train;
 
-/// <summary>What a run ran on: versions, device, threads and the TorchSharp native-fix status (`powerclip info`, reports).</summary>
+/// <summary>What a run ran on: versions, device, threads and the TorchSharp native-fix status (`powerclip info`,
+/// reports).</summary>
 public static class RuntimeDescription
 {
     public static IEnumerable<(string Key, string Value)> Describe(torch.Device device, int threads)
@@ -14,7 +15,8 @@ public static class RuntimeDescription
         yield return ("os", System.Runtime.InteropServices.RuntimeInformation.OSDescription);
         yield return ("TorchSharp", Version(typeof(torch).Assembly));
         yield return ("libtorch", torch.__version__ ?? "unknown");
-        yield return ("cuda available", torch.cuda.is_available() ? $"yes ({torch.cuda.device_count()} device(s))" : "no");
+        yield return ("cuda available", torch.cuda.is_available()
+            ? $"yes ({torch.cuda.device_count()} device(s))" : "no");
         yield return ("device", device.ToString());
         yield return ("threads", $"{threads} (cores: {Environment.ProcessorCount})");
         yield return ("native fix", TorchRuntime.NativeFixStatus);

@@ -21,18 +21,28 @@ public static class DataCommand
     private sealed class WorldOptions
     {
         public Option<int> Seed { get; } = new("--seed") { Description = "Sample seed", DefaultValueFactory = _ => 0 };
-        public Option<int> SplitSeed { get; } = new("--split-seed") { Description = "Which combinations are held out (keep it fixed across splits)", DefaultValueFactory = _ => 0 };
-        public Option<int> ImageSize { get; } = new("--image-size") { Description = "Image side in pixels (paper: 224; CPU presets: 64)", DefaultValueFactory = _ => 224 };
-        public Option<int> PatchSize { get; } = new("--patch-size") { Description = "Patch side in pixels; masks are on the patch grid (paper: 16; CPU presets: 8)", DefaultValueFactory = _ => 16 };
-        public Option<int> MaxObjects { get; } = new("--max-objects") { Description = "Objects per image, 1 to this (at most 4)", DefaultValueFactory = _ => 4 };
+        public Option<int> SplitSeed { get; } = new("--split-seed") {
+            Description = "Which combinations are held out (keep it fixed across splits)",
+            DefaultValueFactory = _ => 0 };
+        public Option<int> ImageSize { get; } = new("--image-size") {
+            Description = "Image side in pixels (paper: 224; CPU presets: 64)", DefaultValueFactory = _ => 224 };
+        public Option<int> PatchSize { get; } = new("--patch-size") {
+            Description = "Patch side in pixels; masks are on the patch grid (paper: 16; CPU presets: 8)",
+            DefaultValueFactory = _ => 16 };
+        public Option<int> MaxObjects { get; } = new("--max-objects") {
+            Description = "Objects per image, 1 to this (at most 4)", DefaultValueFactory = _ => 4 };
 
-        public void AddTo(Command c) { c.Add(Seed); c.Add(SplitSeed); c.Add(ImageSize); c.Add(PatchSize); c.Add(MaxObjects); }
+        public void AddTo(Command c)
+        {
+            c.Add(Seed); c.Add(SplitSeed); c.Add(ImageSize); c.Add(PatchSize); c.Add(MaxObjects);
+        }
 
         public SyntheticWorld Build(ParseResult r)
         {
             try
             {
-                return new SyntheticWorld(new WorldConfig(r.GetValue(ImageSize), r.GetValue(PatchSize), 1, r.GetValue(MaxObjects), r.GetValue(Seed), r.GetValue(SplitSeed)));
+                return new SyntheticWorld(new WorldConfig(r.GetValue(ImageSize), r.GetValue(PatchSize), 1,
+                    r.GetValue(MaxObjects), r.GetValue(Seed), r.GetValue(SplitSeed)));
             }
             catch (ArgumentException e) { throw new UsageException(e.Message); }
         }
@@ -40,7 +50,8 @@ public static class DataCommand
 
     private static Option<string> Out() => new("--out") { Description = "Output folder", Required = true };
 
-    private static Option<int> Count(int dflt, string what) => new("--count") { Description = what, DefaultValueFactory = _ => dflt };
+    private static Option<int> Count(int dflt, string what) =>
+        new("--count") { Description = what, DefaultValueFactory = _ => dflt };
 
     private static WorldSplit ParseSplit(string s) => s switch
     {
@@ -68,9 +79,12 @@ public static class DataCommand
         var world = new WorldOptions();
         var output = Out();
         var count = Count(1000, "Number of samples");
-        var split = new Option<string>("--split") { Description = "train (no held-out combination) or test (each sample has one)", DefaultValueFactory = _ => "train" };
-        var perShard = new Option<int>("--per-shard") { Description = "Samples per shard", DefaultValueFactory = _ => 1000 };
-        var command = new Command("world", "Write the synthetic compositional world as WebDataset shards (png, txt, json, regions.json, tree)") { output, count, split, perShard };
+        var split = new Option<string>("--split") { Description = "train (no held-out combination) or test (each " +
+            "sample has one)", DefaultValueFactory = _ => "train" };
+        var perShard = new Option<int>("--per-shard") { Description = "Samples per shard",
+            DefaultValueFactory = _ => 1000 };
+        var command = new Command("world", "Write the synthetic compositional world as WebDataset shards (png, txt, " +
+            "json, regions.json, tree)") { output, count, split, perShard };
         world.AddTo(command);
         command.SetAction(r =>
         {
@@ -80,10 +94,13 @@ public static class DataCommand
             Positive(r.GetValue(perShard), "--per-shard");
             var sp = ParseSplit(r.GetValue(split) ?? "");
             var clock = Stopwatch.StartNew();
-            using var writer = new ShardWriter(r.GetValue(output)!, sp.ToString().ToLowerInvariant(), r.GetValue(perShard));
+            using var writer = new ShardWriter(r.GetValue(output)!, sp.ToString().ToLowerInvariant(),
+                r.GetValue(perShard));
             foreach (var s in w.Samples(sp, n)) writer.Write(s.ToRaw());
             writer.Complete();
-            Console.WriteLine($"wrote {writer.Written} {sp.ToString().ToLowerInvariant()} samples ({w.Config.ImageSize} px, {w.Config.GridSize}x{w.Config.GridSize} patch grid) in {writer.Paths.Count} shard(s): {writer.Pattern} ({clock.Elapsed.TotalSeconds:F1} s)");
+            Console.WriteLine($"wrote {writer.Written} {sp.ToString().ToLowerInvariant()} samples " +
+                $"({w.Config.ImageSize} px, {w.Config.GridSize}x{w.Config.GridSize} patch grid) in " +
+                $"{writer.Paths.Count} shard(s): {writer.Pattern} ({clock.Elapsed.TotalSeconds:F1} s)");
             return 0;
         });
         return command;
@@ -94,10 +111,14 @@ public static class DataCommand
         var world = new WorldOptions();
         var output = Out();
         var count = Count(500, "Scenes per benchmark (SugarCrepe, Winoground, ARO, retrieval)");
-        var perClass = new Option<int>("--per-class") { Description = "Zero-shot images per colour×shape class", DefaultValueFactory = _ => 10 };
-        var captions = new Option<int>("--captions-per-image") { Description = "Retrieval captions per image", DefaultValueFactory = _ => 5 };
-        var split = new Option<string>("--split") { Description = "Scenes from test (held-out combinations, default) or train", DefaultValueFactory = _ => "test" };
-        var command = new Command("export-benchmarks", "Export SugarCrepe, Winoground-style, ARO-style, zero-shot and Karpathy retrieval benchmarks built from the world") { output, count, perClass, captions, split };
+        var perClass = new Option<int>("--per-class") { Description = "Zero-shot images per colour×shape class",
+            DefaultValueFactory = _ => 10 };
+        var captions = new Option<int>("--captions-per-image") { Description = "Retrieval captions per image",
+            DefaultValueFactory = _ => 5 };
+        var split = new Option<string>("--split") { Description = "Scenes from test (held-out combinations, default) " +
+            "or train", DefaultValueFactory = _ => "test" };
+        var command = new Command("export-benchmarks", "Export SugarCrepe, Winoground-style, ARO-style, zero-shot " +
+            "and Karpathy retrieval benchmarks built from the world") { output, count, perClass, captions, split };
         world.AddTo(command);
         command.SetAction(r =>
         {
@@ -106,7 +127,8 @@ public static class DataCommand
             Positive(r.GetValue(perClass), "--per-class");
             Positive(r.GetValue(captions), "--captions-per-image");
             var exporter = new BenchmarkExporter(w, ParseSplit(r.GetValue(split) ?? ""));
-            foreach (var (file, n) in exporter.ExportAll(r.GetValue(output)!, r.GetValue(count), r.GetValue(perClass), r.GetValue(captions)))
+            foreach (var (file, n) in exporter.ExportAll(r.GetValue(output)!, r.GetValue(count), r.GetValue(perClass),
+                r.GetValue(captions)))
                 Console.WriteLine($"{file,-45} {n}");
             return 0;
         });
@@ -116,12 +138,18 @@ public static class DataCommand
     private static Command Shards()
     {
         var output = Out();
-        var csv = new Option<string?>("--csv") { Description = "A CSV/TSV table with columns filepath and title (see --image-column, --caption-column)" };
-        var folder = new Option<string?>("--folder") { Description = "An image folder; each image's caption is in a .txt file with the same name" };
-        var imageColumn = new Option<string>("--image-column") { Description = "Image path column of the table", DefaultValueFactory = _ => "filepath" };
-        var captionColumn = new Option<string>("--caption-column") { Description = "Caption column of the table", DefaultValueFactory = _ => "title" };
-        var perShard = new Option<int>("--per-shard") { Description = "Samples per shard", DefaultValueFactory = _ => 1000 };
-        var command = new Command("shards", "Turn a CSV/TSV table or an image folder into WebDataset shards, skipping unusable images") { output, csv, folder, imageColumn, captionColumn, perShard };
+        var csv = new Option<string?>("--csv") { Description = "A CSV/TSV table with columns filepath and title (see " +
+            "--image-column, --caption-column)" };
+        var folder = new Option<string?>("--folder") { Description = "An image folder; each image's caption is in a " +
+            ".txt file with the same name" };
+        var imageColumn = new Option<string>("--image-column") { Description = "Image path column of the table",
+            DefaultValueFactory = _ => "filepath" };
+        var captionColumn = new Option<string>("--caption-column") { Description = "Caption column of the table",
+            DefaultValueFactory = _ => "title" };
+        var perShard = new Option<int>("--per-shard") { Description = "Samples per shard",
+            DefaultValueFactory = _ => 1000 };
+        var command = new Command("shards", "Turn a CSV/TSV table or an image folder into WebDataset shards, " +
+            "skipping unusable images") { output, csv, folder, imageColumn, captionColumn, perShard };
         command.SetAction(r =>
         {
             var (table, dir) = (r.GetValue(csv), r.GetValue(folder));
@@ -135,7 +163,8 @@ public static class DataCommand
             using var writer = new ShardWriter(r.GetValue(output)!, "shard", r.GetValue(perShard), jpeg: true);
             foreach (var s in samples) writer.Write(s);
             writer.Complete();
-            Console.WriteLine($"wrote {writer.Written} samples in {writer.Paths.Count} shard(s): {writer.Pattern}; {problems.Summary()}");
+            Console.WriteLine($"wrote {writer.Written} samples in {writer.Paths.Count} shard(s): {writer.Pattern}; " +
+                $"{problems.Summary()}");
             return 0;
         });
         return command;
@@ -143,12 +172,17 @@ public static class DataCommand
 
     private static Command Check()
     {
-        var shards = new Option<string?>("--shards") { Description = "WebDataset shards, brace-expanded: 'dir/shard-{00000..00009}.tar'" };
+        var shards = new Option<string?>("--shards") { Description = "WebDataset shards, brace-expanded: " +
+            "'dir/shard-{00000..00009}.tar'" };
         var csv = new Option<string?>("--csv") { Description = "A CSV/TSV table (filepath, title)" };
-        var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse images with more pixels than this (checked before decoding)", DefaultValueFactory = _ => ImageLoader.DefaultMaxPixels };
-        var imageSize = new Option<int>("--image-size") { Description = "Model input size the images are prepared for", DefaultValueFactory = _ => 224 };
-        var patchSize = new Option<int>("--patch-size") { Description = "Model patch size (region masks are resampled to its grid)", DefaultValueFactory = _ => 16 };
-        var bpe = new Option<string?>("--bpe") { Description = "CLIP BPE merges file; default: GPT-2 BPE, shipped in the package" };
+        var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse images with more pixels than this " +
+            "(checked before decoding)", DefaultValueFactory = _ => ImageLoader.DefaultMaxPixels };
+        var imageSize = new Option<int>("--image-size") { Description = "Model input size the images are prepared for",
+            DefaultValueFactory = _ => 224 };
+        var patchSize = new Option<int>("--patch-size") { Description = "Model patch size (region masks are " +
+            "resampled to its grid)", DefaultValueFactory = _ => 16 };
+        var bpe = new Option<string?>("--bpe") { Description = "CLIP BPE merges file; default: GPT-2 BPE, shipped in " +
+            "the package" };
         var coverage = new Option<double>("--mask-coverage")
         {
             Description = "Share of a patch's pixels a mask must cover to hold the patch",
@@ -167,16 +201,20 @@ public static class DataCommand
         command.SetAction(r =>
         {
             var (pattern, table) = (r.GetValue(shards), r.GetValue(csv));
-            if ((pattern is null) == (table is null)) throw new UsageException("give exactly one of --shards and --csv");
+            if ((pattern is null) == (table is null)) throw new UsageException(
+                "give exactly one of --shards and --csv");
             var (size, patch) = (r.GetValue(imageSize), r.GetValue(patchSize));
-            if (size < 1 || patch < 1 || size % patch != 0) throw new UsageException($"--patch-size {patch} must divide --image-size {size}");
+            if (size < 1 || patch < 1 || size % patch != 0) throw new UsageException(
+                $"--patch-size {patch} must divide --image-size {size}");
             if (r.GetValue(coverage) is not (> 0 and <= 1) and var c)
                 throw new UsageException($"--mask-coverage must lie in (0, 1], got {c}");
             var problems = new DataProblems(Console.Error);
             if (r.GetValue(threads) < 0) throw new UsageException($"--threads must be ≥ 0, got {r.GetValue(threads)}");
-            var options = new StreamOptions(ShuffleBuffer: 0, Parallelism: r.GetValue(threads), MaxPixels: r.GetValue(maxPixels),
+            var options = new StreamOptions(ShuffleBuffer: 0, Parallelism: r.GetValue(threads),
+                MaxPixels: r.GetValue(maxPixels),
                                             MaxEntryBytes: Positive(r.GetValue(maxEntry), "--max-entry-bytes"));
-            IRawSampleSource source = pattern is not null ? new WebDatasetSource(pattern, options, problems) : new CsvSource(table!, options, problems);
+            IRawSampleSource source = pattern is not null ? new WebDatasetSource(pattern, options,
+                problems) : new CsvSource(table!, options, problems);
             var tokenizer = r.GetValue(bpe) is { } path ? ClipTokenizer(path) : CaptionTokenizer.Gpt2();
             var transform = new ImageTransform(size, patch) { MaskCoverage = r.GetValue(coverage) };
             var preparer = new SamplePreparer(transform, tokenizer, problems);
@@ -209,7 +247,8 @@ public static class DataCommand
     public static CaptionTokenizer ClipTokenizer(string path)
     {
         try { return CaptionTokenizer.FromClipVocabulary(path); }
-        catch (Exception e) when (e is FileNotFoundException or FormatException) { throw new UsageException("--bpe: " + e.Message); }
+        catch (Exception e) when (e is FileNotFoundException or FormatException) {
+            throw new UsageException("--bpe: " + e.Message); }
     }
 
     /// <summary>Counts the samples that ship a tree (after preparation every sample has one).</summary>

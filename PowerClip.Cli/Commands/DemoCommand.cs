@@ -17,14 +17,19 @@ public static class DemoCommand
     public static Command Create()
     {
         var runtime = new RuntimeOptions();
-        var quick = new Option<bool>("--quick") { Description = "A small budget (under 2 minutes on 2 cores) instead of the default (about 11 minutes)" };
-        var output = new Option<string>("--out") { Description = "Output folder (runs, benchmarks, report.html, results.json)", DefaultValueFactory = _ => "runs/demo" };
+        var quick = new Option<bool>("--quick") { Description = "A small budget (under 2 minutes on 2 cores) instead " +
+            "of the default (about 11 minutes)" };
+        var output = new Option<string>("--out") { Description = "Output folder (runs, benchmarks, report.html, " +
+            "results.json)", DefaultValueFactory = _ => "runs/demo" };
         var steps = new Option<int?>("--steps") { Description = "Override the optimizer steps of both arms" };
         var seed = new Option<int?>("--seed") { Description = "Seed of weights, data and regions (default 0)" };
         var defaults = new PowerClipLossConfig();
-        var lambda = new Option<double?>("--lambda") { Description = $"PowerCLIP's λ (default {defaults.Lambda:g}, the paper's)" };
-        var delta = new Option<double?>("--delta") { Description = $"PowerCLIP's margin δ (default {defaults.Delta:g}, reconstructed)" };
-        var command = new Command("demo", "Train CLIP and PowerCLIP on the synthetic world, evaluate both on held-out compositions, write an HTML report")
+        var lambda = new Option<double?>("--lambda") { Description = $"PowerCLIP's λ (default {defaults.Lambda:g}, " +
+            "the paper's)" };
+        var delta = new Option<double?>("--delta") { Description = $"PowerCLIP's margin δ (default " +
+            $"{defaults.Delta:g}, reconstructed)" };
+        var command = new Command("demo", "Train CLIP and PowerCLIP on the synthetic world, evaluate both on " +
+            "held-out compositions, write an HTML report")
         {
             quick, output, steps, seed, lambda, delta,
         };
@@ -33,7 +38,8 @@ public static class DemoCommand
         {
             var settings = r.GetValue(quick) ? DemoSettings.Quick : new DemoSettings();
             if (r.GetValue(steps) is { } n)
-                settings = n >= 1 ? settings with { Steps = n } : throw new UsageException($"--steps must be >= 1, got {n}");
+                settings = n >= 1 ? settings with { Steps = n } : throw new UsageException(
+                    $"--steps must be >= 1, got {n}");
             if (r.GetValue(seed) is { } s) settings = settings with { Seed = s };
             var p = settings.LossSettings.PowerClip;
             p = p with { Lambda = r.GetValue(lambda) ?? p.Lambda, Delta = r.GetValue(delta) ?? p.Delta };
@@ -47,7 +53,8 @@ public static class DemoCommand
             foreach (var (bench, metric, value) in outcome.Evaluations["clip"].Rows)
             {
                 var pc = outcome.Evaluations["powerclip"].Find(bench, metric);
-                Console.WriteLine($"{bench,-12} {metric,-28} {Pct(value.Accuracy),8} {Pct(pc?.Accuracy ?? double.NaN),10}");
+                Console.WriteLine($"{bench,-12} {metric,-28} {Pct(value.Accuracy),8} " +
+                    $"{Pct(pc?.Accuracy ?? double.NaN),10}");
             }
             Console.WriteLine($"report: {Path.Combine(outDir, "report.html")} ({outcome.TotalSeconds:F0} s)");
             return 0;
@@ -55,5 +62,6 @@ public static class DemoCommand
         return command;
     }
 
-    private static string Pct(double x) => double.IsNaN(x) ? "–" : (100 * x).ToString("F1", CultureInfo.InvariantCulture) + "%";
+    private static string Pct(double x) => double.IsNaN(x)
+        ? "–" : (100 * x).ToString("F1", CultureInfo.InvariantCulture) + "%";
 }

@@ -11,7 +11,8 @@ public static class InfoCommand
     public static Command Create()
     {
         var runtime = new RuntimeOptions();
-        var command = new Command("info", "Print versions, compute device, thread count and whether the TorchSharp native fix was applied");
+        var command = new Command("info", "Print versions, compute device, thread count and whether the TorchSharp " +
+            "native fix was applied");
         runtime.AddTo(command);
         command.SetAction(result =>
         {

@@ -22,19 +22,28 @@ public static class NlaAccuracyCommand
 
     public static Command Create()
     {
-        var cases = new Option<int>("--cases") { Description = "Random image-caption inputs", DefaultValueFactory = _ => 2000 };
-        var seed = new Option<int>("--seed") { Description = "Seed of the inputs (and, offset per case, of Monte Carlo)", DefaultValueFactory = _ => 0 };
-        var regions = new Option<int>("--regions") { Description = "Regions M per image", DefaultValueFactory = _ => 10 };
-        var taus = new Option<string>("--taus") { Description = "Comma-separated temperatures", DefaultValueFactory = _ => "0.1,0.01,0.001" };
-        var zetas = new Option<string>("--zetas") { Description = "Comma-separated zeta values in [0,1]", DefaultValueFactory = _ => "0,0.25,0.5,0.75,1" };
+        var cases = new Option<int>("--cases") { Description = "Random image-caption inputs",
+            DefaultValueFactory = _ => 2000 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the inputs (and, offset per case, of Monte " +
+            "Carlo)", DefaultValueFactory = _ => 0 };
+        var regions = new Option<int>("--regions") { Description = "Regions M per image",
+            DefaultValueFactory = _ => 10 };
+        var taus = new Option<string>("--taus") { Description = "Comma-separated temperatures",
+            DefaultValueFactory = _ => "0.1,0.01,0.001" };
+        var zetas = new Option<string>("--zetas") { Description = "Comma-separated zeta values in [0,1]",
+            DefaultValueFactory = _ => "0,0.25,0.5,0.75,1" };
         var weights = new Option<string>("--zeta-reading")
         {
             Description = "Which term zeta weights: lower (log cosh weight 1-zeta) or logcosh (weight zeta)",
             DefaultValueFactory = _ => LossSettingNames.ZetaReading.NameOf(NlaReadings.FromSpec(Nla.defaultReading)),
         };
-        var similarities = new Option<string>("--similarities") { Description = "Input model: clip (CLIP-like cosines) or uniform (S0 uniform in [-1,1])", DefaultValueFactory = _ => "clip" };
-        var mcSamples = new Option<int>("--mc-samples") { Description = "Subsets drawn by the Monte Carlo R2T estimator", DefaultValueFactory = _ => 32 };
-        var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => "runs/nla-accuracy" };
+        var similarities = new Option<string>("--similarities") {
+            Description = "Input model: clip (CLIP-like cosines) or uniform (S0 uniform in [-1,1])",
+            DefaultValueFactory = _ => "clip" };
+        var mcSamples = new Option<int>("--mc-samples") { Description = "Subsets drawn by the Monte Carlo R2T " +
+            "estimator", DefaultValueFactory = _ => 32 };
+        var output = new Option<string>("--out") { Description = "Output directory",
+            DefaultValueFactory = _ => "runs/nla-accuracy" };
         var ranking = new NlaRankingOptions();
         var command = new Command("nla-accuracy",
             "Exact vs NLA and extra estimators: per pair (r, MAE) and within batches (rankings, hardest negative, " +

@@ -52,14 +52,16 @@ public sealed record NlaCaseInput(double[,] S0, ParseTree Tree, double Tau, doub
             for (var l = 0; l < row.Length; l++) s0[m, l] = Number(row[l], $"s0[{m}][{l}]");
         }
         if (rows.Length > Powerset.MaxRegions)
-            throw Bad($"s0 has {rows.Length} regions; the exact sums enumerate 2^M subsets and allow M <= {Powerset.MaxRegions}");
+            throw Bad($"s0 has {rows.Length} regions; the exact sums enumerate 2^M subsets and allow M <= " +
+                $"{Powerset.MaxRegions}");
 
         var nodeList = Array(Field("nodes"), "nodes");
         if (nodeList.Length == 0) throw Bad("nodes is empty: the tree needs at least one node");
         var nodes = nodeList.Select((node, b) => Array(node, $"nodes[{b}]").Select((leaf, k) =>
             leaf.ValueKind == JsonValueKind.Number && leaf.TryGetInt32(out var i)
                 ? i
-                : throw Bad($"nodes[{b}][{k}] must be an integer leaf index, got {leaf.GetRawText()}")).ToArray()).ToArray();
+                : throw Bad($"nodes[{b}][{k}] must be an integer leaf index, got {leaf.GetRawText()}")).ToArray())
+                    .ToArray();
         var tree = new ParseTree(firstRow.Length, nodes);
 
         var tau = Number(Field("tau"), "tau");

@@ -6,15 +6,20 @@ using PowerClip.Train;
 
 namespace PowerClip.Cli.Commands;
 
-/// <summary>`powerclip nla eval --input case.json`: every exact and approximate quantity of one input, as one JSON object.</summary>
+/// <summary>`powerclip nla eval --input case.json`: every exact and approximate quantity of one input, as one JSON
+/// object.</summary>
 public static class NlaCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--input") { Description = "JSON file with s0, nodes, tau, zeta and optionally zeta_reading (lower|logcosh)", Required = true };
-        var samples = new Option<int>("--mc-samples") { Description = "Subsets drawn by the Monte Carlo R2T estimator", DefaultValueFactory = _ => 1000 };
-        var seed = new Option<int>("--seed") { Description = "Seed of the Monte Carlo R2T estimator", DefaultValueFactory = _ => 0 };
-        var eval = new Command("eval", "Evaluate the exact powerset losses, the NLAs, their bounds and the extra estimators on one input") { input, samples, seed };
+        var input = new Option<string>("--input") { Description = "JSON file with s0, nodes, tau, zeta and " +
+            "optionally zeta_reading (lower|logcosh)", Required = true };
+        var samples = new Option<int>("--mc-samples") { Description = "Subsets drawn by the Monte Carlo R2T estimator",
+            DefaultValueFactory = _ => 1000 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the Monte Carlo R2T estimator",
+            DefaultValueFactory = _ => 0 };
+        var eval = new Command("eval", "Evaluate the exact powerset losses, the NLAs, their bounds and the extra " +
+            "estimators on one input") { input, samples, seed };
         eval.SetAction(result =>
         {
             var c = NlaCaseInput.Load(result.GetValue(input)!);

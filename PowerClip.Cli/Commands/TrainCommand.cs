@@ -18,11 +18,16 @@ public static class TrainCommand
     {
         var runtime = new RuntimeOptions();
         var options = new TrainOptions();
-        var output = new Option<string>("--out") { Description = "Run folder (config, metrics, checkpoints)", Required = true };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run in --out: latest, a step number or a checkpoint folder" };
-        var distributed = new Option<string>("--distributed") { Description = "none, or mpi: be one rank of an `mpiexec -n K` job (data-parallel; see README)", DefaultValueFactory = _ => "none" };
+        var output = new Option<string>("--out") { Description = "Run folder (config, metrics, checkpoints)",
+            Required = true };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in --out: latest, a step " +
+            "number or a checkpoint folder" };
+        var distributed = new Option<string>("--distributed") {
+            Description = "none, or mpi: be one rank of an `mpiexec -n K` job (data-parallel; see README)",
+            DefaultValueFactory = _ => "none" };
         distributed.AcceptOnlyFromAmong("none", "mpi");
-        var command = new Command("train", "Train a CLIP-family model (CLIP, FLIP, FILIP, SPARC, PowerCLIP and its ablations)") { output, resume, distributed };
+        var command = new Command("train", "Train a CLIP-family model (CLIP, FLIP, FILIP, SPARC, PowerCLIP and its " +
+            "ablations)") { output, resume, distributed };
         foreach (var o in options.All) command.Add(o);
         runtime.AddTo(command);
         command.SetAction(r =>
@@ -33,14 +38,16 @@ public static class TrainCommand
             {
                 var given = options.Given(r);
                 if (given.Count > 0)
-                    throw new UsageException($"{string.Join(", ", given)} cannot be combined with --resume: a resumed run uses its own {RunFolder.ConfigFile}");
+                    throw new UsageException($"{string.Join(", ", given)} cannot be combined with --resume: a " +
+                        $"resumed run uses its own {RunFolder.ConfigFile}");
                 config = TrainConfig.Load(new RunFolder(runDir).Config);
             }
             else
             {
                 config = options.Build(r);
                 if (new CheckpointStore(runDir).List().Count > 0)
-                    throw new UsageException($"{runDir} already holds checkpoints: pass --resume latest to continue it, or choose another --out");
+                    throw new UsageException($"{runDir} already holds checkpoints: pass --resume latest to continue " +
+                        "it, or choose another --out");
             }
             CheckModel(config);
             var (device, threads) = runtime.Apply(r);
@@ -59,7 +66,8 @@ public static class TrainCommand
         return command;
     }
 
-    /// <summary>A model config, tokenizer file or vocabulary that does not fit is a usage error, found before training.</summary>
+    /// <summary>A model config, tokenizer file or vocabulary that does not fit is a usage error, found before
+    /// training.</summary>
     private static void CheckModel(TrainConfig config)
     {
         try { ModelFactory.Inputs(config); }

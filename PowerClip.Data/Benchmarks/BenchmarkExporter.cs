@@ -29,11 +29,13 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
     public IReadOnlyDictionary<string, int> ExportAll(string outDir, int count, int perClass, int captionsPerImage = 5)
     {
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        foreach (var kv in SugarCrepe(Path.Combine(outDir, "sugarcrepe"), count)) counts["sugarcrepe/" + kv.Key] = kv.Value;
+        foreach (var kv in SugarCrepe(Path.Combine(outDir, "sugarcrepe"), count)) counts["sugarcrepe/" + kv.Key] =
+            kv.Value;
         counts["winoground/examples.jsonl"] = Winoground(Path.Combine(outDir, "winoground"), count);
         foreach (var kv in Aro(Path.Combine(outDir, "aro"), count)) counts["aro/" + kv.Key] = kv.Value;
         counts["zeroshot/test"] = ZeroShot(Path.Combine(outDir, "zeroshot"), perClass);
-        counts["retrieval/dataset_synthetic.json"] = Retrieval(Path.Combine(outDir, "retrieval"), count, captionsPerImage);
+        counts["retrieval/dataset_synthetic.json"] = Retrieval(Path.Combine(outDir, "retrieval"), count,
+            captionsPerImage);
         counts["grounding/" + GroundingExport.FileName] =
             new GroundingExport(world, split).Write(Path.Combine(outDir, "grounding"), count);
         foreach (var kv in new RobustnessExport(world, split).Write(Path.Combine(outDir, "robustness"), perClass))
@@ -53,9 +55,11 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
             var rng = world.Rng(split, i, stream: 2);
             foreach (var category in HardNegatives.Categories)
                 if (HardNegatives.Make(category, s.Scene, s.Caption, rng) is { } negative)
-                    files[category][i.ToString()] = new JsonObject { ["filename"] = filename, ["caption"] = s.Caption.Text, ["negative_caption"] = negative.Text };
+                    files[category][i.ToString()] = new JsonObject { ["filename"] = filename,
+                        ["caption"] = s.Caption.Text, ["negative_caption"] = negative.Text };
         }
-        foreach (var (category, json) in files) File.WriteAllText(Path.Combine(dir, category + ".json"), json.ToJsonString(Indented));
+        foreach (var (category, json) in files) File.WriteAllText(Path.Combine(dir, category + ".json"),
+            json.ToJsonString(Indented));
         return files.ToDictionary(kv => kv.Key + ".json", kv => kv.Value.Count);
     }
 
@@ -101,24 +105,31 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
                 foreach (var r in new[] { Relation.LeftOf, Relation.Above })
                     if (scene.Holds(a, b, r))
                     {
-                        var mirrored = new WorldScene(scene.Objects.Select(o => r == Relation.LeftOf ? o with { X = size - o.X } : o with { Y = size - o.Y }).ToArray(), scene.Background);
+                        var mirrored = new WorldScene(scene.Objects.Select(o => r == Relation.LeftOf
+                            ? o with { X = size - o.X } : o with { Y = size - o.Y }).ToArray(), scene.Background);
                         var sentence = rng.Next(2) == 0;
-                        candidates.Add((mirrored, WorldGrammar.Build(scene.Objects.Count, [ma, mb], r, sentence), WorldGrammar.Build(scene.Objects.Count, [mb, ma], r, sentence), "Relation"));
+                        candidates.Add((mirrored, WorldGrammar.Build(scene.Objects.Count, [ma, mb], r, sentence),
+                            WorldGrammar.Build(scene.Objects.Count, [mb, ma], r, sentence), "Relation"));
                     }
                 if (a < b && ma.Colour != mb.Colour)
                 {
-                    var recoloured = new WorldScene(scene.Objects.Select((o, k) => k == a ? o with { Colour = mb.Colour } : k == b ? o with { Colour = ma.Colour } : o).ToArray(), scene.Background);
+                    var recoloured = new WorldScene(scene.Objects.Select((o, k) => k == a
+                        ? o with { Colour = mb.Colour } : k == b ? o with { Colour = ma.Colour } : o).ToArray(),
+                        scene.Background);
                     candidates.Add((recoloured, WorldGrammar.Build(scene.Objects.Count, [ma, mb], null, false),
-                        WorldGrammar.Build(scene.Objects.Count, [ma with { Colour = mb.Colour }, mb with { Colour = ma.Colour }], null, false), "Object"));
+                        WorldGrammar.Build(scene.Objects.Count, [ma with { Colour = mb.Colour },
+                            mb with { Colour = ma.Colour }], null, false), "Object"));
                 }
             }
         foreach (var (scene1, c0, c1, tag) in candidates.OrderBy(_ => rng.Next()))
-            if (WorldTruth.IsTrue(scene, c0) && WorldTruth.IsTrue(scene1, c1) && !WorldTruth.IsTrue(scene, c1, strict: false) && !WorldTruth.IsTrue(scene1, c0, strict: false))
+            if (WorldTruth.IsTrue(scene, c0) && WorldTruth.IsTrue(scene1, c1)
+                && !WorldTruth.IsTrue(scene, c1, strict: false) && !WorldTruth.IsTrue(scene1, c0, strict: false))
                 return (scene1, c0, c1, tag);
         return null;
     }
 
-    /// <summary>ARO-style order tests: VG-Relation (subject and object exchanged) and VG-Attribution (attributes exchanged).</summary>
+    /// <summary>ARO-style order tests: VG-Relation (subject and object exchanged) and VG-Attribution (attributes
+    /// exchanged).</summary>
     public IReadOnlyDictionary<string, int> Aro(string dir, int count)
     {
         var images = Directory.CreateDirectory(Path.Combine(dir, "images")).FullName;
@@ -130,10 +141,12 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
             var scene = s.Scene;
             var filename = s.Key + ".png";
             var wrote = false;
-            void Save() { if (!wrote) File.WriteAllBytes(Path.Combine(images, filename), ImageLoader.EncodePng(s.Image)); wrote = true; }
+            void Save() { if (!wrote) File.WriteAllBytes(Path.Combine(images, filename),
+                ImageLoader.EncodePng(s.Image)); wrote = true; }
             if (s.Caption.Fact is { } f)
             {
-                var (ma, mb) = (WorldGrammar.Mention(scene, f.Subject, false), WorldGrammar.Mention(scene, f.Object, false));
+                var (ma, mb) = (WorldGrammar.Mention(scene, f.Subject, false),
+                    WorldGrammar.Mention(scene, f.Object, false));
                 var t = WorldGrammar.Build(scene.Objects.Count, [ma, mb], f.Relation, true);
                 var fl = WorldGrammar.Build(scene.Objects.Count, [mb, ma], f.Relation, true);
                 if (WorldTruth.IsTrue(scene, t) && !WorldTruth.IsTrue(scene, fl, strict: false))
@@ -148,7 +161,8 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
                 var (ma, mb) = (WorldGrammar.Mention(scene, a, false), WorldGrammar.Mention(scene, a + 1, false));
                 if (ma.Colour == mb.Colour || ma.Shape == mb.Shape) continue;
                 var t = WorldGrammar.Build(scene.Objects.Count, [ma, mb], null, false);
-                var fl = WorldGrammar.Build(scene.Objects.Count, [ma with { Colour = mb.Colour }, mb with { Colour = ma.Colour }], null, false);
+                var fl = WorldGrammar.Build(scene.Objects.Count,
+                    [ma with { Colour = mb.Colour }, mb with { Colour = ma.Colour }], null, false);
                 if (!WorldTruth.IsTrue(scene, fl, strict: false))
                 {
                     Save();
@@ -160,7 +174,8 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
         }
         File.WriteAllText(Path.Combine(dir, "visual_genome_relation.json"), relation.ToJsonString(Indented));
         File.WriteAllText(Path.Combine(dir, "visual_genome_attribution.json"), attribution.ToJsonString(Indented));
-        return new Dictionary<string, int> { ["visual_genome_relation.json"] = relation.Count, ["visual_genome_attribution.json"] = attribution.Count };
+        return new Dictionary<string, int> { ["visual_genome_relation.json"] = relation.Count,
+            ["visual_genome_attribution.json"] = attribution.Count };
     }
 
     /// <summary>An ARO item as the official files hold it; the box is the whole image (the world needs no
@@ -195,8 +210,10 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
                 var size = rng.Next(2) == 0 ? ObjectSize.Small : ObjectSize.Large;
                 var radius = WorldVocabulary.RadiusFraction(size) * world.Config.ImageSize;
                 var range = world.Config.ImageSize - 2 * radius - 2;
-                var obj = new WorldObject(shape, colour, size, radius + 1 + rng.NextDouble() * range, radius + 1 + rng.NextDouble() * range, radius);
-                var scene = new WorldScene([obj], ((byte)rng.Next(20, 70), (byte)rng.Next(20, 70), (byte)rng.Next(20, 70)));
+                var obj = new WorldObject(shape, colour, size, radius + 1 + rng.NextDouble() * range, radius + 1
+                    + rng.NextDouble() * range, radius);
+                var scene = new WorldScene([obj], ((byte)rng.Next(20, 70), (byte)rng.Next(20, 70),
+                    (byte)rng.Next(20, 70)));
                 var (image, _) = WorldRenderer.Render(scene, world.Config, rng, style);
                 File.WriteAllBytes(Path.Combine(folder, $"{k:D3}_{j:D4}.png"), ImageLoader.EncodePng(image));
                 written++;
@@ -205,11 +222,13 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
         string Name((Colour C, Shape S) x) => $"{WorldVocabulary.Word(x.C)} {WorldVocabulary.Word(x.S)}";
         File.WriteAllLines(Path.Combine(dir, "classnames.txt"), classes.Select(Name));
         File.WriteAllLines(Path.Combine(dir, "zeroshot_classification_templates.txt"), Templates);
-        File.WriteAllLines(Path.Combine(dir, "heldout_classes.txt"), classes.Where(x => world.HeldOut.IsHeldOut(x.c, x.s)).Select(Name));
+        File.WriteAllLines(Path.Combine(dir, "heldout_classes.txt"),
+            classes.Where(x => world.HeldOut.IsHeldOut(x.c, x.s)).Select(Name));
         return written;
     }
 
-    /// <summary>Image–text retrieval in the Karpathy JSON format, with <paramref name="captionsPerImage"/> true captions per image.</summary>
+    /// <summary>Image–text retrieval in the Karpathy JSON format, with <paramref name="captionsPerImage"/> true
+    /// captions per image.</summary>
     public int Retrieval(string dir, int count, int captionsPerImage)
     {
         var images = Directory.CreateDirectory(Path.Combine(dir, "images")).FullName;
@@ -232,9 +251,11 @@ public sealed class BenchmarkExporter(SyntheticWorld world, WorldSplit split = W
                 });
                 ids.Add(sentId++);
             }
-            list.Add(new JsonObject { ["filepath"] = "images", ["filename"] = filename, ["imgid"] = i, ["split"] = "test", ["sentids"] = ids, ["sentences"] = sentences });
+            list.Add(new JsonObject { ["filepath"] = "images", ["filename"] = filename, ["imgid"] = i,
+                ["split"] = "test", ["sentids"] = ids, ["sentences"] = sentences });
         }
-        File.WriteAllText(Path.Combine(dir, "dataset_synthetic.json"), new JsonObject { ["dataset"] = "synthetic", ["images"] = list }.ToJsonString(Indented));
+        File.WriteAllText(Path.Combine(dir, "dataset_synthetic.json"),
+            new JsonObject { ["dataset"] = "synthetic", ["images"] = list }.ToJsonString(Indented));
         return list.Count;
     }
 }

@@ -50,7 +50,8 @@ public static class BraceExpansion
         var parts = body.Split("..");
         if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var a)
             || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var b))
-            throw new FormatException($"shard pattern '{pattern}': '{{{body}}}' is neither a range {{a..b}} nor a list {{x,y}}");
+            throw new FormatException($"shard pattern '{pattern}': '{{{body}}}' is neither a range {{a..b}} nor a " +
+                $"list {{x,y}}");
         if (b < a) throw new FormatException($"shard pattern '{pattern}': range {{{body}}} runs backwards");
         if (b - a > 10_000_000) throw new FormatException($"shard pattern '{pattern}': range {{{body}}} is too long");
         var width = parts[0].Length;

@@ -12,7 +12,8 @@ namespace PowerClip.Data;
 /// a rank loads only its own rows' images.
 /// </summary>
 public sealed class CsvSource(
-    string path, StreamOptions options, DataProblems problems, string imageColumn = "filepath", string captionColumn = "title",
+    string path, StreamOptions options, DataProblems problems, string imageColumn = "filepath",
+        string captionColumn = "title",
     RankStride stride = default) : IResumableSource
 {
     public char Separator { get; } = path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
@@ -35,7 +36,8 @@ public sealed class CsvSource(
         var ii = Array.IndexOf(header, imageColumn);
         var ci = Array.IndexOf(header, captionColumn);
         if (ii < 0 || ci < 0)
-            throw new FormatException($"{path}: header needs columns '{imageColumn}' and '{captionColumn}', found: {string.Join(", ", header)}");
+            throw new FormatException($"{path}: header needs columns '{imageColumn}' and '{captionColumn}', found: " +
+                $"{string.Join(", ", header)}");
         var dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
         for (var row = 0; ReadRecord(cursor) is { } fields; row++)
         {

@@ -2,7 +2,8 @@ using System.Threading.Channels;
 
 namespace PowerClip.Data;
 
-/// <summary>Streaming building blocks: ordered bounded parallel map, seeded shuffle buffer, background prefetch.</summary>
+/// <summary>Streaming building blocks: ordered bounded parallel map, seeded shuffle buffer, background
+/// prefetch.</summary>
 public static class DataStream
 {
     /// <summary>
@@ -10,10 +11,12 @@ public static class DataStream
     /// (so results stay deterministic); at most 2×parallelism items are in flight, so memory stays bounded.
     /// Items mapped to null are dropped (the mapper reports why).
     /// </summary>
-    public static IEnumerable<TOut> ParallelMap<TIn, TOut>(this IEnumerable<TIn> source, Func<TIn, TOut?> map, int parallelism)
+    public static IEnumerable<TOut> ParallelMap<TIn, TOut>(this IEnumerable<TIn> source, Func<TIn, TOut?> map,
+        int parallelism)
         where TOut : class
     {
-        if (parallelism < 1) throw new ArgumentOutOfRangeException(nameof(parallelism), parallelism, "parallelism must be at least 1");
+        if (parallelism < 1) throw new ArgumentOutOfRangeException(nameof(parallelism), parallelism,
+            "parallelism must be at least 1");
         if (parallelism == 1)
         {
             foreach (var item in source)
@@ -63,9 +66,11 @@ public static class DataStream
     /// Runs the source on a background thread, <paramref name="capacity"/> items ahead of the consumer, so reading
     /// and decoding overlap with training. An exception in the source is rethrown to the consumer.
     /// </summary>
-    public static IEnumerable<T> Prefetch<T>(this IEnumerable<T> source, int capacity, CancellationToken cancel = default)
+    public static IEnumerable<T> Prefetch<T>(this IEnumerable<T> source, int capacity,
+        CancellationToken cancel = default)
     {
-        var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(Math.Max(1, capacity)) { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(Math.Max(1, capacity)) { SingleReader = true,
+            SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var producer = Task.Run(async () =>
         {

@@ -16,11 +16,14 @@ public sealed class FolderSource(string dir, StreamOptions options, DataProblems
         return files.Select((f, i) => (Path: f, Key: i.ToString("D9"))).ParallelMap(f =>
         {
             var txt = Path.ChangeExtension(f.Path, ".txt");
-            if (!File.Exists(txt)) { problems.Report($"{f.Key} ({Path.GetFileName(f.Path)})", "missing caption", $"no {Path.GetFileName(txt)}"); return null; }
+            if (!File.Exists(txt)) { problems.Report($"{f.Key} ({Path.GetFileName(f.Path)})", "missing caption",
+                $"no {Path.GetFileName(txt)}"); return null; }
             var caption = File.ReadAllText(txt).Trim();
-            if (caption.Length == 0) { problems.Report($"{f.Key} ({Path.GetFileName(f.Path)})", "missing caption", $"{Path.GetFileName(txt)} is empty"); return null; }
+            if (caption.Length == 0) { problems.Report($"{f.Key} ({Path.GetFileName(f.Path)})", "missing caption",
+                $"{Path.GetFileName(txt)} is empty"); return null; }
             var image = loader.Load(f.Path);
-            if (!image.Ok) { problems.Report($"{f.Key} ({Path.GetFileName(f.Path)})", image.Reason, image.Detail); return null; }
+            if (!image.Ok) { problems.Report($"{f.Key} ({Path.GetFileName(f.Path)})", image.Reason,
+                image.Detail); return null; }
             return new RawSample(f.Key, caption, image.Image!);
         }, options.Threads).Shuffle(options.ShuffleBuffer, new Random(Seeds.EpochOrder(options.Seed, epoch)));
     }

@@ -9,10 +9,12 @@ namespace PowerClip.Data;
 /// in img2dataset's layout (key.png|jpg, key.txt, key.json) plus key.regions.json and key.tree when present.
 /// Dispose (or <see cref="Complete"/>) closes the last shard.
 /// </summary>
-public sealed class ShardWriter(string directory, string prefix = "shard", int samplesPerShard = 1000, bool jpeg = false) : IDisposable
+public sealed class ShardWriter(string directory, string prefix = "shard", int samplesPerShard = 1000,
+    bool jpeg = false) : IDisposable
 {
     private readonly int _perShard = samplesPerShard >= 1 ? samplesPerShard
-        : throw new ArgumentOutOfRangeException(nameof(samplesPerShard), samplesPerShard, "samples per shard must be positive");
+        : throw new ArgumentOutOfRangeException(nameof(samplesPerShard), samplesPerShard,
+            "samples per shard must be positive");
     private readonly List<string> _paths = [];
     private FileStream? _file;
     private TarWriter? _tar;
@@ -31,10 +33,13 @@ public sealed class ShardWriter(string directory, string prefix = "shard", int s
 
     public void Write(RawSample sample)
     {
-        if (sample.Key.Contains('.') || sample.Key.Contains('/')) throw new ArgumentException($"sample key '{sample.Key}' must not contain '.' or '/' (WebDataset splits names at the first dot)");
+        if (sample.Key.Contains('.') || sample.Key.Contains('/')) throw new ArgumentException(
+            $"sample key '{sample.Key}' must not contain '.' or '/' (WebDataset splits names at the first dot)");
         if (_tar is null || _inShard == _perShard) Open();
-        var meta = new JsonObject { ["key"] = sample.Key, ["caption"] = sample.Caption, ["width"] = sample.Image.Width, ["height"] = sample.Image.Height };
-        Add($"{sample.Key}.{(jpeg ? "jpg" : "png")}", jpeg ? ImageLoader.EncodeJpeg(sample.Image) : ImageLoader.EncodePng(sample.Image));
+        var meta = new JsonObject { ["key"] = sample.Key, ["caption"] = sample.Caption, ["width"] = sample.Image.Width,
+            ["height"] = sample.Image.Height };
+        Add($"{sample.Key}.{(jpeg ? "jpg" : "png")}",
+            jpeg ? ImageLoader.EncodeJpeg(sample.Image) : ImageLoader.EncodePng(sample.Image));
         Add($"{sample.Key}.txt", Encoding.UTF8.GetBytes(sample.Caption));
         Add($"{sample.Key}.json", Encoding.UTF8.GetBytes(meta.ToJsonString()));
         var regions = sample.Masks is { } pm ? RegionsJson.Write(pm)
@@ -56,7 +61,8 @@ public sealed class ShardWriter(string directory, string prefix = "shard", int s
 
     private void Add(string name, byte[] bytes)
     {
-        var entry = new GnuTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes), ModificationTime = DateTimeOffset.UnixEpoch };
+        var entry = new GnuTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes),
+            ModificationTime = DateTimeOffset.UnixEpoch };
         _tar!.WriteEntry(entry);
     }
 

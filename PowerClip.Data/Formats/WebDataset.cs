@@ -96,7 +96,8 @@ public static class WebDataset
     private static (TarEntry? Entry, string? Error) Next(TarReader reader)
     {
         try { return (reader.GetNextEntry(copyData: false), null); }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IOException or ArgumentException)
+        catch (Exception e) when (
+            e is InvalidDataException or EndOfStreamException or FormatException or IOException or ArgumentException)
         { return (null, e.Message); }
     }
 
@@ -109,10 +110,12 @@ public static class WebDataset
             entry.DataStream.CopyTo(ms);
             return (ms.ToArray(), null);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException) { return (null, e.Message); }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException) {
+            return (null, e.Message); }
     }
 
-    /// <summary>WebDataset's rule: the key is the path up to the first dot of the file name; the rest is the extension.</summary>
+    /// <summary>WebDataset's rule: the key is the path up to the first dot of the file name; the rest is the
+    /// extension.</summary>
     public static (string Key, string Extension) SplitName(string name)
     {
         var slash = name.LastIndexOf('/');
@@ -127,22 +130,27 @@ public static class WebDataset
     public static RawSample? Decode(ShardRecord record, ImageLoader loader, DataProblems problems)
     {
         var imageExt = ImageExtensions.FirstOrDefault(record.Files.ContainsKey);
-        if (imageExt is null) { problems.Report(record.Key, "missing image", "no " + string.Join("/", ImageExtensions) + " file"); return null; }
+        if (imageExt is null) { problems.Report(record.Key, "missing image", "no " + string.Join("/", ImageExtensions)
+            + " file"); return null; }
         string? caption, tree;
         IImageRegions? regions;
         try
         {
             var meta = record.Files.TryGetValue("json", out var json) ? JsonNode.Parse(json) as JsonObject : null;
-            caption = record.Files.TryGetValue("txt", out var txt) ? Encoding.UTF8.GetString(txt) : meta?["caption"]?.GetValue<string>();
-            tree = record.Files.TryGetValue("tree", out var tb) ? Encoding.UTF8.GetString(tb) : meta?["tree"]?.GetValue<string>();
-            regions = record.Files.TryGetValue("regions.json", out var rj) ? RegionsJson.Parse(JsonNode.Parse(rj)) : RegionsJson.Parse(meta?["regions"]);
+            caption = record.Files.TryGetValue("txt", out var txt)
+                ? Encoding.UTF8.GetString(txt) : meta?["caption"]?.GetValue<string>();
+            tree = record.Files.TryGetValue("tree", out var tb)
+                ? Encoding.UTF8.GetString(tb) : meta?["tree"]?.GetValue<string>();
+            regions = record.Files.TryGetValue("regions.json", out var rj)
+                ? RegionsJson.Parse(JsonNode.Parse(rj)) : RegionsJson.Parse(meta?["regions"]);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
             problems.Report(record.Key, "bad metadata", e.Message);
             return null;
         }
-        if (string.IsNullOrWhiteSpace(caption)) { problems.Report(record.Key, "missing caption", "no txt file and no caption in json"); return null; }
+        if (string.IsNullOrWhiteSpace(caption)) { problems.Report(record.Key, "missing caption",
+            "no txt file and no caption in json"); return null; }
         var image = loader.Load(record.Files[imageExt]);
         if (!image.Ok) { problems.Report(record.Key, image.Reason, image.Detail); return null; }
         var (w, h) = (image.Image!.Width, image.Image.Height);

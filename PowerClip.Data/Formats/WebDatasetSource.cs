@@ -24,12 +24,15 @@ public sealed class WebDatasetSource : IResumableSource
     public string Identity { get; }
     private readonly RecordPipeline<ShardRecord> _pipeline;
 
-    /// <param name="rank">With <paramref name="ranks"/> &gt; 1 (data-parallel training), this rank reads shards rank, rank + K, …</param>
-    public WebDatasetSource(string shardPattern, StreamOptions options, DataProblems problems, int rank = 0, int ranks = 1)
+    /// <param name="rank">With <paramref name="ranks"/> &gt; 1 (data-parallel training), this rank reads shards rank,
+    /// rank + K, …</param>
+    public WebDatasetSource(string shardPattern, StreamOptions options, DataProblems problems, int rank = 0,
+        int ranks = 1)
     {
         var all = BraceExpansion.Expand(shardPattern);
         if (ranks > 1 && all.Count < ranks)
-            throw new ArgumentException($"{shardPattern} names {all.Count} shard(s), fewer than the {ranks} ranks: each rank needs at least one shard");
+            throw new ArgumentException($"{shardPattern} names {all.Count} shard(s), fewer than the {ranks} ranks: " +
+                "each rank needs at least one shard");
         Shards = ranks > 1 ? all.Where((_, i) => i % ranks == rank).ToArray() : all;
         Options = options;
         Problems = problems;

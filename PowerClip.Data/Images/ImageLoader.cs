@@ -7,7 +7,8 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace PowerClip.Data;
 
-/// <summary>The outcome of decoding one image: the image, or why it was skipped (a short reason and the detail).</summary>
+/// <summary>The outcome of decoding one image: the image, or why it was skipped (a short reason and the
+/// detail).</summary>
 public readonly record struct ImageResult(RgbImage? Image, string Reason, string Detail)
 {
     public bool Ok => Image is not null;
@@ -28,7 +29,8 @@ public sealed class ImageLoader(long maxPixels = ImageLoader.DefaultMaxPixels)
     public long MaxPixels { get; } = maxPixels;
 
     private static readonly Configuration Formats = new(
-        new JpegConfigurationModule(), new PngConfigurationModule(), new BmpConfigurationModule(), new WebpConfigurationModule());
+        new JpegConfigurationModule(), new PngConfigurationModule(), new BmpConfigurationModule(),
+            new WebpConfigurationModule());
 
     public ImageResult Load(byte[] bytes)
     {
@@ -38,8 +40,10 @@ public sealed class ImageLoader(long maxPixels = ImageLoader.DefaultMaxPixels)
             var info = Image.Identify(Formats, bytes, out var format);
             if (info is null || format is null) return new(null, "unsupported format", "not JPEG, PNG, BMP or WebP");
             var pixels = (long)info.Width * info.Height;
-            if (info.Width <= 0 || info.Height <= 0) return new(null, "corrupt image", $"declared size {info.Width}x{info.Height}");
-            if (pixels > MaxPixels) return new(null, "too large", $"{info.Width}x{info.Height} = {pixels} pixels exceeds the cap of {MaxPixels}");
+            if (info.Width <= 0 || info.Height <= 0) return new(null, "corrupt image",
+                $"declared size {info.Width}x{info.Height}");
+            if (pixels > MaxPixels) return new(null, "too large",
+                $"{info.Width}x{info.Height} = {pixels} pixels exceeds the cap of {MaxPixels}");
             using var image = Image.Load<Rgb24>(Formats, bytes);
             var rgb = new byte[image.Width * image.Height * 3];
             image.CopyPixelDataTo(rgb);

@@ -84,7 +84,8 @@ public sealed record ImageTransform(int Size, int PatchSize, bool Augment = fals
 
     private float[] ToChw(Image<Rgb24> img, Random? jitter)
     {
-        var (gain, bias) = jitter is null ? (1f, 0f) : (1f + 0.2f * ((float)jitter.NextDouble() - 0.5f), 0.1f * ((float)jitter.NextDouble() - 0.5f));
+        var (gain, bias) = jitter is null ? (1f, 0f) : (1f + 0.2f * ((float)jitter.NextDouble() - 0.5f),
+            0.1f * ((float)jitter.NextDouble() - 0.5f));
         var plane = Size * Size;
         var result = new float[3 * plane];
         img.ProcessPixelRows(rows =>

@@ -10,7 +10,8 @@ namespace PowerClip.Data;
 /// </summary>
 public static class CaptionParser
 {
-    /// <summary>Parses a caption (normalised first); throws <see cref="ArgumentException"/> when it has no words.</summary>
+    /// <summary>Parses a caption (normalised first); throws <see cref="ArgumentException"/> when it has no
+    /// words.</summary>
     public static ConstituencyTree Parse(string caption)
     {
         var words = CaptionText.Split(CaptionText.Normalize(caption)).Select(w => w.Text).ToArray();
@@ -65,7 +66,8 @@ public static class CaptionParser
             var parts = new List<TreeNode>();
             if (Tag(_pos) is "PRP" or "EX") return TreeNode.Phrase("NP", Take());
             if (Tag(_pos) is "DT" or "PRP$") parts.Add(Take());
-            while (IsContent(Tag(_pos)) || (Tag(_pos) is "VBG" or "VBN" && IsContent(Tag(_pos + 1)) && parts.Count > 0)) parts.Add(Take());
+            while (IsContent(Tag(_pos)) || (Tag(_pos) is "VBG" or "VBN" && IsContent(Tag(_pos + 1))
+                && parts.Count > 0)) parts.Add(Take());
             if (parts.Count == 0) parts.Add(Take());
             return new TreeNode("NP", parts);
         }
@@ -115,7 +117,8 @@ public static class CaptionParser
             {
                 if (StartsPp(_pos)) parts.Add(PrepPhrase());
                 else if (Tag(_pos) is "JJ" && !IsContentNounAhead(_pos)) parts.Add(TreeNode.Phrase("ADJP", Take()));
-                else if (StartsNp(_pos) && parts.All(p => p.Label != "NP")) parts.Add(NounPhrase(allowCoordination: false));
+                else if (StartsNp(_pos) && parts.All(p => p.Label != "NP"))
+                    parts.Add(NounPhrase(allowCoordination: false));
                 else if (Tag(_pos) is "RB") parts.Add(TreeNode.Phrase("ADVP", Take()));
                 else break;
             }

@@ -8,7 +8,8 @@ public readonly record struct Word(string Text, int Start, int End);
 /// <summary>Caption normalisation and word splitting shared by the parser, the tokenizer and tree alignment.</summary>
 public static partial class CaptionText
 {
-    // Words are letter/digit runs (with inner apostrophes and hyphens); every other non-space character is its own word.
+    // Words are letter/digit runs (with inner apostrophes and hyphens); every other non-space character is its own
+    // word.
     [GeneratedRegex(@"[\p{L}\p{N}]+(?:['’\-][\p{L}\p{N}]+)*|[^\s\p{L}\p{N}]")]
     private static partial Regex WordPattern();
 

@@ -4,7 +4,8 @@ using Microsoft.ML.Tokenizers;
 namespace PowerClip.Data;
 
 /// <summary>
-/// A caption as token ids for the text encoder: [SOT, bpe…, EOT, pad…] of length <see cref="CaptionTokenizer.ContextLength"/>,
+/// A caption as token ids for the text encoder: [SOT, bpe…, EOT, pad…] of length <see
+/// cref="CaptionTokenizer.ContextLength"/>,
 /// and for each word the half-open span [Start, End) of its token positions (SOT is position 0). A word cut off by
 /// truncation has an empty span (Start == End).
 /// </summary>
@@ -35,10 +36,13 @@ public sealed class CaptionTokenizer
     public int EndId { get; }
     public string Name { get; }
 
-    private CaptionTokenizer(Tokenizer bpe, string name, int vocabSize, int startId, int endId, int contextLength, bool clip = false)
+    private CaptionTokenizer(Tokenizer bpe, string name, int vocabSize, int startId, int endId, int contextLength,
+        bool clip = false)
     {
-        if (contextLength < 3) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "context length must be at least 3 (SOT, one token, EOT)");
-        _bpe = bpe; _clip = clip; Name = name; VocabSize = vocabSize; StartId = startId; EndId = endId; ContextLength = contextLength;
+        if (contextLength < 3) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength,
+            "context length must be at least 3 (SOT, one token, EOT)");
+        _bpe = bpe; _clip = clip; Name = name; VocabSize = vocabSize; StartId = startId; EndId = endId; ContextLength =
+            contextLength;
     }
 
     private static readonly Lazy<Tokenizer> Gpt2Bpe = new(() => TiktokenTokenizer.CreateForModel("gpt2"));
@@ -48,13 +52,15 @@ public sealed class CaptionTokenizer
         new(Gpt2Bpe.Value, "gpt2", vocabSize: 50258, startId: 50257, endId: 50256, contextLength);
 
     /// <summary>
-    /// CLIP's BPE from its merges file (bpe_simple_vocab_16e6.txt.gz; see <see cref="ClipVocabulary"/>). As in open_clip,
+    /// CLIP's BPE from its merges file (bpe_simple_vocab_16e6.txt.gz; see <see cref="ClipVocabulary"/>). As in
+    /// open_clip,
     /// the special tokens' text ("&lt;start_of_text&gt;", "&lt;end_of_text&gt;") in a caption becomes the special id.
     /// </summary>
     public static CaptionTokenizer FromClipVocabulary(string path, int contextLength = DefaultContextLength)
     {
         var vocabulary = ClipVocabulary.Read(path);
-        var specials = new Dictionary<string, int> { [ClipVocabulary.StartToken] = vocabulary.StartId, [ClipVocabulary.EndToken] = vocabulary.EndId };
+        var specials = new Dictionary<string, int> { [ClipVocabulary.StartToken] = vocabulary.StartId,
+            [ClipVocabulary.EndToken] = vocabulary.EndId };
         var options = new BpeOptions(vocabulary.Ids)
         {
             Merges = vocabulary.Merges,
@@ -63,14 +69,16 @@ public sealed class CaptionTokenizer
             SpecialTokens = specials,
             PreTokenizer = new RegexPreTokenizer(ClipPreTokenizer(), specials),
         };
-        return new CaptionTokenizer(BpeTokenizer.Create(options), "clip:" + Path.GetFileName(path), vocabulary.Ids.Count,
+        return new CaptionTokenizer(BpeTokenizer.Create(options), "clip:" + Path.GetFileName(path),
+            vocabulary.Ids.Count,
             vocabulary.StartId, vocabulary.EndId, contextLength, clip: true);
     }
 
     // open_clip's pattern without its special-token alternatives (the pre-tokenizer matches those first):
     // contractions, letter runs, single digits, other non-space runs; re.IGNORECASE as there.
     private static Regex ClipPreTokenizer() =>
-        new(@"'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        new(@"'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+",
+            RegexOptions.IgnoreCase | RegexOptions.Compiled);
 
     /// <summary>
     /// The caption as this tokenizer reads it, before lower-casing: white space collapsed (both), and for CLIP also
@@ -78,7 +86,8 @@ public sealed class CaptionTokenizer
     /// </summary>
     public string Clean(string caption) => _clip ? ClipTextCleaner.Clean(caption) : CaptionText.Normalize(caption);
 
-    /// <summary>Tokenizes a caption; the word spans refer to <see cref="CaptionText.Split"/> of <see cref="Clean"/>(caption).</summary>
+    /// <summary>Tokenizes a caption; the word spans refer to <see cref="CaptionText.Split"/> of <see
+    /// cref="Clean"/>(caption).</summary>
     public TokenizedCaption Encode(string caption) => Encode(Clean(caption), null);
 
     /// <summary>
@@ -121,8 +130,10 @@ public sealed class CaptionTokenizer
         return s;
     }
 
-    private static int TokenEnd(EncodedToken token, string text) => token.Offset.GetOffsetAndLength(text.Length) is var (o, l) ? o + l : 0;
+    private static int TokenEnd(EncodedToken token, string text) =>
+        token.Offset.GetOffsetAndLength(text.Length) is var (o, l) ? o + l : 0;
 
-    /// <summary>The caption text of a tokenized caption (SOT, EOT and padding left out) — for inspection and tests.</summary>
+    /// <summary>The caption text of a tokenized caption (SOT, EOT and padding left out) — for inspection and
+    /// tests.</summary>
     public string Decode(TokenizedCaption caption) => _bpe.Decode(caption.Ids.Skip(1).Take(caption.Length - 2)) ?? "";
 }

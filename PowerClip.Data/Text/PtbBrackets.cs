@@ -14,14 +14,16 @@ public static class PtbBrackets
         ["-LRB-"] = "(", ["-RRB-"] = ")", ["-LCB-"] = "{", ["-RCB-"] = "}", ["-LSB-"] = "[", ["-RSB-"] = "]",
     };
 
-    /// <summary>Parses one bracketed tree; throws <see cref="FormatException"/> naming the position of the problem.</summary>
+    /// <summary>Parses one bracketed tree; throws <see cref="FormatException"/> naming the position of the
+    /// problem.</summary>
     public static ConstituencyTree Parse(string text)
     {
         var tokens = Tokenize(text);
         var pos = 0;
         if (tokens.Count == 0) throw new FormatException("empty PTB tree");
         var node = ReadNode(tokens, ref pos);
-        if (pos != tokens.Count) throw new FormatException($"PTB tree: unexpected '{tokens[pos]}' after the tree ends (token {pos})");
+        if (pos != tokens.Count) throw new FormatException(
+            $"PTB tree: unexpected '{tokens[pos]}' after the tree ends (token {pos})");
         while (node.Word is null && node.Children.Count == 1 && node.Label is "" or "ROOT" or "TOP")
             node = node.Children[0];
         if (node.Label.Length == 0) node = node with { Label = "FRAG" };
@@ -69,13 +71,15 @@ public static class PtbBrackets
     private static TreeNode ReadNode(List<string> t, ref int pos)
     {
         if (pos >= t.Count || t[pos] != "(")
-            throw new FormatException($"PTB tree: expected '(' at token {pos}, found '{(pos < t.Count ? t[pos] : "end of text")}'");
+            throw new FormatException($"PTB tree: expected '(' at token {pos}, found " +
+                $"'{(pos < t.Count ? t[pos] : "end of text")}'");
         pos++;
         var label = pos < t.Count && t[pos] is not "(" and not ")" ? t[pos++] : "";
         if (pos < t.Count && t[pos] is not "(" and not ")")
         {
             var word = t[pos++];
-            if (pos >= t.Count || t[pos] != ")") throw new FormatException($"PTB tree: preterminal '({label} {word}' is not closed at token {pos}");
+            if (pos >= t.Count || t[pos] != ")") throw new FormatException(
+                $"PTB tree: preterminal '({label} {word}' is not closed at token {pos}");
             pos++;
             if (label.Length == 0) throw new FormatException($"PTB tree: word '{word}' has no tag");
             return TreeNode.Leaf(label, Unescape.GetValueOrDefault(word, word));

@@ -3,7 +3,8 @@ namespace PowerClip.Data;
 /// <summary>
 /// A caption's tree as the loss consumes it: each leaf is a half-open span [Start, End) of token positions,
 /// each node a sorted array of leaf indices. Converts one-to-one to PowerClip.Model's
-/// <c>new CaptionTree(t.LeafSpans, t.Nodes)</c> and to PowerClip.Math's <c>{ LeafCount = t.LeafSpans.Length; Nodes = t.Nodes }</c>.
+/// <c>new CaptionTree(t.LeafSpans, t.Nodes)</c> and to PowerClip.Math's <c>{ LeafCount = t.LeafSpans.Length; Nodes =
+/// t.Nodes }</c>.
 /// </summary>
 public sealed record LossTree((int Start, int End)[] LeafSpans, int[][] Nodes);
 
@@ -37,12 +38,15 @@ public static class TreeAlignment
     /// <summary>
     /// The loss view of a tree for a tokenized caption. Leaves cut off by truncation, and punctuation leaves
     /// unless <paramref name="keepPunctuation"/>, are removed; node sets are re-indexed, and nodes left empty
-    /// or duplicated are dropped. Nodes follow <see cref="ConstituencyTree.Nodes"/> (phrases plus root, or with leaves).
+    /// or duplicated are dropped. Nodes follow <see cref="ConstituencyTree.Nodes"/> (phrases plus root, or with
+    /// leaves).
     /// </summary>
-    public static LossTree ForLoss(ConstituencyTree tree, TokenizedCaption tokens, bool includeLeaves = false, bool keepPunctuation = false)
+    public static LossTree ForLoss(ConstituencyTree tree, TokenizedCaption tokens, bool includeLeaves = false,
+        bool keepPunctuation = false)
     {
         if (tokens.WordSpans.Length != tree.LeafCount)
-            throw new ArgumentException($"the tree has {tree.LeafCount} leaves but the tokenized caption has {tokens.WordSpans.Length} words");
+            throw new ArgumentException($"the tree has {tree.LeafCount} leaves but the tokenized caption has " +
+                $"{tokens.WordSpans.Length} words");
         var newIndex = new int[tree.LeafCount];
         var spans = new List<(int, int)>();
         for (var i = 0; i < tree.LeafCount; i++)

@@ -1,7 +1,9 @@
 namespace PowerClip.Data;
 
-/// <summary>One sample of the synthetic world: the scene, its image, exact per-object masks (region r = object r) and a true caption.</summary>
-public sealed record WorldSample(string Key, WorldSplit Split, WorldScene Scene, RgbImage Image, RegionMasks Masks, WorldCaption Caption)
+/// <summary>One sample of the synthetic world: the scene, its image, exact per-object masks (region r = object r) and a
+/// true caption.</summary>
+public sealed record WorldSample(string Key, WorldSplit Split, WorldScene Scene, RgbImage Image, RegionMasks Masks,
+    WorldCaption Caption)
 {
     /// <summary>The sample as a data source yields it (caption tree as PTB brackets, masks as regions).</summary>
     public RawSample ToRaw() => new(Key, Caption.Text, Image, Masks, Caption.Tree.ToBracketString());
@@ -26,7 +28,8 @@ public sealed class SyntheticWorld
     /// <summary>A deterministic random stream for (seed, split, index, stream).</summary>
     public Random Rng(WorldSplit split, long index, int stream = 0)
     {
-        var h = Mix((ulong)(uint)Config.Seed * 0x9E3779B97F4A7C15UL ^ Mix((ulong)index + 0x632BE59BD9B4E019UL * (ulong)(1 + (int)split) + 0x1F123BB5UL * (ulong)stream));
+        var h = Mix((ulong)(uint)Config.Seed * 0x9E3779B97F4A7C15UL ^ Mix((ulong)index
+            + 0x632BE59BD9B4E019UL * (ulong)(1 + (int)split) + 0x1F123BB5UL * (ulong)stream));
         return new Random((int)(h >> 33));
     }
 
@@ -43,21 +46,25 @@ public sealed class SyntheticWorld
         var rng = Rng(split, index);
         for (var attempt = 0; ; attempt++)
         {
-            if (attempt == 10_000) throw new InvalidOperationException($"no {split} scene found for index {index}: the held-out settings leave nothing to sample");
+            if (attempt == 10_000) throw new InvalidOperationException(
+                $"no {split} scene found for index {index}: the held-out settings leave nothing to sample");
             var scene = WorldScene.Sample(rng, Config);
             if (scene.Objects.Count < Config.MinObjects) continue;
             var heldOutObject = scene.Objects.Any(o => HeldOut.IsHeldOut(o.Colour, o.Shape));
             if (split == WorldSplit.Train && heldOutObject) continue;
-            var caption = WorldGrammar.Describe(scene, rng, (r, a, b) => split == WorldSplit.Test || !HeldOut.IsHeldOut(r, a, b));
+            var caption = WorldGrammar.Describe(scene, rng, (r, a, b) => split == WorldSplit.Test
+                || !HeldOut.IsHeldOut(r, a, b));
             if (split == WorldSplit.Test && !heldOutObject && !IsHeldOut(scene, caption.Fact)) continue;
             var (image, masks) = WorldRenderer.Render(scene, Config, rng);
-            return new WorldSample($"{split.ToString().ToLowerInvariant()}-{Config.Seed}-{index:D8}", split, scene, image, masks, caption);
+            return new WorldSample($"{split.ToString().ToLowerInvariant()}-{Config.Seed}-{index:D8}", split, scene,
+                image, masks, caption);
         }
     }
 
     /// <summary>Whether a stated relation is a held-out combination.</summary>
     public bool IsHeldOut(WorldScene scene, WorldFact? fact) =>
-        fact is not null && HeldOut.IsHeldOut(fact.Relation, scene.Objects[fact.Subject].Shape, scene.Objects[fact.Object].Shape);
+        fact is not null && HeldOut.IsHeldOut(fact.Relation, scene.Objects[fact.Subject].Shape,
+            scene.Objects[fact.Object].Shape);
 
     /// <summary>
     /// Further true captions of the same sample (for retrieval with several captions per image), from an
@@ -67,7 +74,8 @@ public sealed class SyntheticWorld
     {
         var rng = Rng(sample.Split, index, stream: 1);
         return Enumerable.Range(0, count)
-            .Select(_ => WorldGrammar.Describe(sample.Scene, rng, (r, a, b) => sample.Split == WorldSplit.Test || !HeldOut.IsHeldOut(r, a, b)))
+            .Select(_ => WorldGrammar.Describe(sample.Scene, rng, (r, a, b) => sample.Split == WorldSplit.Test
+                || !HeldOut.IsHeldOut(r, a, b)))
             .ToArray();
     }
 

@@ -6,7 +6,8 @@ public sealed record WorldFact(int Subject, Relation Relation, int Object);
 /// <summary>
 /// A caption of a scene with its exact constituency tree. <see cref="ObjectLeaves"/>[i] are the leaf indices
 /// of the noun phrase that names scene object i (empty when the caption does not mention it).
-/// <see cref="Mentions"/>, <see cref="Relation"/> and <see cref="Sentence"/> rebuild it with <see cref="WorldGrammar.Build"/>.
+/// <see cref="Mentions"/>, <see cref="Relation"/> and <see cref="Sentence"/> rebuild it with <see
+/// cref="WorldGrammar.Build"/>.
 /// </summary>
 public sealed record WorldCaption(string Text, ConstituencyTree Tree, int[][] ObjectLeaves, WorldFact? Fact,
     IReadOnlyList<ObjectMention> Mentions, Relation? Relation, bool Sentence);
@@ -23,11 +24,14 @@ public sealed record ObjectMention(int Index, Colour Colour, Shape Shape, Object
 /// </summary>
 public static class WorldGrammar
 {
-    /// <summary>Builds the caption text and tree from mentions; <paramref name="fact"/> relates the first two mentions.</summary>
-    public static WorldCaption Build(int objectCount, IReadOnlyList<ObjectMention> mentions, Relation? relation, bool sentence)
+    /// <summary>Builds the caption text and tree from mentions; <paramref name="fact"/> relates the first two
+    /// mentions.</summary>
+    public static WorldCaption Build(int objectCount, IReadOnlyList<ObjectMention> mentions, Relation? relation,
+        bool sentence)
     {
         if (mentions.Count == 0) throw new ArgumentException("a caption mentions at least one object");
-        if (relation is not null && mentions.Count < 2) throw new ArgumentException("a relation needs two mentioned objects");
+        if (relation is not null && mentions.Count < 2) throw new ArgumentException(
+            "a relation needs two mentioned objects");
         var words = new List<string>();
         var objectLeaves = Enumerable.Range(0, objectCount).Select(_ => Array.Empty<int>()).ToArray();
 
@@ -58,13 +62,15 @@ public static class WorldGrammar
         if (relation is { } rel)
         {
             fact = new WorldFact(mentions[0].Index, rel, mentions[1].Index);
-            if (mentions[0].Index == mentions[1].Index) throw new ArgumentException("a relation needs two different objects");
+            if (mentions[0].Index == mentions[1].Index) throw new ArgumentException(
+                "a relation needs two different objects");
             var subject = Np(mentions[0]);
             var verb = sentence ? Leaf("VBZ", "is") : null;
             var prep = WorldVocabulary.Words(rel).Select(w => Leaf("IN", w)).ToList();
             prep.Add(Np(mentions[1]));
             var pp = new TreeNode("PP", prep);
-            var core = verb is null ? TreeNode.Phrase("NP", subject, pp) : TreeNode.Phrase("S", subject, TreeNode.Phrase("VP", verb, pp));
+            var core = verb is null ? TreeNode.Phrase("NP", subject, pp) : TreeNode.Phrase("S", subject,
+                TreeNode.Phrase("VP", verb, pp));
             if (mentions.Count > 2)
             {
                 var cc = Leaf("CC", "and");
@@ -73,14 +79,16 @@ public static class WorldGrammar
             else root = core;
         }
         else root = Coordinate(0);
-        return new WorldCaption(string.Join(' ', words), new ConstituencyTree(root), objectLeaves, fact, mentions.ToArray(), relation, sentence);
+        return new WorldCaption(string.Join(' ', words), new ConstituencyTree(root), objectLeaves, fact,
+            mentions.ToArray(), relation, sentence);
     }
 
     /// <summary>
     /// A random true caption of the scene: every object mentioned in random order; with probability 0.8 a
     /// clearly true relation between the first two (one the filter allows); size said with probability 0.5.
     /// </summary>
-    public static WorldCaption Describe(WorldScene scene, Random rng, Func<Relation, Shape, Shape, bool> relationAllowed)
+    public static WorldCaption Describe(WorldScene scene, Random rng,
+        Func<Relation, Shape, Shape, bool> relationAllowed)
     {
         var order = Enumerable.Range(0, scene.Objects.Count).OrderBy(_ => rng.Next()).ToArray();
         var mentions = order.Select(i => Mention(scene, i, rng.Next(2) == 0)).ToList();

@@ -22,8 +22,10 @@ public sealed record WorldConfig(
     public WorldConfig Validate()
     {
         if (ImageSize < 16) throw new ArgumentException($"world image size must be at least 16 px, got {ImageSize}");
-        if (PatchSize < 1 || ImageSize % PatchSize != 0) throw new ArgumentException($"world patch size {PatchSize} must divide the image size {ImageSize}");
-        if (MinObjects < 1 || MaxObjects < MinObjects || MaxObjects > 4) throw new ArgumentException($"world object count must satisfy 1 <= min ({MinObjects}) <= max ({MaxObjects}) <= 4");
+        if (PatchSize < 1 || ImageSize % PatchSize != 0) throw new ArgumentException(
+            $"world patch size {PatchSize} must divide the image size {ImageSize}");
+        if (MinObjects < 1 || MaxObjects < MinObjects || MaxObjects > 4) throw new ArgumentException(
+            $"world object count must satisfy 1 <= min ({MinObjects}) <= max ({MaxObjects}) <= 4");
         // With 2 the arithmetic pattern would hold out every shape of half the colours.
         if (HeldOutEvery < 3) throw new ArgumentException($"held-out-every must be at least 3, got {HeldOutEvery}");
         return this;

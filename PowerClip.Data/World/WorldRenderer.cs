@@ -105,7 +105,8 @@ public static class WorldRenderer
         return new RegionMasks(grid, masks);
     }
 
-    /// <summary>Shape membership in coordinates relative to the centre, in units of the radius (y grows downwards).</summary>
+    /// <summary>Shape membership in coordinates relative to the centre, in units of the radius (y grows
+    /// downwards).</summary>
     public static bool Inside(Shape shape, double u, double v) => shape switch
     {
         Shape.Circle => u * u + v * v <= 1,
@@ -129,7 +130,8 @@ public static class WorldRenderer
     {
         var inside = false;
         for (int i = 0, j = poly.Length - 1; i < poly.Length; j = i++)
-            if ((poly[i].Y > y) != (poly[j].Y > y) && x < (poly[j].X - poly[i].X) * (y - poly[i].Y) / (poly[j].Y - poly[i].Y) + poly[i].X)
+            if ((poly[i].Y > y) != (poly[j].Y > y) && x < (poly[j].X - poly[i].X) * (y - poly[i].Y) / (
+                poly[j].Y - poly[i].Y) + poly[i].X)
                 inside = !inside;
         return inside;
     }

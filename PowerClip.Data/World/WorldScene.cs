@@ -38,7 +38,8 @@ public sealed record WorldScene(IReadOnlyList<WorldObject> Objects, (byte R, byt
             var r = WorldVocabulary.RadiusFraction(size) * s;
             var x = r + 1 + rng.NextDouble() * (s - 2 * r - 2);
             var y = r + 1 + rng.NextDouble() * (s - 2 * r - 2);
-            if (objects.Any(o => Math.Sqrt((o.X - x) * (o.X - x) + (o.Y - y) * (o.Y - y)) < o.Radius + r + 0.04 * s)) continue;
+            if (objects.Any(o => Math.Sqrt((o.X - x) * (o.X - x) + (o.Y - y) * (o.Y - y)) < o.Radius + r
+                + 0.04 * s)) continue;
             objects.Add(new WorldObject(
                 WorldVocabulary.Shapes[rng.Next(WorldVocabulary.Shapes.Length)],
                 WorldVocabulary.Colours[rng.Next(WorldVocabulary.Colours.Length)], size, x, y, r));

@@ -15,7 +15,8 @@ public sealed class WorldSource(SyntheticWorld world, WorldSplit split, int coun
 
     public IEnumerable<Positioned<RawSample>> ReadFrom(DataPosition from)
     {
-        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "world sample count must be positive");
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count,
+            "world sample count must be positive");
         // The whole epoch is one seeded permutation: no shuffle buffer on top.
         var pipeline = new RecordPipeline<int>(
             (epoch, cursor) => Order(epoch).Skip((int)cursor.Offset).Select((i, k) =>

@@ -18,7 +18,8 @@ public static class WorldTruth
         bool Assign(int m)
         {
             if (m == mentions.Count)
-                return relation is not { } r || (strict ? scene.Holds(chosen[0], chosen[1], r) : LooselyHolds(scene, chosen[0], chosen[1], r));
+                return relation is not { } r || (strict ? scene.Holds(chosen[0], chosen[1], r) : LooselyHolds(scene,
+                    chosen[0], chosen[1], r));
             for (var o = 0; o < scene.Objects.Count; o++)
             {
                 if (used[o] || !Matches(scene.Objects[o], mentions[m])) continue;
@@ -47,5 +48,6 @@ public static class WorldTruth
         };
     }
 
-    public static bool IsTrue(WorldScene scene, WorldCaption caption, bool strict = true) => IsTrue(scene, caption.Mentions, caption.Relation, strict);
+    public static bool IsTrue(WorldScene scene, WorldCaption caption, bool strict = true) =>
+        IsTrue(scene, caption.Mentions, caption.Relation, strict);
 }

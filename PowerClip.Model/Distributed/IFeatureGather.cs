@@ -68,9 +68,11 @@ public static class FeatureGather
     public static Tensor ShareOfReplicated(this IFeatureGather gather, Tensor t) =>
         gather.Size == 1 ? t : t.detach() / gather.Size + (t - t.detach());
 
-    /// <summary>Σ over ranks of <paramref name="local"/> (any shape); gradient flows into this rank's term only.</summary>
+    /// <summary>Σ over ranks of <paramref name="local"/> (any shape); gradient flows into this rank's term
+    /// only.</summary>
     public static Tensor SumAcrossRanks(this IFeatureGather gather, Tensor local) =>
-        gather.Size == 1 ? local : gather.AllGather(local.unsqueeze(0)).sum(0L); // 0L: a literal 0 would pick sum(ScalarType)
+        // 0L: a literal 0 would pick sum(ScalarType)
+        gather.Size == 1 ? local : gather.AllGather(local.unsqueeze(0)).sum(0L);
 
     /// <summary>The largest of the ranks' values (e.g. leaf and node counts to pad to before a gather).</summary>
     public static long MaxOverRanks(this IFeatureGather gather, long value) =>

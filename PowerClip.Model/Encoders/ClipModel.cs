@@ -57,10 +57,12 @@ public sealed class ClipModel : nn.Module
         set => visual.Blocks.GradCheckpointing = text.Blocks.GradCheckpointing = value;
     }
 
-    /// <summary>exp(logit_scale) clamped at the configured maximum (100): the clamp stops its gradient, as open_clip's in-place clamp does.</summary>
+    /// <summary>exp(logit_scale) clamped at the configured maximum (100): the clamp stops its gradient, as open_clip's
+    /// in-place clamp does.</summary>
     public Tensor LogitScale() => logit_scale.clamp_max(Math.Log(Config.MaxLogitScale)).exp();
 
-    /// <summary>Clamps the stored log scale into [0, log max] after an optimizer step, as open_clip's training loop does.</summary>
+    /// <summary>Clamps the stored log scale into [0, log max] after an optimizer step, as open_clip's training loop
+    /// does.</summary>
     public void ClampLogitScale()
     {
         using var noGrad = torch.no_grad();
@@ -82,7 +84,8 @@ public sealed class ClipModel : nn.Module
     public ClipOutputs Forward(Tensor images, Tensor tokens, IPatchSelector? selector, ForwardContext context)
     {
         if (images.shape[0] != tokens.shape[0])
-            throw new ArgumentException($"batch sizes differ: {images.shape[0]} images but {tokens.shape[0]} token rows");
+            throw new ArgumentException($"batch sizes differ: {images.shape[0]} images but {tokens.shape[0]} " +
+                "token rows");
         using var scope = torch.NewDisposeScope();
         var vision = visual.Encode(images, selector, context);
         var (txt, feats, valid) = text.Encode(tokens);

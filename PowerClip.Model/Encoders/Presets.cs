@@ -23,15 +23,18 @@ public static class Presets
     {
         if (nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
         {
-            if (!File.Exists(nameOrPath)) throw new FileNotFoundException($"model config file not found: {nameOrPath}", nameOrPath);
+            if (!File.Exists(nameOrPath)) throw new FileNotFoundException($"model config file not found: {nameOrPath}",
+                nameOrPath);
             return Parse(File.ReadAllText(nameOrPath), nameOrPath);
         }
         using var stream = typeof(Presets).Assembly.GetManifestResourceStream(Prefix + nameOrPath + ".json")
-            ?? throw new ArgumentException($"unknown model preset '{nameOrPath}': expected one of {string.Join(", ", Names)} or a .json file");
+            ?? throw new ArgumentException($"unknown model preset '{nameOrPath}': expected one of " +
+                $"{string.Join(", ", Names)} or a .json file");
         using var reader = new StreamReader(stream);
         return Parse(reader.ReadToEnd(), nameOrPath);
     }
 
-    /// <summary>Parses a config JSON with open_clip's meaning (<see cref="ModelConfigJson"/>); errors name the key.</summary>
+    /// <summary>Parses a config JSON with open_clip's meaning (<see cref="ModelConfigJson"/>); errors name the
+    /// key.</summary>
     public static ClipConfig Parse(string json, string source) => ModelConfigJson.Parse(json, source);
 }

@@ -71,7 +71,8 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor>
     // mlp's two layers, for Autocast.Linear (a tuple field is not registered: the names stay mlp.c_fc, mlp.c_proj).
     private readonly (Linear Fc, nn.Module<Tensor, Tensor> Activation, Linear Proj) _mlpLayers;
 
-    public ResidualAttentionBlock(int width, int heads, double mlpRatio, int layers, bool quickGelu = false) : base("resblock")
+    public ResidualAttentionBlock(int width, int heads, double mlpRatio, int layers,
+        bool quickGelu = false) : base("resblock")
     {
         var hidden = (int)Math.Round(width * mlpRatio);
         ln_1 = nn.LayerNorm(width);

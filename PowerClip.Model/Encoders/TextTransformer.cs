@@ -47,7 +47,8 @@ public sealed class TextTransformer : nn.Module
     /// token (<see cref="TextConfig.EndId"/>), then anything (open_clip writes 0, itself a real token). The causal
     /// mask keeps the caption's positions blind to what follows it; pooling and the returned mask use the caption only.
     /// </summary>
-    /// <returns>Global embedding [B, E] (not normalized), projected token features [B, S, E], caption mask [B, S].</returns>
+    /// <returns>Global embedding [B, E] (not normalized), projected token features [B, S, E], caption mask [B,
+    /// S].</returns>
     public (Tensor Global, Tensor Tokens, Tensor Valid) Encode(Tensor tokens)
     {
         InputChecks.Tokens(tokens, cfg);
@@ -62,7 +63,8 @@ public sealed class TextTransformer : nn.Module
         var rows = torch.arange(feats.shape[0], device: feats.device);
         var global = cfg.Pool switch
         {
-            Pooling.Average => (feats * valid.to(feats.dtype).unsqueeze(-1)).sum(1) / (end + 1).to(feats.dtype).unsqueeze(-1),
+            Pooling.Average => (feats * valid.to(feats.dtype).unsqueeze(-1)).sum(1) / (end
+                + 1).to(feats.dtype).unsqueeze(-1),
             Pooling.Token => feats[rows, end],   // open_clip's argmax: the end token (CLIP's largest id)
             Pooling.First => feats[.., 0],
             Pooling.Last => feats[.., -1],

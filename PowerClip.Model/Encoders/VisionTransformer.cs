@@ -45,7 +45,8 @@ public sealed class VisionTransformer : nn.Module
     /// <returns>Global embedding [B, E] (not normalized) and projected patch tokens [B, N', E].</returns>
     public (Tensor Global, Tensor Patches) Encode(Tensor images, double keepRatio = 1.0, Generator? generator = null)
     {
-        if (!(keepRatio > 0 && keepRatio <= 1)) throw new ArgumentOutOfRangeException(nameof(keepRatio), $"patch keep ratio must be in (0, 1], got {keepRatio}");
+        if (!(keepRatio > 0 && keepRatio <= 1)) throw new ArgumentOutOfRangeException(nameof(keepRatio),
+            $"patch keep ratio must be in (0, 1], got {keepRatio}");
         var e = Encode(images, keepRatio < 1 ? new RandomPatchSelector(keepRatio) : null,
             new ForwardContext(generator));
         return (e.Global, e.Patches);

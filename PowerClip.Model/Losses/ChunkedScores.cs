@@ -40,7 +40,8 @@ public sealed class ChunkedScores : SingleTensorFunction<ChunkedScores>
         {
             using var scope = torch.NewDisposeScope();
             var chunk = phi.narrow(0, i0, Math.Min(rows, phi.shape[0] - i0));
-            parts.Add(PowerClipScores.Combine(PowerClipScores.S1(chunk, nodes), nodeMask, cfg).MoveToOuterDisposeScope());
+            parts.Add(PowerClipScores.Combine(PowerClipScores.S1(chunk, nodes), nodeMask, cfg)
+                .MoveToOuterDisposeScope());
         }
         var result = torch.cat(parts, 0);
         foreach (var p in parts) p.Dispose();
@@ -83,7 +84,8 @@ public sealed class ChunkedScores : SingleTensorFunction<ChunkedScores>
         return [gradPhi, gradNodes, null!, null!];
     }
 
-    /// <summary>Pairs per backward chunk: their S1-sized tensors and gathered embeddings stay within cfg.ChunkElements.</summary>
+    /// <summary>Pairs per backward chunk: their S1-sized tensors and gathered embeddings stay within
+    /// cfg.ChunkElements.</summary>
     private static long PairsPerChunk(Tensor phi, Tensor nodes, PowerClipLossConfig cfg)
     {
         long m = phi.shape[1], t = nodes.shape[1], e = phi.shape[2];

@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 
 namespace PowerClip.Model;
 
-/// <summary>Symmetric InfoNCE with open_clip's ClipLoss semantics: mean of CE over rows and CE over columns, targets on the diagonal.</summary>
+/// <summary>Symmetric InfoNCE with open_clip's ClipLoss semantics: mean of CE over rows and CE over columns, targets on
+/// the diagonal.</summary>
 public static class ClipLoss
 {
     /// <summary>Loss from logits [B, B] (row i = image i).</summary>
@@ -25,7 +26,8 @@ public static class ClipLoss
     }
 }
 
-/// <summary>Hardest-negative triplet loss ℓ_δ(X) = (1/C) Σ_i max(0, max_{j≠i} X[i,j] − X[i,i] + δ) over the rows of X.</summary>
+/// <summary>Hardest-negative triplet loss ℓ_δ(X) = (1/C) Σ_i max(0, max_{j≠i} X[i,j] − X[i,i] + δ) over the rows of
+/// X.</summary>
 public static class TripletLoss
 {
     public static Tensor Hardest(Tensor x, double delta)

@@ -25,7 +25,8 @@ public sealed class FilipObjective(long chunkElements = 1L << 24) : IContrastive
         if (ranks.Size > 1 && Negatives == Negatives.Local) return Local(ranks, o);
         using var scope = torch.NewDisposeScope();
         // Late interaction scores every image against every caption of the global batch: gather all tokens.
-        var (i2t, t2i) = Similarities(ranks.AllGather(o.PatchTokens), ranks.AllGather(o.TokenFeatures), ranks.AllGather(o.TokenMask),
+        var (i2t, t2i) = Similarities(ranks.AllGather(o.PatchTokens), ranks.AllGather(o.TokenFeatures),
+            ranks.AllGather(o.TokenMask),
                                       chunkElements);
         var scale = ranks.Replicated(o.LogitScale);
         var labels = torch.arange(i2t.shape[0], device: i2t.device);
@@ -57,8 +58,10 @@ public sealed class FilipObjective(long chunkElements = 1L << 24) : IContrastive
         return Objectives.Escape(loss, new Dictionary<string, Tensor> { ["filip"] = loss });
     }
 
-    /// <summary>Both token-wise similarity matrices [Bi, Bj] (row = image) from patches [Bi, N, E], tokens [Bj, S, E], valid [Bj, S].</summary>
-    public static (Tensor ImageToText, Tensor TextToImage) Similarities(Tensor patches, Tensor tokens, Tensor valid, long chunkElements = 1L << 24)
+    /// <summary>Both token-wise similarity matrices [Bi, Bj] (row = image) from patches [Bi, N, E], tokens [Bj, S, E],
+    /// valid [Bj, S].</summary>
+    public static (Tensor ImageToText, Tensor TextToImage) Similarities(Tensor patches, Tensor tokens, Tensor valid,
+        long chunkElements = 1L << 24)
     {
         using var scope = torch.NewDisposeScope();
         var v = nn.functional.normalize(patches, dim: -1);
@@ -70,7 +73,8 @@ public sealed class FilipObjective(long chunkElements = 1L << 24) : IContrastive
         var t2i = new List<Tensor>();
         for (long i0 = 0; i0 < v.shape[0]; i0 += rows)
         {
-            var sim = torch.einsum("ind,jsd->ijns", v.narrow(0, i0, Math.Min(rows, v.shape[0] - i0)), t);   // [c, Bj, N, S]
+            // [c, Bj, N, S]
+            var sim = torch.einsum("ind,jsd->ijns", v.narrow(0, i0, Math.Min(rows, v.shape[0] - i0)), t);
             i2t.Add(sim.masked_fill(invalid, double.NegativeInfinity).amax(-1).mean([-1]));
             t2i.Add((sim.amax(-2) * validF.unsqueeze(0)).sum(-1) / validF.sum(-1).unsqueeze(0));
         }

@@ -130,12 +130,14 @@ public static class Objectives
     ];
 
     /// <summary>The objectives themselves (the catalogue without the ablations).</summary>
-    public static IReadOnlyList<string> Names { get; } = Catalogue.Where(e => !e.IsAblation).Select(e => e.Name).ToArray();
+    public static IReadOnlyList<string> Names { get; } = Catalogue.Where(e => !e.IsAblation).Select(e => e.Name)
+        .ToArray();
 
     /// <summary>Every accepted name, ablations included.</summary>
     public static IReadOnlyList<string> AllNames { get; } = Catalogue.Select(e => e.Name).ToArray();
 
-    /// <summary>The entry of a name; an ArgumentException listing the names otherwise (<paramref name="what"/> names the setting).</summary>
+    /// <summary>The entry of a name; an ArgumentException listing the names otherwise (<paramref name="what"/> names
+    /// the setting).</summary>
     public static ObjectiveEntry Find(string name, string what = "objective") =>
         Catalogue.FirstOrDefault(e => e.Name == name)
         ?? throw new ArgumentException($"unknown {what} '{name}': expected one of {string.Join(", ", AllNames)}");
@@ -181,7 +183,8 @@ public static class Objectives
         InputChecks.Finite(o.TextEmbeds, "text embeddings");
     }
 
-    /// <summary>CheckOutputs plus finite patch tokens and token features, for the token-level objectives (FILIP, SPARC).</summary>
+    /// <summary>CheckOutputs plus finite patch tokens and token features, for the token-level objectives (FILIP,
+    /// SPARC).</summary>
     internal static void CheckTokenOutputs(ClipOutputs o)
     {
         CheckOutputs(o);

@@ -21,8 +21,10 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
     {
         var o = inputs.Outputs;
         Objectives.CheckOutputs(o);
-        var masks = inputs.RegionMasks ?? throw new ArgumentException("PowerCLIP needs region masks (ObjectiveInputs.RegionMasks)");
-        var phrases = inputs.Phrases ?? throw new ArgumentException("PowerCLIP needs caption trees (ObjectiveInputs.Phrases)");
+        var masks = inputs.RegionMasks ?? throw new ArgumentException(
+            "PowerCLIP needs region masks (ObjectiveInputs.RegionMasks)");
+        var phrases = inputs.Phrases ?? throw new ArgumentException(
+            "PowerCLIP needs caption trees (ObjectiveInputs.Phrases)");
         InputChecks.SameBatch(o.ImageEmbeds.shape[0], "images", masks.shape[0], "region masks");
         InputChecks.SameBatch(o.TextEmbeds.shape[0], "captions", phrases.Batch, "caption trees");
         InputChecks.Finite(o.PatchTokens, "patch tokens");
@@ -79,13 +81,15 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
     /// share (<see cref="FeatureGather.ShareOfReplicated"/>). Cost per rank: the head on the whole global batch, and a
     /// gather of B·(M + L)·E values plus the tree masks.
     /// </summary>
-    private LossOutput Global(IFeatureGather ranks, ClipOutputs o, Tensor phi, Tensor psi, PhraseBatch phrases, int? drawSeed)
+    private LossOutput Global(IFeatureGather ranks, ClipOutputs o, Tensor phi, Tensor psi, PhraseBatch phrases,
+        int? drawSeed)
     {
         var leaves = ranks.MaxOverRanks(psi.shape[1]);
         var nodes = ranks.MaxOverRanks(phrases.Membership.shape[2]);
         var image = ranks.AllGather(o.ImageEmbeds);
         var global = new PhraseBatch(
-            torch.empty(image.shape[0], leaves, 0, dtype: phrases.LeafTokens.dtype, device: phi.device),   // not read: ψ is pooled
+            // not read: ψ is pooled
+            torch.empty(image.shape[0], leaves, 0, dtype: phrases.LeafTokens.dtype, device: phi.device),
             ranks.AllGather(Pad(phrases.LeafMask, 1, leaves)),
             ranks.AllGather(Pad(Pad(phrases.Membership, 1, leaves), 2, nodes)),
             ranks.AllGather(Pad(phrases.NodeMask, 1, nodes)));
@@ -108,7 +112,8 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
     /// The loss from embeddings: global [B, E] pairs, φ [B, M, E] (unit), ψ [B, L, E] (unit, zero on padded leaves);
     /// <paramref name="drawSeed"/> seeds the Monte Carlo R2T's subsets (see <see cref="ObjectiveInputs"/>).
     /// </summary>
-    public LossOutput FromEmbeddings(Tensor imageEmbeds, Tensor textEmbeds, Tensor logitScale, Tensor phi, Tensor psi, PhraseBatch phrases,
+    public LossOutput FromEmbeddings(Tensor imageEmbeds, Tensor textEmbeds, Tensor logitScale, Tensor phi, Tensor psi,
+        PhraseBatch phrases,
                                      int? drawSeed = null)
     {
         InputChecks.SameBatch(imageEmbeds.shape[0], "image embeddings", phi.shape[0], "region embeddings");
@@ -130,7 +135,8 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
         return Objectives.Escape(total, parts);
     }
 
-    /// <summary>S̄ [Bi, Bj] for region embeddings φ and leaf embeddings ψ (the tree ablation applied here, the score scale by PowerClipScores.Combine).</summary>
+    /// <summary>S̄ [Bi, Bj] for region embeddings φ and leaf embeddings ψ (the tree ablation applied here, the score
+    /// scale by PowerClipScores.Combine).</summary>
     public Tensor Scores(Tensor phi, Tensor psi, PhraseBatch phrases, int? drawSeed = null)
     {
         using var scope = torch.NewDisposeScope();
@@ -157,6 +163,7 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
     private PowerClipLossConfig ForEvaluation(int? drawSeed) =>
         Config.R2T != R2TMethod.MonteCarlo ? Config : Config with
         {
-            MonteCarloSeed = unchecked(Config.MonteCarloSeed + (drawSeed ?? Interlocked.Increment(ref _evaluations) - 1)),
+            MonteCarloSeed = unchecked(Config.MonteCarloSeed + (drawSeed
+                ?? Interlocked.Increment(ref _evaluations) - 1)),
         };
 }

@@ -50,14 +50,16 @@ public enum ScoreScale
     /// <summary>S̄ as written in the paper's formulas (docs/method.md §5): the subset terms are sums over up to M
     /// region scores.</summary>
     Sum,
-    /// <summary>S̄ / M for the subset aggregations (a per-region average; = Sum with λ/M and δ·M); the single-region forms of "w/o subsets" are not divided.</summary>
+    /// <summary>S̄ / M for the subset aggregations (a per-region average; = Sum with λ/M and δ·M); the single-region
+    /// forms of "w/o subsets" are not divided.</summary>
     RegionMean,
 }
 
 /// <summary>How the powerset aggregations are computed.</summary>
 public enum PowersetAggregation
 {
-    /// <summary>The non-linear aggregators NLA-T1 (T2R) and NLA-T2 (R2T): O(M·|𝒯|) per pair; what training uses.</summary>
+    /// <summary>The non-linear aggregators NLA-T1 (T2R) and NLA-T2 (R2T): O(M·|𝒯|) per pair; what training
+    /// uses.</summary>
     Nla,
     /// <summary>Exact enumeration of all 2^M region subsets (Q→, Q←): for validation with small M.</summary>
     Exact,
@@ -103,7 +105,8 @@ public sealed record PowerClipLossConfig
     [JsonPropertyName("r2t_subsets")]
     public SubsetRange R2TSubsets { get; init; } = SubsetRange.All;
 
-    /// <summary>Ablation "w/o subsets" when false: single regions instead of region subsets ([reconstructed] form, see PowerClipScores).</summary>
+    /// <summary>Ablation "w/o subsets" when false: single regions instead of region subsets ([reconstructed] form, see
+    /// PowerClipScores).</summary>
     public bool UseSubsets { get; init; } = true;
     /// <summary>Ablation "w/o tree" when false: every word is its own node; no phrase nodes.</summary>
     public bool UseTree { get; init; } = true;
@@ -116,7 +119,8 @@ public sealed record PowerClipLossConfig
     /// <summary>Ablation "w/o triplet" when false: the loss is CLIP's alone.</summary>
     public bool UseTriplet { get; init; } = true;
 
-    /// <summary>Largest S1-sized intermediate (entries) one chunk of image rows may create; bounds the loss's memory.</summary>
+    /// <summary>Largest S1-sized intermediate (entries) one chunk of image rows may create; bounds the loss's
+    /// memory.</summary>
     public long ChunkElements { get; init; } = 1L << 22;
     /// <summary>Exact aggregation refuses more regions than this (it creates 2^M subsets).</summary>
     public int MaxExactRegions { get; init; } = 16;
@@ -151,7 +155,8 @@ public sealed record PowerClipLossConfig
         Need(double.IsFinite(Delta), $"δ must be finite, got {Delta}");
         Need(Tau > 0 && double.IsFinite(Tau), $"τ must be > 0, got {Tau}");
         Need(Zeta >= 0 && Zeta <= 1, $"ζ must be in [0, 1], got {Zeta}");
-        Need(UseR2T || UseT2R, "switching off both R2T and T2R leaves nothing to align (use UseTriplet = false for plain CLIP)");
+        Need(UseR2T || UseT2R, "switching off both R2T and T2R leaves nothing to align (use UseTriplet = false for " +
+            "plain CLIP)");
         Need(ChunkElements > 0, $"ChunkElements must be > 0, got {ChunkElements}");
         Need(MaxExactRegions is > 0 and <= 24, $"MaxExactRegions must be in [1, 24], got {MaxExactRegions}");
         Need(MonteCarloSamples >= 1, $"the Monte Carlo R2T needs K >= 1 subsets, got {MonteCarloSamples}");

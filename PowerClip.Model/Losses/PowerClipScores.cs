@@ -24,15 +24,19 @@ public static partial class PowerClipScores
     public static Tensor S0(Tensor phi, Tensor psi) => torch.einsum("imd,jld->ijml", phi, psi);
 
     /// <summary>S1 = S0 · membership: [Bi, Bj, M, L] × [Bj, L, T] → [Bi, Bj, M, T].</summary>
-    public static Tensor S1FromS0(Tensor s0, Tensor membership) => torch.einsum("ijml,jlt->ijmt", s0, membership.to(s0.dtype, s0.device));
+    public static Tensor S1FromS0(Tensor s0, Tensor membership) =>
+        torch.einsum("ijml,jlt->ijmt", s0, membership.to(s0.dtype, s0.device));
 
     /// <summary>Node embeddings p_B = Σ_{l∈B} ψ_l (not renormalized): [Bj, L, T] × [Bj, L, E] → [Bj, T, E].</summary>
-    public static Tensor NodeEmbeddings(Tensor psi, Tensor membership) => torch.einsum("jlt,jld->jtd", membership.to(psi.dtype, psi.device), psi);
+    public static Tensor NodeEmbeddings(Tensor psi, Tensor membership) =>
+        torch.einsum("jlt,jld->jtd", membership.to(psi.dtype, psi.device), psi);
 
-    /// <summary>S1 from region and node embeddings without forming S0: [Bi, M, E] × [Bj, T, E] → [Bi, Bj, M, T].</summary>
+    /// <summary>S1 from region and node embeddings without forming S0: [Bi, M, E] × [Bj, T, E] → [Bi, Bj, M,
+    /// T].</summary>
     public static Tensor S1(Tensor phi, Tensor nodes) => torch.einsum("imd,jtd->ijmt", phi, nodes);
 
-    /// <summary>S̄ (or one of its terms) from S1, by the configuration's aggregation, ablation switches and score scale: [Bi, Bj].</summary>
+    /// <summary>S̄ (or one of its terms) from S1, by the configuration's aggregation, ablation switches and score
+    /// scale: [Bi, Bj].</summary>
     public static Tensor Combine(Tensor s1, Tensor nodeMask, PowerClipLossConfig cfg)
     {
         var divisor = cfg.ScoreDivisor(s1.shape[^2]);
@@ -88,7 +92,8 @@ public static partial class PowerClipScores
         return NodeMean(sp.sum(-2), nodeMask);
     }
 
-    /// <summary>NLA-T2[i,j] = τ·log Σ_B exp(Σ_m Λ(S1/τ)), Λ(y) = y/2 + w·log cosh(y/2), w the log-cosh weight.</summary>
+    /// <summary>NLA-T2[i,j] = τ·log Σ_B exp(Σ_m Λ(S1/τ)), Λ(y) = y/2 + w·log cosh(y/2), w the log-cosh
+    /// weight.</summary>
     public static Tensor NlaT2(Tensor s1, Tensor nodeMask, double tau, double logCoshWeight)
     {
         var half = s1 / (2 * tau);
@@ -156,19 +161,23 @@ public static partial class PowerClipScores
     private static Tensor SubsetScores(Tensor s1, int maxRegions)
     {
         var m = (int)s1.shape[2];
-        if (m > maxRegions) throw new ArgumentException($"exact powerset aggregation enumerates 2^M subsets; M = {m} exceeds the limit {maxRegions}");
-        var bits = torch.arange(1L << m, device: s1.device).unsqueeze(1).bitwise_right_shift(torch.arange(m, device: s1.device)).bitwise_and(1);
+        if (m > maxRegions) throw new ArgumentException($"exact powerset aggregation enumerates 2^M subsets; M = {m} " +
+            $"exceeds the limit {maxRegions}");
+        var bits = torch.arange(1L << m, device: s1.device).unsqueeze(1).bitwise_right_shift(
+            torch.arange(m, device: s1.device)).bitwise_and(1);
         return torch.einsum("am,ijmt->ijat", bits.to(s1.dtype), s1);
     }
 
-    /// <summary>log cosh(z) = |z| + log1p(e^{−2|z|}) − log 2, stable for |z| ~ 1e4 (exponent clamped at MinExponent).</summary>
+    /// <summary>log cosh(z) = |z| + log1p(e^{−2|z|}) − log 2, stable for |z| ~ 1e4 (exponent clamped at
+    /// MinExponent).</summary>
     public static Tensor LogCosh(Tensor z)
     {
         var a = z.abs();
         return a + (-2 * a).clamp_min(MinExponent).exp().log1p() - Log2;
     }
 
-    /// <summary>Padded nodes (mask [Bj, T], broadcast over [Bi, Bj, …, T]) become −∞ so that max and LSE ignore them.</summary>
+    /// <summary>Padded nodes (mask [Bj, T], broadcast over [Bi, Bj, …, T]) become −∞ so that max and LSE ignore
+    /// them.</summary>
     private static Tensor Masked(Tensor x, Tensor nodeMask)
     {
         var mask = nodeMask.unsqueeze(0);

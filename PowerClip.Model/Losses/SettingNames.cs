@@ -4,7 +4,8 @@ namespace PowerClip.Model;
 /// The names the command line and the files use for a setting's values — one map per setting, so every option
 /// and every input file parses it the same way and every message lists the same choices.
 /// </summary>
-public sealed class SettingNames<T>(string setting, IReadOnlyList<(string Name, T Value)> entries) where T : struct, Enum
+public sealed class SettingNames<T>(string setting, IReadOnlyList<(string Name, T Value)> entries) where T : struct,
+    Enum
 {
     public string Setting { get; } = setting;
 
@@ -17,7 +18,8 @@ public sealed class SettingNames<T>(string setting, IReadOnlyList<(string Name, 
     public T Parse(string name, string? label = null) =>
         entries.FirstOrDefault(e => e.Name == name) is { Name: not null } found
             ? found.Value
-            : throw new ArgumentException($"{label ?? Setting} '{name}' is not valid: expected {string.Join(" or ", Names)}");
+            : throw new ArgumentException($"{label ?? Setting} '{name}' is not valid: expected " +
+                $"{string.Join(" or ", Names)}");
 
     public string NameOf(T value) => entries.First(e => EqualityComparer<T>.Default.Equals(e.Value, value)).Name;
 }
@@ -44,22 +46,26 @@ public static class LossSettingNames
         ("sum", Model.ScoreScale.Sum),
     ]);
 
-    public static SettingNames<T2RMethod> T2R { get; } = new("T2R", [("nla", T2RMethod.Nla), ("exact-relu", T2RMethod.ExactRelu)]);
+    public static SettingNames<T2RMethod> T2R { get; } = new("T2R",
+        [("nla", T2RMethod.Nla), ("exact-relu", T2RMethod.ExactRelu)]);
 
     public static SettingNames<SubsetRange> R2TSubsets { get; } = new("R2T subsets",
         [("all", SubsetRange.All), ("non-empty", SubsetRange.NonEmpty)]);
 
-    /// <summary>R2T: "nla-t2", or "monte-carlo:K" with K ≥ 1 subsets per evaluation (Samples is null for nla-t2).</summary>
+    /// <summary>R2T: "nla-t2", or "monte-carlo:K" with K ≥ 1 subsets per evaluation (Samples is null for
+    /// nla-t2).</summary>
     public static (R2TMethod Method, int? Samples) ParseR2T(string text, string label = "R2T")
     {
         const string mc = "monte-carlo:";
         if (text == "nla-t2") return (R2TMethod.NlaT2, null);
         if (text.StartsWith(mc, StringComparison.Ordinal)
-            && int.TryParse(text[mc.Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var k) && k >= 1)
+            && int.TryParse(text[mc.Length..], System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out var k) && k >= 1)
             return (R2TMethod.MonteCarlo, k);
         throw new ArgumentException($"{label} '{text}' is not valid: expected nla-t2 or monte-carlo:K with K >= 1");
     }
 
     /// <summary>The name <see cref="ParseR2T"/> reads back.</summary>
-    public static string NameOfR2T(R2TMethod method, int samples) => method == R2TMethod.NlaT2 ? "nla-t2" : $"monte-carlo:{samples}";
+    public static string NameOfR2T(R2TMethod method, int samples) => method == R2TMethod.NlaT2
+        ? "nla-t2" : $"monte-carlo:{samples}";
 }

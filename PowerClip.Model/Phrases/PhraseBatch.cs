@@ -18,9 +18,11 @@ public sealed record PhraseBatch(Tensor LeafTokens, Tensor LeafMask, Tensor Memb
 {
     public long Batch => LeafMask.shape[0];
 
-    /// <summary>Builds the tensors; throws an ArgumentException naming the sample on an empty or malformed tree.</summary>
+    /// <summary>Builds the tensors; throws an ArgumentException naming the sample on an empty or malformed
+    /// tree.</summary>
     /// <param name="sequenceLength">S, the token positions of the tokenized captions</param>
-    public static PhraseBatch Build(IReadOnlyList<CaptionTree> trees, int sequenceLength, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    public static PhraseBatch Build(IReadOnlyList<CaptionTree> trees, int sequenceLength,
+        ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         if (trees.Count == 0) throw new ArgumentException("phrase batch: no trees");
         for (var b = 0; b < trees.Count; b++) Validate(trees[b], b, sequenceLength);
@@ -35,7 +37,8 @@ public sealed record PhraseBatch(Tensor LeafTokens, Tensor LeafMask, Tensor Memb
             for (var i = 0; i < tree.LeafSpans.Count; i++)
             {
                 leafMask[b * l + i] = true;
-                for (var k = tree.LeafSpans[i].Start; k < tree.LeafSpans[i].End; k++) leafTokens[(b * l + i) * sequenceLength + k] = 1f;
+                for (var k = tree.LeafSpans[i].Start; k < tree.LeafSpans[i].End; k++) leafTokens[
+                    (b * l + i) * sequenceLength + k] = 1f;
             }
             for (var t = 0; t < tree.Nodes.Count; t++)
             {
@@ -58,7 +61,8 @@ public sealed record PhraseBatch(Tensor LeafTokens, Tensor LeafMask, Tensor Memb
         {
             var (s, e) = tree.LeafSpans[i];
             if (s < 0 || e <= s || e > sequenceLength)
-                throw new ArgumentException($"caption tree of sample {b}: leaf {i} has token span [{s}, {e}), which is empty or outside [0, {sequenceLength})");
+                throw new ArgumentException($"caption tree of sample {b}: leaf {i} has token span [{s}, {e}), which " +
+                    $"is empty or outside [0, {sequenceLength})");
         }
         for (var t = 0; t < tree.Nodes.Count; t++)
         {
@@ -66,8 +70,10 @@ public sealed record PhraseBatch(Tensor LeafTokens, Tensor LeafMask, Tensor Memb
             if (node.Length == 0) throw new ArgumentException($"caption tree of sample {b}: node {t} has no leaves");
             foreach (var leaf in node)
                 if (leaf < 0 || leaf >= tree.LeafSpans.Count)
-                    throw new ArgumentException($"caption tree of sample {b}: node {t} names leaf {leaf}, but the tree has {tree.LeafSpans.Count} leaves");
-            if (node.Distinct().Count() != node.Length) throw new ArgumentException($"caption tree of sample {b}: node {t} repeats a leaf");
+                    throw new ArgumentException($"caption tree of sample {b}: node {t} names leaf {leaf}, but the " +
+                        $"tree has {tree.LeafSpans.Count} leaves");
+            if (node.Distinct().Count() != node.Length) throw new ArgumentException(
+                $"caption tree of sample {b}: node {t} repeats a leaf");
         }
     }
 
@@ -80,7 +86,8 @@ public sealed record PhraseBatch(Tensor LeafTokens, Tensor LeafMask, Tensor Memb
         return nn.functional.normalize(summed, dim: -1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The "no tree" ablation: every word is its own node (identity membership over the valid leaves), no phrase nodes.</summary>
+    /// <summary>The "no tree" ablation: every word is its own node (identity membership over the valid leaves), no
+    /// phrase nodes.</summary>
     public (Tensor Membership, Tensor NodeMask) LeavesAsNodes(ScalarType dtype)
     {
         var eye = torch.eye(LeafMask.shape[1], dtype: dtype, device: LeafMask.device).unsqueeze(0);

@@ -11,14 +11,16 @@ public sealed class RandomBoxSampler(int gridSize, int seed)
 {
     private readonly Random rng = new(seed);
 
-    public int GridSize { get; } = gridSize > 0 ? gridSize : throw new ArgumentOutOfRangeException(nameof(gridSize), $"grid size must be > 0, got {gridSize}");
+    public int GridSize { get; } = gridSize > 0 ? gridSize : throw new ArgumentOutOfRangeException(nameof(gridSize),
+        $"grid size must be > 0, got {gridSize}");
 
     /// <summary>One box as the row-major patch indices it covers (never empty).</summary>
     public int[] Box()
     {
         var g = GridSize;
         int w = rng.Next(1, g + 1), h = rng.Next(1, g + 1), cx = rng.Next(g), cy = rng.Next(g);
-        int x0 = Math.Max(0, cx - w / 2), x1 = Math.Min(g, cx - w / 2 + w), y0 = Math.Max(0, cy - h / 2), y1 = Math.Min(g, cy - h / 2 + h);
+        int x0 = Math.Max(0, cx - w / 2), x1 = Math.Min(g, cx - w / 2 + w), y0 = Math.Max(0, cy - h / 2),
+            y1 = Math.Min(g, cy - h / 2 + h);
         var cells = new int[(x1 - x0) * (y1 - y0)];
         var k = 0;
         for (var y = y0; y < y1; y++)
@@ -28,7 +30,8 @@ public sealed class RandomBoxSampler(int gridSize, int seed)
 
     /// <summary>M boxes for each of B images, in CSR form.</summary>
     public CsrMasks[] SampleCsr(int batch, int m) =>
-        Enumerable.Range(0, batch).Select(_ => CsrMasks.FromLists(Enumerable.Range(0, m).Select(_ => Box()).ToArray())).ToArray();
+        Enumerable.Range(0, batch).Select(_ => CsrMasks.FromLists(Enumerable.Range(0, m).Select(_ => Box()).ToArray()))
+            .ToArray();
 
     /// <summary>M boxes for each of B images as a dense [B, M, N] 0/1 tensor.</summary>
     public Tensor Sample(int batch, int m, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
@@ -61,6 +64,7 @@ public sealed class GivenMaskSampler(int gridSize, int seed)
         return result;
     }
 
-    public Tensor Sample(IReadOnlyList<CsrMasks> perImage, int m, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
+    public Tensor Sample(IReadOnlyList<CsrMasks> perImage, int m, ScalarType dtype = ScalarType.Float32,
+        Device? device = null) =>
         RegionMasks.Dense(SampleCsr(perImage, m), gridSize, dtype, device);
 }

@@ -9,7 +9,8 @@ namespace PowerClip.Train.Demo;
 /// One arm's results on the held-out benchmarks: (benchmark, metric) → proportion with its interval, and the
 /// grounding accuracy per phrase type (null when the export has no grounding folder).
 /// </summary>
-public sealed record DemoEvaluation(string Checkpoint, IReadOnlyList<(string Benchmark, string Metric, Proportion Value)> Rows)
+public sealed record DemoEvaluation(string Checkpoint,
+    IReadOnlyList<(string Benchmark, string Metric, Proportion Value)> Rows)
 {
     public GroundingBenchmarkResult? Grounding { get; init; }
 

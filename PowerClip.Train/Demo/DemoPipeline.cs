@@ -30,8 +30,10 @@ public sealed class DemoPipeline(DemoSettings settings, string outDir, torch.Dev
             TrainArm(settings.TrainConfig(loss), RunDirectory(loss));
             timings[loss] = (clock.Elapsed - start).TotalSeconds;
         }
-        var evaluations = Arms.ToDictionary(a => a, a => DemoEvaluation.Evaluate(RunDirectory(a), BenchmarkDirectory, device));
-        var outcome = new DemoOutcome(settings, evaluations, timings, clock.Elapsed.TotalSeconds, threads, device.ToString());
+        var evaluations = Arms.ToDictionary(a => a, a => DemoEvaluation.Evaluate(RunDirectory(a), BenchmarkDirectory,
+            device));
+        var outcome = new DemoOutcome(settings, evaluations, timings, clock.Elapsed.TotalSeconds, threads,
+            device.ToString());
         DemoReport.Write(outcome, outDir, RunDirectory, BenchmarkDirectory, device);
         return outcome;
     }
@@ -49,4 +51,5 @@ public sealed class DemoPipeline(DemoSettings settings, string outDir, torch.Dev
 
 /// <summary>What the demo measured: per arm, the evaluation and the training time.</summary>
 public sealed record DemoOutcome(DemoSettings Settings, IReadOnlyDictionary<string, DemoEvaluation> Evaluations,
-                                 IReadOnlyDictionary<string, double> TrainSeconds, double TotalSeconds, int Threads, string Device);
+                                 IReadOnlyDictionary<string, double> TrainSeconds, double TotalSeconds, int Threads,
+                                     string Device);

@@ -15,18 +15,23 @@ namespace PowerClip.Train.Demo;
 /// </summary>
 public static class DemoReport
 {
-    public static void Write(DemoOutcome outcome, string outDir, Func<string, string> runDir, string benchmarks, torch.Device device)
+    public static void Write(DemoOutcome outcome, string outDir, Func<string, string> runDir, string benchmarks,
+        torch.Device device)
     {
         var report = new HtmlReport("PowerClip demo: CLIP vs PowerCLIP on the synthetic compositional world");
         var s = outcome.Settings;
-        report.Paragraph($"Both arms: model '{s.Model}', {s.Steps} steps of batch {s.BatchSize} on {s.WorldSamples} synthetic training " +
-                         $"images (seed {s.Seed}), evaluated on held-out colour×shape and relation combinations never seen in training. " +
-                         $"PowerCLIP uses M = {s.Regions} regions (the world's object masks, padded with random boxes). " +
+        report.Paragraph($"Both arms: model '{s.Model}', {s.Steps} steps of batch {s.BatchSize} on {s.WorldSamples} " +
+            "synthetic training " +
+                         $"images (seed {s.Seed}), evaluated on held-out colour×shape and relation combinations " +
+                             "never seen in training. " +
+                         $"PowerCLIP uses M = {s.Regions} regions (the world's object masks, padded with " +
+                             "random boxes). " +
                          "Numbers are as measured; where PowerCLIP does not win, that is the result.");
 
         report.Heading("Accuracy on the held-out benchmarks");
         var keys = outcome.Evaluations["clip"].Rows.Select(r => (r.Benchmark, r.Metric)).ToList();
-        report.Table(["benchmark", "metric", .. DemoPipeline.Arms.SelectMany(a => new[] { a, $"{a} 95% CI" }), "Δ (powerclip − clip)"],
+        report.Table(["benchmark", "metric", .. DemoPipeline.Arms.SelectMany(a => new[] { a, $"{a} 95% CI" }),
+            "Δ (powerclip − clip)"],
             keys.Select(k =>
             {
                 var cells = new List<string> { k.Benchmark, k.Metric };
@@ -47,18 +52,22 @@ public static class DemoReport
             return ReportCharts.Bars(metrics, DemoPipeline.Arms.Select(arm =>
             {
                 var ps = metrics.Select(m => outcome.Evaluations[arm].Find(g.Key, m)!).ToArray();
-                return (arm, ps.Select(p => p.Accuracy).ToArray(), ps.Select(p => p.Ci95Low).ToArray(), ps.Select(p => p.Ci95High).ToArray());
+                return (arm, ps.Select(p => p.Accuracy).ToArray(), ps.Select(p => p.Ci95Low).ToArray(),
+                    ps.Select(p => p.Ci95High).ToArray());
             }), g.Key, "accuracy", width: Math.Max(420, 110 * metrics.Length + 160));
         }));
 
         report.Heading("Training");
         var curves = DemoPipeline.Arms.Select(arm => Curve(runDir(arm), "loss", arm)).ToList();
-        curves.AddRange(DemoPipeline.Arms.Select(arm => Curve(runDir(arm), "clip", arm + ": CLIP part")).Where(c => c.Y.Length > 0 && c.Name.StartsWith("powerclip", StringComparison.Ordinal)));
-        report.Charts([ReportCharts.Lines(curves.Select(c => (c.Name, c.X, Smooth(c.Y))), "training loss (moving average of 10 steps)", "step", "loss")]);
+        curves.AddRange(DemoPipeline.Arms.Select(arm => Curve(runDir(arm), "clip", arm + ": CLIP part"))
+            .Where(c => c.Y.Length > 0 && c.Name.StartsWith("powerclip", StringComparison.Ordinal)));
+        report.Charts([ReportCharts.Lines(curves.Select(c => (c.Name, c.X, Smooth(c.Y))),
+            "training loss (moving average of 10 steps)", "step", "loss")]);
         report.Table(["arm", "training time", "final loss"], DemoPipeline.Arms.Select(arm =>
         {
             var c = Curve(runDir(arm), "loss", arm);
-            return (IReadOnlyList<string>)[arm, $"{outcome.TrainSeconds[arm]:F0} s", c.Y.Length > 0 ? c.Y[^1].ToString("F4", CultureInfo.InvariantCulture) : "–"];
+            return (IReadOnlyList<string>)[arm, $"{outcome.TrainSeconds[arm]:F0} s", c.Y.Length > 0
+                ? c.Y[^1].ToString("F4", CultureInfo.InvariantCulture) : "–"];
         }));
 
         report.Heading("Grounding accuracy (held-out scenes)");
@@ -71,7 +80,8 @@ public static class DemoReport
                     $"\ntotal demo time    {outcome.TotalSeconds:F0} s");
         foreach (var arm in DemoPipeline.Arms)
             report.Code($"{arm}: {File.ReadAllText(new RunFolder(runDir(arm)).Config)}");
-        report.Paragraph($"Reproduce: ./powerclip demo{(outcome.Settings == DemoSettings.Quick ? " --quick" : "")} --out {outDir}");
+        report.Paragraph($"Reproduce: ./powerclip demo{(outcome.Settings == DemoSettings.Quick ? " --quick" : "")} " +
+            $"--out {outDir}");
 
         report.Save(Path.Combine(outDir, "report.html"));
         File.WriteAllText(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(new
@@ -81,7 +91,8 @@ public static class DemoReport
             total_seconds = outcome.TotalSeconds,
             results = DemoPipeline.Arms.ToDictionary(a => a, a => outcome.Evaluations[a].Rows.Select(r => new
             {
-                benchmark = r.Benchmark, metric = r.Metric, accuracy = r.Value.Accuracy, correct = r.Value.Correct, total = r.Value.Total,
+                benchmark = r.Benchmark, metric = r.Metric, accuracy = r.Value.Accuracy, correct = r.Value.Correct,
+                    total = r.Value.Total,
                 ci95_low = r.Value.Ci95Low, ci95_high = r.Value.Ci95High,
             })),
             grounding = DemoPipeline.Arms.Where(a => outcome.Evaluations[a].Grounding is not null)
@@ -119,7 +130,8 @@ public static class DemoReport
                      types.Select(t => (IReadOnlyList<string>)[t, Count(t), .. arms.SelectMany(a => Cells(a, t))]));
     }
 
-    private static void GroundingExamples(HtmlReport report, Func<string, string> runDir, string benchmarks, torch.Device device)
+    private static void GroundingExamples(HtmlReport report, Func<string, string> runDir, string benchmarks,
+        torch.Device device)
     {
         var examples = GroundingCases(benchmarks).Take(3).ToList();
         if (examples.Count == 0)
@@ -153,7 +165,8 @@ public static class DemoReport
             var file = img.GetProperty("filename").GetString();
             var sentence = img.GetProperty("sentences").EnumerateArray().FirstOrDefault();
             if (file is null || sentence.ValueKind != JsonValueKind.Object) continue;
-            var path = Path.Combine(dir, img.TryGetProperty("filepath", out var fp) && fp.GetString() is { } sub ? sub : "", file);
+            var path = Path.Combine(dir, img.TryGetProperty("filepath", out var fp) && fp.GetString() is { } sub
+                ? sub : "", file);
             if (File.Exists(path)) yield return (path, sentence.GetProperty("raw").GetString() ?? "");
         }
     }
@@ -170,5 +183,6 @@ public static class DemoReport
     private static double[] Smooth(double[] y, int window = 10) =>
         y.Select((_, i) => y.Skip(Math.Max(0, i - window + 1)).Take(Math.Min(window, i + 1)).Average()).ToArray();
 
-    private static string Pct(double x) => double.IsNaN(x) ? "–" : (100 * x).ToString("F1", CultureInfo.InvariantCulture) + "%";
+    private static string Pct(double x) => double.IsNaN(x)
+        ? "–" : (100 * x).ToString("F1", CultureInfo.InvariantCulture) + "%";
 }

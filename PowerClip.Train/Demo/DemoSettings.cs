@@ -15,7 +15,8 @@ public sealed record DemoSettings
     public int WorldSamples { get; init; } = 20000;
     public int Regions { get; init; } = 10;
     public int Seed { get; init; } = 0;
-    /// <summary>Items per held-out benchmark export (SugarCrepe categories, Winoground pairs, ARO, retrieval).</summary>
+    /// <summary>Items per held-out benchmark export (SugarCrepe categories, Winoground pairs, ARO,
+    /// retrieval).</summary>
     public int BenchmarkItems { get; init; } = 500;
     public int ZeroShotPerClass { get; init; } = 8;
     /// <summary>

@@ -3,7 +3,8 @@ using System.Text.Json.Nodes;
 
 namespace PowerClip.Train.Evaluation;
 
-/// <summary>Reading benchmark files: every problem becomes a <see cref="BenchmarkDataException"/> naming the file.</summary>
+/// <summary>Reading benchmark files: every problem becomes a <see cref="BenchmarkDataException"/> naming the
+/// file.</summary>
 public static class BenchmarkFiles
 {
     public static void RequireDirectory(string dir)
@@ -26,7 +27,8 @@ public static class BenchmarkFiles
     {
         try
         {
-            return JsonNode.Parse(File.ReadAllText(RequireFile(path))) ?? throw new BenchmarkDataException($"{path}: the JSON is null");
+            return JsonNode.Parse(File.ReadAllText(RequireFile(path)))
+                ?? throw new BenchmarkDataException($"{path}: the JSON is null");
         }
         catch (JsonException e) { throw new BenchmarkDataException($"{path}: malformed JSON: {e.Message}", e); }
     }
@@ -40,7 +42,8 @@ public static class BenchmarkFiles
             if (lines[i].Trim().Length == 0) continue;
             JsonNode? node;
             try { node = JsonNode.Parse(lines[i]); }
-            catch (JsonException e) { throw new BenchmarkDataException($"{path} line {i + 1}: malformed JSON: {e.Message}", e); }
+            catch (JsonException e) { throw new BenchmarkDataException(
+                $"{path} line {i + 1}: malformed JSON: {e.Message}", e); }
             yield return (i + 1, node ?? throw new BenchmarkDataException($"{path} line {i + 1}: null"));
         }
     }
@@ -50,7 +53,8 @@ public static class BenchmarkFiles
     {
         try
         {
-            return item[field]?.GetValue<string>() ?? throw new BenchmarkDataException($"{where}: missing field '{field}'");
+            return item[field]?.GetValue<string>() ?? throw new BenchmarkDataException(
+                $"{where}: missing field '{field}'");
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {

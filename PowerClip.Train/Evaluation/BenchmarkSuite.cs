@@ -7,7 +7,8 @@ namespace PowerClip.Train.Evaluation;
 /// numbers.</summary>
 public sealed record SuiteResults(
     string Checkpoint, string Score, string Scoring,
-    ZeroShotResult? Zeroshot, RetrievalResult? Retrieval, SugarCrepeResult? Sugarcrepe, WinogroundResult? Winoground, AroResult? Aro)
+    ZeroShotResult? Zeroshot, RetrievalResult? Retrieval, SugarCrepeResult? Sugarcrepe, WinogroundResult? Winoground,
+        AroResult? Aro)
 {
     public IEnumerable<IBenchmarkResult> All() =>
         new IBenchmarkResult?[] { Zeroshot, Retrieval, Sugarcrepe, Winoground, Aro }.OfType<IBenchmarkResult>();
@@ -49,7 +50,8 @@ public static class BenchmarkSuite
                 ? WinogroundBenchmark.Run(score.Pairs, Sub("winoground")) : null,
             AroBenchmark.Present(Sub("aro")) ? AroBenchmark.Run(score.Pairs, Sub("aro")) : null);
         if (!results.All().Any())
-            throw new BenchmarkDataException($"{exportDir}: no benchmark found (expected sub-folders {string.Join(", ", Names)} as `powerclip data export-benchmarks` writes them)");
+            throw new BenchmarkDataException($"{exportDir}: no benchmark found (expected sub-folders " +
+                $"{string.Join(", ", Names)} as `powerclip data export-benchmarks` writes them)");
         return results;
     }
 

@@ -24,7 +24,8 @@ public sealed class ModelEncoder(TrainedModel model, int batchSize = 64) : IEmbe
 {
     private readonly ImageLoader _loader = new();
 
-    public int BatchSize { get; } = batchSize >= 1 ? batchSize : throw new ArgumentException($"batch size must be >= 1, got {batchSize}");
+    public int BatchSize { get; } = batchSize >= 1 ? batchSize : throw new ArgumentException(
+        $"batch size must be >= 1, got {batchSize}");
 
     public float[][] EncodeImages(IReadOnlyList<string> imagePaths) => Batched(imagePaths, batch =>
     {
@@ -39,7 +40,8 @@ public sealed class ModelEncoder(TrainedModel model, int batchSize = 64) : IEmbe
         return nn.functional.normalize(global, dim: -1);
     });
 
-    /// <summary>Images a benchmark names as the model's input batch [B, 3, H, W] (decoded, evaluation transform).</summary>
+    /// <summary>Images a benchmark names as the model's input batch [B, 3, H, W] (decoded, evaluation
+    /// transform).</summary>
     public Tensor ImageBatch(IReadOnlyList<string> imagePaths) =>
         model.Inputs.ImageBatch(imagePaths.Select(LoadImage).ToArray(), model.Device);
 
@@ -70,25 +72,31 @@ public sealed class ModelEncoder(TrainedModel model, int batchSize = 64) : IEmbe
 public static class EncoderExtensions
 {
     /// <summary>Each distinct image encoded once (SugarCrepe's categories share images).</summary>
-    public static Dictionary<string, float[]> EncodeImagesOnce(this IEmbeddingEncoder encoder, IEnumerable<string> paths) => Once(paths, encoder.EncodeImages);
+    public static Dictionary<string, float[]> EncodeImagesOnce(this IEmbeddingEncoder encoder,
+        IEnumerable<string> paths) => Once(paths, encoder.EncodeImages);
 
     /// <summary>Each distinct caption encoded once.</summary>
-    public static Dictionary<string, float[]> EncodeTextsOnce(this IEmbeddingEncoder encoder, IEnumerable<string> captions) => Once(captions, encoder.EncodeTexts);
+    public static Dictionary<string, float[]> EncodeTextsOnce(this IEmbeddingEncoder encoder,
+        IEnumerable<string> captions) => Once(captions, encoder.EncodeTexts);
 
-    private static Dictionary<string, float[]> Once(IEnumerable<string> keys, Func<IReadOnlyList<string>, float[][]> encode)
+    private static Dictionary<string, float[]> Once(IEnumerable<string> keys,
+        Func<IReadOnlyList<string>, float[][]> encode)
     {
         var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
         var vectors = encode(distinct);
-        if (vectors.Length != distinct.Length) throw new InvalidOperationException($"encoder returned {vectors.Length} embeddings for {distinct.Length} inputs");
+        if (vectors.Length != distinct.Length) throw new InvalidOperationException(
+            $"encoder returned {vectors.Length} embeddings for {distinct.Length} inputs");
         return distinct.Zip(vectors).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
     }
 
     /// <summary>Cosine similarity (the standard CLIP score on global embeddings).</summary>
     public static double Cosine(float[] a, float[] b)
     {
-        if (a.Length != b.Length) throw new ArgumentException($"embeddings differ in length: {a.Length} and {b.Length}");
+        if (a.Length != b.Length) throw new ArgumentException(
+            $"embeddings differ in length: {a.Length} and {b.Length}");
         double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++) { dot += a[i] * (double)b[i]; na += a[i] * (double)a[i]; nb += b[i] * (double)b[i]; }
+        for (var i = 0; i < a.Length; i++) { dot += a[i] * (double)b[i]; na += a[i] * (double)a[i]; nb += b[i] * (
+            double)b[i]; }
         return na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
     }
 

@@ -16,7 +16,8 @@ public sealed record PhraseGrounding(int Panel, string Text, int[] Leaves, float
 }
 
 /// <summary>The text-to-region grounding of one caption on one image.</summary>
-public sealed record GroundingResult(string Caption, string Tree, int GridSize, double Tau, IReadOnlyList<PhraseGrounding> Phrases);
+public sealed record GroundingResult(string Caption, string Tree, int GridSize, double Tau,
+    IReadOnlyList<PhraseGrounding> Phrases);
 
 /// <summary>
 /// PowerCLIP's text-to-image grounding (T2R): the regions are the image's patches (M = N, φ_m = the
@@ -37,7 +38,8 @@ public static class Grounding
         var inputs = model.Inputs;
         var prepared = inputs.Prepare(caption);
         var loss = prepared.Loss;
-        if (loss.LeafSpans.Length == 0) throw new ArgumentException($"the caption '{caption}' has no word the text encoder sees");
+        if (loss.LeafSpans.Length == 0) throw new ArgumentException(
+            $"the caption '{caption}' has no word the text encoder sees");
         var leafWords = LossLeafWords(prepared);
         var n = vision.GridSize * vision.GridSize;
 
@@ -45,11 +47,14 @@ public static class Grounding
         using (torch.no_grad())
         using (var scope = torch.NewDisposeScope())
         {
-            var o = model.Model.Forward(inputs.ImageBatch([image], model.Device), inputs.TokenBatch([prepared.Tokens], model.Device));
-            var phi = RegionPooling.Embed(o.PatchTokens, torch.eye(n, device: model.Device).unsqueeze(0));   // one region per patch
+            var o = model.Model.Forward(inputs.ImageBatch([image], model.Device),
+                inputs.TokenBatch([prepared.Tokens], model.Device));
+            // one region per patch
+            var phi = RegionPooling.Embed(o.PatchTokens, torch.eye(n, device: model.Device).unsqueeze(0));
             using var phrases = inputs.PhraseBatch([prepared], model.Device);
             var nodes = PowerClipScores.NodeEmbeddings(phrases.LeafEmbeddings(o.TokenFeatures), phrases.Membership);
-            s1 = PowerClipScores.S1(phi, nodes)[0, 0].t().contiguous().to(torch.float32).cpu().data<float>().ToArray();   // [T, M]
+            // [T, M]
+            s1 = PowerClipScores.S1(phi, nodes)[0, 0].t().contiguous().to(torch.float32).cpu().data<float>().ToArray();
         }
         var result = new List<PhraseGrounding>();
         for (var b = 0; b < loss.Nodes.Length; b++)
@@ -62,14 +67,17 @@ public static class Grounding
         return new GroundingResult(prepared.Caption, prepared.Tree.ToBracketString(), vision.GridSize, t, result);
     }
 
-    /// <summary>The grounding and its PNG (the image, then one heat-map panel per phrase) — the entry point for reports.</summary>
-    public static (byte[] Png, GroundingResult Result) Render(TrainedModel model, RgbImage image, string caption, double? tau = null, int panelSize = GroundingImage.DefaultPanel)
+    /// <summary>The grounding and its PNG (the image, then one heat-map panel per phrase) — the entry point for
+    /// reports.</summary>
+    public static (byte[] Png, GroundingResult Result) Render(TrainedModel model, RgbImage image, string caption,
+        double? tau = null, int panelSize = GroundingImage.DefaultPanel)
     {
         var result = Compute(model, image, caption, tau);
         return (GroundingImage.Render(image, result, panelSize), result);
     }
 
-    /// <summary>The words of the loss tree's leaves: TreeAlignment.ForLoss keeps words with tokens that are not punctuation.</summary>
+    /// <summary>The words of the loss tree's leaves: TreeAlignment.ForLoss keeps words with tokens that are not
+    /// punctuation.</summary>
     private static string[] LossLeafWords(PreparedCaption prepared)
     {
         var words = new List<string>();
@@ -79,7 +87,8 @@ public static class Grounding
             if (e > s && !CaptionText.IsPunctuation(prepared.Tree.Words[i])) words.Add(prepared.Tree.Words[i]);
         }
         if (words.Count != prepared.Loss.LeafSpans.Length)
-            throw new InvalidOperationException($"grounding: {words.Count} words for {prepared.Loss.LeafSpans.Length} loss leaves");
+            throw new InvalidOperationException($"grounding: {words.Count} words for " +
+                $"{prepared.Loss.LeafSpans.Length} loss leaves");
         return words.ToArray();
     }
 }

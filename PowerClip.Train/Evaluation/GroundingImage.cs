@@ -18,14 +18,18 @@ public static class GroundingImage
 
     public static byte[] Render(RgbImage image, GroundingResult result, int panelSize = DefaultPanel)
     {
-        if (panelSize < result.GridSize) throw new ArgumentException($"panel size {panelSize} is smaller than the patch grid {result.GridSize}");
+        if (panelSize < result.GridSize) throw new ArgumentException(
+            $"panel size {panelSize} is smaller than the patch grid {result.GridSize}");
         using var source = Image.LoadPixelData<Rgb24>(image.Validate().Pixels, image.Width, image.Height);
         var scale = (double)panelSize / Math.Min(source.Width, source.Height);
-        var (w, h) = (Math.Max(panelSize, (int)Math.Round(source.Width * scale)), Math.Max(panelSize, (int)Math.Round(source.Height * scale)));
-        source.Mutate(c => c.Resize(w, h, KnownResamplers.Bicubic).Crop(new Rectangle((w - panelSize) / 2, (h - panelSize) / 2, panelSize, panelSize)));
+        var (w, h) = (Math.Max(panelSize, (int)Math.Round(source.Width * scale)),
+            Math.Max(panelSize, (int)Math.Round(source.Height * scale)));
+        source.Mutate(c => c.Resize(w, h, KnownResamplers.Bicubic)
+            .Crop(new Rectangle((w - panelSize) / 2, (h - panelSize) / 2, panelSize, panelSize)));
 
         var panels = 1 + result.Phrases.Count;
-        using var canvas = new Image<Rgb24>(panels * panelSize + (panels - 1) * Gap, panelSize, new Rgb24(255, 255, 255));
+        using var canvas = new Image<Rgb24>(panels * panelSize + (panels - 1) * Gap, panelSize,
+            new Rgb24(255, 255, 255));
         for (var y = 0; y < panelSize; y++)
             for (var x = 0; x < panelSize; x++)
             {
@@ -51,5 +55,6 @@ public static class GroundingImage
 
     /// <summary>The image at 35 % under the heat colour, so the objects stay recognisable.</summary>
     private static Rgb24 Blend(Rgb24 image, Rgb24 heat) =>
-        new((byte)(0.35 * image.R + 0.65 * heat.R), (byte)(0.35 * image.G + 0.65 * heat.G), (byte)(0.35 * image.B + 0.65 * heat.B));
+        new((byte)(0.35 * image.R + 0.65 * heat.R), (byte)(0.35 * image.G + 0.65 * heat.G),
+            (byte)(0.35 * image.B + 0.65 * heat.B));
 }

@@ -61,7 +61,8 @@ public static class Metrics
 
     private static double Rate(bool[] hits) => (double)hits.Count(h => h) / hits.Length;
 
-    /// <summary>Number of entries in row i that beat (or tie) the target column: 0 means the target ranks first.</summary>
+    /// <summary>Number of entries in row i that beat (or tie) the target column: 0 means the target ranks
+    /// first.</summary>
     public static int RankOf(float[,] scores, int row, int target)
     {
         var s = scores[row, target];
@@ -71,9 +72,11 @@ public static class Metrics
         return rank;
     }
 
-    /// <summary>SugarCrepe/ARO: the fraction of items whose true caption outscores the negative (a tie is a miss).</summary>
+    /// <summary>SugarCrepe/ARO: the fraction of items whose true caption outscores the negative (a tie is a
+    /// miss).</summary>
     public static double PairwiseAccuracy(IReadOnlyList<(double Positive, double Negative)> pairs) =>
-        pairs.Count == 0 ? throw new ArgumentException("no pairs to score") : pairs.Count(p => p.Positive > p.Negative) / (double)pairs.Count;
+        pairs.Count == 0 ? throw new ArgumentException("no pairs to score") : pairs.Count(p =>
+            p.Positive > p.Negative) / (double)pairs.Count;
 
     /// <summary>
     /// Winoground scores from s[image, caption] of a 2×2 item (image k matches caption k): text score
@@ -90,7 +93,8 @@ public static class Metrics
     public static (double Low, double High) WilsonInterval(int successes, int n, double z = 1.959963984540054)
     {
         if (n <= 0) throw new ArgumentException($"n must be > 0, got {n}");
-        if (successes < 0 || successes > n) throw new ArgumentException($"successes must be in [0, {n}], got {successes}");
+        if (successes < 0 || successes > n) throw new ArgumentException(
+            $"successes must be in [0, {n}], got {successes}");
         var p = (double)successes / n;
         var z2 = z * z;
         var centre = (p + z2 / (2 * n)) / (1 + z2 / n);

@@ -1,6 +1,7 @@
 namespace PowerClip.Train.Evaluation;
 
-/// <summary>A score for (image, caption) pairs, higher = better match: what SugarCrepe, ARO and Winoground compare.</summary>
+/// <summary>A score for (image, caption) pairs, higher = better match: what SugarCrepe, ARO and Winoground
+/// compare.</summary>
 public interface IPairScorer
 {
     /// <summary>How the scores are made, for results and tables.</summary>
@@ -28,7 +29,8 @@ public static class PairScores
     {
         var distinct = pairs.Distinct().ToArray();
         var scores = scorer.Score(distinct, direction);
-        if (scores.Length != distinct.Length) throw new InvalidOperationException($"scorer returned {scores.Length} scores for {distinct.Length} pairs");
+        if (scores.Length != distinct.Length) throw new InvalidOperationException(
+            $"scorer returned {scores.Length} scores for {distinct.Length} pairs");
         return distinct.Zip(scores).ToDictionary(p => p.First, p => p.Second);
     }
 }

@@ -6,7 +6,8 @@ public sealed record SugarCrepeResult(SortedDictionary<string, Proportion> Categ
     public string Benchmark => "sugarcrepe";
 
     /// <summary>{category: accuracy} — the file `powerclip eval sugarcrepe --out` writes.</summary>
-    public SortedDictionary<string, double> Accuracies() => new(Categories.ToDictionary(kv => kv.Key, kv => kv.Value.Accuracy), StringComparer.Ordinal);
+    public SortedDictionary<string, double> Accuracies() =>
+        new(Categories.ToDictionary(kv => kv.Key, kv => kv.Value.Accuracy), StringComparer.Ordinal);
 
     public IEnumerable<(string Metric, Proportion Value)> Rows() => Categories.Select(kv => (kv.Key, kv.Value));
 }
@@ -33,7 +34,8 @@ public static class SugarCrepeBenchmark
             : Directory.GetFiles(dir, "*.json").OrderBy(f => f, StringComparer.Ordinal).ToArray();
     }
 
-    public static SugarCrepeResult Run(IEmbeddingEncoder encoder, string dir, string? imageDir = null) => Run(new CosineScorer(encoder), dir, imageDir);
+    public static SugarCrepeResult Run(IEmbeddingEncoder encoder, string dir, string? imageDir = null) =>
+        Run(new CosineScorer(encoder), dir, imageDir);
 
     public static SugarCrepeResult Run(IPairScorer scorer, string dir, string? imageDir = null)
     {
@@ -41,13 +43,15 @@ public static class SugarCrepeBenchmark
         imageDir ??= Directory.Exists(Path.Combine(dir, "images")) || !Directory.Exists(Path.Combine(dir, "val2017"))
             ? Path.Combine(dir, "images") : Path.Combine(dir, "val2017");
         var files = Files(dir);
-        if (files.Length == 0) throw new BenchmarkDataException($"{dir}: no category JSON files (add_att.json, replace_rel.json, …)");
+        if (files.Length == 0) throw new BenchmarkDataException(
+            $"{dir}: no category JSON files (add_att.json, replace_rel.json, …)");
         var items = files.ToDictionary(f => Path.GetFileNameWithoutExtension(f), f => Read(f, imageDir));
         var all = items.Values.SelectMany(x => x).ToArray();
         var scores = PairScores.Of(scorer, all.SelectMany(i => new[] { (i.Image, i.Positive), (i.Image, i.Negative) }));
         var result = new SortedDictionary<string, Proportion>(StringComparer.Ordinal);
         foreach (var (category, list) in items)
-            result[category] = Proportion.Count(list.Select(i => scores[(i.Image, i.Positive)] > scores[(i.Image, i.Negative)]));
+            result[category] = Proportion.Count(list.Select(i =>
+                scores[(i.Image, i.Positive)] > scores[(i.Image, i.Negative)]));
         return new SugarCrepeResult(result);
     }
 
@@ -62,7 +66,8 @@ public static class SugarCrepeBenchmark
             var item = BenchmarkFiles.Object(node ?? throw new BenchmarkDataException($"{where}: null"), where);
             var image = Path.Combine(imageDir, BenchmarkFiles.Text(item, "filename", where));
             if (!File.Exists(image)) throw new BenchmarkDataException($"{where}: image not found: {image}");
-            list.Add((image, BenchmarkFiles.Text(item, "caption", where), BenchmarkFiles.Text(item, "negative_caption", where)));
+            list.Add((image, BenchmarkFiles.Text(item, "caption", where),
+                BenchmarkFiles.Text(item, "negative_caption", where)));
         }
         return list;
     }

@@ -3,13 +3,15 @@ namespace PowerClip.Train.Evaluation;
 /// <summary>Winoground's three scores, overall and per tag.</summary>
 public sealed record WinogroundScores(Proportion Text, Proportion Image, Proportion Group);
 
-public sealed record WinogroundResult(WinogroundScores All, SortedDictionary<string, WinogroundScores> ByTag) : IBenchmarkResult
+public sealed record WinogroundResult(WinogroundScores All,
+    SortedDictionary<string, WinogroundScores> ByTag) : IBenchmarkResult
 {
     public string Benchmark => "winoground";
 
     public IEnumerable<(string Metric, Proportion Value)> Rows()
     {
-        IEnumerable<(string, Proportion)> Of(string prefix, WinogroundScores s) => [($"{prefix}text", s.Text), ($"{prefix}image", s.Image), ($"{prefix}group", s.Group)];
+        IEnumerable<(string, Proportion)> Of(string prefix, WinogroundScores s) =>
+            [($"{prefix}text", s.Text), ($"{prefix}image", s.Image), ($"{prefix}group", s.Group)];
         return Of("", All).Concat(ByTag.SelectMany(kv => Of(kv.Key + ": ", kv.Value)));
     }
 }
@@ -41,8 +43,10 @@ public static class WinogroundBenchmark
         {
             var where = $"{file} line {line}";
             var o = BenchmarkFiles.Object(node, where);
-            items.Add((ImagePath(dir, BenchmarkFiles.Text(o, "image_0", where), where), ImagePath(dir, BenchmarkFiles.Text(o, "image_1", where), where),
-                BenchmarkFiles.Text(o, "caption_0", where), BenchmarkFiles.Text(o, "caption_1", where), o["tag"]?.ToString() ?? ""));
+            items.Add((ImagePath(dir, BenchmarkFiles.Text(o, "image_0", where), where),
+                ImagePath(dir, BenchmarkFiles.Text(o, "image_1", where), where),
+                BenchmarkFiles.Text(o, "caption_0", where), BenchmarkFiles.Text(o, "caption_1", where),
+                    o["tag"]?.ToString() ?? ""));
         }
         if (items.Count == 0) throw new BenchmarkDataException($"{file}: no examples");
         var pairs = items.SelectMany(i => new[] { (i.I0, i.C0), (i.I0, i.C1), (i.I1, i.C0), (i.I1, i.C1) }).ToArray();
@@ -60,10 +64,12 @@ public static class WinogroundBenchmark
         WinogroundScores Of(IEnumerable<(bool Text, bool Image, bool Group)> s)
         {
             var list = s.ToList();
-            return new(Proportion.Count(list.Select(x => x.Text)), Proportion.Count(list.Select(x => x.Image)), Proportion.Count(list.Select(x => x.Group)));
+            return new(Proportion.Count(list.Select(x => x.Text)), Proportion.Count(list.Select(x => x.Image)),
+                Proportion.Count(list.Select(x => x.Group)));
         }
         var byTag = new SortedDictionary<string, WinogroundScores>(StringComparer.Ordinal);
-        foreach (var g in scored.Where(s => s.Tag.Length > 0).GroupBy(s => s.Tag)) byTag[g.Key] = Of(g.Select(x => x.Score));
+        foreach (var g in scored.Where(s => s.Tag.Length > 0).GroupBy(s => s.Tag)) byTag[g.Key] =
+            Of(g.Select(x => x.Score));
         return new WinogroundResult(Of(scored.Select(x => x.Score)), byTag);
     }
 

@@ -24,10 +24,12 @@ public sealed class ModelInputs(ClipConfig model, CaptionTokenizer tokenizer)
     /// <summary>The training transform, with the light augmentation when <paramref name="augment"/> is set.</summary>
     public ImageTransform TrainingTransform(bool augment) => Transform with { Augment = augment };
 
-    /// <summary>A caption tokenized, parsed by the built-in parser and aligned with its tokens (evaluation, grounding).</summary>
+    /// <summary>A caption tokenized, parsed by the built-in parser and aligned with its tokens (evaluation,
+    /// grounding).</summary>
     public PreparedCaption Prepare(string caption) => TreeAlignment.Prepare(caption, Tokenizer);
 
-    /// <summary>Images [B, 3, H, W] from CHW pixel arrays prepared at this model's size; <paramref name="names"/> name them in errors.</summary>
+    /// <summary>Images [B, 3, H, W] from CHW pixel arrays prepared at this model's size; <paramref name="names"/> name
+    /// them in errors.</summary>
     public Tensor ImageBatch(IReadOnlyList<float[]> pixels, Device device, IReadOnlyList<string>? names = null)
     {
         var size = 3 * ImageSize * ImageSize;
@@ -35,7 +37,8 @@ public sealed class ModelInputs(ClipConfig model, CaptionTokenizer tokenizer)
         for (var b = 0; b < pixels.Count; b++)
         {
             if (pixels[b].Length != size)
-                throw new ArgumentException($"image {Name(names, b)} has {pixels[b].Length} values, the model expects 3×{ImageSize}×{ImageSize}");
+                throw new ArgumentException($"image {Name(names, b)} has {pixels[b].Length} values, the model " +
+                    $"expects 3×{ImageSize}×{ImageSize}");
             Array.Copy(pixels[b], 0, batch, b * size, size);
         }
         return torch.tensor(batch, [pixels.Count, 3, ImageSize, ImageSize], device: device);
@@ -46,22 +49,27 @@ public sealed class ModelInputs(ClipConfig model, CaptionTokenizer tokenizer)
         ImageBatch(images.Select(i => Transform.Apply(i, null).Pixels).ToArray(), device);
 
     /// <summary>Token ids [B, S] of tokenized captions; <paramref name="names"/> name them in errors.</summary>
-    public Tensor TokenBatch(IReadOnlyList<TokenizedCaption> captions, Device device, IReadOnlyList<string>? names = null)
+    public Tensor TokenBatch(IReadOnlyList<TokenizedCaption> captions, Device device,
+        IReadOnlyList<string>? names = null)
     {
         var ids = new long[captions.Count * ContextLength];
         for (var b = 0; b < captions.Count; b++)
         {
             var row = captions[b].Ids;
             if (row.Length != ContextLength)
-                throw new ArgumentException($"caption {Name(names, b)} has {row.Length} token positions, the model's context is {ContextLength}");
+                throw new ArgumentException($"caption {Name(names, b)} has {row.Length} token positions, the model's " +
+                    $"context is {ContextLength}");
             for (var k = 0; k < ContextLength; k++) ids[b * ContextLength + k] = row[k];
         }
         return torch.tensor(ids, [captions.Count, ContextLength], device: device);
     }
 
-    /// <summary>The captions' trees for the loss and the scores: leaf token spans and node sets as a <see cref="PhraseBatch"/>.</summary>
+    /// <summary>The captions' trees for the loss and the scores: leaf token spans and node sets as a <see
+    /// cref="PhraseBatch"/>.</summary>
     public PhraseBatch PhraseBatch(IReadOnlyList<PreparedCaption> captions, Device device) =>
-        global::PowerClip.Model.PhraseBatch.Build(captions.Select(c => new CaptionTree(c.Loss.LeafSpans, c.Loss.Nodes)).ToArray(), ContextLength, device: device);
+        global::PowerClip.Model.PhraseBatch.Build(captions.Select(c => new CaptionTree(c.Loss.LeafSpans, c.Loss.Nodes))
+            .ToArray(), ContextLength, device: device);
 
-    private static string Name(IReadOnlyList<string>? names, int b) => names is null ? b.ToString() : $"{b} ({names[b]})";
+    private static string Name(IReadOnlyList<string>? names, int b) => names is null
+        ? b.ToString() : $"{b} ({names[b]})";
 }

@@ -27,19 +27,22 @@ public sealed class TrainedModel : IDisposable
         Config = config; Model = model; Inputs = inputs; CheckpointDirectory = dir; Device = device;
     }
 
-    /// <param name="tokenizerSpec">a tokenizer spec that replaces the recorded one (e.g. the CLIP file moved); null: the run's</param>
+    /// <param name="tokenizerSpec">a tokenizer spec that replaces the recorded one (e.g. the CLIP file moved); null:
+    /// the run's</param>
     public static TrainedModel Load(string path, Device device, string? tokenizerSpec = null)
     {
         var dir = ResolveCheckpoint(path);
         var config = TrainConfig.Load(RunFolder.ConfigOfCheckpoint(dir));
-        if (tokenizerSpec is not null) config = config with { Tokenizer = TokenizerSpec.Parse(tokenizerSpec).ToString() };
+        if (tokenizerSpec is not null) config = config with {
+            Tokenizer = TokenizerSpec.Parse(tokenizerSpec).ToString() };
         return FromWeights(config, Path.Combine(dir, RunFolder.WeightsFile), dir, device);
     }
 
     /// <summary>
     /// A model from files as open_clip and OpenAI publish them, with no run folder: the weights (safetensors with
     /// open_clip's state-dict names), the model config JSON (open_clip's model_configs/ViT-B-16.json, or
-    /// ViT-B-16-quickgelu.json for OpenAI's weights) and the tokenizer spec (clip:PATH to bpe_simple_vocab_16e6.txt.gz).
+    /// ViT-B-16-quickgelu.json for OpenAI's weights) and the tokenizer spec (clip:PATH to
+    /// bpe_simple_vocab_16e6.txt.gz).
     /// The model counts as CLIP-trained (Loss = clip). The JSON's meaning (<see cref="ModelConfigJson"/>), the
     /// vocabulary against the tokenizer (<see cref="ModelVocabulary"/>) and every tensor's name and shape are checked.
     /// </summary>
@@ -47,7 +50,8 @@ public sealed class TrainedModel : IDisposable
     {
         if (!File.Exists(weights)) throw new FileNotFoundException($"checkpoint file not found: {weights}", weights);
         if (!modelConfig.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"model config '{modelConfig}' is not a .json file (open_clip's model_configs/NAME.json)");
+            throw new ArgumentException($"model config '{modelConfig}' is not a .json file (open_clip's " +
+                "model_configs/NAME.json)");
         var config = new TrainConfig
         {
             Model = Path.GetFullPath(modelConfig), Tokenizer = TokenizerSpec.Parse(tokenizer).ToString(), Loss = "clip",
@@ -78,16 +82,20 @@ public sealed class TrainedModel : IDisposable
     {
         if (RunFolder.IsCheckpoint(path)) return path;
         if (RunFolder.IsRun(path)) return new CheckpointStore(path).Resolve("latest");
-        throw new FileNotFoundException($"no checkpoint at {path}: expected a checkpoint folder with {RunFolder.WeightsFile} or a run folder with {RunFolder.CheckpointsDirectory}/");
+        throw new FileNotFoundException($"no checkpoint at {path}: expected a checkpoint folder with " +
+            $"{RunFolder.WeightsFile} or a run folder with {RunFolder.CheckpointsDirectory}/");
     }
 
-    /// <summary>Global embeddings of images and captions, batched (what the standard CLIP evaluation scores with).</summary>
+    /// <summary>Global embeddings of images and captions, batched (what the standard CLIP evaluation scores
+    /// with).</summary>
     public ModelEncoder Encoder(int batchSize = 64) => new(this, batchSize);
 
-    /// <summary>A score by its id (cosine, filip, sparc, powerclip: <see cref="EvaluationScores"/>), pairwise and as a matrix.</summary>
+    /// <summary>A score by its id (cosine, filip, sparc, powerclip: <see cref="EvaluationScores"/>), pairwise and as a
+    /// matrix.</summary>
     public EvaluationScore Score(string id, int batchSize = 64) => EvaluationScores.For(id, this, batchSize);
 
-    /// <summary>The score this model's objective trained (FILIP's late interaction, SPARC's, S̄; else the cosine).</summary>
+    /// <summary>The score this model's objective trained (FILIP's late interaction, SPARC's, S̄; else the
+    /// cosine).</summary>
     public string OwnScore => EvaluationScores.OwnScore(Config.Loss);
 
     public void Dispose() => Model.Dispose();

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace PowerClip.Train.Performance;
 
 /// <summary>One (method, M) point: forward time and the largest intermediate per image–caption pair.</summary>
-public sealed record ComplexityPoint(string Method, int Regions, int Pairs, double MicrosecondsPerPair, double BytesPerPair);
+public sealed record ComplexityPoint(string Method, int Regions, int Pairs, double MicrosecondsPerPair,
+    double BytesPerPair);
 
 /// <summary>
 /// The complexity claim: S̄ from S1 [P, 1, M, T] by exact enumeration of the 2^M region subsets
@@ -22,7 +23,8 @@ public static class ComplexityTimer
         var exact = method == "exact";
         double perPairEntries = (exact ? Math.Pow(2, regions) : regions) * nodes;
         var pairs = (int)Math.Clamp(TargetEntries / perPairEntries, 1, 4096);
-        var cfg = new PowerClipLossConfig { Aggregation = exact ? PowersetAggregation.Exact : PowersetAggregation.Nla, MaxExactRegions = 24 };
+        var cfg = new PowerClipLossConfig { Aggregation = exact ? PowersetAggregation.Exact : PowersetAggregation.Nla,
+            MaxExactRegions = 24 };
         using var scope = torch.NewDisposeScope();
         var gen = new Generator(7);
         // CLIP-like cosines summed over a few leaves per node.
@@ -44,7 +46,8 @@ public static class ComplexityTimer
             times.Add(sw.Elapsed.TotalMilliseconds * 1000 / pairs);
         }
         // Exact: the subset scores Q [2^M, T] dominate; NLAs: a few S1-sized [M, T] temporaries (counted as 4).
-        var bytes = exact ? 4.0 * (Math.Pow(2, regions) * nodes + Math.Pow(2, regions) * regions / (double)pairs) : 4.0 * 4 * regions * nodes;
+        var bytes = exact ? 4.0 * (Math.Pow(2, regions) * nodes
+            + Math.Pow(2, regions) * regions / (double)pairs) : 4.0 * 4 * regions * nodes;
         return new ComplexityPoint(method, regions, pairs, StepTimer.Median(times), bytes);
     }
 
@@ -52,7 +55,8 @@ public static class ComplexityTimer
     public static (double Slope, double Intercept, double R2) Fit(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
         double mx = x.Average(), my = y.Average();
-        double sxy = x.Zip(y, (a, b) => (a - mx) * (b - my)).Sum(), sxx = x.Sum(a => (a - mx) * (a - mx)), syy = y.Sum(b => (b - my) * (b - my));
+        double sxy = x.Zip(y, (a, b) => (a - mx) * (b - my)).Sum(), sxx = x.Sum(a => (a - mx) * (a - mx)),
+            syy = y.Sum(b => (b - my) * (b - my));
         var slope = sxy / sxx;
         return (slope, my - slope * mx, syy == 0 ? 1 : sxy * sxy / (sxx * syy));
     }

@@ -16,23 +16,27 @@ public static class FlopCount
     {
         var v = cfg.Vision; var t = cfg.Text;
         double n = v.PatchCount, p = v.PatchSize;
-        var vision = 2 * n * 3 * p * p * v.Width + Blocks(n + 1, v.Width, v.Layers, v.MlpRatio) + 2 * n * v.Width * cfg.EmbedDim;
+        var vision = 2 * n * 3 * p * p * v.Width + Blocks(n + 1, v.Width, v.Layers, v.MlpRatio)
+            + 2 * n * v.Width * cfg.EmbedDim;
         double s = t.ContextLength;
         var text = Blocks(s, t.Width, t.Layers, t.MlpRatio) + 2 * s * t.Width * cfg.EmbedDim;
         return vision + text;
     }
 
-    /// <summary>Forward FLOPs of the PowerCLIP head for a batch: region pooling, leaf and node sums, S1 (B² pairs), CLIP logits.</summary>
+    /// <summary>Forward FLOPs of the PowerCLIP head for a batch: region pooling, leaf and node sums, S1 (B² pairs),
+    /// CLIP logits.</summary>
     public static double PowerClipHead(ClipConfig cfg, int batch, int regions, double leaves, double nodes)
     {
         double e = cfg.EmbedDim, b = batch;
-        return b * (2 * regions * cfg.Vision.PatchCount * e + 2 * leaves * cfg.Text.ContextLength * e + 2 * nodes * leaves * e)
+        return b * (2 * regions * cfg.Vision.PatchCount * e + 2 * leaves * cfg.Text.ContextLength * e
+            + 2 * nodes * leaves * e)
                + 2 * b * b * regions * nodes * e + 2 * b * b * e;
     }
 
     /// <summary>Matmul FLOPs of one training step (3× forward).</summary>
     public static double Step(ClipConfig cfg, int batch, bool powerClip, int regions, double leaves, double nodes) =>
-        3 * (batch * EncodersPerPair(cfg) + (powerClip ? PowerClipHead(cfg, batch, regions, leaves, nodes) : 2.0 * batch * batch * cfg.EmbedDim));
+        3 * (batch * EncodersPerPair(cfg) + (powerClip ? PowerClipHead(cfg, batch, regions, leaves,
+            nodes) : 2.0 * batch * batch * cfg.EmbedDim));
 
     private static double Blocks(double tokens, int width, int layers, double mlpRatio)
     {

@@ -22,12 +22,16 @@ public static class LossProfile
         var lc = new PowerClipLossConfig();
         var loss = new PowerClipLoss(lc);
         var stages = new List<(string, Func<object>)>();
-        Tensor phi = RegionPooling.Embed(o.PatchTokens, batch.Masks), psi = batch.Phrases.LeafEmbeddings(o.TokenFeatures);
+        Tensor phi = RegionPooling.Embed(o.PatchTokens, batch.Masks),
+            psi = batch.Phrases.LeafEmbeddings(o.TokenFeatures);
         var nodes = PowerClipScores.NodeEmbeddings(psi, batch.Phrases.Membership);
         var s1 = PowerClipScores.S1(phi, nodes);
         var mask = batch.Phrases.NodeMask;
         var sbar = PowerClipScores.Combine(s1, mask, lc);
-        stages.Add(("input checks (finite, masks)", () => { InputChecks.Finite(o.PatchTokens, "p"); InputChecks.Finite(o.TokenFeatures, "t"); RegionMasks.Validate(batch.Masks, (int)o.PatchTokens.shape[0], (int)o.PatchTokens.shape[1]); return 0; }));
+        stages.Add(("input checks (finite, masks)", () => {
+            InputChecks.Finite(o.PatchTokens, "p"); InputChecks.Finite(o.TokenFeatures,
+            "t"); RegionMasks.Validate(batch.Masks, (int)o.PatchTokens.shape[0],
+            (int)o.PatchTokens.shape[1]); return 0; }));
         stages.Add(("CLIP InfoNCE", () => ClipLoss.Compute(o.ImageEmbeds, o.TextEmbeds, o.LogitScale)));
         stages.Add(("region pooling φ", () => RegionPooling.Embed(o.PatchTokens, batch.Masks)));
         stages.Add(("leaf embeddings ψ", () => batch.Phrases.LeafEmbeddings(o.TokenFeatures)));
@@ -38,7 +42,8 @@ public static class LossProfile
         stages.Add(("S̄ = Combine(S1) (NlaBoth)", () => PowerClipScores.Combine(s1, mask, lc)));
         stages.Add(("S̄ via ChunkedScores", () => ChunkedScores.Compute(phi, nodes, mask, lc)));
         stages.Add(("triplet ×2", () => TripletLoss.Hardest(sbar, lc.Delta) + TripletLoss.Hardest(sbar.t(), lc.Delta)));
-        stages.Add(("whole loss (Compute)", () => loss.Compute(new ObjectiveInputs(o, batch.Masks, batch.Phrases)).Total));
+        stages.Add(("whole loss (Compute)", () => loss.Compute(
+            new ObjectiveInputs(o, batch.Masks, batch.Phrases)).Total));
         var result = new List<(string, double)>();
         foreach (var (name, f) in stages)
         {

@@ -7,15 +7,18 @@ using static TorchSharp.torch;
 namespace PowerClip.Train.Performance;
 
 /// <summary>What `powerclip bench` measures.</summary>
-public sealed record StepTimerConfig(string Preset, IReadOnlyList<int> BatchSizes, int Regions, int Words, int Repeats, int Warmup, int Seed, long? ChunkElements = null)
+public sealed record StepTimerConfig(string Preset, IReadOnlyList<int> BatchSizes, int Regions, int Words, int Repeats,
+    int Warmup, int Seed, long? ChunkElements = null)
 {
     /// <summary>The objective under test, with the loss's chunk size when one is given.</summary>
     public IContrastiveObjective Objective(string name) =>
-        Objectives.Create(name, ChunkElements is { } c ? new ObjectiveSettings { PowerClip = new() { ChunkElements = c } } : null);
+        Objectives.Create(name, ChunkElements is { } c ? new ObjectiveSettings {
+            PowerClip = new() { ChunkElements = c } } : null);
 }
 
 /// <summary>Medians of one objective at one batch size; FLOP/s from the analytic count over the median step.</summary>
-public sealed record StepTimerRow(string Preset, int Batch, string Objective, StepTiming Median, double Flops, double Loss)
+public sealed record StepTimerRow(string Preset, int Batch, string Objective, StepTiming Median, double Flops,
+    double Loss)
 {
     public double FlopsPerSecond => Flops / (Median.Total / 1000);
 }
@@ -29,7 +32,8 @@ public static class StepTimer
 {
     public static readonly string[] ObjectiveNames = ["clip", "powerclip"];
 
-    public static (List<StepTimerRow> Rows, Dictionary<int, double> Ratios) Run(StepTimerConfig c, Device device, Action<string>? log = null)
+    public static (List<StepTimerRow> Rows, Dictionary<int, double> Ratios) Run(StepTimerConfig c, Device device,
+        Action<string>? log = null)
     {
         var cfg = Presets.Load(c.Preset);
         var rows = new List<StepTimerRow>();
@@ -49,9 +53,11 @@ public static class StepTimer
                 for (var k = 0; k < steps.Length; k++)
                 {
                     var t = timings[k];
-                    var median = new StepTiming(Median(t.Select(x => x.Forward)), Median(t.Select(x => x.Loss)), Median(t.Select(x => x.Backward)),
+                    var median = new StepTiming(Median(t.Select(x => x.Forward)), Median(t.Select(x => x.Loss)),
+                        Median(t.Select(x => x.Backward)),
                                                 Median(t.Select(x => x.Optimizer)), t[^1].LossValue);
-                    rows.Add(new StepTimerRow(c.Preset, batch, ObjectiveNames[k], median, FlopCount.Step(cfg, batch, k == 1, c.Regions, leaves, nodes), t[^1].LossValue));
+                    rows.Add(new StepTimerRow(c.Preset, batch, ObjectiveNames[k], median,
+                        FlopCount.Step(cfg, batch, k == 1, c.Regions, leaves, nodes), t[^1].LossValue));
                 }
                 ratios[batch] = Median(timings[1].Zip(timings[0], (p, q) => p.Total / q.Total));
                 log?.Invoke($"batch {batch}: done");
@@ -91,13 +97,17 @@ public static class StepTimer
         {
             ["preset"] = c.Preset, ["batch"] = batch, ["regions"] = c.Regions, ["words"] = c.Words,
             ["embed_dim"] = cfg.EmbedDim,
-            ["vision"] = new { cfg.Vision.ImageSize, cfg.Vision.PatchSize, cfg.Vision.Width, cfg.Vision.Layers, cfg.Vision.Heads, cfg.Vision.MlpRatio },
-            ["text"] = new { cfg.Text.ContextLength, cfg.Text.VocabSize, cfg.Text.Width, cfg.Text.Layers, cfg.Text.Heads, cfg.Text.MlpRatio, cfg.Text.EndId },
+            ["vision"] = new { cfg.Vision.ImageSize, cfg.Vision.PatchSize, cfg.Vision.Width, cfg.Vision.Layers,
+                cfg.Vision.Heads, cfg.Vision.MlpRatio },
+            ["text"] = new { cfg.Text.ContextLength, cfg.Text.VocabSize, cfg.Text.Width, cfg.Text.Layers,
+                cfg.Text.Heads, cfg.Text.MlpRatio, cfg.Text.EndId },
             ["max_logit_scale"] = cfg.MaxLogitScale,
-            ["loss"] = new { loss.Lambda, loss.Delta, loss.Tau, loss.LogCoshWeight, ScoreDivisor = loss.ScoreDivisor(c.Regions) },
+            ["loss"] = new { loss.Lambda, loss.Delta, loss.Tau, loss.LogCoshWeight,
+                ScoreDivisor = loss.ScoreDivisor(c.Regions) },
             ["losses"] = losses,
         };
-        File.WriteAllText(Path.Combine(dir, "bench.json"), JsonSerializer.Serialize(meta, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(dir, "bench.json"), JsonSerializer.Serialize(meta,
+            new JsonSerializerOptions { WriteIndented = true }));
     }
 
     public static double Median(IEnumerable<double> values)

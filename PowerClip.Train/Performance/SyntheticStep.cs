@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace PowerClip.Train.Performance;
 
-/// <summary>Wall time of each phase of one training step, in milliseconds (for medians: Total is the sum of the phase medians).</summary>
+/// <summary>Wall time of each phase of one training step, in milliseconds (for medians: Total is the sum of the phase
+/// medians).</summary>
 public sealed record StepTiming(double Forward, double Loss, double Backward, double Optimizer, double LossValue)
 {
     public double Total => Forward + Loss + Backward + Optimizer;
@@ -52,7 +53,8 @@ public sealed class SyntheticStep : IDisposable
         using (Autocast.Enter(_precision))
             outputs = _model.Forward(batch.Images, batch.Tokens, _objective.PatchKeepRatio);
         var forward = Lap();
-        var loss = _objective.Compute(new ObjectiveInputs(outputs, _objective.NeedsRegions ? batch.Masks : null, _objective.NeedsPhrases ? batch.Phrases : null));
+        var loss = _objective.Compute(new ObjectiveInputs(outputs, _objective.NeedsRegions ? batch.Masks : null,
+            _objective.NeedsPhrases ? batch.Phrases : null));
         var lossMs = Lap();
         beforeBackward?.Invoke();
         loss.Total.backward();
@@ -69,7 +71,8 @@ public sealed class SyntheticStep : IDisposable
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var outputs = _model.Forward(batch.Images, batch.Tokens, 1.0);
-        return _objective.Compute(new ObjectiveInputs(outputs, _objective.NeedsRegions ? batch.Masks : null, _objective.NeedsPhrases ? batch.Phrases : null)).Total.ToDouble();
+        return _objective.Compute(new ObjectiveInputs(outputs, _objective.NeedsRegions ? batch.Masks : null,
+            _objective.NeedsPhrases ? batch.Phrases : null)).Total.ToDouble();
     }
 
     private void Sync()

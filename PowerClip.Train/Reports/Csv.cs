@@ -8,7 +8,8 @@ public static class Csv
     public static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     public static string Cell(string value) =>
-        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal)
+            + "\"" : value;
 
     public static string Line(IEnumerable<string> cells) => string.Join(",", cells.Select(Cell));
 }

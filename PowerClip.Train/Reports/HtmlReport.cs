@@ -48,7 +48,8 @@ public sealed class HtmlReport(string title)
     /// <summary>A PNG embedded as a data URI (the report stays one self-contained file), with a caption.</summary>
     public HtmlReport Image(byte[] png, string caption)
     {
-        _parts.Add($"<figure><img src=\"data:image/png;base64,{Convert.ToBase64String(png)}\" style=\"image-rendering:pixelated;max-width:100%\"/>" +
+        _parts.Add($"<figure><img src=\"data:image/png;base64,{Convert.ToBase64String(png)}\" " +
+            "style=\"image-rendering:pixelated;max-width:100%\"/>" +
                    $"<figcaption>{WebUtility.HtmlEncode(caption)}</figcaption></figure>");
         return this;
     }
@@ -87,8 +88,10 @@ public sealed class HtmlReport(string title)
     {
         var assembly = typeof(GenericChart).Assembly;
         var name = assembly.GetManifestResourceNames()
-            .FirstOrDefault(n => n.StartsWith("Plotly.NET.plotly-", StringComparison.Ordinal) && n.EndsWith(".min.js", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException("Plotly.NET has no embedded plotly.js resource; cannot write a self-contained report");
+            .FirstOrDefault(n => n.StartsWith("Plotly.NET.plotly-", StringComparison.Ordinal)
+                && n.EndsWith(".min.js", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException("Plotly.NET has no embedded plotly.js resource; cannot write a " +
+                "self-contained report");
         using var stream = assembly.GetManifestResourceStream(name)!;
         using var reader = new StreamReader(stream);
         // A literal "</script>" inside the library would end the inline script early.

@@ -9,7 +9,8 @@ namespace PowerClip.Train.Reports;
 public static class ReportCharts
 {
     /// <summary>A square scatter panel of y against x with the line y = x, for exact-vs-approximate plots.</summary>
-    public static GenericChart Scatter(IReadOnlyList<double> x, IReadOnlyList<double> y, string title, string xTitle, string yTitle, int size = 340)
+    public static GenericChart Scatter(IReadOnlyList<double> x, IReadOnlyList<double> y, string title, string xTitle,
+        string yTitle, int size = 340)
     {
         var lo = Math.Min(x.Min(), y.Min());
         var hi = Math.Max(x.Max(), y.Max());
@@ -21,14 +22,16 @@ public static class ReportCharts
     }
 
     /// <summary>Named line series with markers over a shared x axis.</summary>
-    public static GenericChart Lines(IEnumerable<(string Name, double[] X, double[] Y)> series, string title, string xTitle, string yTitle, int width = 560, int height = 400)
+    public static GenericChart Lines(IEnumerable<(string Name, double[] X, double[] Y)> series, string title,
+        string xTitle, string yTitle, int width = 560, int height = 400)
     {
         var traces = series.Select(s => Trace("lines+markers", s.Name, s.X, s.Y)).ToArray();
         return Build(traces, title, xTitle, yTitle, width, height, showLegend: true);
     }
 
     /// <summary>Grouped bars with asymmetric error bars (e.g. accuracy per category with 95% intervals).</summary>
-    public static GenericChart Bars(IReadOnlyList<string> categories, IEnumerable<(string Name, double[] Value, double[] Low, double[] High)> series,
+    public static GenericChart Bars(IReadOnlyList<string> categories,
+        IEnumerable<(string Name, double[] Value, double[] Low, double[] High)> series,
                                     string title, string yTitle, int width = 900, int height = 420)
     {
         var traces = series.Select(s =>
@@ -61,7 +64,8 @@ public static class ReportCharts
         return trace;
     }
 
-    private static GenericChart Build(Trace2D[] traces, string title, string xTitle, string yTitle, int width, int height, bool showLegend)
+    private static GenericChart Build(Trace2D[] traces, string title, string xTitle, string yTitle, int width,
+        int height, bool showLegend)
     {
         var layout = new Layout();
         layout.SetProperty("title", new { text = title, font = new { size = 13 } });
@@ -73,6 +77,7 @@ public static class ReportCharts
         layout.SetProperty("margin", new { l = 55, r = 15, t = 40, b = 45 });
         var chart = GenericChart.ofTraceObjects(true, traces);
         chart = GenericChart.addLayout(layout, chart);
-        return GenericChart.addDisplayOptions(DisplayOptions.init(null, null, null, null, null, null, PlotlyJSReference.Full), chart);
+        return GenericChart.addDisplayOptions(DisplayOptions.init(null, null, null, null, null, null,
+            PlotlyJSReference.Full), chart);
     }
 }

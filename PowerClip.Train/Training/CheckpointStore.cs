@@ -15,13 +15,15 @@ public sealed class CheckpointStore(string runDirectory, int keep = 3)
 {
     public string Root { get; } = new RunFolder(runDirectory).Checkpoints;
 
-    public int Keep { get; } = keep >= 1 ? keep : throw new ArgumentOutOfRangeException(nameof(keep), "keep must be >= 1");
+    public int Keep { get; } = keep >= 1 ? keep : throw new ArgumentOutOfRangeException(nameof(keep),
+        "keep must be >= 1");
 
     private string LatestPointer => Path.Combine(Root, "latest");
 
     public static string NameOf(int step) => $"step-{step:D7}";
 
-    /// <summary>Writes a checkpoint: <paramref name="writeFiles"/> fills the (temporary) directory it is given.</summary>
+    /// <summary>Writes a checkpoint: <paramref name="writeFiles"/> fills the (temporary) directory it is
+    /// given.</summary>
     public string Save(int step, Action<string> writeFiles)
     {
         if (!Directory.Exists(Root))

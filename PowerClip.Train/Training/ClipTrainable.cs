@@ -38,7 +38,8 @@ public sealed class ClipTrainable : IDistributedTrainable, IResumableData, IDisp
     public nn.Module Module { get; }
     public int MicroBatchSize => _config.BatchSize;
 
-    public ClipTrainable(ClipModel model, ModelInputs inputs, IContrastiveObjective objective, SampleFeed feed, TrainConfig config, Device device)
+    public ClipTrainable(ClipModel model, ModelInputs inputs, IContrastiveObjective objective, SampleFeed feed,
+        TrainConfig config, Device device)
     {
         Model = model; _inputs = inputs; Objective = objective; _feed = feed; _config = config; _device = device;
         if (objective is IStatefulObjective stateful) stateful.Attach(model);
@@ -88,7 +89,8 @@ public sealed class ClipTrainable : IDistributedTrainable, IResumableData, IDisp
     {
         _step = step;
         var index = (long)step * _config.Optimizer.AccumulationSteps + microBatch;
-        if (index < _nextBatch) throw new InvalidOperationException($"batch {index} was already consumed (next is {_nextBatch}): steps must run in order");
+        if (index < _nextBatch) throw new InvalidOperationException(
+            $"batch {index} was already consumed (next is {_nextBatch}): steps must run in order");
         // data_wait_s: how long this step waited for the feed (its prepared samples are queued ahead of the trainer,
         // so a pipeline that keeps up shows microseconds); summed over micro-batches, this rank's.
         var wait = System.Diagnostics.Stopwatch.StartNew();
@@ -98,7 +100,8 @@ public sealed class ClipTrainable : IDistributedTrainable, IResumableData, IDisp
         metrics["data_wait_s"] = wait.Elapsed.TotalSeconds
                                  + (metrics.TryGetValue("data_wait_s", out var earlier) ? earlier : 0);
         var regions = Objective.NeedsRegions
-            ? new RegionSpec(_config.RegionSource, _config.Regions, Seeds.Regions(_config.Optimizer.Seed, step, microBatch), rowOffset)
+            ? new RegionSpec(_config.RegionSource, _config.Regions,
+                Seeds.Regions(_config.Optimizer.Seed, step, microBatch), rowOffset)
             : null;
         var batch = TrainingBatch.Collate(samples, _inputs, regions, Objective.NeedsPhrases, _device);
         var dtype = Model.parameters().First().dtype; // a float64 model (exactness tests) gets float64 pixels
@@ -137,7 +140,8 @@ public sealed class ClipTrainable : IDistributedTrainable, IResumableData, IDisp
     {
         Checkpoint.Save(Model, path);
         var dir = Path.GetDirectoryName(path)!;
-        if (Objective is IStatefulObjective stateful) ModuleState.Save(stateful.State, Path.Combine(dir, RunFolder.ObjectiveStateFile));
+        if (Objective is IStatefulObjective stateful) ModuleState.Save(stateful.State,
+            Path.Combine(dir, RunFolder.ObjectiveStateFile));
         File.WriteAllText(Path.Combine(dir, RunFolder.ConfigFile), _config.ToJson());
     }
 

@@ -14,7 +14,8 @@ public sealed record LrSchedule(double BaseLr, int WarmupSteps, int TotalSteps, 
 
     public void Validate()
     {
-        if (!(BaseLr > 0) || double.IsInfinity(BaseLr)) throw new ArgumentException($"lr must be a positive finite number, got {BaseLr}");
+        if (!(BaseLr > 0) || double.IsInfinity(BaseLr)) throw new ArgumentException(
+            $"lr must be a positive finite number, got {BaseLr}");
         if (WarmupSteps < 0) throw new ArgumentException($"warmup steps must be >= 0, got {WarmupSteps}");
         if (TotalSteps < 1) throw new ArgumentException($"total steps must be >= 1, got {TotalSteps}");
         if (MinLr < 0 || MinLr > BaseLr) throw new ArgumentException($"min lr must be in [0, lr], got {MinLr}");

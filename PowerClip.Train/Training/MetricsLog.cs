@@ -15,7 +15,8 @@ public sealed class MetricsLog : IDisposable
 
     private MetricsLog(string path, StreamWriter writer) { Path = path; _writer = writer; }
 
-    /// <summary>Opens the log; keeps lines whose "step" is below <paramref name="resumeStep"/> (none when starting fresh).</summary>
+    /// <summary>Opens the log; keeps lines whose "step" is below <paramref name="resumeStep"/> (none when starting
+    /// fresh).</summary>
     public static MetricsLog Open(string path, int resumeStep)
     {
         if (File.Exists(path))
@@ -23,11 +24,13 @@ public sealed class MetricsLog : IDisposable
             var kept = File.ReadLines(path).Where(line => StepOf(line) is int s && s < resumeStep).ToList();
             AtomicFile.WriteAllText(path, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
         }
-        var writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+        var writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) {
+            AutoFlush = true };
         return new MetricsLog(path, writer);
     }
 
-    public void Write(IReadOnlyDictionary<string, object> record) => _writer.WriteLine(JsonSerializer.Serialize(record));
+    public void Write(IReadOnlyDictionary<string, object> record) =>
+        _writer.WriteLine(JsonSerializer.Serialize(record));
 
     public static IEnumerable<JsonElement> Read(string path) =>
         File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone());

@@ -16,8 +16,10 @@ public static class ParameterGroups
         foreach (var (name, p) in module.named_parameters())
         {
             if (!p.requires_grad) continue;
-            var exclude = p.dim() < 2 || name.Contains("ln_", StringComparison.Ordinal) || name.Contains(".ln", StringComparison.Ordinal)
-                          || name.EndsWith("bias", StringComparison.Ordinal) || name.Contains("logit_scale", StringComparison.Ordinal);
+            var exclude = p.dim() < 2 || name.Contains("ln_", StringComparison.Ordinal)
+                || name.Contains(".ln", StringComparison.Ordinal)
+                          || name.EndsWith("bias", StringComparison.Ordinal)
+                              || name.Contains("logit_scale", StringComparison.Ordinal);
             (exclude ? noDecay : decay).Add(p);
         }
         return (decay, noDecay);

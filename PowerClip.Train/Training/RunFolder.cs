@@ -31,7 +31,8 @@ public sealed record RunFolder(string Root)
     /// <summary>Whether <paramref name="path"/> is a checkpoint folder (it holds weights).</summary>
     public static bool IsCheckpoint(string path) => File.Exists(Path.Combine(path, WeightsFile));
 
-    /// <summary>The config a checkpoint was trained with: its own copy, else its run folder's (RUN/checkpoints/step-N).</summary>
+    /// <summary>The config a checkpoint was trained with: its own copy, else its run folder's
+    /// (RUN/checkpoints/step-N).</summary>
     public static string ConfigOfCheckpoint(string checkpointDirectory)
     {
         var own = Path.Combine(checkpointDirectory, ConfigFile);

@@ -41,10 +41,12 @@ public sealed class SampleFeed : IDisposable
     /// in rank order, exactly one process's batch k of K·block samples. A position is an index into the
     /// epoch's order.
     /// </summary>
-    public static SampleFeed InMemory(IReadOnlyList<DataSample> samples, int seed, int rank = 0, int ranks = 1, int block = 1)
+    public static SampleFeed InMemory(IReadOnlyList<DataSample> samples, int seed, int rank = 0, int ranks = 1,
+        int block = 1)
     {
         if (ranks > 1 && samples.Count < (long)ranks * block)
-            throw new ArgumentException($"{samples.Count} samples cannot give {ranks} ranks a batch of {block} each: need at least {(long)ranks * block}");
+            throw new ArgumentException($"{samples.Count} samples cannot give {ranks} ranks a batch of {block} each: " +
+                $"need at least {(long)ranks * block}");
         var part = ranks > 1 ? $", blocks of {block}, rank {rank} of {ranks}" : "";
         var identity = $"memory {samples.Count} samples{part}";
         return new(from =>

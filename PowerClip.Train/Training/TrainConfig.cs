@@ -12,21 +12,25 @@ public sealed record TrainConfig
 {
     /// <summary>Model preset name (tiny, small, vit-b-16) or a JSON config file.</summary>
     public string Model { get; init; } = "tiny";
-    /// <summary>The model's tokenizer: "gpt2" or "clip:PATH" (<see cref="global::PowerClip.Data.TokenizerSpec"/>); its vocabulary
+    /// <summary>The model's tokenizer: "gpt2" or "clip:PATH" (<see cref="global::PowerClip.Data.TokenizerSpec"/>); its
+    /// vocabulary
     /// must be the model's text_cfg.vocab_size.</summary>
     public string Tokenizer { get; init; } = global::PowerClip.Data.TokenizerSpec.Gpt2Name;
-    /// <summary>Objective: a base name of <see cref="Objectives.Catalogue"/> (clip, flip, filip, sparc, powerclip).</summary>
+    /// <summary>Objective: a base name of <see cref="Objectives.Catalogue"/> (clip, flip, filip, sparc,
+    /// powerclip).</summary>
     public string Loss { get; init; } = "powerclip";
     /// <summary>Data: "world" (the synthetic world), "wds:PATTERN" (WebDataset shards), "csv:PATH" (CSV/TSV).</summary>
     public string Data { get; init; } = "world";
-    /// <summary>Synthetic world: training samples (generated once, then reshuffled per epoch), its seed and split seed.</summary>
+    /// <summary>Synthetic world: training samples (generated once, then reshuffled per epoch), its seed and split
+    /// seed.</summary>
     public int WorldSamples { get; init; } = 4000;
     public int WorldSeed { get; init; } = 0;
     /// <summary>Local batch size (per optimizer micro-batch).</summary>
     public int BatchSize { get; init; } = 32;
     /// <summary>M, regions per image.</summary>
     public int Regions { get; init; } = 10;
-    /// <summary>Region source: "boxes" (PowerCLIP-R) or "masks" (PowerCLIP-S: masks shipped with the data, padded with boxes).</summary>
+    /// <summary>Region source: "boxes" (PowerCLIP-R) or "masks" (PowerCLIP-S: masks shipped with the data, padded with
+    /// boxes).</summary>
     public string RegionSource { get; init; } = "masks";
     /// <summary>
     /// With "masks": "none" (default) stops at start when under 90 % of probed samples carry usable masks
@@ -37,7 +41,8 @@ public sealed record TrainConfig
     public double MaskCoverage { get; init; } = global::PowerClip.Data.ImageTransform.DefaultMaskCoverage;
     /// <summary>Training augmentation of images (light; masks follow its crop).</summary>
     public bool Augment { get; init; } = false;
-    /// <summary>The objectives' settings (PowerCLIP's λ, δ, τ, ζ, readings and ablation switches), persisted as is.</summary>
+    /// <summary>The objectives' settings (PowerCLIP's λ, δ, τ, ζ, readings and ablation switches), persisted as
+    /// is.</summary>
     public ObjectiveSettings LossSettings { get; init; } = new();
     public TrainerOptions Optimizer { get; init; } = new();
     /// <summary>Data-loading threads (0: the number of cores).</summary>
@@ -53,23 +58,29 @@ public sealed record TrainConfig
     /// PowerCLIP's effective λ and δ on the paper's literal form (S̄ as written): under the region-mean scale λ/M
     /// and δ·M. Written into config.json for its readers and ignored on read; null for other objectives.
     /// </summary>
-    public LiteralForm? PowerclipLiteralForm => Loss == "powerclip" ? LossSettings.PowerClip.LiteralFormAt(Regions) : null;
+    public LiteralForm? PowerclipLiteralForm => Loss == "powerclip"
+        ? LossSettings.PowerClip.LiteralFormAt(Regions) : null;
 
     public TrainConfig Validate()
     {
         if (Objectives.Find(Loss, "loss") is { Objective: var objective } && objective != Loss)
-            throw new ArgumentException($"loss '{Loss}' is a variant of {objective}: a config stores the base objective and the variant's settings as fields (TrainConfig.WithLoss)");
+            throw new ArgumentException($"loss '{Loss}' is a variant of {objective}: a config stores the base " +
+                "objective and the variant's settings as fields (TrainConfig.WithLoss)");
         global::PowerClip.Data.TokenizerSpec.Parse(Tokenizer);
-        if (Data != "world" && !Data.StartsWith("wds:", StringComparison.Ordinal) && !Data.StartsWith("csv:", StringComparison.Ordinal))
+        if (Data != "world" && !Data.StartsWith("wds:", StringComparison.Ordinal)
+            && !Data.StartsWith("csv:", StringComparison.Ordinal))
             throw new ArgumentException($"data '{Data}' is not valid: expected world, wds:SHARD_PATTERN or csv:PATH");
-        if (BatchSize < 2) throw new ArgumentException($"batch size must be >= 2 (contrastive losses need negatives), got {BatchSize}");
+        if (BatchSize < 2) throw new ArgumentException($"batch size must be >= 2 (contrastive losses need " +
+            $"negatives), got {BatchSize}");
         if (Regions < 1) throw new ArgumentException($"regions (M) must be >= 1, got {Regions}");
-        if (RegionSource is not ("boxes" or "masks")) throw new ArgumentException($"region source '{RegionSource}' is not valid: expected boxes or masks");
+        if (RegionSource is not ("boxes" or "masks")) throw new ArgumentException(
+            $"region source '{RegionSource}' is not valid: expected boxes or masks");
         if (RegionFallback is not ("none" or "boxes"))
             throw new ArgumentException($"region fallback '{RegionFallback}' is not valid: expected none or boxes");
         if (MaskCoverage is not (> 0 and <= 1))
             throw new ArgumentException($"mask coverage must lie in (0, 1], got {MaskCoverage}");
-        if (WorldSamples < BatchSize) throw new ArgumentException($"world samples ({WorldSamples}) must be at least the batch size ({BatchSize})");
+        if (WorldSamples < BatchSize) throw new ArgumentException(
+            $"world samples ({WorldSamples}) must be at least the batch size ({BatchSize})");
         if (DataThreads < 0) throw new ArgumentException($"data threads must be >= 0, got {DataThreads}");
         if (ShuffleBuffer < 0)
             throw new ArgumentException($"shuffle buffer must be >= 0 (0: none), got {ShuffleBuffer}");
@@ -104,7 +115,8 @@ public sealed record TrainConfig
         if (!File.Exists(path)) throw new FileNotFoundException($"config file not found: {path}");
         try
         {
-            var config = JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(path), Json) ?? throw new ArgumentException("empty");
+            var config = JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(path), Json)
+                ?? throw new ArgumentException("empty");
             return config.WithLoss(config.Loss).Validate();
         }
         catch (Exception e) when (e is JsonException or ArgumentException)

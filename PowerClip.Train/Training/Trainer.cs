@@ -12,7 +12,8 @@ namespace PowerClip.Train.Training;
 /// <summary>A non-finite loss stopped the run; the last good checkpoint is untouched.</summary>
 public sealed class NonFiniteLossException(int step, double loss, string? lastCheckpoint)
     : Exception($"loss became {loss} at step {step}; the run stopped without taking that step" +
-                (lastCheckpoint is null ? " (no checkpoint was written yet)" : $"; the last good checkpoint is {lastCheckpoint}"));
+                (lastCheckpoint is null ? " (no checkpoint was written yet)" : $"; the last good checkpoint is " +
+                    $"{lastCheckpoint}"));
 
 /// <summary>
 /// The optimisation loop: AdamW with open_clip's decay split, warm-up + cosine, gradient
@@ -49,13 +50,16 @@ public sealed class Trainer : IDisposable
     /// more than one rank the task must be an <see cref="IDistributedTrainable"/>, whose loss is the
     /// global-batch loss; every rank must construct its trainer at the same point (a collective).
     /// </summary>
-    public Trainer(ITrainable task, TrainerOptions options, string runDirectory, IDistributedContext? distributed = null)
+    public Trainer(ITrainable task, TrainerOptions options, string runDirectory,
+        IDistributedContext? distributed = null)
     {
         options.Validate();
         _distributed = distributed ?? SingleProcessContext.Instance;
         if (_distributed.Size > 1 && task is not IDistributedTrainable)
-            throw new ArgumentException($"a distributed run ({_distributed.Size} ranks) needs a task that implements IDistributedTrainable " +
-                                        $"(it must read its own shard and return the global-batch loss); {task.GetType().Name} does not");
+            throw new ArgumentException($"a distributed run ({_distributed.Size} ranks) needs a task that implements " +
+                "IDistributedTrainable " +
+                                        $"(it must read its own shard and return the global-batch loss); " +
+                                            $"{task.GetType().Name} does not");
         if (task is IDistributedTrainable shardable) shardable.Attach(_distributed);
         _distributed.BroadcastModule(task.Module);
         _task = task;
@@ -81,16 +85,19 @@ public sealed class Trainer : IDisposable
         foreach (var f in new[] { RunFolder.WeightsFile, RunFolder.OptimizerFile, RunFolder.StateFile })
             if (!File.Exists(Path.Combine(checkpointDirectory, f)))
                 throw new FileNotFoundException($"checkpoint {checkpointDirectory} is incomplete: {f} is missing");
-        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(checkpointDirectory, RunFolder.StateFile)))
+        var state = JsonSerializer.Deserialize<TrainerState>(
+            File.ReadAllText(Path.Combine(checkpointDirectory, RunFolder.StateFile)))
                     ?? throw new InvalidDataException($"{RunFolder.StateFile} in {checkpointDirectory} is empty");
         if (state.Seed != _options.Seed)
-            throw new InvalidOperationException($"checkpoint was trained with seed {state.Seed}, this run uses {_options.Seed}");
+            throw new InvalidOperationException($"checkpoint was trained with seed {state.Seed}, this run uses " +
+                $"{_options.Seed}");
         _task.LoadWeights(Path.Combine(checkpointDirectory, RunFolder.WeightsFile));
         _optimizer.load_state_dict(Path.Combine(checkpointDirectory, RunFolder.OptimizerFile));
         Step = state.Step;
         var steps = _distributed.AllGather(Step);
         if (steps.Any(s => s != Step))
-            throw new InvalidOperationException($"ranks resumed from different steps ({string.Join(", ", steps)}) out of {checkpointDirectory}: " +
+            throw new InvalidOperationException($"ranks resumed from different steps ({string.Join(", ", steps)}) " +
+                $"out of {checkpointDirectory}: " +
                                                 "put the run directory on a file system every rank shares");
         _guard.Total = state.NonFiniteSkips;
         ResumedState = state;
@@ -108,7 +115,8 @@ public sealed class Trainer : IDisposable
         using var metrics = _distributed.IsMain ? MetricsLog.Open(new RunFolder(RunDirectory).Metrics, Step) : null;
         var schedule = _options.Schedule;
         string? lastCheckpoint = Checkpoints.List().LastOrDefault().Directory;
-        Action<int, int, TimeSpan, Action<IProgressSink>> runProgress = _distributed.IsMain ? TrainingProgress.Run : (_, _, _, body) => body(new SilentProgress());
+        Action<int, int, TimeSpan, Action<IProgressSink>> runProgress = _distributed.IsMain
+            ? TrainingProgress.Run : (_, _, _, body) => body(new SilentProgress());
         runProgress(Step, _options.Steps, plainProgressInterval ?? TimeSpan.FromSeconds(10), progress =>
         {
             var clock = Stopwatch.StartNew();
@@ -158,7 +166,8 @@ public sealed class Trainer : IDisposable
                 }
                 Step++;
                 var seconds = (clock.Elapsed - stepStart).TotalSeconds;
-                var samplesPerSecond = _task.MicroBatchSize * _options.AccumulationSteps * _distributed.Size / Math.Max(seconds, 1e-9);
+                var samplesPerSecond = _task.MicroBatchSize * _options.AccumulationSteps * _distributed.Size / Math.Max(
+                    seconds, 1e-9);
                 if (Step % _options.LogEvery == 0 || Step == _options.Steps || skipped)
                 {
                     var line = new Dictionary<string, object>
@@ -172,7 +181,8 @@ public sealed class Trainer : IDisposable
                         : gradNorm.ToString(CultureInfo.InvariantCulture);
                     line["nonfinite_skips"] = _guard.Total;
                     if (skipped) line["skipped"] = 1;
-                    if (_distributed.Size > 1) line["comm_s"] = (_distributed.CommunicationTime - commStart).TotalSeconds;
+                    if (_distributed.Size > 1) line["comm_s"] = (
+                        _distributed.CommunicationTime - commStart).TotalSeconds;
                     foreach (var (k, v) in record) line[k] = v;
                     metrics?.Write(line);
                 }

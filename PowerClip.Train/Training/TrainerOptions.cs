@@ -1,6 +1,7 @@
 namespace PowerClip.Train.Training;
 
-/// <summary>Optimizer and loop settings (AdamW; the paper: β = 0.9/0.98, wd 0.2, lr 1e-3, 10k warm-up, cosine).</summary>
+/// <summary>Optimizer and loop settings (AdamW; the paper: β = 0.9/0.98, wd 0.2, lr 1e-3, 10k warm-up,
+/// cosine).</summary>
 public sealed record TrainerOptions
 {
     public int Steps { get; init; } = 1000;
@@ -29,12 +30,15 @@ public sealed record TrainerOptions
     public void Validate()
     {
         Schedule.Validate();
-        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException($"betas must be in [0, 1), got ({Beta1}, {Beta2})");
+        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException(
+            $"betas must be in [0, 1), got ({Beta1}, {Beta2})");
         if (!(Eps > 0)) throw new ArgumentException($"eps must be > 0, got {Eps}");
         if (WeightDecay < 0) throw new ArgumentException($"weight decay must be >= 0, got {WeightDecay}");
         if (GradClip < 0) throw new ArgumentException($"grad clip must be >= 0 (0 disables), got {GradClip}");
-        if (AccumulationSteps < 1) throw new ArgumentException($"accumulation steps must be >= 1, got {AccumulationSteps}");
-        if (CheckpointEvery < 1) throw new ArgumentException($"checkpoint interval must be >= 1, got {CheckpointEvery}");
+        if (AccumulationSteps < 1) throw new ArgumentException(
+            $"accumulation steps must be >= 1, got {AccumulationSteps}");
+        if (CheckpointEvery < 1) throw new ArgumentException(
+            $"checkpoint interval must be >= 1, got {CheckpointEvery}");
         if (KeepCheckpoints < 1) throw new ArgumentException($"keep checkpoints must be >= 1, got {KeepCheckpoints}");
         if (LogEvery < 1) throw new ArgumentException($"log interval must be >= 1, got {LogEvery}");
         if (MaxNonFiniteSkips < 1)

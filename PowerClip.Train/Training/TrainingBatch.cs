@@ -11,13 +11,15 @@ namespace PowerClip.Train.Training;
 /// tokens [B,S], region masks [B,M,N] (given masks padded with random boxes, or random boxes) and the
 /// caption trees as a <see cref="PhraseBatch"/>.
 /// </summary>
-public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionMasks, PhraseBatch? Phrases) : IDisposable
+public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionMasks,
+    PhraseBatch? Phrases) : IDisposable
 {
     /// <summary>Rows whose regions include a given mask, and the given masks among all rows' M regions.</summary>
     public int GivenMaskRows { get; init; }
     public int GivenRegions { get; init; }
 
-    public static TrainingBatch Collate(IReadOnlyList<DataSample> samples, ModelInputs inputs, RegionSpec? regions, bool phrases, Device device)
+    public static TrainingBatch Collate(IReadOnlyList<DataSample> samples, ModelInputs inputs, RegionSpec? regions,
+        bool phrases, Device device)
     {
         if (samples.Count == 0) throw new ArgumentException("cannot collate an empty batch");
         var keys = samples.Select(s => s.Key).ToArray();
@@ -51,7 +53,8 @@ public sealed record TrainingBatch(Tensor Images, Tensor Tokens, Tensor? RegionM
     {
         if (s.Regions is null) return CsrMasks.FromLists([]);
         var r = s.Regions.GridSize == grid ? s.Regions : s.Regions.Resample(grid);
-        return CsrMasks.FromLists(r.Patches.Where(p => p.Length > 0).Select(p => (IReadOnlyCollection<int>)p).ToArray());
+        return CsrMasks.FromLists(r.Patches.Where(p => p.Length > 0).Select(p => (IReadOnlyCollection<int>)p)
+            .ToArray());
     }
 
     public void Dispose()

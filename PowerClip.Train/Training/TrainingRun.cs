@@ -16,7 +16,8 @@ public static class TrainingRun
     /// this process is one rank: it reads its part of the data, the loss is the global batch's, rank 0 alone writes.
     /// <paramref name="threads"/>: the CPU thread count the user asked for; null: a resumed run takes the checkpoint's.
     /// </summary>
-    public static string Run(TrainConfig config, string runDir, torch.Device device, string? resume = null, TimeSpan? progressInterval = null,
+    public static string Run(TrainConfig config, string runDir, torch.Device device, string? resume = null,
+        TimeSpan? progressInterval = null,
                              IDistributedContext? distributed = null, int? threads = null)
     {
         var main = distributed?.IsMain ?? true;
@@ -45,18 +46,22 @@ public static class TrainingRun
             }
             RestoreThreads(trainer.ResumedState?.Threads, threads, main);
         }
-        if (main) Console.WriteLine($"training {config.Loss} on {config.Data} with {config.Model} ({model.parameters().Sum(p => p.numel()):N0} parameters) on {device}: {config.Optimizer.Steps} steps of {config.BatchSize}" +
+        if (main) Console.WriteLine($"training {config.Loss} on {config.Data} with {config.Model} " +
+            $"({model.parameters().Sum(p => p.numel()):N0} parameters) on {device}: {config.Optimizer.Steps} steps " +
+            $"of {config.BatchSize}" +
                                     (distributed is null ? "" : $" per rank × {distributed.Size} ranks"));
         if (main && config.PowerclipLiteralForm is { } literal)
         {
             var p = config.LossSettings.PowerClip;
             Console.WriteLine($"powerclip: λ {p.Lambda:g}, δ {p.Delta:g} with score scale " +
-                              $"{PowerClip.Model.LossSettingNames.ScoreScale.NameOf(p.Scale)}; on the paper's literal S̄ that is " +
+                              $"{PowerClip.Model.LossSettingNames.ScoreScale.NameOf(p.Scale)}; on the paper's " +
+                                  "literal S̄ that is " +
                               $"λ {literal.Lambda:g}, δ {literal.Delta:g} (M = {config.Regions})");
         }
         trainer.Run(progressInterval);
         // Other ranks do not wait for rank 0's last write, so they name it instead of looking it up.
-        var last = main ? trainer.Checkpoints.Resolve("latest") : Path.Combine(trainer.Checkpoints.Root, CheckpointStore.NameOf(trainer.Step));
+        var last = main ? trainer.Checkpoints.Resolve("latest") : Path.Combine(trainer.Checkpoints.Root,
+            CheckpointStore.NameOf(trainer.Step));
         if (main) Console.WriteLine($"done: metrics {folder.Metrics}, checkpoint {last}" +
                           (problems.Total + problems.RepairedTotal > 0 ? $"; data: {problems.Summary()}" : ""));
         return last;

@@ -7,10 +7,12 @@ using static TorchSharp.torch;
 
 namespace PowerClip.Train.Training;
 
-/// <summary>Builds a run's objective and data feed from a <see cref="TrainConfig"/> (the model: <see cref="ModelFactory"/>).</summary>
+/// <summary>Builds a run's objective and data feed from a <see cref="TrainConfig"/> (the model: <see
+/// cref="ModelFactory"/>).</summary>
 public static class TrainingSetup
 {
-    public static IContrastiveObjective Objective(TrainConfig config) => Objectives.Create(config.Loss, config.LossSettings);
+    public static IContrastiveObjective Objective(TrainConfig config) =>
+        Objectives.Create(config.Loss, config.LossSettings);
 
     /// <summary>
     /// The training feed for the configured data, with a log for skipped samples. With a context of K &gt; 1
@@ -18,7 +20,8 @@ public static class TrainingSetup
     /// batch k = one process's batch k of K·BatchSize), WebDataset shards by shard, CSV and the streamed
     /// world by record after the shuffle, before decoding (<see cref="RankStride"/>).
     /// </summary>
-    public static SampleFeed Feed(TrainConfig config, ModelInputs inputs, DataProblems problems, IDistributedContext? distributed = null)
+    public static SampleFeed Feed(TrainConfig config, ModelInputs inputs, DataProblems problems,
+        IDistributedContext? distributed = null)
     {
         int rank = distributed?.Rank ?? 0, ranks = distributed?.Size ?? 1;
         var stride = new RankStride(rank, ranks);

@@ -29,7 +29,8 @@ public class AdamWBenchmarks : TorchBenchmark
         {
             // Gradients once, through autograd: ∂/∂θ Σ θ·r = r, with r ~ N(0, 1e-4) per entry.
             using var gen = new Generator(BenchData.Seed);
-            var loss = parameters.Select(p => (p * (1e-2 * torch.randn(p.shape, generator: gen))).sum()).Aggregate((a, b) => a + b);
+            var loss = parameters.Select(p => (p * (1e-2 * torch.randn(p.shape, generator: gen))).sum())
+                .Aggregate((a, b) => a + b);
             loss.backward();
         }
         _torchAdamW = optim.AdamW(parameters, Lr, Beta1, Beta2, Eps, WeightDecay);

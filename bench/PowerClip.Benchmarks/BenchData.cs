@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace PowerClip.Benchmarks;
 
-/// <summary>Seeded inputs at the `tiny` bench's shapes: M = 10 regions, 10-word captions, |𝒯| = 9 phrase nodes.</summary>
+/// <summary>Seeded inputs at the `tiny` bench's shapes: M = 10 regions, 10-word captions, |𝒯| = 9 phrase
+/// nodes.</summary>
 public static class BenchData
 {
     public const int Seed = 7;

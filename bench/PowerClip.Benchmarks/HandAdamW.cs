@@ -19,7 +19,8 @@ public sealed class HandAdamW : IDisposable
     private readonly double _lr, _beta1, _beta2, _eps, _wd;
     private long _t;
 
-    public HandAdamW(IEnumerable<Tensor> parameters, double lr, double beta1, double beta2, double eps, double weightDecay)
+    public HandAdamW(IEnumerable<Tensor> parameters, double lr, double beta1, double beta2, double eps,
+        double weightDecay)
     {
         _params = parameters.ToArray();
         _m = _params.Select(p => torch.zeros_like(p)).ToArray();

@@ -48,7 +48,8 @@ public class HeadBackwardBenchmarks : TorchBenchmark
         return Triplet().ToDouble();
     }
 
-    /// <summary>The loss plus the sums of its gradients to φ and ψ (autograd.grad: nothing accumulates between invocations).</summary>
+    /// <summary>The loss plus the sums of its gradients to φ and ψ (autograd.grad: nothing accumulates between
+    /// invocations).</summary>
     [Benchmark]
     public double ForwardBackward()
     {

@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace PowerClip.Benchmarks;
 
-/// <summary>A fixed S1 [B, B, M = 10, |𝒯| = 9] with all nodes valid, made once per benchmark case, and the loss's defaults.</summary>
+/// <summary>A fixed S1 [B, B, M = 10, |𝒯| = 9] with all nodes valid, made once per benchmark case, and the loss's
+/// defaults.</summary>
 public abstract class HeadBenchmark : TorchBenchmark
 {
     protected PowerClipLossConfig Cfg { get; } = new();
@@ -80,6 +81,7 @@ public class HeadExactBenchmarks : HeadBenchmark
     public double ExactR2TPlusT2R()
     {
         using var scope = torch.NewDisposeScope();
-        return Checksum(PowerClipScores.ExactR2T(S1, Mask, Cfg.MaxExactRegions) + PowerClipScores.ExactT2R(S1, Mask, Cfg.MaxExactRegions));
+        return Checksum(PowerClipScores.ExactR2T(S1, Mask, Cfg.MaxExactRegions)
+            + PowerClipScores.ExactT2R(S1, Mask, Cfg.MaxExactRegions));
     }
 }

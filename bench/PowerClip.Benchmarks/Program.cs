@@ -2,7 +2,8 @@ using BenchmarkDotNet.Running;
 
 namespace PowerClip.Benchmarks;
 
-/// <summary>The standard BenchmarkDotNet command line (--filter, --job, --list flat, …) with BenchConfig's defaults.</summary>
+/// <summary>The standard BenchmarkDotNet command line (--filter, --job, --list flat, …) with BenchConfig's
+/// defaults.</summary>
 public static class Program
 {
     public static int Main(string[] args)
@@ -12,7 +13,8 @@ public static class Program
         var jobAsked = args.Any(a => a is "-j" or "--job" || a.StartsWith("--job=", StringComparison.Ordinal));
         var inProcess = args.Any(a => a is "-i" or "--inProcess");
         var runArgs = jobAsked && !inProcess ? [.. args, "--inProcess"] : args;
-        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(runArgs, BenchConfig.Create(withDefaultJob: !jobAsked));
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly)
+            .Run(runArgs, BenchConfig.Create(withDefaultJob: !jobAsked));
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
 }

@@ -24,7 +24,8 @@ public class SpecBenchmarks
         var r = new Random(BenchData.Seed);
         _s0 = new double[M, BenchData.Words];
         for (var m = 0; m < M; m++)
-            for (var l = 0; l < BenchData.Words; l++) _s0[m, l] = 0.6 * (r.NextDouble() - 0.5);   // cosines in [−0.3, 0.3]
+            // cosines in [−0.3, 0.3]
+            for (var l = 0; l < BenchData.Words; l++) _s0[m, l] = 0.6 * (r.NextDouble() - 0.5);
         var tree = BenchData.Trees(1)[0];
         _tree = new ParseTree(BenchData.Words, tree.Nodes.Select(n => n.ToArray()).ToArray());
     }

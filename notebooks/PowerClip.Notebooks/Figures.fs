@@ -21,7 +21,8 @@ module Figures =
         match candidates |> List.tryFind System.IO.File.Exists with
         | Some path -> path
         | None ->
-            failwith "PNG figures need chromium: apt-get install chromium (or set POWERCLIP_CHROMIUM, or POWERCLIP_NB_PLOTS=html)"
+            failwith "PNG figures need chromium: apt-get install chromium (or set POWERCLIP_CHROMIUM, or \
+                POWERCLIP_NB_PLOTS=html)"
 
     /// Points ImageExport at chromium, once per process (its options are process-wide).
     let private browser : Lazy<unit> =

@@ -4,7 +4,8 @@ namespace PowerClip.Notebooks
 module Tables =
 
     let private isNumber (cell: string) : bool =
-        fst (System.Double.TryParse(cell, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture))
+        fst (System.Double.TryParse(cell, System.Globalization.NumberStyles.Float,
+                                    System.Globalization.CultureInfo.InvariantCulture))
 
     /// Columns padded to their widest cell; numbers right-aligned, text left-aligned.
     let render (header: string list) (rows: string list list) : string =
@@ -20,4 +21,5 @@ module Tables =
         String.concat "\n" ([ line header; rule ] @ List.map line rows)
 
     /// A number with a fixed count of decimals, for table cells.
-    let num (decimals: int) (x: float) : string = x.ToString($"F{decimals}", System.Globalization.CultureInfo.InvariantCulture)
+    let num (decimals: int) (x: float) : string = x.ToString($"F{decimals}",
+                                                             System.Globalization.CultureInfo.InvariantCulture)

@@ -12,9 +12,11 @@ open PowerClip.Train.Training.Distributed
 /// One step, AdamW with an active gradient clip, a world of 16 samples, M = 4 regions from the world's masks;
 /// `negatives` splits the loss head of a distributed run (irrelevant in one process).
 let config (loss: string) (negatives: PowerClip.Model.Negatives) (batch: int) : TrainConfig =
-    TrainConfig(Model = "tiny", Loss = loss, Data = "world", WorldSamples = 16, BatchSize = batch, Regions = 4, DataThreads = 1,
+    TrainConfig(Model = "tiny", Loss = loss, Data = "world", WorldSamples = 16, BatchSize = batch, Regions = 4,
+                DataThreads = 1,
                 LossSettings = PowerClip.Model.ObjectiveSettings(Negatives = negatives),
-                Optimizer = TrainerOptions(Steps = 1, WarmupSteps = 0, Lr = 1e-2, GradClip = 0.05, Seed = 11, CheckpointEvery = 100))
+                Optimizer = TrainerOptions(Steps = 1, WarmupSteps = 0, Lr = 1e-2, GradClip = 0.05, Seed = 11,
+                                           CheckpointEvery = 100))
         .Validate()
 
 /// Trains `config` for its steps and returns parameters and last gradients. The model is initialised

@@ -24,7 +24,8 @@ let private cases = [ "clip:f64"; "powerclip:f64"; "clip:f32"; "powerclip:f32" ]
 let private exactJob =
     lazy (
         let dir = newDir ()
-        let job = MpiJob.run 2 [ "exact"; "--out"; dir; "--cases"; String.Join(",", cases); "--per-rank"; string perRank; "--steps"; "1" ] jobTimeout
+        let job = MpiJob.run 2 [ "exact"; "--out"; dir; "--cases"; String.Join(",", cases); "--per-rank";
+                                 string perRank; "--steps"; "1" ] jobTimeout
         if job.ExitCode <> 0 then failwithf "the 2-rank job failed (exit code %d):\n%s" job.ExitCode job.Output
         dir)
 
@@ -40,11 +41,13 @@ let private loggedLosses (run: string) : float list =
     MetricsLog.Read(RunFolder(run).Metrics) |> Seq.map (fun e -> e.GetProperty("loss").GetDouble()) |> Seq.toList
 
 let private exactness (case: string) (tolerance: float) =
-    test $"2 ranks × batch {perRank} give one process × batch {2 * perRank}'s weights and gradients after one step ({case}, within {tolerance:g})" {
+    test $"2 ranks × batch {perRank} give one process × batch {2 * perRank}'s weights and gradients after one step \
+        ({case}, within {tolerance:g})" {
         let dir = exactJob.Force()
         let loss, dtype = parseLoss (case.Split ':').[0], parseDtype (case.Split ':').[1]
         let distributed = Snapshot.load (Path.Combine(dir, case.Replace(':', '-') + ".bin"))
-        let single, singleRun = referenceRun { defaultRun "" with Loss = loss; Dtype = dtype; PerRank = 2 * perRank; Steps = 1 }
+        let single, singleRun =
+            referenceRun { defaultRun "" with Loss = loss; Dtype = dtype; PerRank = 2 * perRank; Steps = 1 }
         let dv, dg = Snapshot.maxDiff distributed single
         Expect.isLessThanOrEqual dv tolerance "weights after the step"
         Expect.isLessThanOrEqual dg tolerance "summed gradients"
@@ -55,7 +58,8 @@ let private exactness (case: string) (tolerance: float) =
         let metrics = MetricsLog.Read(RunFolder(Path.Combine(dir, case.Replace(':', '-'))).Metrics) |> Seq.toList
         Expect.equal metrics.Length 1 "one metrics line: only rank 0 writes"
         let lossDiff = abs (metrics[0].GetProperty("loss").GetDouble() - List.exactlyOne (loggedLosses singleRun))
-        Expect.isLessThanOrEqual lossDiff (10.0 * tolerance) "the logged loss is the global-batch loss (it is ~10, so 10 × the tolerance)"
+        Expect.isLessThanOrEqual lossDiff (10.0 * tolerance)
+            "the logged loss is the global-batch loss (it is ~10, so 10 × the tolerance)"
         Expect.isTrue (metrics[0].TryGetProperty "comm_s" |> fst) "communication time is logged"
     }
 
@@ -68,9 +72,11 @@ let private clipJobs =
         lazy (
             let dir = newDir ()
             let job =
-                MpiJob.run ranks [ "clip-exact"; "--out"; dir; "--cases"; String.Join(",", clipLosses); "--per-rank"; string perRank
+                MpiJob.run ranks [ "clip-exact"; "--out"; dir; "--cases"; String.Join(",", clipLosses); "--per-rank";
+                                   string perRank
                                    "--negatives"; negatives ] jobTimeout
-            if job.ExitCode <> 0 then failwithf "the %d-rank job failed (exit code %d):\n%s" ranks job.ExitCode job.Output
+            if job.ExitCode <> 0 then failwithf "the %d-rank job failed (exit code \
+                                          %d):\n%s" ranks job.ExitCode job.Output
             dir) ]
     |> Map.ofList
 
@@ -87,7 +93,8 @@ let private clipSingle =
     |> Map.ofList
 
 let private clipExactness (ranks: int) (negatives: string) (loss: string) =
-    test $"tiny CLIP model, float64, {loss} loss, {negatives} negatives: {ranks} ranks × batch {perRank} give one process × batch {ranks * perRank}'s weights and gradients after one step (within 1e-10)" {
+    test $"tiny CLIP model, float64, {loss} loss, {negatives} negatives: {ranks} ranks × batch {perRank} give one \
+        process × batch {ranks * perRank}'s weights and gradients after one step (within 1e-10)" {
         let dir = clipJobs[(ranks, negatives)].Force()
         torch.set_num_threads 1
         let distributed = Snapshot.load (Path.Combine(dir, $"clip-{loss}.bin"))
@@ -101,7 +108,8 @@ let private clipExactness (ranks: int) (negatives: string) (loss: string) =
         Expect.isLessThanOrEqual dv 1e-10 "weights after the step"
         Expect.isLessThanOrEqual dg 1e-10 "summed gradients"
         // Discriminating power: rank 0's part of the batch alone gives a clearly different gradient.
-        let _, dgPart = Snapshot.maxDiff (ClipRun.train None (ClipRun.config loss Negatives.Local perRank) 1000 (newDir ())) single
+        let _, dgPart =
+            Snapshot.maxDiff (ClipRun.train None (ClipRun.config loss Negatives.Local perRank) 1000 (newDir ())) single
         Expect.isGreaterThan dgPart 1e-7 "a part of the batch differs by far more than the tolerance"
         let metrics = MetricsLog.Read(RunFolder(Path.Combine(dir, $"clip-{loss}")).Metrics) |> Seq.toList
         Expect.equal metrics.Length 1 "one metrics line: only rank 0 writes"
@@ -111,13 +119,16 @@ let private clipExactness (ranks: int) (negatives: string) (loss: string) =
             "the logged loss is the global-batch loss (the sum of the ranks' shares)"
         for part in [ "clip"; "triplet"; "positive_score"; "filip"; "fine" ] do
             match reference.TryGetProperty part with
-            | true, v -> Expect.isLessThanOrEqual (abs (logged part metrics[0] - v.GetDouble())) 1e-10 $"the logged {part} is the global batch's"
+            | true, v ->
+                Expect.isLessThanOrEqual (abs (logged part metrics[0] - v.GetDouble())) 1e-10
+                    $"the logged {part} is the global batch's"
             | _ -> ()
     }
 
 /// `powerclip train … --distributed mpi` with 2 ranks × 4 against `powerclip train` with one process × 8 (float32).
 let private programArgs (run: string) (batch: int) =
-    [ "train"; "--out"; run; "--loss"; "powerclip"; "--world-samples"; "32"; "--batch-size"; string batch; "--steps"; "3"
+    [ "train"; "--out"; run; "--loss"; "powerclip"; "--world-samples"; "32"; "--batch-size"; string batch; "--steps";
+      "3"
       "--warmup"; "1"; "--checkpoint-every"; "1"; "--threads"; "1" ]
 
 let private stepLosses (run: string) : (int * float) list =
@@ -131,29 +142,35 @@ let private expectSameLosses (actual: (int * float) list) (expected: (int * floa
         Expect.isLessThanOrEqual (abs (a - e)) 1e-5 $"{what}: loss of step {step} ({a} vs {e})"
 
 let private programTests =
-    test "powerclip train --distributed mpi (2 ranks × 4) logs one process × 8's losses; only rank 0 writes; a resumed distributed run repeats the interrupted steps" {
+    test "powerclip train --distributed mpi (2 ranks × 4) logs one process × 8's losses; only rank 0 writes; a resumed \
+        distributed run repeats the interrupted steps" {
         let run = newDir ()
         let job = MpiJob.runProgram 2 (programArgs run 4 @ [ "--distributed"; "mpi" ]) jobTimeout
         Expect.equal job.ExitCode 0 $"the 2-rank job succeeds:\n{job.Output}"
-        Expect.equal (Regex.Matches(job.Output, "training powerclip on world").Count) 1 $"one rank reports:\n{job.Output}"
+        Expect.equal (Regex.Matches(job.Output, "training powerclip on world").Count) 1
+            $"one rank reports:\n{job.Output}"
         Expect.stringContains job.Output "4 per rank × 2 ranks" "the report names the split"
         let single = newDir ()
-        Expect.equal (PowerClip.Cli.Cli.Run(PowerClip.Cli.PowerClipCli.CreateRoot(), List.toArray (programArgs single 8))) 0 "one process × 8 runs"
+        Expect.equal (PowerClip.Cli.Cli.Run(PowerClip.Cli.PowerClipCli.CreateRoot(),
+                                            List.toArray (programArgs single 8))) 0 "one process × 8 runs"
         let losses = stepLosses run
         expectSameLosses losses (stepLosses single) "2 ranks × 4 against 1 × 8"
         for e in MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) do
             Expect.equal (e.GetProperty("given_mask_share").GetDouble()) 1.0 "rank 0's world rows carry their masks"
-        Expect.equal (CheckpointStore(run).List() |> Seq.map (fun struct (s, _) -> s) |> Seq.toList) [ 1; 2; 3 ] "rank 0 wrote every checkpoint"
+        Expect.equal (CheckpointStore(run).List() |> Seq.map (fun struct (s, _) -> s) |> Seq.toList) [ 1; 2; 3 ]
+            "rank 0 wrote every checkpoint"
         // Interrupt after step 2: drop the last checkpoint, then resume under mpiexec.
         let store = CheckpointStore(run)
         let uninterrupted = File.ReadAllBytes(Path.Combine(store.Resolve "3", RunFolder.WeightsFile))
         Directory.Delete(store.Resolve "3", true)
         File.WriteAllText(Path.Combine(store.Root, "latest"), CheckpointStore.NameOf 2 + "\n")
-        let resumed = MpiJob.runProgram 2 [ "train"; "--out"; run; "--resume"; "latest"; "--threads"; "1"; "--distributed"; "mpi" ] jobTimeout
+        let resumed = MpiJob.runProgram 2 [ "train"; "--out"; run; "--resume"; "latest"; "--threads"; "1";
+                                            "--distributed"; "mpi" ] jobTimeout
         Expect.equal resumed.ExitCode 0 $"the resumed job succeeds:\n{resumed.Output}"
         Expect.stringContains resumed.Output "(step 2)" "it resumed at step 2"
         expectSameLosses (stepLosses run) losses "resumed against uninterrupted"
-        Expect.equal (File.ReadAllBytes(Path.Combine(store.Resolve "latest", RunFolder.WeightsFile))) uninterrupted "the final weights are bit-identical"
+        Expect.equal (File.ReadAllBytes(Path.Combine(store.Resolve "latest", RunFolder.WeightsFile))) uninterrupted
+            "the final weights are bit-identical"
     }
 
 /// The masking baselines mask (and A-CLIP crops) with a generator per rank, so no one-process run has their masks:
@@ -175,13 +192,15 @@ let private maskingBaselineTests =
             Expect.equal state (loss = "a-clip") $"{loss}: objective state file only for A-CLIP"
     }
 
-let private stampOf (run: string) = DateTime(int64 (File.ReadAllText(Path.Combine(run, "failed-at.txt"))), DateTimeKind.Utc)
+let private stampOf (run: string) = DateTime(int64 (File.ReadAllText(Path.Combine(run, "failed-at.txt"))),
+                                             DateTimeKind.Utc)
 
 /// 6 steps, checkpoints every 2; rank 1 fails while computing step 3 (0-based), after checkpoint step-0000002.
 let private failingJob (kind: string) =
     let run = newDir ()
     let job =
-        MpiJob.run 2 [ "train"; "--run"; run; "--out"; Path.Combine(run, "final.bin"); "--steps"; "6"; "--checkpoint-every"; "2"
+        MpiJob.run 2 [ "train"; "--run"; run; "--out"; Path.Combine(run, "final.bin"); "--steps"; "6";
+                       "--checkpoint-every"; "2"
                        "--per-rank"; string perRank; "--fail-rank"; "1"; "--fail-step"; "3"; "--fail-kind"; kind
                        "--stamp"; Path.Combine(run, "failed-at.txt") ] jobTimeout
     run, job
@@ -236,14 +255,20 @@ let contextTests =
             Expect.isLessThanOrEqual (float parts[0]) 1e-12 "each rank's gradient is the sum over ranks of its rows"
         }
         test "a missing MPI library is a one-line error naming the library and how to install MPICH" {
-            let job = MpiJob.runAlone [ MpiLibrary.EnvironmentVariable, "libpowerclip-no-such-mpi.so.12" ] [ "train"; "--run"; newDir () ] jobTimeout
+            let job =
+                MpiJob.runAlone [ MpiLibrary.EnvironmentVariable, "libpowerclip-no-such-mpi.so.12" ]
+                    [ "train"; "--run"; newDir () ] jobTimeout
             Expect.notEqual job.ExitCode 0 "fails"
-            Expect.stringContains job.Output "cannot load the MPI library libpowerclip-no-such-mpi.so.12: install MPICH" "names library and remedy"
+            Expect.stringContains job.Output "cannot load the MPI library libpowerclip-no-such-mpi.so.12: install MPICH"
+                "names library and remedy"
         }
         test "WebDataset shards are split by rank (disjoint, every shard once); fewer shards than ranks is an error" {
             let pattern = "/data/cc12m-{00000..00004}.tar"
-            let shards rank ranks = (new PowerClip.Data.WebDatasetSource(pattern, PowerClip.Data.StreamOptions(), PowerClip.Data.DataProblems(), rank, ranks)).Shards |> Seq.toList
-            Expect.equal (shards 0 2) [ "/data/cc12m-00000.tar"; "/data/cc12m-00002.tar"; "/data/cc12m-00004.tar" ] "rank 0 of 2"
+            let shards rank ranks =
+                (new PowerClip.Data.WebDatasetSource(pattern, PowerClip.Data.StreamOptions(),
+                                                     PowerClip.Data.DataProblems(), rank, ranks)).Shards |> Seq.toList
+            Expect.equal (shards 0 2) [ "/data/cc12m-00000.tar"; "/data/cc12m-00002.tar"; "/data/cc12m-00004.tar" ]
+                "rank 0 of 2"
             Expect.equal (shards 1 2) [ "/data/cc12m-00001.tar"; "/data/cc12m-00003.tar" ] "rank 1 of 2"
             Expect.equal (shards 0 1).Length 5 "one process reads all"
             let e = Expect.throwsC (fun () -> shards 0 6 |> ignore) id
@@ -275,35 +300,43 @@ let tests =
         yield programTests
         yield maskingBaselineTests
 
-        yield test "a data error on rank 1 stops both ranks within seconds, names the rank and keeps the last checkpoint loadable" {
+        yield test "a data error on rank 1 stops both ranks within seconds, names the rank and keeps the last \
+                  checkpoint loadable" {
             let run, job = failingJob "throw"
             Expect.notEqual job.ExitCode 0 "the job fails"
-            Expect.stringContains job.Output "powerclip: error: rank 1 of 2 failed, stopping all ranks: shard record 12 is corrupt (injected)" "names the rank and the error"
+            Expect.stringContains job.Output "powerclip: error: rank 1 of 2 failed, stopping all ranks: shard record \
+                12 is corrupt (injected)" "names the rank and the error"
             let stopped = (job.EndedUtc - stampOf run).TotalSeconds
             Expect.isLessThan stopped 10.0 $"the whole job ended {stopped:F1} s after the error"
             expectCheckpointIntact run
         }
 
-        yield test "a killed rank stops the job within seconds; mpiexec's pid maps to rank 1 through the start-up line; the checkpoint survives" {
+        yield test "a killed rank stops the job within seconds; mpiexec's pid maps to rank 1 through the start-up \
+                  line; the checkpoint survives" {
             let run, job = killedJob.Force()
             Expect.notEqual job.ExitCode 0 "the job fails"
             let startup = Regex.Match(job.Output, @"powerclip: rank 1 of 2: pid (\d+)")
             Expect.isTrue startup.Success $"rank 1 announced its pid:\n{job.Output}"
-            Expect.stringContains job.Output $"PID {startup.Groups[1].Value}" $"mpiexec names the killed process:\n{job.Output}"
+            Expect.stringContains job.Output $"PID {startup.Groups[1].Value}"
+                $"mpiexec names the killed process:\n{job.Output}"
             let stopped = (job.EndedUtc - stampOf run).TotalSeconds
             Expect.isLessThan stopped 10.0 $"the whole job ended {stopped:F1} s after the kill"
             expectCheckpointIntact run
         }
 
-        yield test "the killed run, resumed under mpiexec, ends with the weights of one uninterrupted process with the global batch (float64, 1e-10)" {
+        yield test "the killed run, resumed under mpiexec, ends with the weights of one uninterrupted process with the \
+                  global batch (float64, 1e-10)" {
             let run, _ = killedJob.Force()
             let out = Path.Combine(run, "final.bin")
-            let job = MpiJob.run 2 [ "train"; "--run"; run; "--out"; out; "--steps"; "6"; "--checkpoint-every"; "2"; "--per-rank"; string perRank; "--resume" ] jobTimeout
+            let job = MpiJob.run 2 [ "train"; "--run"; run; "--out"; out; "--steps"; "6"; "--checkpoint-every"; "2";
+                                     "--per-rank"; string perRank; "--resume" ] jobTimeout
             Expect.equal job.ExitCode 0 $"the resumed job succeeds:\n{job.Output}"
             let single = reference { defaultRun "" with PerRank = 2 * perRank; Steps = 6; CheckpointEvery = 2 }
             let dv, _ = Snapshot.maxDiff (Snapshot.load out) single
             Expect.isLessThanOrEqual dv 1e-10 "weights after 6 steps"
-            let steps = MetricsLog.Read(RunFolder(run).Metrics) |> Seq.map (fun e -> e.GetProperty("step").GetInt32()) |> Seq.toList
+            let steps =
+                MetricsLog.Read(RunFolder(run).Metrics) |> Seq.map (fun e -> e.GetProperty("step").GetInt32())
+                    |> Seq.toList
             Expect.equal steps [ 0 .. 5 ] "every step logged once, by rank 0"
         }
     ]

@@ -21,7 +21,8 @@ let private newDir () =
 let private jobTimeout = TimeSpan.FromSeconds 180.0
 
 let private stepLosses (run: string) =
-    MetricsLog.Read(RunFolder(run).Metrics) |> Seq.map (fun e -> e.GetProperty("step").GetInt32(), e.GetProperty("loss").GetDouble()) |> Seq.toList
+    MetricsLog.Read(RunFolder(run).Metrics)
+        |> Seq.map (fun e -> e.GetProperty("step").GetInt32(), e.GetProperty("loss").GetDouble()) |> Seq.toList
 
 /// 36 world samples in 6 shards of 6 (3 per rank), a shuffle buffer of 5, 4 per rank: an epoch is 4.5 steps.
 let private shardConfig () =
@@ -37,8 +38,10 @@ let private shardConfig () =
     config
 
 let private trainArgs (run: string) (config: string) =
-    [ "train"; "--out"; run; "--config"; config; "--model"; "tiny"; "--loss"; "powerclip"; "--batch-size"; "4"; "--regions"; "4"
-      "--steps"; "8"; "--warmup"; "1"; "--checkpoint-every"; "2"; "--seed"; "9"; "--threads"; "1"; "--distributed"; "mpi" ]
+    [ "train"; "--out"; run; "--config"; config; "--model"; "tiny"; "--loss"; "powerclip"; "--batch-size"; "4";
+      "--regions"; "4"
+      "--steps"; "8"; "--warmup"; "1"; "--checkpoint-every"; "2"; "--seed"; "9"; "--threads"; "1"
+      "--distributed"; "mpi" ]
 
 /// A 2-rank run of `--steps 4` with a poisoned gradient on one rank, every rank's parameters saved.
 let private poisonedJob (rank: int) (step: int) (kind: string) =
@@ -62,7 +65,8 @@ let private single (failure: FailurePlan option) =
 [<Tests>]
 let tests =
     testSequenced <| testList "distributed long runs" [
-        yield test "2 ranks on WebDataset shards, interrupted after step 4 and resumed under mpiexec, repeat the uninterrupted run bit for bit" {
+        yield test "2 ranks on WebDataset shards, interrupted after step 4 and resumed under mpiexec, repeat the \
+                  uninterrupted run bit for bit" {
             let config = shardConfig ()
             let run = newDir ()
             let job = MpiJob.runProgram 2 (trainArgs run config) jobTimeout
@@ -72,23 +76,30 @@ let tests =
             let uninterrupted = File.ReadAllBytes(Path.Combine(store.Resolve "8", RunFolder.WeightsFile))
             let positions = File.ReadAllText(Path.Combine(store.Resolve "4", RunFolder.PositionsFile))
             // 4 steps × 4 = 16 of each rank's 18 records: the buffer is draining; the resumed steps cross into epoch 1.
-            Expect.equal (Text.RegularExpressions.Regex.Matches(positions, "\"epoch\":0,\"emitted\":16").Count) 2 $"one position per rank: {positions}"
-            Expect.equal (Text.RegularExpressions.Regex.Matches(positions, "\"source\":\"wds 3 shards").Count) 2 "each rank reads its own 3 shards"
+            Expect.equal (Text.RegularExpressions.Regex.Matches(positions, "\"epoch\":0,\"emitted\":16").Count) 2
+                $"one position per rank: {positions}"
+            Expect.equal (Text.RegularExpressions.Regex.Matches(positions, "\"source\":\"wds 3 shards").Count) 2
+                "each rank reads its own 3 shards"
             for s in [ 6; 8 ] do Directory.Delete(store.Resolve(string s), true)
             File.WriteAllText(Path.Combine(store.Root, "latest"), CheckpointStore.NameOf 4 + "\n")
-            let resumed = MpiJob.runProgram 2 [ "train"; "--out"; run; "--resume"; "latest"; "--distributed"; "mpi" ] jobTimeout
+            let resumed = MpiJob.runProgram 2 [ "train"; "--out"; run; "--resume"; "latest"; "--distributed";
+                                                "mpi" ] jobTimeout
             Expect.equal resumed.ExitCode 0 $"the resumed job succeeds:\n{resumed.Output}"
             Expect.stringContains resumed.Output "(step 4)" "it resumed at step 4"
             Expect.isFalse (resumed.Output.Contains "no data position") "from the saved positions"
             Expect.sequenceEqual (stepLosses run) losses "the same per-step losses, bit for bit"
-            Expect.isTrue (File.ReadAllBytes(Path.Combine(store.Resolve "latest", RunFolder.WeightsFile)) = uninterrupted) "the same final weights, bit for bit"
+            let final = File.ReadAllBytes(Path.Combine(store.Resolve "latest", RunFolder.WeightsFile))
+            Expect.isTrue (final = uninterrupted) "the same final weights, bit for bit"
         }
         for rank, kind in [ 1, "nan-grad"; 0, "inf-grad" ] do
-            yield test $"a {kind} on rank {rank} only: both ranks skip step 2 together and match one process that skips it (float64, 1e-10)" {
+            yield test $"a {kind} on rank {rank} only: both ranks skip step 2 together and match one process that \
+                      skips it (float64, 1e-10)" {
                 let run, rank0, rank1 = poisonedJob rank 2 kind
                 let dv, _ = Snapshot.maxDiff rank0 rank1
                 Expect.equal dv 0.0 "both ranks hold the same weights: both skipped"
-                let failure = Some { Rank = 0; Step = 2; Kind = (if kind = "nan-grad" then NanGradient else InfGradient); StampFile = "" }
+                let failure =
+                    Some { Rank = 0; Step = 2; Kind = (if kind = "nan-grad" then NanGradient else InfGradient)
+                           StampFile = "" }
                 let reference = single failure
                 let dv, _ = Snapshot.maxDiff rank0 reference
                 Expect.isLessThanOrEqual dv 1e-10 "as one process with the global batch that skipped step 2"

@@ -25,7 +25,8 @@ let mpiexec : Lazy<string> =
         match Environment.GetEnvironmentVariable "POWERCLIP_MPIEXEC" with
         | null | "" ->
             let p =
-                match Process.Start(ProcessStartInfo("bash", [ Path.Combine(repoRoot, "scripts", "ensure-tools.sh"); "mpiexec.mpich=mpich" ])) with
+                match Process.Start(ProcessStartInfo("bash", [ Path.Combine(repoRoot, "scripts", "ensure-tools.sh");
+                                                               "mpiexec.mpich=mpich" ])) with
                 | null -> failwith "cannot start bash to run scripts/ensure-tools.sh"
                 | p -> p
             p.WaitForExit()
@@ -33,11 +34,15 @@ let mpiexec : Lazy<string> =
             "mpiexec.mpich"
         | chosen -> chosen)
 
-let private start (file: string) (args: string list) (environment: (string * string) list) (timeout: TimeSpan) : JobResult =
-    let info = ProcessStartInfo(file, args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+let private start (file: string) (args: string list) (environment: (string * string) list) (timeout: TimeSpan)
+                  : JobResult =
+    let info =
+        ProcessStartInfo(file, args,
+                         RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
     for k, v in environment do info.Environment[k] <- v
     let output = StringBuilder()
-    let append (e: DataReceivedEventArgs) = match e.Data with null -> () | line -> lock output (fun () -> output.AppendLine line |> ignore)
+    let append (e: DataReceivedEventArgs) =
+        match e.Data with null -> () | line -> lock output (fun () -> output.AppendLine line |> ignore)
     use p = new Process(StartInfo = info)
     p.OutputDataReceived.Add append
     p.ErrorDataReceived.Add append
@@ -55,7 +60,8 @@ let private dll () = typeof<Marker>.Assembly.Location
 
 /// Runs `mpiexec -n ranks dotnet <this dll> worker <args> --distributed mpi`; kills the job after timeout.
 let run (ranks: int) (workerArgs: string list) (timeout: TimeSpan) : JobResult =
-    start (mpiexec.Force()) ([ "-n"; string ranks; "dotnet"; dll (); "worker" ] @ workerArgs @ [ "--distributed"; "mpi" ]) [] timeout
+    start (mpiexec.Force()) ([ "-n"; string ranks; "dotnet"; dll (); "worker" ] @ workerArgs @ [ "--distributed";
+                                                                                                 "mpi" ]) [] timeout
 
 /// Runs one MPI rank without mpiexec (a singleton job), with extra environment variables.
 let runAlone (environment: (string * string) list) (workerArgs: string list) (timeout: TimeSpan) : JobResult =

@@ -6,7 +6,8 @@ open TorchSharp
 
 type Entry = { Name: string; Value: float[]; Grad: float[] }
 
-let private toArray (t: torch.Tensor) : float[] = t.detach().cpu().to_type(torch.float64).contiguous().data<float>().ToArray()
+let private toArray (t: torch.Tensor) : float[] =
+    t.detach().cpu().to_type(torch.float64).contiguous().data<float>().ToArray()
 
 let take (m: torch.nn.Module) : Entry list =
     [ for struct (name, p) in m.named_parameters() ->
@@ -32,7 +33,8 @@ let load (path: string) : Entry list =
 
 /// Largest absolute difference of values and of gradients, entry by entry (same names in the same order).
 let maxDiff (a: Entry list) (b: Entry list) : float * float =
-    if List.map _.Name a <> List.map _.Name b then failwithf "different parameters: %A vs %A" (List.map _.Name a) (List.map _.Name b)
+    if List.map _.Name a <> List.map _.Name b then failwithf "different parameters: %A vs \
+                                                       %A" (List.map _.Name a) (List.map _.Name b)
     let diff (x: float[]) (y: float[]) =
         if x.Length <> y.Length then infinity else Array.fold2 (fun m u v -> max m (abs (u - v))) 0.0 x y
     List.fold2 (fun (dv, dg) x y -> max dv (diff x.Value y.Value), max dg (diff x.Grad y.Grad)) (0.0, 0.0) a b

@@ -20,7 +20,8 @@ type Size =
 
 let tiny = { ImageIn = 8L; TextIn = 6L; Hidden = 16L; Dim = 4L; Regions = 3L; Phrases = 2L }
 
-/// Image tower → M region embeddings φ[b,M,D]; text tower → L phrase embeddings ψ[b,L,D]; τ as CLIP's learnable log scale.
+/// Image tower → M region embeddings φ[b,M,D]; text tower → L phrase embeddings ψ[b,L,D]; τ as CLIP's learnable log
+/// scale.
 type TwoTowerModel(size: Size, dtype: torch.ScalarType) as this =
     inherit torch.nn.Module("two_tower")
     let image = torch.nn.Sequential(torch.nn.Linear(size.ImageIn, size.Hidden, dtype = dtype), torch.nn.Tanh(),
@@ -58,7 +59,8 @@ let tripletLoss (s: torch.Tensor) (delta: float) : torch.Tensor =
     let struct (hardestText, _) = negatives.max(1L)
     let struct (hardestImage, _) = negatives.max(0L)
     let positive = s.diagonal()
-    (torch.nn.functional.relu(delta - positive + hardestText) + torch.nn.functional.relu(delta - positive + hardestImage)).mean()
+    (torch.nn.functional.relu(delta - positive + hardestText)
+     + torch.nn.functional.relu(delta - positive + hardestImage)).mean()
 
 /// S̄[Bi,Bj] from φ[B,M,D], ψ[B,L,D]: S0[Bi,Bj,M,L] → ζ·LSE over phrases → mean over regions.
 let pairScores (phi: torch.Tensor) (psi: torch.Tensor) (zeta: float) : torch.Tensor =
@@ -77,7 +79,8 @@ type FailurePlan = { Rank: int; Step: int; Kind: Failure; StampFile: string }
 
 /// A task whose global batch of perRank·K samples is drawn from torch's generator (reseeded by the
 /// trainer from (seed, step) identically on every rank); rank r trains on rows r·perRank … .
-type ContrastiveTask(model: TwoTowerModel, size: Size, perRank: int, kind: LossKind, dtype: torch.ScalarType, failure: FailurePlan option) =
+type ContrastiveTask(model: TwoTowerModel, size: Size, perRank: int, kind: LossKind, dtype: torch.ScalarType,
+                     failure: FailurePlan option) =
     let mutable context: IDistributedContext = SingleProcessContext.Instance
     member _.Model = model
 
@@ -100,7 +103,9 @@ type ContrastiveTask(model: TwoTowerModel, size: Size, perRank: int, kind: LossK
             let regions = model.Regions(mine images)
             let phi = context.AllGather(normalize regions)
             let psi = context.AllGather(normalize (model.Phrases(mine phrases)))
-            let clip = clipLoss (normalize (phi.mean([| 1L |]))) (normalize (psi.mean([| 1L |]))) (context.Replicated model.LogitScale)
+            let clip =
+                clipLoss (normalize (phi.mean([| 1L |]))) (normalize (psi.mean([| 1L |])))
+                    (context.Replicated model.LogitScale)
             let whole =
                 match kind with
                 | Clip -> clip

@@ -20,7 +20,8 @@ let defaultRun (run: string) : RunConfig =
 
 /// AdamW with an active gradient clip (0.05): clipping before the all-reduce would change the result.
 let options (c: RunConfig) : TrainerOptions =
-    TrainerOptions(Steps = c.Steps, WarmupSteps = 0, Lr = 1e-2, GradClip = 0.05, Seed = 11, CheckpointEvery = c.CheckpointEvery)
+    TrainerOptions(Steps = c.Steps, WarmupSteps = 0, Lr = 1e-2, GradClip = 0.05, Seed = 11,
+                   CheckpointEvery = c.CheckpointEvery)
 
 /// Trains and returns the final parameters and last gradients. Each rank initialises differently
 /// (seed 1000 + rank), so agreement with a one-process run needs the broadcast from rank 0.
@@ -35,13 +36,15 @@ let train (context: IDistributedContext) (c: RunConfig) : Snapshot.Entry list =
 
 let private parse (argv: string list) : Map<string, string> =
     let rec go acc = function
-        | (key: string) :: value :: rest when key.StartsWith "--" && not (value.StartsWith "--") -> go (Map.add (key.Substring 2) value acc) rest
+        | (key: string) :: value :: rest when key.StartsWith "--" && not (value.StartsWith "--") ->
+            go (Map.add (key.Substring 2) value acc) rest
         | (key: string) :: rest when key.StartsWith "--" -> go (Map.add (key.Substring 2) "true" acc) rest
         | [] -> acc
         | other :: _ -> failwithf "worker: unexpected argument %s" other
     go Map.empty argv
 
-let private get (a: Map<string, string>) (key: string) (fallback: string) : string = defaultArg (Map.tryFind key a) fallback
+let private get (a: Map<string, string>) (key: string) (fallback: string) : string =
+    defaultArg (Map.tryFind key a) fallback
 
 let parseLoss (s: string) : LossKind =
     match s with
@@ -58,7 +61,8 @@ let parseDtype (s: string) : torch.ScalarType =
 let private config (a: Map<string, string>) : RunConfig =
     let hidden = int64 (get a "hidden" "16")
     { Loss = parseLoss (get a "loss" "clip"); Dtype = parseDtype (get a "dtype" "f64")
-      PerRank = int (get a "per-rank" "4"); Steps = int (get a "steps" "1"); CheckpointEvery = int (get a "checkpoint-every" "100")
+      PerRank = int (get a "per-rank" "4"); Steps = int (get a "steps" "1")
+      CheckpointEvery = int (get a "checkpoint-every" "100")
       Run = get a "run" ""; Resume = a.ContainsKey "resume"
       Failure =
         match Map.tryFind "fail-rank" a with
@@ -112,9 +116,13 @@ let run (context: IDistributedContext) (argv: string list) : int =
         train context c |> ignore
         if context.IsMain then
             let lines = MetricsLog.Read(RunFolder(c.Run).Metrics) |> Seq.skip 2 |> Seq.toList
-            let field (name: string) = lines |> Seq.choose (fun l -> match l.TryGetProperty name with | true, v -> Some(v.GetDouble()) | _ -> None)
-            printfn "bench ranks=%d threads=%s per-rank=%d hidden=%d loss=%s samples/s median=%.1f comm_ms median=%.3f steps=%d"
-                context.Size (get a "threads" "1") c.PerRank c.Size.Hidden (get a "loss" "clip") (median (field "samples_per_s"))
+            let field (name: string) =
+                lines
+                |> Seq.choose (fun l -> match l.TryGetProperty name with | true, v -> Some(v.GetDouble()) | _ -> None)
+            printfn "bench ranks=%d threads=%s per-rank=%d hidden=%d loss=%s samples/s median=%.1f comm_ms \
+                median=%.3f steps=%d"
+                context.Size (get a "threads" "1") c.PerRank c.Size.Hidden (get a "loss" "clip")
+                    (median (field "samples_per_s"))
                 (1000.0 * median (field "comm_s")) (List.length lines)
         0
     | "allreduce" ->
@@ -129,7 +137,8 @@ let run (context: IDistributedContext) (argv: string list) : int =
                     clock.Elapsed.TotalMilliseconds ]
             if context.IsMain then
                 let ms = median times
-                printfn "allreduce ranks=%d params=%d MB=%.2f median_ms=%.3f MB/s=%.0f" context.Size p (float p * 4.0 / 1e6) ms (float p * 4.0 / 1e6 / (ms / 1000.0))
+                printfn "allreduce ranks=%d params=%d MB=%.2f median_ms=%.3f MB/s=%.0f" context.Size p
+                    (float p * 4.0 / 1e6) ms (float p * 4.0 / 1e6 / (ms / 1000.0))
         0
     | "head" ->
         // The loss head alone (docs/performance.md): a global batch of --global pairs split over the ranks, random
@@ -140,12 +149,14 @@ let run (context: IDistributedContext) (argv: string list) : int =
         let b = total / context.Size
         let negatives = PowerClip.Model.LossSettingNames.Negatives.Parse(get a "negatives" "local")
         let loss = get a "loss" "powerclip"
-        let objective = PowerClip.Model.Objectives.Create(loss, PowerClip.Model.ObjectiveSettings(Negatives = negatives))
+        let objective = PowerClip.Model.Objectives.Create(loss,
+                                                          PowerClip.Model.ObjectiveSettings(Negatives = negatives))
         let words, regions, seqLen = 10, 10, 16L
         let trees = PowerClip.Model.SyntheticBatch.RandomTrees(Random(context.Rank + 1), b, words)
         use phrases = PowerClip.Model.PhraseBatch.Build(trees, int seqLen)
         use masks = PowerClip.Model.RandomBoxSampler(7, context.Rank + 1).Sample(b, regions)
-        use tokenMask = torch.arange(seqLen).lt(torch.tensor(int64 (words + 2))).unsqueeze(0).expand(int64 b, -1L).contiguous()
+        use tokenMask = torch.arange(seqLen).lt(torch.tensor(int64 (words + 2))).unsqueeze(0).expand(int64 b,
+                                                                                                     -1L).contiguous()
         torch.manual_seed(int64 (1 + context.Rank)) |> ignore
         let leaf (shape: int64[]) = torch.randn(shape).requires_grad_(true)
         use patches = leaf [| int64 b; 49L; e |]
@@ -156,7 +167,8 @@ let run (context: IDistributedContext) (argv: string list) : int =
         let once () =
             use scope = torch.NewDisposeScope()
             let clock = Stopwatch.StartNew()
-            let o = PowerClip.Model.ClipOutputs(torch.nn.functional.normalize(image, dim = -1L), torch.nn.functional.normalize(text, dim = -1L),
+            let o = PowerClip.Model.ClipOutputs(torch.nn.functional.normalize(image, dim = -1L),
+                                                torch.nn.functional.normalize(text, dim = -1L),
                                                 scale, patches, tokens, tokenMask)
             let l = objective.Compute(PowerClip.Model.ObjectiveInputs(o, masks, phrases, context)).Total
             l.backward()
@@ -166,8 +178,10 @@ let run (context: IDistributedContext) (argv: string list) : int =
         let peak = PowerClip.Train.Performance.MemoryProbe.PeakInUse(fun () -> once () |> ignore)
         let times, peaks = context.AllGather ms, context.AllGather peak
         if context.IsMain then
-            printfn "head loss=%s negatives=%s ranks=%d global=%d per-rank=%d dim=%d ms_per_rank_max=%.1f ms_per_rank=[%s] peak_MB_per_rank_max=%.1f"
-                loss (get a "negatives" "local") context.Size total b e (Array.max times) (times |> Array.map (sprintf "%.1f") |> String.concat ",")
+            printfn "head loss=%s negatives=%s ranks=%d global=%d per-rank=%d dim=%d ms_per_rank_max=%.1f \
+                ms_per_rank=[%s] peak_MB_per_rank_max=%.1f"
+                loss (get a "negatives" "local") context.Size total b e (Array.max times)
+                    (times |> Array.map (sprintf "%.1f") |> String.concat ",")
                 (Array.max peaks / 1e6)
         0
     | "gather-with-grad" ->
@@ -185,6 +199,7 @@ let run (context: IDistributedContext) (argv: string list) : int =
         let expected = (Seq.reduce (+) [ for k in 0 .. context.Size - 1 -> c k ]).narrow(0L, start, rows context.Rank)
         let error : float = ((nonNull x.grad) - expected).abs().max().ToDouble()
         let errors = context.AllGather error
-        if context.IsMain then File.WriteAllText(get a "out" "", string (Array.max errors) + " " + string gathered.shape[0])
+        if context.IsMain then File.WriteAllText(get a "out" "",
+                                                 string (Array.max errors) + " " + string gathered.shape[0])
         0
     | other -> failwithf "unknown worker scenario %s" other

@@ -43,7 +43,9 @@ let tests =
             let n = max 2 (min c.M c.Tree.LeafCount)
             let x = Array2D.init n n (fun i j -> if i < c.M && j < c.Tree.LeafCount then c.S0[i, j] else 0.0)
             let delta = 0.2
-            let margins = [ for i in 0 .. n - 1 -> (Seq.max (seq { for j in 0 .. n - 1 do if j <> i then yield x[i, j] })) - x[i, i] + delta ]
+            let margins =
+                [ for i in 0 .. n - 1 ->
+                    (Seq.max (seq { for j in 0 .. n - 1 do if j <> i then yield x[i, j] })) - x[i, i] + delta ]
             let loss = Losses.triplet delta x
             loss >= 0.0 && ((loss = 0.0) = List.forall (fun m -> m <= 0.0) margins))
     ]

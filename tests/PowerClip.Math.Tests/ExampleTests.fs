@@ -33,7 +33,8 @@ let tests =
             close (Powerset.r2tExact s0 t) 0.1 "(0 + 0.2) / 2"
             close (Powerset.t2rExact s0 t) 0.2 "max(0, 0.2)"
             close (Nla.lower 0.5 s0 t) 0.1 "a single node: L_τ = Σ_m S1/2"
-            close (Nla.upper 0.5 s0 t) (0.5 * (Numerics.softplus 0.4 - log 2.0)) "a single node: U_τ = τ(softplus(S1/τ) − log 2)"
+            close (Nla.upper 0.5 s0 t) (0.5 * (Numerics.softplus 0.4 - log 2.0))
+                "a single node: U_τ = τ(softplus(S1/τ) − log 2)"
             close (Powerset.r2tLse 0.5 s0 t) 0.1 "a single node: LSE over one value is the value"
         }
         test "NLA-T2's two readings of zeta meet at the bounds" {
@@ -77,15 +78,22 @@ let tests =
             let t = tree 2 [ [ 0; 1 ] ]
             let message (f: unit -> float) =
                 try f () |> ignore; "" with :? ArgumentException as e -> e.Message
-            Expect.stringContains (message (fun () -> Powerset.r2tExact (Array2D.zeroCreate 21 2) t)) "M = 21" "M too large"
-            Expect.stringContains (message (fun () -> Powerset.r2tExact ok (tree 2 [ [ 0; 2 ] ]))) "leaf index 2" "index out of range"
+            Expect.stringContains (message (fun () -> Powerset.r2tExact (Array2D.zeroCreate 21 2) t)) "M = 21"
+                "M too large"
+            Expect.stringContains (message (fun () -> Powerset.r2tExact ok (tree 2 [ [ 0; 2 ] ]))) "leaf index 2"
+                "index out of range"
             Expect.stringContains (message (fun () -> Powerset.r2tExact ok (tree 2 []))) "no nodes" "empty tree"
-            Expect.stringContains (message (fun () -> Powerset.r2tExact ok (tree 2 [ [] ]))) "node 0 is empty" "empty node"
-            Expect.stringContains (message (fun () -> Powerset.r2tExact ok (tree 3 [ [ 0 ] ]))) "3 leaves" "width mismatch"
-            Expect.stringContains (message (fun () -> Powerset.r2tExact (array2D [ [ nan; 0.0 ] ]) t)) "not finite" "NaN"
+            Expect.stringContains (message (fun () -> Powerset.r2tExact ok (tree 2 [ [] ]))) "node 0 is empty"
+                "empty node"
+            Expect.stringContains (message (fun () -> Powerset.r2tExact ok (tree 3 [ [ 0 ] ]))) "3 leaves"
+                "width mismatch"
+            Expect.stringContains (message (fun () -> Powerset.r2tExact (array2D [ [ nan; 0.0 ] ]) t)) "not finite"
+                "NaN"
             Expect.stringContains (message (fun () -> Nla.t1 0.0 ok t)) "tau" "tau = 0"
             Expect.stringContains (message (fun () -> Nla.t2 0.1 1.5 ZetaWeightsLower ok t)) "zeta" "zeta out of range"
-            Expect.stringContains (message (fun () -> Losses.triplet 0.1 (array2D [ [ 1.0; 2.0 ] ]))) "square" "non-square"
-            Expect.stringContains (message (fun () -> Losses.infoNce (Array2D.zeroCreate 0 0))) "non-empty" "empty logits"
+            Expect.stringContains (message (fun () -> Losses.triplet 0.1 (array2D [ [ 1.0; 2.0 ] ]))) "square"
+                "non-square"
+            Expect.stringContains (message (fun () -> Losses.infoNce (Array2D.zeroCreate 0 0))) "non-empty"
+                "empty logits"
         }
     ]

@@ -13,8 +13,11 @@ type Case =
     member c.T = c.Tree.Nodes.Length
     override c.ToString() =
         let nodes = c.Tree.Nodes |> Array.map (fun n -> "[" + String.Join(",", n) + "]")
-        let rows = [| for m in 0 .. c.M - 1 -> "[" + String.Join(",", c.S0[m, *] |> Array.map (fun v -> v.ToString "R")) + "]" |]
-        $"Case(seed={c.Seed}, tau={c.Tau:R}, leaves={c.Tree.LeafCount}, nodes={String.Join(' ', nodes)}, s0=[{String.Join(',', rows)}])"
+        let rows =
+            [| for m in 0 .. c.M - 1 ->
+                 "[" + String.Join(",", c.S0[m, *] |> Array.map (fun v -> v.ToString "R")) + "]" |]
+        $"Case(seed={c.Seed}, tau={c.Tau:R}, leaves={c.Tree.LeafCount}, nodes={String.Join(' ', nodes)}, \
+            s0=[{String.Join(',', rows)}])"
 
 /// S0 entries uniform in [−1, 1]; with coarse = true they are multiples of ½, which makes ties in max and
 /// zeros in ReLU common (the places where the bounds are tight).

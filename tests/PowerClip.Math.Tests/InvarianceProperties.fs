@@ -31,11 +31,13 @@ let private sameQuantities (c: Case) (s0: float[,]) (tree: ParseTree) : bool =
 [<Tests>]
 let tests =
     testList "math.invariance" [
-        testPropertyWithConfig config "permuting regions changes nothing" (FsCheck.FSharp.Prop.forAll (cases 12) (fun c ->
+        testPropertyWithConfig config "permuting regions changes nothing"
+            (FsCheck.FSharp.Prop.forAll (cases 12) (fun c ->
             let p = shuffle (Random c.Seed) c.M
             sameQuantities c (Array2D.init c.M c.Tree.LeafCount (fun m l -> c.S0[p[m], l])) c.Tree))
 
-        testPropertyWithConfig config "relabelling leaves consistently with the tree changes nothing" (Prop.forAll (cases 12) (fun c ->
+        testPropertyWithConfig config "relabelling leaves consistently with the tree changes nothing"
+            (Prop.forAll (cases 12) (fun c ->
             // Leaf l becomes π(l): column π(l) of the new S0 is column l of the old one, node B becomes π(B).
             let pi = shuffle (Random c.Seed) c.Tree.LeafCount
             let s0 = Array2D.zeroCreate c.M c.Tree.LeafCount

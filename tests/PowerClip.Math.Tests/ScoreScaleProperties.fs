@@ -11,7 +11,8 @@ open PowerClip.Math.Tests.Generators
 
 /// ℓ_δ(X) + ℓ_δ(Xᵀ), the triplet term of the objective.
 let private bothWays (delta: float) (x: float[,]) : float =
-    Losses.triplet delta x + Losses.triplet delta (Array2D.init (Array2D.length2 x) (Array2D.length1 x) (fun i j -> x[j, i]))
+    Losses.triplet delta x + Losses.triplet delta
+        (Array2D.init (Array2D.length2 x) (Array2D.length1 x) (fun i j -> x[j, i]))
 
 /// Exact S̄ = Q→ + Q← of one pair.
 let private exactScore (c: Case) : float = Powerset.r2tExact c.S0 c.Tree + Powerset.t2rExact c.S0 c.Tree
@@ -26,7 +27,8 @@ let tests =
                 let lambda, delta = rng.NextDouble(), 2.0 * rng.NextDouble()
                 let sbar = Array2D.init c c (fun _ _ -> float m * (4.0 * rng.NextDouble() - 1.0))
                 let scaled = Array2D.map (ScoreScale.apply RegionMean m true) sbar
-                abs (lambda * bothWays delta scaled - (lambda / float m) * bothWays (delta * float m) sbar) <= 1e-12 * (1.0 + float m)))
+                abs (lambda * bothWays delta scaled - (lambda / float m) * bothWays (delta * float m) sbar)
+                <= 1e-12 * (1.0 + float m)))
 
         testPropertyWithConfig config "RegionMean: exact S-bar lies in [-maxB|B|/2, 3/2 maxB|B|] for every M"
             (Prop.forAll (cases 12) (fun c ->
@@ -37,12 +39,16 @@ let tests =
         test "Sum: exact S-bar grows linearly in M when every region is the same (RegionMean does not)" {
             let tree = { LeafCount = 3; Nodes = [| [| 0 |]; [| 1 |]; [| 2 |]; [| 1; 2 |]; [| 0; 1; 2 |] |] }
             let row = [| 0.9; -0.4; 0.6 |]
-            let score m = Powerset.r2tExact (Array2D.init m 3 (fun _ l -> row[l])) tree + Powerset.t2rExact (Array2D.init m 3 (fun _ l -> row[l])) tree
+            let score m =
+                Powerset.r2tExact (Array2D.init m 3 (fun _ l -> row[l])) tree + Powerset.t2rExact
+                    (Array2D.init m 3 (fun _ l -> row[l])) tree
             let ms = [ 1; 2; 4; 8 ]
             let sums = ms |> List.map score
             let means = List.map2 (fun m s -> ScoreScale.apply RegionMean m true s) ms sums
-            Expect.isGreaterThan (List.last sums / List.head sums) 4.0 "the literal S̄ of 8 identical regions is more than 4× that of one"
-            Expect.isLessThan (List.max means - List.min means) (0.5 * List.head means) "RegionMean stays within half of its M = 1 value"
+            Expect.isGreaterThan (List.last sums / List.head sums) 4.0
+                "the literal S̄ of 8 identical regions is more than 4× that of one"
+            Expect.isLessThan (List.max means - List.min means) (0.5 * List.head means)
+                "RegionMean stays within half of its M = 1 value"
         }
 
         test "the w/o-subsets ablation (single regions) is not divided, and M < 1 is refused" {

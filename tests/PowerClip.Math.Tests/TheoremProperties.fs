@@ -30,14 +30,16 @@ let tests =
                 let rng = Random seed
                 let xs = Array.init (rng.Next(0, 13)) (fun _ -> 4.0 * rng.NextDouble() - 2.0)
                 let scale = xs |> Array.fold (fun acc x -> acc * (1.0 + abs x)) 1.0
-                abs (Powerset.sumOfSubsetProducts xs - Array.fold (fun acc x -> acc * (1.0 + x)) 1.0 xs) <= 1e-12 * scale))
+                abs (Powerset.sumOfSubsetProducts xs - Array.fold (fun acc x -> acc * (1.0 + x)) 1.0 xs)
+                <= 1e-12 * scale))
 
         prop "Lemma B.1 inside U_tau: U_tau = tau log sum_B E_A exp(Q[A,B]/tau), the enumerated Jensen bound" (fun c ->
             let s1 = Similarity.s1 c.S0 c.Tree
             let exponents =
                 [| for mask in 0 .. (1 <<< c.M) - 1 do
                      for b in 0 .. c.T - 1 ->
-                         (seq { for m in 0 .. c.M - 1 do if mask &&& (1 <<< m) <> 0 then yield s1[m, b] } |> Seq.sum) / c.Tau |]
+                         (seq { for m in 0 .. c.M - 1 do if mask &&& (1 <<< m) <> 0 then yield s1[m, b] }
+                          |> Seq.sum) / c.Tau |]
             let enumerated = c.Tau * (Numerics.logSumExp exponents - float c.M * log2)
             abs (Nla.upper c.Tau c.S0 c.Tree - enumerated) <= slack)
 
@@ -85,12 +87,14 @@ let tests =
                 | None -> false
                 | Some z ->
                     let t2 = Nla.t2 c.Tau z reading c.S0 c.Tree
-                    0.0 <= z && z <= 1.0 && abs (t2 - relaxed) <= 1e-8 && within exact t2 (exact + c.Tau * log (float c.T) + 1e-8)))
+                    0.0 <= z && z <= 1.0 && abs (t2 - relaxed) <= 1e-8
+                        && within exact t2 (exact + c.Tau * log (float c.T) + 1e-8)))
 
         prop "tau -> 0: U, L and NLA-T2 approach max_B sum_m Lambda0(S1) within [-w M tau log 2, tau log |T|]" (fun c ->
             // Λ0_w(x) = x/2 + w|x|/2, the τ → 0 limit of τΛ_w(x/τ); w = 1 is Σ relu (U), w = 0 is Σ x/2 (L).
             let s1 = Similarity.s1 c.S0 c.Tree
-            let limit w = Array.init c.T (fun b -> Array.sumBy (fun x -> 0.5 * x + 0.5 * w * abs x) s1[*, b]) |> Array.max
+            let limit w =
+                Array.init c.T (fun b -> Array.sumBy (fun x -> 0.5 * x + 0.5 * w * abs x) s1[*, b]) |> Array.max
             let ok w v = within (limit w - w * float c.M * c.Tau * log2) v (limit w + c.Tau * log (float c.T))
             let w = Random(c.Seed).NextDouble()
             ok 1.0 (Nla.upper c.Tau c.S0 c.Tree) && ok 0.0 (Nla.lower c.Tau c.S0 c.Tree)

@@ -1,7 +1,10 @@
 /// Measurements that are too slow for CI, run by hand:
-///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-cost [preset] [batch] [steps] [threads]
-///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-memory <batch> [chunkElements]
-///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-resident [objective] [steps]
+///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-cost [preset] [batch]
+///   [steps] [threads]
+///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-memory <batch>
+///   [chunkElements]
+///   dotnet tests/PowerClip.Model.Tests/bin/Release/net10.0/PowerClip.Model.Tests.dll bench-resident [objective]
+///   [steps]
 module PowerClip.Model.Tests.Bench
 
 open System
@@ -12,7 +15,8 @@ open PowerClip.Model.Tests.TestData
 open PowerClip.Model.Tests.Training
 
 /// CPU ms of the objective's forward and backward on fixed encoder outputs (leaves), without the encoders.
-let private lossAlone (model: ClipModel) (objective: IContrastiveObjective) (boxes: RandomBoxSampler) (b: SyntheticBatch) (repeats: int) : float =
+let private lossAlone (model: ClipModel) (objective: IContrastiveObjective) (boxes: RandomBoxSampler)
+                      (b: SyntheticBatch) (repeats: int) : float =
     use scope = torch.NewDisposeScope()
     let o =
         use _ = torch.no_grad()
@@ -36,7 +40,8 @@ let private lossAlone (model: ClipModel) (objective: IContrastiveObjective) (box
 let cost (preset: string) (batch: int) (steps: int) (threads: int) : unit =
     let cfg = Presets.Load preset
     let threads = TorchRuntime.SetThreads(Nullable threads)
-    printfn $"preset {preset}, batch {batch}, M = 10 random boxes, 10-word captions, {threads} threads, {steps} timed steps after 2 warm-up"
+    printfn $"preset {preset}, batch {batch}, M = 10 random boxes, 10-word captions, {threads} threads, {steps} timed \
+        steps after 2 warm-up"
     printfn "| objective | wall ms / step | CPU ms / step | loss alone: CPU ms (forward + backward) |"
     printfn "|---|---|---|---|"
     for name in Objectives.Names do
@@ -71,14 +76,18 @@ let memory (batch: int) (chunkElements: int64) : unit =
     use phrases = PhraseBatch.Build(trees, 77)
     let l = phrases.LeafMask.shape[1]
     let unit (shape: int64[]) = torch.nn.functional.normalize(torch.randn(shape), dim = -1L).requires_grad_(true)
-    let img, txt, phi, psi = unit [| int64 batch; 512L |], unit [| int64 batch; 512L |], unit [| int64 batch; 10L; 512L |], unit [| int64 batch; l; 512L |]
+    let img, txt = unit [| int64 batch; 512L |], unit [| int64 batch; 512L |]
+    let phi, psi = unit [| int64 batch; 10L; 512L |], unit [| int64 batch; l; 512L |]
     let loss = PowerClipLoss(PowerClipLossConfig(ChunkElements = chunkElements))
     let sw = Stopwatch.StartNew()
     let out = loss.FromEmbeddings(img, txt, torch.tensor(14.3f), phi, psi, phrases)
     let afterForward = peakResidentBytes ()
     out.Total.backward()
     let value = out.Total.item<float32>()
-    printfn $"batch {batch}, M = 10, L = 32, |T| = {phrases.NodeMask.shape[1]}, E = 512, chunk {chunkElements} entries: loss {value:F4}, forward+backward {sw.Elapsed.TotalSeconds:F1} s, peak RSS {float (peakResidentBytes ()) / 1073741824.0:F2} GiB (before the loss {float before / 1073741824.0:F2} GiB, after its forward {float afterForward / 1073741824.0:F2} GiB)"
+    printfn $"batch {batch}, M = 10, L = 32, |T| = {phrases.NodeMask.shape[1]}, E = 512, chunk {chunkElements} \
+        entries: loss {value:F4}, forward+backward {sw.Elapsed.TotalSeconds:F1} s, peak RSS \
+        {float (peakResidentBytes ()) / 1073741824.0:F2} GiB (before the loss {float before / 1073741824.0:F2} GiB, \
+        after its forward {float afterForward / 1073741824.0:F2} GiB)"
 
 /// Resident memory every 500 steps of the tiny preset under one objective (is growth a leak or noise?).
 let residentTrend (name: string) (steps: int) : unit =
@@ -103,7 +112,9 @@ let residentTrend (name: string) (steps: int) : unit =
 let tryRun (argv: string[]) : int option =
     let arg i (fallback: string) = if argv.Length > i then argv[i] else fallback
     match Array.tryHead argv with
-    | Some "bench-cost" -> cost (arg 1 "small") (int (arg 2 "32")) (int (arg 3 "5")) (int (arg 4 (string Environment.ProcessorCount))); Some 0
+    | Some "bench-cost" ->
+        cost (arg 1 "small") (int (arg 2 "32")) (int (arg 3 "5")) (int (arg 4 (string Environment.ProcessorCount)))
+        Some 0
     | Some "bench-memory" -> memory (int (arg 1 "512")) (int64 (arg 2 (string (1L <<< 22)))); Some 0
     | Some "bench-resident" -> residentTrend (arg 1 "powerclip") (int (arg 2 "3000")); Some 0
     | _ -> None

@@ -37,15 +37,26 @@ let tests =
         test "presets: tiny, small and the paper's vit-b-16" {
             Expect.containsAll Presets.Names [ "tiny"; "small"; "vit-b-16" ] "built-in presets"
             let p = Presets.Load "vit-b-16"
-            Expect.equal (p.Vision.ImageSize, p.Vision.PatchSize, p.Vision.Width, p.Vision.Layers, p.Vision.Heads) (224, 16, 768, 12, 12) "paper ViT-B/16"
-            Expect.equal (p.Text.Width, p.Text.Heads, p.Text.Layers, p.Text.ContextLength) (512, 8, 12, 77) "paper text tower"
+            Expect.equal (p.Vision.ImageSize, p.Vision.PatchSize, p.Vision.Width, p.Vision.Layers, p.Vision.Heads)
+                (224, 16, 768, 12, 12) "paper ViT-B/16"
+            Expect.equal (p.Text.Width, p.Text.Heads, p.Text.Layers, p.Text.ContextLength) (512, 8, 12, 77)
+                "paper text tower"
             Expect.equal p.Vision.PatchCount 196 "N = 196 patches"
-            Expect.floatClose { absolute = 1e-12; relative = 1e-12 } p.InitLogitScale (1.0 / 0.07) "logit scale init 1/0.07"
+            Expect.floatClose { absolute = 1e-12; relative = 1e-12 } p.InitLogitScale (1.0 / 0.07)
+                "logit scale init 1/0.07"
         }
         test "a preset with a bad field is rejected, naming the field" {
-            Expect.stringContains (message (fun () -> Presets.Parse("""{"embed_dim": 8, "vision_cfg": {"image_size": 30, "patch_size": 8, "width": 8, "layers": 1, "heads": 2}, "text_cfg": {"context_length": 8, "vocab_size": 10, "width": 8, "layers": 1, "heads": 2}}""", "x.json") |> ignore)) "patch_size" "image size not a multiple of the patch"
-            Expect.stringContains (message (fun () -> Presets.Parse("""{"embed_dim": 8, "text_cfg": {}}""", "x.json") |> ignore)) "vision_cfg" "missing tower"
-            Expect.stringContains (message (fun () -> Presets.Load "huge" |> ignore)) "unknown model preset 'huge'" "unknown name"
+            let badPatch =
+                """{"embed_dim": 8, "vision_cfg": """
+                + """{"image_size": 30, "patch_size": 8, "width": 8, "layers": 1, "heads": 2}, "text_cfg": """
+                + """{"context_length": 8, "vocab_size": 10, "width": 8, "layers": 1, "heads": 2}}"""
+            Expect.stringContains (message (fun () -> Presets.Parse(badPatch, "x.json") |> ignore)) "patch_size"
+                "image size not a multiple of the patch"
+            Expect.stringContains
+                (message (fun () -> Presets.Parse("""{"embed_dim": 8, "text_cfg": {}}""", "x.json") |> ignore))
+                "vision_cfg" "missing tower"
+            Expect.stringContains (message (fun () -> Presets.Load "huge" |> ignore)) "unknown model preset 'huge'"
+                "unknown name"
         }
         test "vit-b-16 has open_clip ViT-B-16's 149,620,737 parameters and runs at 224 px" {
             use model = new ClipModel(Presets.Load "vit-b-16")
@@ -60,12 +71,17 @@ let tests =
         test "state-dict names follow open_clip" {
             use model = new ClipModel(tiny ())
             let keys = Checkpoint.OpenClipStateDict(model).Keys |> Set.ofSeq
-            for k in [ "visual.conv1.weight"; "visual.class_embedding"; "visual.positional_embedding"; "visual.ln_pre.weight"
-                       "visual.transformer.resblocks.0.ln_1.weight"; "visual.transformer.resblocks.0.attn.in_proj_weight"
-                       "visual.transformer.resblocks.0.attn.in_proj_bias"; "visual.transformer.resblocks.1.attn.out_proj.weight"
-                       "visual.transformer.resblocks.1.mlp.c_fc.weight"; "visual.transformer.resblocks.1.mlp.c_proj.bias"
+            for k in [ "visual.conv1.weight"; "visual.class_embedding"; "visual.positional_embedding";
+                       "visual.ln_pre.weight"
+                       "visual.transformer.resblocks.0.ln_1.weight"
+                       "visual.transformer.resblocks.0.attn.in_proj_weight"
+                       "visual.transformer.resblocks.0.attn.in_proj_bias"
+                       "visual.transformer.resblocks.1.attn.out_proj.weight"
+                       "visual.transformer.resblocks.1.mlp.c_fc.weight"
+                       "visual.transformer.resblocks.1.mlp.c_proj.bias"
                        "visual.ln_post.bias"; "visual.proj"; "token_embedding.weight"; "positional_embedding"
-                       "transformer.resblocks.0.attn.in_proj_weight"; "transformer.resblocks.1.ln_2.bias"; "ln_final.weight"
+                       "transformer.resblocks.0.attn.in_proj_weight"; "transformer.resblocks.1.ln_2.bias"
+                       "ln_final.weight"
                        "text_projection"; "logit_scale" ] do
                 Expect.isTrue (keys.Contains k) $"has {k}"
             Expect.isFalse (keys |> Set.exists (fun k -> k.StartsWith "text.")) "text tower at the top level"
@@ -97,12 +113,15 @@ let tests =
                 let sd = Checkpoint.OpenClipStateDict model
                 sd.Remove "visual.proj" |> ignore
                 Safetensors.Save(path, sd)
-                Expect.stringContains (message (fun () -> Checkpoint.Load(model, path))) "missing: visual.proj" "missing key"
+                Expect.stringContains (message (fun () -> Checkpoint.Load(model, path))) "missing: visual.proj"
+                    "missing key"
                 sd["visual.proj"] <- torch.zeros(3L, 3L)
                 Safetensors.Save(path, sd)
-                Expect.stringContains (message (fun () -> Checkpoint.Load(model, path))) "'visual.proj' has shape [3, 3]" "wrong shape"
+                Expect.stringContains (message (fun () -> Checkpoint.Load(model, path)))
+                    "'visual.proj' has shape [3, 3]" "wrong shape"
                 File.WriteAllBytes(path, Array.append (BitConverter.GetBytes 1000000UL) [| 1uy; 2uy |])
-                Expect.stringContains (message (fun () -> Checkpoint.Load(model, path))) "header length" "corrupt header"
+                Expect.stringContains (message (fun () -> Checkpoint.Load(model, path))) "header length"
+                    "corrupt header"
             finally
                 File.Delete path
         }
@@ -128,11 +147,13 @@ let tests =
             Expect.isLessThan (maxAbsDiff (values g) (values (patches.mean([| 1L |])))) 1e-6 "vision mean"
             let tg, feats, valid = model.Text.Encode(toks).ToTuple()
             let w = valid.to_type(torch.float32).unsqueeze(-1L)
-            Expect.isLessThan (maxAbsDiff (values tg) (values ((feats * w).sum(1L) / w.sum(1L)))) 1e-6 "text mean over valid tokens"
+            Expect.isLessThan (maxAbsDiff (values tg) (values ((feats * w).sum(1L) / w.sum(1L)))) 1e-6
+                "text mean over valid tokens"
             torch.manual_seed 5L |> ignore
             use tokModel = new ClipModel(cfg.With(Pooling.Token))
             let tg2, feats2, _ = tokModel.Text.Encode(toks).ToTuple()
-            Expect.isLessThan (maxAbsDiff (values tg2) (values (torch.stack([| feats2[0L, 3L]; feats2[1L, 4L] |])))) 1e-6 "the end token"
+            Expect.isLessThan (maxAbsDiff (values tg2) (values (torch.stack([| feats2[0L, 3L]; feats2[1L, 4L] |]))))
+                1e-6 "the end token"
             let vg2, _ = tokModel.Visual.Encode(img).ToTuple()
             Expect.isGreaterThan (maxAbsDiff (values vg2) (values g)) 1e-4 "CLS pooling differs from the mean"
         }
@@ -143,12 +164,15 @@ let tests =
             let b = tokens [| [| 50257L; 320L; 7L; 50256L |] |] 16
             let _, fa, _ = model.Text.Encode(a).ToTuple()
             let _, fb, _ = model.Text.Encode(b).ToTuple()
-            Expect.isLessThan (maxAbsDiff (values (fa.narrow(1L, 0L, 2L))) (values (fb.narrow(1L, 0L, 2L)))) 1e-6 "positions before the change agree"
-            Expect.isGreaterThan (maxAbsDiff (values (fa.narrow(1L, 2L, 1L))) (values (fb.narrow(1L, 2L, 1L)))) 1e-4 "the changed position differs"
+            Expect.isLessThan (maxAbsDiff (values (fa.narrow(1L, 0L, 2L))) (values (fb.narrow(1L, 0L, 2L)))) 1e-6
+                "positions before the change agree"
+            Expect.isGreaterThan (maxAbsDiff (values (fa.narrow(1L, 2L, 1L))) (values (fb.narrow(1L, 2L, 1L)))) 1e-4
+                "the changed position differs"
         }
         test "the logit scale is clamped at 100 and stops its gradient there" {
             use model = new ClipModel(tiny ())
-            let p = model.named_parameters() |> Seq.find (fun struct (n, _) -> n = "logit_scale") |> fun struct (_, p) -> p
+            let p =
+                model.named_parameters() |> Seq.find (fun struct (n, _) -> n = "logit_scale") |> fun struct (_, p) -> p
             using (torch.no_grad()) (fun _ -> p.fill_((Math.Log 1000.0).ToScalar()) |> ignore)
             let s = model.LogitScale()
             Expect.floatClose Accuracy.medium (float (s.item<float32>())) 100.0 "clamped"
@@ -170,9 +194,15 @@ let tests =
         test "bad token and image input is rejected, naming the sample" {
             use scope = torch.NewDisposeScope()
             use model = new ClipModel(tiny ())
-            Expect.stringContains (message (fun () -> model.Text.Encode(tokens [| [| 1L; 50256L |]; [| 1L; 60000L |] |] 16) |> ignore)) "sample 1" "id outside the vocabulary"
-            Expect.stringContains (message (fun () -> model.Text.Encode(tokens [| [| 1L; 50256L |]; [||] |] 16) |> ignore)) "no end token (id 50256) in sample 1" "empty caption"
-            Expect.stringContains (message (fun () -> model.Visual.Encode(images 1 2 24) |> ignore)) "images has shape [2, 3, 24, 24]" "wrong image size"
-            Expect.stringContains (message (fun () -> model.Forward(images 1 3 32, sampleTokens ()) |> ignore)) "batch sizes differ" "3 images, 2 captions"
+            Expect.stringContains
+                (message (fun () -> model.Text.Encode(tokens [| [| 1L; 50256L |]; [| 1L; 60000L |] |] 16) |> ignore))
+                "sample 1" "id outside the vocabulary"
+            Expect.stringContains
+                (message (fun () -> model.Text.Encode(tokens [| [| 1L; 50256L |]; [||] |] 16) |> ignore))
+                "no end token (id 50256) in sample 1" "empty caption"
+            Expect.stringContains (message (fun () -> model.Visual.Encode(images 1 2 24) |> ignore))
+                "images has shape [2, 3, 24, 24]" "wrong image size"
+            Expect.stringContains (message (fun () -> model.Forward(images 1 3 32, sampleTokens ()) |> ignore))
+                "batch sizes differ" "3 images, 2 captions"
         }
     ]

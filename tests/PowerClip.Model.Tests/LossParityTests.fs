@@ -19,16 +19,24 @@ let private setup (seed: int) : Setup =
     let r = Random seed
     let trees = randomTrees r b 2 5
     let l = trees |> Array.map (fun t -> t.LeafSpans.Count) |> Array.max
-    let unit n = let v = Array.init n (fun _ -> gaussian r) in let s = sqrt (Array.sumBy (fun x -> x * x) v) in v |> Array.map (fun x -> x / s)
+    let unit n =
+        let v = Array.init n (fun _ -> gaussian r)
+        let s = sqrt (Array.sumBy (fun x -> x * x) v)
+        v |> Array.map (fun x -> x / s)
     let vecs count = Array.init count (fun _ -> unit dim) |> Array.concat
-    let psi = Array.init b (fun j -> Array.init l (fun k -> if k < trees[j].LeafSpans.Count then unit dim else Array.zeroCreate dim) |> Array.concat) |> Array.concat
+    let psi =
+        Array.init b (fun j ->
+            Array.init l (fun k -> if k < trees[j].LeafSpans.Count then unit dim else Array.zeroCreate dim)
+            |> Array.concat)
+        |> Array.concat
     { Trees = trees; Leaves = l; X = Array.concat [ vecs b; vecs b; vecs (b * regions); psi ] }
 
 /// The single-region forms used by the "w/o subsets" ablation ([reconstructed]), written from their definitions.
 let private singleRegion (cfg: PowerClipLossConfig) (s0: float[,]) (tree: ParseTree) : float * float =
     let s1 = Similarity.s1 s0 tree
     let m, nodes = Array2D.length1 s1, Array2D.length2 s1
-    let agg (xs: float[]) = if cfg.Aggregation = PowersetAggregation.Exact then Array.max xs else Numerics.lseTau cfg.Tau xs
+    let agg (xs: float[]) =
+        if cfg.Aggregation = PowersetAggregation.Exact then Array.max xs else Numerics.lseTau cfg.Tau xs
     Array.average (Array.init m (fun a -> agg s1[a, *])), Array.average (Array.init nodes (fun n -> agg s1[*, n]))
 
 /// S̄ for one pair by the spec, under the configuration's switches.
@@ -61,7 +69,8 @@ let private specLoss (cfg: PowerClipLossConfig) (s: Setup) (x: float[]) : float 
         let sbar = Array2D.init b b (fun i j ->
             let tree = mathTree s.Trees[j]
             pairScore cfg (Array2D.init regions tree.LeafCount (fun m k -> dot (phi i m) (psi j k))) tree)
-        clip + cfg.Lambda * (Losses.triplet cfg.Delta sbar + Losses.triplet cfg.Delta (Array2D.init b b (fun i j -> sbar[j, i])))
+        let transposed = Array2D.init b b (fun i j -> sbar[j, i])
+        clip + cfg.Lambda * (Losses.triplet cfg.Delta sbar + Losses.triplet cfg.Delta transposed)
 
 /// The C# objective's value and gradient (autograd) at the setup's parameters.
 let private csharpLoss (cfg: PowerClipLossConfig) (s: Setup) : float * float[] =
@@ -79,7 +88,8 @@ let private csharpLoss (cfg: PowerClipLossConfig) (s: Setup) : float * float[] =
     let txt = take [| int64 b; int64 dim |]
     let phi = take [| int64 b; int64 regions; int64 dim |]
     let psi = take [| int64 b; int64 s.Leaves; int64 dim |]
-    let loss = PowerClipLoss(cfg).FromEmbeddings(img, txt, torch.tensor(scale, dtype = torch.float64), phi, psi, phrases)
+    let loss = PowerClipLoss(cfg).FromEmbeddings(img, txt, torch.tensor(scale, dtype = torch.float64), phi, psi,
+                                                 phrases)
     loss.Total.backward()
     loss.Total.item<float>(), values (nonNull x.grad)
 
@@ -94,7 +104,8 @@ let private checkConfig (name: string) (cfg: PowerClipLossConfig) (seed: int) (w
             Expect.isLessThanOrEqual (maxAbsDiff grad fd) 1e-6 "gradient vs central differences of the spec"
             if cfg.UseTriplet then
                 let noTriplet = specLoss (PowerClipLossConfig(UseTriplet = false)) s s.X
-                Expect.isGreaterThan (abs (value - noTriplet)) 0.0 "the triplet term contributes (else the parity would not test it)"
+                Expect.isGreaterThan (abs (value - noTriplet)) 0.0
+                    "the triplet term contributes (else the parity would not test it)"
     }
 
 [<Tests>]
@@ -103,15 +114,22 @@ let tests =
     testList "PowerCLIP loss parity with PowerClip.Math" [
         checkConfig "paper defaults (tau 1e-3): value" (PowerClipLossConfig()) 21 false
         checkConfig "NLA, tau 0.05: value and gradient" (PowerClipLossConfig(Tau = 0.05)) 22 true
-        checkConfig "NLA, literal S-bar (score scale Sum)" (PowerClipLossConfig(Tau = 0.05, Scale = PowerClip.Model.ScoreScale.Sum)) 34 true
-        checkConfig "exact, literal S-bar (score scale Sum)" (PowerClipLossConfig(Tau = 0.05, Aggregation = exact, Scale = PowerClip.Model.ScoreScale.Sum)) 35 true
-        checkConfig "ablation: no subsets, literal S-bar" (PowerClipLossConfig(Tau = 0.05, UseSubsets = false, Scale = PowerClip.Model.ScoreScale.Sum)) 36 true
-        checkConfig "NLA, zeta weights log cosh" (PowerClipLossConfig(Tau = 0.05, Reading = PowerClip.Model.ZetaReading.ZetaWeightsLogCosh)) 23 true
-        checkConfig "NLA computed in chunks of one image row" (PowerClipLossConfig(Tau = 0.05, ChunkElements = 5L)) 24 true
+        checkConfig "NLA, literal S-bar (score scale Sum)"
+            (PowerClipLossConfig(Tau = 0.05, Scale = PowerClip.Model.ScoreScale.Sum)) 34 true
+        checkConfig "exact, literal S-bar (score scale Sum)"
+            (PowerClipLossConfig(Tau = 0.05, Aggregation = exact, Scale = PowerClip.Model.ScoreScale.Sum)) 35 true
+        checkConfig "ablation: no subsets, literal S-bar"
+            (PowerClipLossConfig(Tau = 0.05, UseSubsets = false, Scale = PowerClip.Model.ScoreScale.Sum)) 36 true
+        checkConfig "NLA, zeta weights log cosh"
+            (PowerClipLossConfig(Tau = 0.05, Reading = PowerClip.Model.ZetaReading.ZetaWeightsLogCosh)) 23 true
+        checkConfig "NLA computed in chunks of one image row"
+            (PowerClipLossConfig(Tau = 0.05, ChunkElements = 5L)) 24 true
         checkConfig "exact powerset variant" (PowerClipLossConfig(Tau = 0.05, Aggregation = exact)) 25 true
-        checkConfig "exact powerset variant in chunks" (PowerClipLossConfig(Tau = 0.05, Aggregation = exact, ChunkElements = 5L)) 26 true
+        checkConfig "exact powerset variant in chunks"
+            (PowerClipLossConfig(Tau = 0.05, Aggregation = exact, ChunkElements = 5L)) 26 true
         checkConfig "ablation: no subsets (NLA)" (PowerClipLossConfig(Tau = 0.05, UseSubsets = false)) 27 true
-        checkConfig "ablation: no subsets (exact)" (PowerClipLossConfig(Tau = 0.05, UseSubsets = false, Aggregation = exact)) 28 true
+        checkConfig "ablation: no subsets (exact)"
+            (PowerClipLossConfig(Tau = 0.05, UseSubsets = false, Aggregation = exact)) 28 true
         checkConfig "ablation: no tree" (PowerClipLossConfig(Tau = 0.05, UseTree = false)) 29 true
         checkConfig "ablation: no R2T" (PowerClipLossConfig(Tau = 0.05, UseR2T = false)) 30 true
         checkConfig "ablation: no T2R" (PowerClipLossConfig(Tau = 0.05, UseT2R = false)) 31 true
@@ -134,7 +152,8 @@ let tests =
             use phrases = PhraseBatch.Build(s.Trees, 16, torch.float64)
             let r = Random 44
             let phi = unitTensor r [| int64 b; int64 regions; int64 dim |]
-            let psi = unitTensor r [| int64 b; int64 s.Leaves; int64 dim |] * phrases.LeafMask.unsqueeze(-1L).to_type(torch.float64)
+            let psi = unitTensor r [| int64 b; int64 s.Leaves;
+                                      int64 dim |] * phrases.LeafMask.unsqueeze(-1L).to_type(torch.float64)
             let mcConfig seed =
                 PowerClipLossConfig(R2T = R2TMethod.MonteCarlo, MonteCarloSamples = 3, MonteCarloSeed = seed,
                                     UseT2R = false)
@@ -150,11 +169,15 @@ let tests =
         test "each ablation switch changes the loss" {
             let s = setup 33
             let full = csharpLoss (PowerClipLossConfig(Tau = 0.05)) s |> fst
-            for name, cfg in [ "subsets", PowerClipLossConfig(Tau = 0.05, UseSubsets = false); "tree", PowerClipLossConfig(Tau = 0.05, UseTree = false)
-                               "R2T", PowerClipLossConfig(Tau = 0.05, UseR2T = false); "T2R", PowerClipLossConfig(Tau = 0.05, UseT2R = false)
+            for name, cfg in [ "subsets", PowerClipLossConfig(Tau = 0.05, UseSubsets = false);
+                               "tree", PowerClipLossConfig(Tau = 0.05, UseTree = false)
+                               "R2T", PowerClipLossConfig(Tau = 0.05, UseR2T = false)
+                               "T2R", PowerClipLossConfig(Tau = 0.05, UseT2R = false)
                                "triplet", PowerClipLossConfig(Tau = 0.05, UseTriplet = false)
-                               "score scale", PowerClipLossConfig(Tau = 0.05, Scale = PowerClip.Model.ScoreScale.Sum) ] do
-                Expect.isGreaterThan (abs ((csharpLoss cfg s |> fst) - full)) 1e-9 $"switching off {name} changes the value"
+                               "score scale", PowerClipLossConfig(Tau = 0.05,
+                                                                  Scale = PowerClip.Model.ScoreScale.Sum) ] do
+                Expect.isGreaterThan (abs ((csharpLoss cfg s |> fst) - full)) 1e-9
+                    $"switching off {name} changes the value"
         }
         test "the defaults agree with PowerClip.Math's (ζ and its reading) and the paper (λ, τ)" {
             let d = PowerClipLossConfig()
@@ -169,10 +192,12 @@ let tests =
             use phrases = PhraseBatch.Build(s.Trees, 16, torch.float64)
             let r = Random 37
             let phi = unitTensor r [| int64 b; int64 regions; int64 dim |]
-            let psi = unitTensor r [| int64 b; int64 s.Leaves; int64 dim |] * phrases.LeafMask.unsqueeze(-1L).to_type(torch.float64)
+            let psi = unitTensor r [| int64 b; int64 s.Leaves;
+                                      int64 dim |] * phrases.LeafMask.unsqueeze(-1L).to_type(torch.float64)
             let nodes = PowerClipScores.NodeEmbeddings(psi, phrases.Membership)
             let dense = t64 (Array.init (b * b) (fun _ -> gaussian r)) [| int64 b; int64 b |]
-            let sparse = dense * (t64 (Array.init (b * b) (fun k -> if k % 3 = 0 then 1.0 else 0.0)) [| int64 b; int64 b |])
+            let sparse =
+                dense * (t64 (Array.init (b * b) (fun k -> if k % 3 = 0 then 1.0 else 0.0)) [| int64 b; int64 b |])
             let grads (f: torch.Tensor -> torch.Tensor -> torch.Tensor) (upstream: torch.Tensor) =
                 let p, n = phi.detach().requires_grad_(true), nodes.detach().requires_grad_(true)
                 let g = torch.autograd.grad([| f p n |], [| p; n |], [| upstream |])
@@ -185,8 +210,10 @@ let tests =
                     for name, upstream in [ "dense", dense; "sparse", sparse ] do
                         let (ep, en), (cp, cn) = grads plain upstream, grads chunked upstream
                         Expect.isGreaterThan (Array.sumBy abs ep) 0.0 "the gradient is not trivially zero"
-                        Expect.isLessThanOrEqual (maxAbsDiff cp ep) 1e-12 $"φ gradient, {aggregation}, chunk {chunk}, {name}"
-                        Expect.isLessThanOrEqual (maxAbsDiff cn en) 1e-12 $"node gradient, {aggregation}, chunk {chunk}, {name}"
+                        Expect.isLessThanOrEqual (maxAbsDiff cp ep) 1e-12
+                            $"φ gradient, {aggregation}, chunk {chunk}, {name}"
+                        Expect.isLessThanOrEqual (maxAbsDiff cn en) 1e-12
+                            $"node gradient, {aggregation}, chunk {chunk}, {name}"
         }
         test "scores under no_grad equal scores with autograd" {
             use scope = torch.NewDisposeScope()
@@ -194,7 +221,8 @@ let tests =
             use phrases = PhraseBatch.Build(s.Trees, 16, torch.float64)
             let r = Random 34
             let phi = unitTensor r [| int64 b; int64 regions; int64 dim |]
-            let psi = unitTensor r [| int64 b; int64 s.Leaves; int64 dim |] * phrases.LeafMask.unsqueeze(-1L).to_type(torch.float64)
+            let psi = unitTensor r [| int64 b; int64 s.Leaves;
+                                      int64 dim |] * phrases.LeafMask.unsqueeze(-1L).to_type(torch.float64)
             let loss = PowerClipLoss(PowerClipLossConfig(ChunkElements = 5L))
             let withGrad = values (loss.Scores(phi.requires_grad_(true), psi, phrases))
             let noGrad =
@@ -210,7 +238,8 @@ let tests =
                 with :? ArgumentException as e -> e.Message
             Expect.stringContains (message (PowerClipLossConfig(Tau = 0.0))) "τ" "tau"
             Expect.stringContains (message (PowerClipLossConfig(Zeta = 1.5))) "ζ" "zeta"
-            Expect.stringContains (message (PowerClipLossConfig(UseR2T = false, UseT2R = false))) "R2T and T2R" "both terms off"
+            Expect.stringContains (message (PowerClipLossConfig(UseR2T = false, UseT2R = false))) "R2T and T2R"
+                "both terms off"
             let noSamples = PowerClipLossConfig(R2T = R2TMethod.MonteCarlo, MonteCarloSamples = 0)
             Expect.stringContains (message noSamples) "K >= 1" "no Monte Carlo samples"
         }

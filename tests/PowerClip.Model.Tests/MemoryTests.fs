@@ -31,7 +31,8 @@ let tests =
                 if not (Double.IsFinite loss) then failtest $"step {i}: loss {loss}"
                 if i = 200 then warm <- residentBytes ()
             let growth = residentBytes () - warm
-            printfn $"memory test: resident {warm / 1048576L} MB at step 200, growth {float growth / 1048576.0:F1} MB over 800 steps"
+            printfn $"memory test: resident {warm / 1048576L} MB at step 200, growth {float growth / 1048576.0:F1} MB \
+                over 800 steps"
             Expect.isLessThan growth growthBoundBytes $"native memory grew by {growth / 1024L} KiB"
         }
         test "a training step leaves no tensor alive outside its dispose scope, for every objective" {
@@ -42,14 +43,16 @@ let tests =
                 torch.manual_seed 4L |> ignore
                 use model = new ClipModel(cfg)
                 use optimizer = torch.optim.AdamW(model.parameters(), lr = 1e-3)
-                let objective = Objectives.Create(name, ObjectiveSettings(PowerClip = PowerClipLossConfig(MaxExactRegions = 4)))
+                let objective =
+                    Objectives.Create(name, ObjectiveSettings(PowerClip = PowerClipLossConfig(MaxExactRegions = 4)))
                 attach model objective
                 let boxes = RandomBoxSampler(cfg.Vision.GridSize, 4)
                 let b = randomBatch (Random 4) cfg 4 5
                 step model optimizer objective boxes 4 b |> ignore   // the optimizer creates its state here
                 let live0, outside0 = stats.ThreadTotalLiveCount, outside ()
                 for _ in 1 .. 3 do step model optimizer objective boxes 4 b |> ignore
-                Expect.equal stats.ThreadTotalLiveCount live0 $"{name}: no tensor escapes a step's scope into an outer one"
+                Expect.equal stats.ThreadTotalLiveCount live0 $"{name}: no tensor escapes a step's scope into \
+                    an outer one"
                 Expect.equal (outside ()) outside0 $"{name}: no tensor is left outside every scope"
                 b.Dispose()
         }
@@ -66,7 +69,8 @@ let tests =
             Expect.isLessThan last (0.8 * first) $"loss {first} → {last}"
         }
         test "CUDA results equal the CPU's within float32 tolerance" {
-            if not (torch.cuda.is_available()) then skiptest "no CUDA device (the TorchSharp-cpu build, or no GPU visible)"
+            if not (torch.cuda.is_available()) then skiptest "no CUDA device (the TorchSharp-cpu build, or no \
+                                                        GPU visible)"
             let cfg = Presets.Load "tiny"
             torch.manual_seed 3L |> ignore
             use model = new ClipModel(cfg)

@@ -53,7 +53,8 @@ let tests =
                     (status.StartsWith "applied:" || status.StartsWith "skipped:" || status.StartsWith "not-needed:")
                     $"native fix status should be applied/skipped/not-needed, got: {status}"
                 if status.StartsWith "applied:" then
-                    Expect.isTrue (File.Exists(Path.Combine(nativeDir, "libpowerclip_iosinit.so"))) "the shim ships next to libLibTorchSharp.so"
+                    Expect.isTrue (File.Exists(Path.Combine(nativeDir, "libpowerclip_iosinit.so")))
+                        "the shim ships next to libLibTorchSharp.so"
         }
 
         test "the patched library no longer hard-requires GLIBCXX_3.4.32" {

@@ -38,19 +38,25 @@ let tests =
         test "a mask off the patch grid, an empty mask, or a ragged M is rejected naming sample and mask" {
             let ok = csr [| [| 0 |] |]
             let off = csr [| [| 1 |]; [| 3; 16 |] |]
-            Expect.stringContains (message (fun () -> RegionMasks.Dense([| ok; off |], 4) |> ignore)) "region mask 1 of sample 1: patch index 16 is off the 4×4 patch grid" "off grid"
+            Expect.stringContains (message (fun () -> RegionMasks.Dense([| ok; off |], 4) |> ignore))
+                "region mask 1 of sample 1: patch index 16 is off the 4×4 patch grid" "off grid"
             let empty = CsrMasks([| 0; 0 |], [||])
-            Expect.stringContains (message (fun () -> RegionMasks.Dense([| empty |], 4) |> ignore)) "region mask 0 of sample 0 is empty" "empty"
-            Expect.stringContains (message (fun () -> RegionMasks.Dense([| ok; off |], 8) |> ignore)) "sample 1: 2 masks, expected 1" "ragged"
+            Expect.stringContains (message (fun () -> RegionMasks.Dense([| empty |], 4) |> ignore))
+                "region mask 0 of sample 0 is empty" "empty"
+            Expect.stringContains (message (fun () -> RegionMasks.Dense([| ok; off |], 8) |> ignore))
+                "sample 1: 2 masks, expected 1" "ragged"
             use dense = torch.zeros(2L, 3L, 16L)
             dense[1L, 2L, 0L] <- torch.tensor(1.0f)
-            Expect.stringContains (message (fun () -> RegionMasks.Validate(dense, 2, 16))) "region mask 0 of sample 0 is empty" "dense empty"
-            Expect.stringContains (message (fun () -> RegionMasks.Validate(dense, 2, 9))) "region masks has shape [2, 3, 16]" "dense off grid"
+            Expect.stringContains (message (fun () -> RegionMasks.Validate(dense, 2, 16)))
+                "region mask 0 of sample 0 is empty" "dense empty"
+            Expect.stringContains (message (fun () -> RegionMasks.Validate(dense, 2, 9)))
+                "region masks has shape [2, 3, 16]" "dense off grid"
         }
         test "random boxes (-R) are non-empty rectangles on the grid, varied, reproducible" {
             let s = RandomBoxSampler(7, 42)
             let boxes = Array.init 300 (fun _ -> s.Box())
-            Expect.all boxes (fun b -> b.Length > 0 && Array.forall (fun c -> c >= 0 && c < 49) b && isRectangle 7 b) "rectangles inside the 7×7 grid"
+            Expect.all boxes (fun b -> b.Length > 0 && Array.forall (fun c -> c >= 0 && c < 49) b && isRectangle 7 b)
+                "rectangles inside the 7×7 grid"
             Expect.isGreaterThan (boxes |> Array.map Array.length |> Array.distinct |> Array.length) 10 "sizes vary"
             Expect.isTrue (boxes |> Array.exists (fun b -> b.Length = 1)) "single cells occur"
             Expect.isTrue (boxes |> Array.exists (fun b -> b.Length >= 36)) "large boxes occur"
@@ -85,25 +91,32 @@ let tests =
                 let s = Array.init 3 (fun d -> Seq.sum (seq { for n in 0 .. 3 -> w[n] * v[(b * 4 + n) * 3 + d] }))
                 let norm = sqrt (Array.sumBy (fun x -> x * x) s)
                 s |> Array.map (fun x -> x / norm)
-            let expected = Array.concat [ manual 0 [| 1.; 1.; 0.; 0. |]; manual 0 [| 0.; 0.; 0.; 1. |]; manual 1 [| 0.5; 0.; 0.; 1. |]; manual 1 [| 1.; 1.; 1.; 1. |] ]
+            let expected = Array.concat [ manual 0 [| 1.; 1.; 0.; 0. |]; manual 0 [| 0.; 0.; 0.; 1. |];
+                                          manual 1 [| 0.5; 0.; 0.; 1. |]; manual 1 [| 1.; 1.; 1.; 1. |] ]
             Expect.isLessThan (maxAbsDiff (values phi) expected) 1e-12 "φ_m = normalize(Σ_n R_mn v_n)"
         }
         test "phrase batch: leaf tokens, membership and padding masks" {
             use scope = torch.NewDisposeScope()
             let t0 = CaptionTree([| struct (1, 3); struct (3, 4) |], [| [| 0; 1 |] |])
-            let t1 = CaptionTree([| struct (1, 2); struct (2, 3); struct (3, 5) |], [| [| 0; 1; 2 |]; [| 1; 2 |]; [| 2 |] |])
+            let t1 = CaptionTree([| struct (1, 2); struct (2, 3); struct (3, 5) |],
+                                 [| [| 0; 1; 2 |]; [| 1; 2 |]; [| 2 |] |])
             use batch = PhraseBatch.Build([| t0; t1 |], 6)
             Expect.sequenceEqual batch.LeafTokens.shape [| 2L; 3L; 6L |] "[B, L, S]"
             Expect.sequenceEqual batch.Membership.shape [| 2L; 3L; 3L |] "[B, L, T]"
-            Expect.sequenceEqual (values batch.LeafTokens |> Array.take 18) [| 0.; 1.; 1.; 0.; 0.; 0.;  0.; 0.; 0.; 1.; 0.; 0.;  0.; 0.; 0.; 0.; 0.; 0. |] "sample 0 leaves"
-            Expect.sequenceEqual (values batch.Membership |> Array.skip 9) [| 1.; 0.; 0.;  1.; 1.; 0.;  1.; 1.; 1. |] "sample 1: leaf × node"
-            Expect.sequenceEqual (batch.LeafMask.data<bool>().ToArray()) [| true; true; false; true; true; true |] "leaf mask"
-            Expect.sequenceEqual (batch.NodeMask.data<bool>().ToArray()) [| true; false; false; true; true; true |] "node mask"
+            Expect.sequenceEqual (values batch.LeafTokens |> Array.take 18)
+                [| 0.; 1.; 1.; 0.; 0.; 0.;  0.; 0.; 0.; 1.; 0.; 0.;  0.; 0.; 0.; 0.; 0.; 0. |] "sample 0 leaves"
+            Expect.sequenceEqual (values batch.Membership |> Array.skip 9) [| 1.; 0.; 0.;  1.; 1.; 0.;  1.; 1.; 1. |]
+                "sample 1: leaf × node"
+            Expect.sequenceEqual (batch.LeafMask.data<bool>().ToArray()) [| true; true; false; true; true; true |]
+                "leaf mask"
+            Expect.sequenceEqual (batch.NodeMask.data<bool>().ToArray()) [| true; false; false; true; true; true |]
+                "node mask"
         }
         test "leaf embeddings are normalized sums of their tokens; padded leaves are zero" {
             use scope = torch.NewDisposeScope()
             let r = Random 4
-            let trees = [| CaptionTree([| struct (1, 3) |], [| [| 0 |] |]); CaptionTree([| struct (0, 1); struct (1, 4) |], [| [| 0; 1 |] |]) |]
+            let trees = [| CaptionTree([| struct (1, 3) |], [| [| 0 |] |]);
+                           CaptionTree([| struct (0, 1); struct (1, 4) |], [| [| 0; 1 |] |]) |]
             use batch = PhraseBatch.Build(trees, 5, torch.float64)
             let feats = randomTensor r [| 2L; 5L; 3L |]
             let psi = batch.LeafEmbeddings(feats)
@@ -120,8 +133,11 @@ let tests =
             let build (t: CaptionTree) = message (fun () -> PhraseBatch.Build([| good; t |], 8) |> ignore)
             Expect.stringContains (build (CaptionTree([||], [| [| 0 |] |]))) "sample 1 is empty" "no leaves"
             Expect.stringContains (build (CaptionTree([| struct (1, 2) |], [||]))) "sample 1 has no nodes" "no nodes"
-            Expect.stringContains (build (CaptionTree([| struct (1, 2) |], [| [| 0; 3 |] |]))) "sample 1: node 0 names leaf 3" "leaf out of range"
-            Expect.stringContains (build (CaptionTree([| struct (5, 9) |], [| [| 0 |] |]))) "sample 1: leaf 0 has token span [5, 9)" "span past the context"
-            Expect.stringContains (build (CaptionTree([| struct (1, 2) |], [| [||] |]))) "sample 1: node 0 has no leaves" "empty node"
+            Expect.stringContains (build (CaptionTree([| struct (1, 2) |], [| [| 0; 3 |] |])))
+                "sample 1: node 0 names leaf 3" "leaf out of range"
+            Expect.stringContains (build (CaptionTree([| struct (5, 9) |], [| [| 0 |] |])))
+                "sample 1: leaf 0 has token span [5, 9)" "span past the context"
+            Expect.stringContains (build (CaptionTree([| struct (1, 2) |], [| [||] |])))
+                "sample 1: node 0 has no leaves" "empty node"
         }
     ]

@@ -10,7 +10,8 @@ open PowerClip.Model
 open PowerClip.Model.Tests.TestData
 
 /// Loss and every parameter's gradient (float64 copies) of one PowerCLIP forward/backward on a fixed batch.
-let private lossAndGradients (model: ClipModel) (precision: Precision) (b: SyntheticBatch) : float * (string * float[]) list =
+let private lossAndGradients (model: ClipModel) (precision: Precision) (b: SyntheticBatch)
+                             : float * (string * float[]) list =
     use scope = torch.NewDisposeScope()
     model.zero_grad()
     let outputs =
@@ -35,7 +36,8 @@ let private tinyModel (seed: int64) : ClipModel =
 [<Tests>]
 let tests =
     testList "scale" [
-        test "activation checkpointing: every gradient equals the plain path's within 1e-6 (tiny, float32, PowerCLIP loss), fp32 and bf16" {
+        test "activation checkpointing: every gradient equals the plain path's within 1e-6 (tiny, float32, PowerCLIP \
+            loss), fp32 and bf16" {
             use model = tinyModel 21L
             let cfg = model.Config
             use b = SyntheticBatch.Create(cfg, 6, 4, 6, 21)
@@ -47,14 +49,17 @@ let tests =
                 let ckptLoss, ckpt = lossAndGradients model precision b
                 let recomputed = BlockCheckpoint.Recomputations - before
                 model.GradCheckpointing <- false
-                Expect.equal recomputed (int64 (cfg.Vision.Layers + cfg.Text.Layers)) $"{precision}: every block of both towers was recomputed once"
+                Expect.equal recomputed (int64 (cfg.Vision.Layers + cfg.Text.Layers))
+                    $"{precision}: every block of both towers was recomputed once"
                 Expect.equal ckptLoss plainLoss $"{precision}: the same loss"
                 let diff = maxGradientDiff ckpt plain
                 printfn $"checkpointing {precision}: max |Δ gradient| {diff:g3} over {plain.Length} parameters"
                 Expect.isLessThanOrEqual diff 1e-6 $"{precision}: gradients"
-                Expect.isGreaterThan (plain |> List.sumBy (fun (_, g) -> Array.sumBy abs g)) 0.0 "the gradients are not all zero"
+                Expect.isGreaterThan (plain |> List.sumBy (fun (_, g) -> Array.sumBy abs g)) 0.0
+                    "the gradients are not all zero"
         }
-        test "activation checkpointing leaves the CPU generator where the plain run leaves it (draws between forward and backward)" {
+        test "activation checkpointing leaves the CPU generator where the plain run leaves it (draws between forward \
+            and backward)" {
             use model = tinyModel 22L
             use b = SyntheticBatch.Create(model.Config, 4, 4, 5, 22)
             let drawAfter (checkpointing: bool) =
@@ -71,7 +76,8 @@ let tests =
             model.GradCheckpointing <- false
             Expect.equal ckpt plain "the same draws before and after the backward"
         }
-        test "bf16 autocast: loss within 1e-2 (relative) and gradients with cosine ≥ 0.99 of float32's; masters and gradients stay float32" {
+        test "bf16 autocast: loss within 1e-2 (relative) and gradients with cosine ≥ 0.99 of float32's; masters and \
+            gradients stay float32" {
             use model = tinyModel 23L
             use b = SyntheticBatch.Create(model.Config, 8, 4, 6, 23)
             let fpLoss, fp = lossAndGradients model Precision.Fp32 b
@@ -89,16 +95,19 @@ let tests =
                 Expect.equal p.dtype torch.float32 $"{name} is a float32 master"
                 Expect.equal (nonNull p.grad).dtype torch.float32 $"{name}'s gradient is float32"
         }
-        test "the PowerCLIP head needs float32: in bfloat16 S̄'s error at τ = 1e-3 moves hardest negatives; in float32 it does not" {
+        test "the PowerCLIP head needs float32: in bfloat16 S̄'s error at τ = 1e-3 moves hardest negatives; in float32 \
+            it does not" {
             // φ and p as in training: unit regions, node sums of unit leaves, pairs correlated like a trained
             // model's (cosines ~0.3), M = 10, 10 words, B = 48, E = 64.
             let r = Random 24
             let batch, m, words, e = 48, 10, 10, 64L
             let shared = unitTensor r [| 1L; 1L; e |]
-            let phi = torch.nn.functional.normalize(unitTensor r [| int64 batch; int64 m; e |] + 0.6 * shared, dim = -1L)
+            let phi = torch.nn.functional.normalize(unitTensor r [| int64 batch; int64 m; e |] + 0.6 * shared,
+                                                    dim = -1L)
             let trees = SyntheticBatch.RandomTrees(r, batch, words)
             use phrases = PhraseBatch.Build(trees, words + 2)
-            let psi = torch.nn.functional.normalize(unitTensor r [| int64 batch; int64 words; e |] + 0.6 * shared, dim = -1L)
+            let psi = torch.nn.functional.normalize(unitTensor r [| int64 batch; int64 words; e |] + 0.6 * shared,
+                                                    dim = -1L)
             let nodes = PowerClipScores.NodeEmbeddings(psi, phrases.Membership)
             let cfg = PowerClipLossConfig()
             let sbar (dtype: torch.ScalarType) =
@@ -115,7 +124,8 @@ let tests =
             let spread = (exact - exact.mean()).abs().mean().ToDouble()
             let f32, bf16 = sbar torch.float32, sbar torch.bfloat16
             printfn $"head precision (S̄ mean |S̄ - mean| {spread:g3}): float32 max error {error f32:g3}, "
-            printfn $"  hardest negatives moved {moved f32}/{2 * batch}; bfloat16 max error {error bf16:g3}, moved {moved bf16}/{2 * batch}"
+            printfn $"  hardest negatives moved {moved f32}/{2 * batch}; bfloat16 max error {error bf16:g3}, moved \
+                {moved bf16}/{2 * batch}"
             Expect.isLessThan (error f32) 1e-5 "float32 S̄ matches float64"
             Expect.equal (moved f32) 0 "float32 finds float64's hardest negatives"
             Expect.isGreaterThan (error bf16) (1000.0 * error f32) "bfloat16 S̄ is three orders of magnitude worse"

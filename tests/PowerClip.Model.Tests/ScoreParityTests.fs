@@ -13,7 +13,8 @@ let private bi, bj, regions = 3, 4, 4
 
 /// Runs a C# pairwise function on random S0 [bi, bj, M, L] (cosine-like entries in [-1, 1]) and random trees
 /// of different sizes (so leaf and node padding is exercised), and compares each pair with the spec.
-let private check (seed: int) (withGrad: bool) (csharp: torch.Tensor -> torch.Tensor -> torch.Tensor) (spec: float[,] -> ParseTree -> float) =
+let private check (seed: int) (withGrad: bool) (csharp: torch.Tensor -> torch.Tensor -> torch.Tensor)
+                  (spec: float[,] -> ParseTree -> float) =
     use scope = torch.NewDisposeScope()
     let r = Random seed
     let trees = randomTrees r bj 2 6
@@ -32,10 +33,13 @@ let private check (seed: int) (withGrad: bool) (csharp: torch.Tensor -> torch.Te
             let tree = mathTree trees[j]
             let block = pairBlock s0v bj regions l i j leaves
             let expected = spec block tree
-            Expect.isLessThanOrEqual (abs (got[i * bj + j] - expected)) 1e-9 $"pair ({i},{j}): C# {got[i * bj + j]} vs spec {expected}"
+            Expect.isLessThanOrEqual (abs (got[i * bj + j] - expected)) 1e-9
+                $"pair ({i},{j}): C# {got[i * bj + j]} vs spec {expected}"
             if withGrad then
                 let flat = Array.init (regions * leaves) (fun k -> block[k / leaves, k % leaves])
-                let fd = finiteDifference 1e-6 (fun x -> spec (Array2D.init regions leaves (fun a b -> x[a * leaves + b])) tree) flat
+                let fd =
+                    finiteDifference 1e-6
+                        (fun x -> spec (Array2D.init regions leaves (fun a b -> x[a * leaves + b])) tree) flat
                 let ad = Array.init (regions * l) (fun k -> grad[((i * bj + j) * regions + k / l) * l + k % l])
                 let adValid = Array.init (regions * leaves) (fun k -> ad[(k / leaves) * l + k % leaves])
                 Expect.isLessThanOrEqual (maxAbsDiff adValid fd) 1e-7 $"pair ({i},{j}): gradient vs central differences"
@@ -52,10 +56,12 @@ let tests =
             test $"NLA-T1 equals Nla.t1 (tau {tau})" {
                 check 11 (tau > 0.01) (fun s1 mask -> PowerClipScores.NlaT1(s1, mask, tau)) (Nla.t1 tau)
             }
-            for reading in [ PowerClip.Model.ZetaReading.ZetaWeightsLower; PowerClip.Model.ZetaReading.ZetaWeightsLogCosh ] do
+            for reading in [ PowerClip.Model.ZetaReading.ZetaWeightsLower;
+                             PowerClip.Model.ZetaReading.ZetaWeightsLogCosh ] do
                 for zeta in [ 0.0; 0.25; 0.75; 1.0 ] do
                     test $"NLA-T2 equals Nla.t2 (tau {tau}, zeta {zeta}, {reading})" {
-                        check 12 (tau > 0.01) (fun s1 mask -> PowerClipScores.NlaT2(s1, mask, tau, weight reading zeta)) (Nla.t2 tau zeta (mathReading reading))
+                        check 12 (tau > 0.01) (fun s1 mask -> PowerClipScores.NlaT2(s1, mask, tau, weight reading zeta))
+                            (Nla.t2 tau zeta (mathReading reading))
                     }
             test $"NLA-T2 at log-cosh weight 1 / 0 equals the bounds U and L (tau {tau})" {
                 check 13 false (fun s1 mask -> PowerClipScores.NlaT2(s1, mask, tau, 1.0)) (Nla.upper tau)
@@ -72,10 +78,12 @@ let tests =
             let r = Random 16
             use phrases = PhraseBatch.Build(randomTrees r bj 2 6, 16, torch.float64)
             let phi = unitTensor r [| int64 bi; int64 regions; 8L |]
-            let psi = unitTensor r [| int64 bj; phrases.LeafMask.shape[1]; 8L |] * phrases.LeafMask.unsqueeze(-1).to_type(torch.float64)
+            let psi = unitTensor r [| int64 bj; phrases.LeafMask.shape[1];
+                                      8L |] * phrases.LeafMask.unsqueeze(-1).to_type(torch.float64)
             let viaS0 = PowerClipScores.S1FromS0(PowerClipScores.S0(phi, psi), phrases.Membership)
             let viaNodes = PowerClipScores.S1(phi, PowerClipScores.NodeEmbeddings(psi, phrases.Membership))
-            Expect.isLessThanOrEqual (maxAbsDiff (values viaS0) (values viaNodes)) 1e-12 "p_B = Σ ψ_l makes S1 linear in the leaves"
+            Expect.isLessThanOrEqual (maxAbsDiff (values viaS0) (values viaNodes)) 1e-12
+                "p_B = Σ ψ_l makes S1 linear in the leaves"
         }
         test "exact aggregation refuses M above its limit, naming M" {
             use scope = torch.NewDisposeScope()
@@ -95,6 +103,8 @@ let tests =
             let t = t64 x [| 5L; 5L |]
             Expect.isLessThanOrEqual (abs ((ClipLoss.FromLogits t).item<float>() - Losses.infoNce spec)) 1e-12 "InfoNCE"
             for delta in [ 0.0; 0.2; 1.5 ] do
-                Expect.isLessThanOrEqual (abs ((TripletLoss.Hardest(t, delta)).item<float>() - Losses.triplet delta spec)) 1e-12 $"triplet δ = {delta}"
+                Expect.isLessThanOrEqual
+                    (abs ((TripletLoss.Hardest(t, delta)).item<float>() - Losses.triplet delta spec)) 1e-12
+                    $"triplet δ = {delta}"
         }
     ]

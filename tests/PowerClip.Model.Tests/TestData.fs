@@ -47,7 +47,8 @@ let randomNodes (r: Random) (leaves: int) (extra: int) : int[][] =
                 yield [| start .. start + len - 1 |] ]
     root :: phrases |> List.distinct |> Array.ofList
 
-/// One caption tree whose word l covers BPE tokens [1 + 2l, 3 + 2l) when `twoTokens`, else [1 + l, 2 + l) (token 0 = start of text).
+/// One caption tree whose word l covers BPE tokens [1 + 2l, 3 + 2l) when `twoTokens`, else [1 + l, 2 + l) (token 0 =
+/// start of text).
 let captionTree (leaves: int) (nodes: int[][]) (twoTokens: bool) : CaptionTree =
     let w = if twoTokens then 2 else 1
     CaptionTree([| for l in 0 .. leaves - 1 -> struct (1 + w * l, 1 + w * (l + 1)) |], nodes)

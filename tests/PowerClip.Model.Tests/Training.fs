@@ -18,10 +18,12 @@ let attach (model: ClipModel) (objective: IContrastiveObjective) : unit =
     | _ -> ()
 
 /// One optimizer step; returns the loss (read back, so the step is complete when this returns).
-let step (model: ClipModel) (optimizer: torch.optim.Optimizer) (objective: IContrastiveObjective) (boxes: RandomBoxSampler) (regions: int) (b: SyntheticBatch) : float =
+let step (model: ClipModel) (optimizer: torch.optim.Optimizer) (objective: IContrastiveObjective)
+         (boxes: RandomBoxSampler) (regions: int) (b: SyntheticBatch) : float =
     use scope = torch.NewDisposeScope()
     let o = objective.Forward(model, b.Images, b.Tokens, ForwardContext.Default)
-    let masks : torch.Tensor | null = if objective.NeedsRegions then boxes.Sample(int b.Images.shape[0], regions) else null
+    let masks : torch.Tensor | null = if objective.NeedsRegions then boxes.Sample(int b.Images.shape[0],
+                                                                                  regions) else null
     let loss = objective.Compute(ObjectiveInputs(o, masks, b.Phrases))
     optimizer.zero_grad()
     loss.Total.backward()

@@ -80,7 +80,8 @@ let tests =
             Expect.equal c.LossSettings.Sparc.FineTemperature (Nullable 0.05) "a fixed SPARC temperature"
             Expect.equal c.LossSettings.AClip (AClipSettings()) "the rest keep their defaults"
             let bad = Path.Combine(dir, "bad.json")
-            File.WriteAllText(bad, """{ "model": "tiny", "loss_settings": { "clip_pgs": { "min_mask_ratio": 1.5 } } }""")
+            File.WriteAllText(bad,
+                              """{ "model": "tiny", "loss_settings": { "clip_pgs": { "min_mask_ratio": 1.5 } } }""")
             let badRun = run [ "train"; "--out"; newRun (); "--config"; bad ]
             expectOneLineError badRun 2 "CLIP-PGS settings: min_mask_ratio"
             let unknown = Path.Combine(dir, "unknown.json")

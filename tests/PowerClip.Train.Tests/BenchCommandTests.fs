@@ -46,7 +46,8 @@ let private repoRoot () : string =
 let tests =
     testList "bench" [
         testCase "powerclip bench on tiny prints a per-phase table for CLIP and PowerCLIP" <| fun () ->
-            let r = run [ "bench"; "--preset"; "tiny"; "--batch-sizes"; "8"; "--repeats"; "2"; "--warmup"; "1"; "--threads"; "1"; "--device"; "cpu" ]
+            let r = run [ "bench"; "--preset"; "tiny"; "--batch-sizes"; "8"; "--repeats"; "2"; "--warmup"; "1";
+                          "--threads"; "1"; "--device"; "cpu" ]
             Expect.equal r.ExitCode 0 $"exit code (stderr: {r.Err})"
             Expect.stringContains r.Out "matmul peak" "states the measured peak"
             let clip, pc = row r.Out 8 "clip", row r.Out 8 "powerclip"
@@ -64,9 +65,11 @@ let tests =
             Expect.equal r.ExitCode 2 "usage error"
             Expect.stringContains r.Err "--batch-sizes: 'x'" "names the problem"
 
-        testCase "powerclip bench-complexity: exact grows ~2^M, NLAs are faster at M = 12, CSV and HTML written" <| fun () ->
+        testCase "powerclip bench-complexity: exact grows ~2^M, NLAs are faster at M = 12, CSV and HTML \
+            written" <| fun () ->
             let dir = tempDir ()
-            let r = run [ "bench-complexity"; "--max-exact"; "12"; "--max-nla"; "32"; "--repeats"; "1"; "--threads"; "1"; "--device"; "cpu"; "--out"; dir ]
+            let r = run [ "bench-complexity"; "--max-exact"; "12"; "--max-nla"; "32"; "--repeats"; "1"; "--threads";
+                          "1"; "--device"; "cpu"; "--out"; dir ]
             Expect.equal r.ExitCode 0 $"exit code (stderr: {r.Err})"
             let csv = File.ReadAllLines(Path.Combine(dir, "complexity.csv"))
             Expect.equal (csv |> Array.filter (fun l -> l.StartsWith "exact,") |> Array.length) 11 "exact at M = 2..12"
@@ -78,12 +81,16 @@ let tests =
             let factor = (growth.Split(' ')[3]).Split('^')
             let base' = number factor[0]
             Expect.isTrue (base' > 1.5 && base' < 2.6) $"exact time per added region grows by ~2: {growth}"
-            Expect.stringContains (File.ReadAllText(Path.Combine(dir, "complexity.html"))) "Plotly.newPlot" "self-contained plot"
+            Expect.stringContains (File.ReadAllText(Path.Combine(dir, "complexity.html"))) "Plotly.newPlot"
+                "self-contained plot"
 
-        testCase "PyTorch peer computes the same losses on exported weights and inputs (needs python3-torch)" <| fun () ->
-            if not (pythonTorch ()) then skiptest "python3-torch is not installed (apt-get install -y python3-torch libopenblas0-pthread)"
+        testCase "PyTorch peer computes the same losses on exported weights and inputs (needs \
+            python3-torch)" <| fun () ->
+            if not (pythonTorch ()) then skiptest "python3-torch is not installed (apt-get install -y python3-torch \
+                                             libopenblas0-pthread)"
             let dir = tempDir ()
-            let r = run [ "bench"; "--preset"; "tiny"; "--batch-sizes"; "8"; "--repeats"; "1"; "--warmup"; "0"; "--threads"; "1"; "--device"; "cpu"; "--export"; dir ]
+            let r = run [ "bench"; "--preset"; "tiny"; "--batch-sizes"; "8"; "--repeats"; "1"; "--warmup"; "0";
+                          "--threads"; "1"; "--device"; "cpu"; "--export"; dir ]
             Expect.equal r.ExitCode 0 $"export (stderr: {r.Err})"
             let script = Path.Combine(repoRoot (), "bench", "pytorch", "powerclip_peer.py")
             let code, out = exec "/usr/bin/python3" $"\"{script}\" \"{dir}\" --check --threads 1"

@@ -20,7 +20,8 @@ let run (args: string list) : CliResult =
         Console.SetOut oldOut
         Console.SetError oldErr
 
-/// The program's contract for bad input: exit code `code` and one stderr line, `powerclip: error: …`, naming the problem.
+/// The program's contract for bad input: exit code `code` and one stderr line, `powerclip: error: …`, naming the
+/// problem.
 let expectOneLineError (r: CliResult) (code: int) (mentions: string) =
     Expect.equal r.ExitCode code $"exit code (stderr: {r.Err})"
     let lines = r.Err.Trim().Split('\n')

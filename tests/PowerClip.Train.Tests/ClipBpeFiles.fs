@@ -31,7 +31,8 @@ let private byteSymbol : string[] =
 let learn (corpus: string list) (count: int) : string list =
     let words =
         corpus
-        |> List.collect (fun line -> line.ToLowerInvariant().Split([| ' '; ','; '.' |], StringSplitOptions.RemoveEmptyEntries) |> List.ofArray)
+        |> List.collect (fun line ->
+            line.ToLowerInvariant().Split([| ' '; ','; '.' |], StringSplitOptions.RemoveEmptyEntries) |> List.ofArray)
         |> List.map (fun w ->
             let syms = Encoding.UTF8.GetBytes w |> Array.map (fun b -> byteSymbol[int b])
             syms[syms.Length - 1] <- syms[syms.Length - 1] + "</w>"
@@ -44,7 +45,8 @@ let learn (corpus: string list) (count: int) : string list =
         if left = 0 || pairs.IsEmpty then List.rev acc
         else
             let most = pairs |> List.map snd |> List.max
-            let a, b = pairs |> List.filter (fun (_, c) -> c = most) |> List.map fst |> List.minBy (fun (x, y) -> x + " " + y)
+            let a, b =
+                pairs |> List.filter (fun (_, c) -> c = most) |> List.map fst |> List.minBy (fun (x, y) -> x + " " + y)
             let rec merge (w: string list) =
                 match w with
                 | x :: y :: rest when x = a && y = b -> (a + b) :: merge rest
@@ -86,7 +88,9 @@ let full =
 
 /// Runs a program with `input` on stdin; exit code, stdout, stderr.
 let exec (file: string) (args: string list) (input: string) : int * string * string =
-    let psi = ProcessStartInfo(file, args, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true)
+    let psi =
+        ProcessStartInfo(file, args,
+                         RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true)
     use p = nonNull (Process.Start psi)
     let err = p.StandardError.ReadToEndAsync()
     p.StandardInput.Write input
@@ -106,4 +110,5 @@ let repoRoot () : string =
 
 /// Whether Debian's python3 has the named modules (the reference scripts run only then).
 let pythonHas (modules: string) : bool =
-    File.Exists "/usr/bin/python3" && (let code, _, _ = exec "/usr/bin/python3" [ "-c"; $"import {modules}" ] "" in code = 0)
+    File.Exists "/usr/bin/python3" && (let code, _, _ = exec "/usr/bin/python3" [ "-c";
+                                                                                  $"import {modules}" ] "" in code = 0)

@@ -16,7 +16,8 @@ let private get (n: JsonNode | null) (key: string) : JsonNode =
 let private text (n: JsonNode | null) (key: string) : string = (get n key).GetValue<string>()
 
 /// The caption's words as a sorted list, "an" read as "a" (the article follows the next word).
-let private words (s: string) = s.Split(' ') |> Array.map (fun w -> if w = "an" then "a" else w) |> Array.sort |> List.ofArray
+let private words (s: string) =
+    s.Split(' ') |> Array.map (fun w -> if w = "an" then "a" else w) |> Array.sort |> List.ofArray
 
 [<Tests>]
 let benchmarks =
@@ -30,13 +31,15 @@ let benchmarks =
                     | null -> ()
                     | n ->
                         made <- made + 1
-                        Expect.isFalse (WorldTruth.IsTrue(s.Scene, n, strict = false)) $"{category}: '{n.Text}' is false of {s.Key}"
+                        Expect.isFalse (WorldTruth.IsTrue(s.Scene, n, strict = false))
+                            $"{category}: '{n.Text}' is false of {s.Key}"
                         Expect.notEqual n.Text s.Caption.Text "differs"
                         match category with
                         | "swap_att" | "swap_obj" | "replace_rel" when category <> "replace_rel" ->
                             Expect.equal (words n.Text) (words s.Caption.Text) $"{category} keeps the words"
                         | "add_obj" -> Expect.equal n.Mentions.Count (s.Caption.Mentions.Count + 1) "one more object"
-                        | "add_att" -> Expect.equal (words n.Text).Length ((words s.Caption.Text).Length + 1) "one more word"
+                        | "add_att" ->
+                            Expect.equal (words n.Text).Length ((words s.Caption.Text).Length + 1) "one more word"
                         | "replace_rel" -> Expect.notEqual n.Relation s.Caption.Relation "another relation"
                         | _ -> Expect.equal (words n.Text).Length (words s.Caption.Text).Length "same length"
             Expect.isGreaterThan made 300 "most categories apply to most scenes"
@@ -45,12 +48,14 @@ let benchmarks =
             use dir = new TempDir()
             let counts = BenchmarkExporter(world).ExportAll(dir.Path, 12, 1, 3)
             for category in HardNegatives.Categories do
-                let json = (parse (File.ReadAllText(Path.Combine(dir.Path, "sugarcrepe", category + ".json")))).AsObject()
+                let json = (parse (File.ReadAllText(Path.Combine(dir.Path, "sugarcrepe",
+                                                                 category + ".json")))).AsObject()
                 Expect.equal json.Count counts[$"sugarcrepe/{category}.json"] "count reported"
                 Expect.isGreaterThan json.Count 0 category
                 for kv in json do
                     let e = kv.Value
-                    Expect.isTrue (File.Exists(Path.Combine(dir.Path, "sugarcrepe", "images", text e "filename"))) "image exists"
+                    Expect.isTrue (File.Exists(Path.Combine(dir.Path, "sugarcrepe", "images", text e "filename")))
+                        "image exists"
                     Expect.notEqual (text e "caption") (text e "negative_caption") "a real negative"
             let wino = File.ReadAllLines(Path.Combine(dir.Path, "winoground", "examples.jsonl")) |> Array.map parse
             Expect.isGreaterThan wino.Length 0 "winoground pairs"
@@ -62,14 +67,17 @@ let benchmarks =
                 let arr = (parse (File.ReadAllText(Path.Combine(dir.Path, "aro", f)))).AsArray()
                 Expect.isGreaterThan arr.Count 0 f
                 for e in arr do
-                    Expect.equal (words (text e "true_caption")) (words (text e "false_caption")) "order test: same words"
+                    Expect.equal (words (text e "true_caption")) (words (text e "false_caption"))
+                        "order test: same words"
                     let image = Path.Combine(dir.Path, "aro", "images", text e "image_path")
                     Expect.isTrue (File.Exists image) "image under images/, as ARO's loader joins it"
             let classes = File.ReadAllLines(Path.Combine(dir.Path, "zeroshot", "classnames.txt"))
             Expect.equal classes.Length 48 "8 colours × 6 shapes"
-            Expect.equal (Directory.GetDirectories(Path.Combine(dir.Path, "zeroshot", "test")).Length) 48 "a folder per class"
+            Expect.equal (Directory.GetDirectories(Path.Combine(dir.Path, "zeroshot", "test")).Length) 48
+                "a folder per class"
             let held = File.ReadAllLines(Path.Combine(dir.Path, "zeroshot", "heldout_classes.txt"))
-            Expect.isTrue (held.Length > 0 && held |> Array.forall (fun h -> Array.contains h classes)) "held-out classes listed"
+            Expect.isTrue (held.Length > 0 && held |> Array.forall (fun h -> Array.contains h classes))
+                "held-out classes listed"
             let karpathy = parse (File.ReadAllText(Path.Combine(dir.Path, "retrieval", "dataset_synthetic.json")))
             let imgs = (get karpathy "images").AsArray()
             Expect.equal imgs.Count 12 "images"

@@ -11,7 +11,8 @@ let tests =
         test "parse prints the tree, and with --spans the token spans and nodes" {
             let r = run [ "parse"; "a dog sitting on a red chair" ]
             Expect.equal r.ExitCode 0 r.Err
-            Expect.equal (r.Out.Trim()) "(NP (NP (DT a) (NN dog)) (VP (VBG sitting) (PP (IN on) (NP (DT a) (JJ red) (NN chair)))))" "tree"
+            Expect.equal (r.Out.Trim()) "(NP (NP (DT a) (NN dog)) (VP (VBG sitting) (PP (IN on) (NP (DT a) (JJ red) \
+                (NN chair)))))" "tree"
             let s = run [ "parse"; "--spans"; "a dog sitting on a red chair" ]
             Expect.stringContains s.Out "leaf spans: [1,2) [2,3) [3,4) [4,5) [5,6) [6,7) [7,8)" "spans"
             Expect.stringContains s.Out "nodes: {0,1,2,3,4,5,6} {0,1} {2,3,4,5,6} {3,4,5,6} {4,5,6}" "nodes"
@@ -26,7 +27,8 @@ let tests =
         }
         test "data world writes shards that data check reads back; bad settings exit 2" {
             use dir = new TempDir()
-            let w = run [ "data"; "world"; "--out"; dir.Path; "--count"; "12"; "--per-shard"; "5"; "--image-size"; "32"; "--patch-size"; "8"; "--seed"; "3" ]
+            let w = run [ "data"; "world"; "--out"; dir.Path; "--count"; "12"; "--per-shard"; "5"; "--image-size"; "32";
+                          "--patch-size"; "8"; "--seed"; "3" ]
             Expect.equal w.ExitCode 0 w.Err
             Expect.stringContains w.Out "wrote 12 train samples" "summary"
             Expect.equal (Directory.GetFiles(dir.Path, "*.tar").Length) 3 "3 shards"
@@ -41,14 +43,18 @@ let tests =
         test "data check repairs a shipped tree that does not fit its caption, and says so" {
             use dir = new TempDir()
             let w = new PowerClip.Data.ShardWriter(dir.Path, "t", 10)
-            w.Write(PowerClip.Data.RawSample("k0", "a dog runs", gradient 16 16, null, "(S (NP (DT a) (NN cat)) (VP (VBZ runs)))"))
-            w.Write(PowerClip.Data.RawSample("k1", "a dog runs", gradient 16 16, null, "(S (NP (DT a) (NN dog)) (VP (VBZ runs)))"))
+            w.Write(PowerClip.Data.RawSample("k0", "a dog runs", gradient 16 16, null,
+                                             "(S (NP (DT a) (NN cat)) (VP (VBZ runs)))"))
+            w.Write(PowerClip.Data.RawSample("k1", "a dog runs", gradient 16 16, null,
+                                             "(S (NP (DT a) (NN dog)) (VP (VBZ runs)))"))
             w.Dispose()
-            let c = run [ "data"; "check"; "--shards"; dir.File "t-00000.tar"; "--image-size"; "16"; "--patch-size"; "8" ]
+            let c = run [ "data"; "check"; "--shards"; dir.File "t-00000.tar"; "--image-size"; "16"; "--patch-size";
+                          "8" ]
             Expect.equal c.ExitCode 0 c.Err
             let summary = "2 usable samples (0 with masks on the 2x2 patch grid: 0.0%, 2 with trees); 0 skipped; "
             Expect.stringContains c.Out (summary + "1 repaired: 1 bad tree") "summary"
-            Expect.stringContains c.Err "powerclip: repaired k0: bad tree: tree leaf 1 'cat'" "logged with key and reason"
+            Expect.stringContains c.Err "powerclip: repaired k0: bad tree: tree leaf 1 'cat'"
+                "logged with key and reason"
         }
         test "data shards turns an image folder into shards, skipping hostile files with counts" {
             use src = new TempDir()
@@ -67,7 +73,8 @@ let tests =
         }
         test "export-benchmarks writes the folders" {
             use dir = new TempDir()
-            let r = run [ "data"; "export-benchmarks"; "--out"; dir.Path; "--count"; "4"; "--per-class"; "1"; "--image-size"; "32"; "--patch-size"; "8" ]
+            let r = run [ "data"; "export-benchmarks"; "--out"; dir.Path; "--count"; "4"; "--per-class"; "1";
+                          "--image-size"; "32"; "--patch-size"; "8" ]
             Expect.equal r.ExitCode 0 r.Err
             for d in [ "sugarcrepe"; "winoground"; "aro"; "zeroshot"; "retrieval" ] do
                 Expect.isTrue (Directory.Exists(Path.Combine(dir.Path, d))) d

@@ -9,7 +9,8 @@ open PowerClip.Train.Tests.DataTestFiles
 [<Tests>]
 let images =
     testList "data.images" [
-        test "hostile image files (truncated, zero bytes, wrong extension, huge declared size) are refused with their reason" {
+        test "hostile image files (truncated, zero bytes, wrong extension, huge declared size) are refused with \
+            their reason" {
             use dir = new TempDir()
             for name, bytes, _ in hostileImages () do File.WriteAllBytes(dir.File name, bytes)
             let loader = ImageLoader()
@@ -30,15 +31,19 @@ let images =
             File.WriteAllBytes(dir.File "99-nocaption.png", ImageLoader.EncodePng(gradient 4 4))
             let log = new StringWriter()
             let problems = DataProblems(log)
-            let samples = FolderSource(dir.Path, StreamOptions(ShuffleBuffer = 0, Parallelism = 2), problems).Read() |> List.ofSeq
+            let samples = FolderSource(dir.Path, StreamOptions(ShuffleBuffer = 0, Parallelism = 2),
+                                       problems).Read() |> List.ofSeq
             let hostile = hostileImages ()
-            Expect.equal samples.Length (hostile |> List.filter (fun (_, _, r) -> r.IsNone) |> List.length) "good images"
-            Expect.equal problems.Total (1 + (hostile |> List.filter (fun (_, _, r) -> r.IsSome) |> List.length)) (problems.Summary())
+            Expect.equal samples.Length (hostile |> List.filter (fun (_, _, r) -> r.IsNone) |> List.length)
+                "good images"
+            Expect.equal problems.Total (1 + (hostile |> List.filter (fun (_, _, r) -> r.IsSome) |> List.length))
+                (problems.Summary())
             Expect.equal (problems.Count "too large") 1 "the decompression bomb"
             Expect.equal (problems.Count "missing caption") 1 "no sidecar"
             let lines = log.ToString().Trim().Split('\n')
             Expect.equal lines.Length problems.Total "one log line per problem"
-            Expect.isTrue (lines |> Array.exists (fun l -> l.Contains "huge.png" && l.Contains "too large")) "key and reason logged"
+            Expect.isTrue (lines |> Array.exists (fun l -> l.Contains "huge.png" && l.Contains "too large"))
+                "key and reason logged"
         }
         test "the pixel cap is checked from the header, before decoding" {
             let png = ImageLoader.EncodePng(gradient 20 20)
@@ -56,9 +61,13 @@ let images =
             Expect.equal white.Length (3 * 8 * 8) "3×8×8"
             for ch in 0..2 do
                 let expected = (1.0f - ImageTransform.ClipMean[ch]) / ImageTransform.ClipStd[ch]
-                for i in 0..63 do Expect.floatClose Accuracy.high (float white[ch * 64 + i]) (float expected) "normalised white"
-            // Left half black, right half red, 16×8: the centre crop is columns 4..11, so its left column is black, its right red.
-            let px = Array.init (16 * 8 * 3) (fun i -> let x = (i / 3) % 16 in if i % 3 = 0 && x >= 8 then 255uy else 0uy)
+                for i in 0..63 do
+                    Expect.floatClose Accuracy.high (float white[ch * 64 + i]) (float expected) "normalised white"
+            // Left half black, right half red, 16×8: the centre crop is columns 4..11, so its left column is black, its
+            // right red.
+            let px = Array.init (16 * 8 * 3) (fun i ->
+                let x = (i / 3) % 16
+                if i % 3 = 0 && x >= 8 then 255uy else 0uy)
             let struct (mid, _) = t.Apply(RgbImage(16, 8, px), null)
             Expect.isLessThan mid[0] 0.0f "left column of the crop: no red"
             Expect.isGreaterThan mid[7] 1.0f "right column: red"
@@ -87,8 +96,10 @@ let images =
             let source = WorldSource(w, WorldSplit.Train, 16, options)
             let epoch0 = prep.Stream(source, 0, options) |> List.ofSeq
             Expect.equal epoch0.Length 16 "all samples"
-            Expect.equal (prep.Stream(source, 0, options) |> Seq.map (fun s -> s.Key, s.Pixels) |> List.ofSeq) (epoch0 |> List.map (fun s -> s.Key, s.Pixels)) "deterministic with augmentation and parallelism"
-            Expect.notEqual (prep.Stream(source, 1, options) |> Seq.map (fun s -> s.Key) |> List.ofSeq) (epoch0 |> List.map (fun s -> s.Key)) "new order next epoch"
+            Expect.equal (prep.Stream(source, 0, options) |> Seq.map (fun s -> s.Key, s.Pixels) |> List.ofSeq)
+                (epoch0 |> List.map (fun s -> s.Key, s.Pixels)) "deterministic with augmentation and parallelism"
+            Expect.notEqual (prep.Stream(source, 1, options) |> Seq.map (fun s -> s.Key) |> List.ofSeq)
+                (epoch0 |> List.map (fun s -> s.Key)) "new order next epoch"
             for s in epoch0 do
                 Expect.equal (String.Join(" ", s.Text.Tree.Words)) s.Caption "shipped tree used"
                 Expect.equal s.Text.Loss.LeafSpans.Length s.Text.Tree.LeafCount "a span per word"

@@ -13,7 +13,9 @@ let private world = SyntheticWorld(WorldConfig(ImageSize = 32, PatchSize = 8, Se
 
 /// Records 0 … n-1 of a pretend source, read from a cursor; a buffered reference reads back as its offset.
 let private shuffled (n: int) (size: int) (from: DataPosition) : (int * DataPosition) list =
-    let input = seq { for i in int from.Cursor.Offset .. n - 1 -> SourceRecord<int>(RecordRef(0, int64 i), RecordRef(0, int64 (i + 1)), i) }
+    let input =
+        seq { for i in int from.Cursor.Offset .. n - 1 ->
+                SourceRecord<int>(RecordRef(0, int64 i), RecordRef(0, int64 (i + 1)), i) }
     let restored = from.Buffer |> Seq.map (fun r -> int r.Offset) |> Array.ofSeq :> IReadOnlyList<int>
     ResumableShuffle.Run(from, restored, input, size, 5, "test") |> Seq.map (fun p -> p.Item, p.After) |> List.ofSeq
 
@@ -46,8 +48,10 @@ let tests =
                 for k in 0 .. n - 1 do
                     let after = snd full[k]
                     Expect.equal after.Emitted (int64 (k + 1)) "the position counts what was emitted"
-                    Expect.equal (shuffled n size after |> List.map fst) (full |> List.skip (k + 1) |> List.map fst) $"n={n} size={size} after {k}"
-            Expect.notEqual (shuffled 23 5 (DataPosition.Start 3) |> List.map fst) (shuffled 23 5 (DataPosition.Start 2) |> List.map fst) "another epoch, another order"
+                    Expect.equal (shuffled n size after |> List.map fst) (full |> List.skip (k + 1) |> List.map fst)
+                        $"n={n} size={size} after {k}"
+            Expect.notEqual (shuffled 23 5 (DataPosition.Start 3) |> List.map fst)
+                (shuffled 23 5 (DataPosition.Start 2) |> List.map fst) "another epoch, another order"
         }
         test "a position survives its JSON form; malformed JSON names the field" {
             let positions = shuffled 23 5 (DataPosition.Start 1)
@@ -55,7 +59,10 @@ let tests =
             let back = DataPosition.FromJson(Text.Json.Nodes.JsonNode.Parse(p.ToJson().ToJsonString()))
             Expect.equal (back.ToJson().ToJsonString()) (p.ToJson().ToJsonString()) "round trip"
             Expect.equal back.Buffer.Count 5 "the buffer travels"
-            let e = Expect.throwsC (fun () -> DataPosition.FromJson(Text.Json.Nodes.JsonNode.Parse """{"epoch": 1, "cursor": [0, 0], "buffer": []}""") |> ignore) id
+            let e =
+                Expect.throwsC (fun () ->
+                    let json = Text.Json.Nodes.JsonNode.Parse """{"epoch": 1, "cursor": [0, 0], "buffer": []}"""
+                    DataPosition.FromJson(json) |> ignore) id
             Expect.stringContains e.Message "emitted" "names the missing field"
         }
         test "tar records know their byte offsets: reading a shard from any record's offset gives the rest of it" {
@@ -64,28 +71,37 @@ let tests =
             let bytes (s: string) = Text.Encoding.UTF8.GetBytes s
             let png = ImageLoader.EncodePng(gradient 8 8)
             w.WriteFiles("a", [ struct ("png", png); struct ("txt", bytes "first") ])
-            w.WriteFiles(String.replicate 150 "k", [ struct ("png", png); struct ("txt", bytes "a GNU long name") ]) // a long-name header
+            // a long-name header
+            w.WriteFiles(String.replicate 150 "k", [ struct ("png", png); struct ("txt", bytes "a GNU long name") ])
             w.WriteFiles("noext", [ struct ("", bytes "an entry without extension is skipped") ])
-            w.WriteFiles("c", [ struct ("txt", Array.create 513 (byte 'x')); struct ("png", png) ]) // data padded to a block
-            w.WriteFiles("big", [ struct ("txt", bytes "over the cap"); struct ("png", Array.create 3000 0uy) ]) // skipped unread
+            // data padded to a block
+            w.WriteFiles("c", [ struct ("txt", Array.create 513 (byte 'x')); struct ("png", png) ])
+            // skipped unread
+            w.WriteFiles("big", [ struct ("txt", bytes "over the cap"); struct ("png", Array.create 3000 0uy) ])
             w.WriteFiles("d", [ struct ("png", png); struct ("txt", bytes "last") ])
             w.Complete()
             let path = w.Paths[0]
-            let read (offset: int64) = WebDataset.ReadShard(path, DataProblems(), maxEntryBytes = 2000L, offset = offset) |> List.ofSeq
+            let read (offset: int64) = WebDataset.ReadShard(path, DataProblems(),
+                                                            maxEntryBytes = 2000L, offset = offset) |> List.ofSeq
             let all = read 0L
-            Expect.equal (all |> List.map (fun r -> r.Key.Length)) [ 1; 150; 1; 1 ] "four records (no extension, oversized: skipped)"
+            Expect.equal (all |> List.map (fun r -> r.Key.Length)) [ 1; 150; 1; 1 ]
+                "four records (no extension, oversized: skipped)"
             for i, r in List.indexed all do
                 Expect.equal (r.Offset % 512L) 0L "on a tar block"
                 let again = read r.Offset
-                Expect.equal (again |> List.map (fun x -> x.Key, x.Offset, x.End)) (all |> List.skip i |> List.map (fun x -> x.Key, x.Offset, x.End)) $"from record {i}"
+                Expect.equal (again |> List.map (fun x -> x.Key, x.Offset, x.End))
+                    (all |> List.skip i |> List.map (fun x -> x.Key, x.Offset, x.End)) $"from record {i}"
                 Expect.equal (again.Head.Files["txt"]) r.Files["txt"] "same bytes"
                 let next = read r.End
-                Expect.equal (next |> List.map (fun x -> x.Key)) (all |> List.skip (i + 1) |> List.map (fun x -> x.Key)) $"from record {i}'s end"
+                Expect.equal (next |> List.map (fun x -> x.Key)) (all |> List.skip (i + 1) |> List.map (fun x -> x.Key))
+                    $"from record {i}'s end"
         }
-        test "WebDataset shards: every position of an epoch resumes to exactly the rest of it, across shards and epochs" {
+        test "WebDataset shards: every position of an epoch resumes to exactly the rest of it, across shards \
+            and epochs" {
             use dir = new TempDir()
             let pattern, _ = writeShards dir.Path 30 8
-            let source = WebDatasetSource(pattern, StreamOptions(ShuffleBuffer = 10, Seed = 3, Parallelism = 2), DataProblems())
+            let source = WebDatasetSource(pattern, StreamOptions(ShuffleBuffer = 10, Seed = 3, Parallelism = 2),
+                                          DataProblems())
             for e in [ 0; 1 ] do
                 let full = epoch source e
                 Expect.equal full.Length 30 "all samples"
@@ -98,18 +114,21 @@ let tests =
             let options = StreamOptions(ShuffleBuffer = 10, Seed = 3, Parallelism = 2)
             let full = epoch (WebDatasetSource(pattern, options, DataProblems())) 0
             let k = 17 // buffer full, third shard: between fill and drain
-            let located = dict [ for p in paths do for r in WebDataset.ReadShard(p, DataProblems()) -> r.Key, (p, r.Offset) ]
+            let located =
+                dict [ for p in paths do for r in WebDataset.ReadShard(p, DataProblems()) -> r.Key, (p, r.Offset) ]
             for key, _ in List.take (k + 1) full do
                 let path, offset = located[key]
                 use f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite)
                 f.Position <- offset + 512L // the record's first entry is key.png after one 512-byte header
                 let signature = Array.zeroCreate<byte> 4
                 f.ReadExactly(signature, 0, 4)
-                Expect.equal signature [| 0x89uy; byte 'P'; byte 'N'; byte 'G' |] $"{key}: the PNG starts after the header"
+                Expect.equal signature [| 0x89uy; byte 'P'; byte 'N'; byte 'G' |]
+                    $"{key}: the PNG starts after the header"
                 f.Position <- offset + 512L
                 f.Write(Array.zeroCreate<byte> 8, 0, 8)
             let problems = DataProblems()
-            Expect.equal (keysFrom (WebDatasetSource(pattern, options, problems)) (snd full[k])) (full |> List.skip (k + 1) |> List.map fst) "the same rest"
+            Expect.equal (keysFrom (WebDatasetSource(pattern, options, problems)) (snd full[k]))
+                (full |> List.skip (k + 1) |> List.map fst) "the same rest"
             Expect.equal problems.Total 0 $"no destroyed image was decoded: {problems.Summary()}"
             let fromStart = DataProblems()
             epoch (WebDatasetSource(pattern, options, fromStart)) 0 |> ignore
@@ -119,7 +138,8 @@ let tests =
             use dir = new TempDir()
             let pattern, _ = writeShards dir.Path 12 4
             let full = epoch (WebDatasetSource(pattern, StreamOptions(ShuffleBuffer = 4), DataProblems())) 0
-            let other = WebDatasetSource(pattern.Replace("00002", "00001"), StreamOptions(ShuffleBuffer = 4), DataProblems())
+            let other = WebDatasetSource(pattern.Replace("00002", "00001"), StreamOptions(ShuffleBuffer = 4),
+                                         DataProblems())
             let e = Expect.throwsC (fun () -> keysFrom other (snd full[5]) |> ignore) id
             Expect.stringContains e.Message "wds 3 shards" "names the saved data"
             Expect.stringContains e.Message "wds 2 shards" "and this run's"
@@ -139,7 +159,8 @@ let tests =
             expectTails "csv" full (keysFrom source)
             let rank r = CsvSource(dir.File "t.csv", options, DataProblems(), stride = RankStride(r, 2))
             let parts = [ epoch (rank 0) 0; epoch (rank 1) 0 ]
-            Expect.equal (parts |> List.concat |> List.map fst |> List.sort) (full |> List.map fst |> List.sort) "the ranks' parts make the whole"
+            Expect.equal (parts |> List.concat |> List.map fst |> List.sort) (full |> List.map fst |> List.sort)
+                "the ranks' parts make the whole"
             Expect.isEmpty (Set.intersect (set (List.map fst parts[0])) (set (List.map fst parts[1]))) "disjoint"
             for r in 0 .. 1 do expectTails $"csv rank {r}" parts[r] (keysFrom (rank r))
         }
@@ -159,7 +180,8 @@ let tests =
             let head = keys original 7
             let saved = original.Position
             let rest = keys original 13
-            Expect.equal (List.sort (head @ List.take 3 rest)) (List.init 10 (sprintf "s%d") |> List.sort) "epoch 0 is a permutation"
+            Expect.equal (List.sort (head @ List.take 3 rest)) (List.init 10 (sprintf "s%d") |> List.sort)
+                "epoch 0 is a permutation"
             use resumed = SampleFeed.InMemory(samples, 3)
             resumed.Seek(DataPosition.FromJson(saved.ToJson()))
             Expect.equal (keys resumed 13) rest "the same continuation"

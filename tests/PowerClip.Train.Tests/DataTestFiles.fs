@@ -61,5 +61,6 @@ let hostileImages () : (string * byte[] * string option) list =
       "truncated.jpg", jpg[.. 40], Some "corrupt image"
       "half.jpg", jpg[.. jpg.Length / 2], Some "corrupt image"
       "text-named.jpg", Text.Encoding.UTF8.GetBytes("this is not an image at all"), Some "unsupported format"
-      "gif-named.png", Array.append (Text.Encoding.ASCII.GetBytes "GIF89a") (Array.zeroCreate 20), Some "unsupported format"
+      "gif-named.png", Array.append (Text.Encoding.ASCII.GetBytes "GIF89a") (Array.zeroCreate 20), Some
+          "unsupported format"
       "huge.png", pngDeclaring 100000u 100000u, Some "too large" ]

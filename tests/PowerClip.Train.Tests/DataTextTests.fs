@@ -15,9 +15,11 @@ let spans (a: struct (int * int)[]) : (int * int)[] = a |> Array.map (fun (struc
 let ptb =
     testList "data.ptb" [
         test "a bracket tree reads, writes back and gives phrase nodes as sorted leaf sets" {
-            let t = PtbBrackets.Parse "(ROOT (S (NP (DT a) (NN dog)) (VP (VBZ runs) (PP (IN on) (NP (DT the) (NN grass))))))"
+            let t = PtbBrackets.Parse "(ROOT (S (NP (DT a) (NN dog)) (VP (VBZ runs) (PP (IN on) (NP (DT the) (NN \
+                        grass))))))"
             Expect.sequenceEqual t.Words [ "a"; "dog"; "runs"; "on"; "the"; "grass" ] "leaves in order"
-            Expect.equal (t.ToBracketString()) "(S (NP (DT a) (NN dog)) (VP (VBZ runs) (PP (IN on) (NP (DT the) (NN grass)))))" "ROOT wrapper dropped"
+            Expect.equal (t.ToBracketString()) "(S (NP (DT a) (NN dog)) (VP (VBZ runs) (PP (IN on) (NP (DT the) (NN \
+                grass)))))" "ROOT wrapper dropped"
             Expect.equal (nodes t false) [ [0..5]; [0; 1]; [2..5]; [3..5]; [4; 5] ] "pre-order phrases + root"
             let withLeaves = nodes t true
             Expect.equal withLeaves.Length (5 + 6) "leaves added once each"
@@ -50,13 +52,16 @@ let private typical =
       "a man riding a horse on the beach",
       "(NP (NP (DT a) (NN man)) (VP (VBG riding) (NP (NP (DT a) (NN horse)) (PP (IN on) (NP (DT the) (NN beach))))))"
       "a large white airplane flying through a blue sky",
-      "(NP (NP (DT a) (JJ large) (JJ white) (NN airplane)) (VP (VBG flying) (PP (IN through) (NP (DT a) (JJ blue) (NN sky)))))"
+      "(NP (NP (DT a) (JJ large) (JJ white) (NN airplane)) (VP (VBG flying) (PP (IN through) (NP (DT a) (JJ blue) \
+          (NN sky)))))"
       "a cat that is sleeping on a couch",
-      "(NP (NP (DT a) (NN cat)) (SBAR (WHNP (WDT that)) (S (VP (VBZ is) (VP (VBG sleeping) (PP (IN on) (NP (DT a) (NN couch))))))))"
+      "(NP (NP (DT a) (NN cat)) (SBAR (WHNP (WDT that)) (S (VP (VBZ is) (VP (VBG sleeping) (PP (IN on) (NP (DT a) (NN \
+          couch))))))))"
       "people standing next to a train",
       "(NP (NP (NN people)) (VP (VBG standing) (PP (IN next) (IN to) (NP (DT a) (NN train)))))"
       "a red circle is left of a blue square and a green star",
-      "(S (S (NP (DT a) (JJ red) (NN circle)) (VP (VBZ is) (PP (IN left) (IN of) (NP (DT a) (JJ blue) (NN square))))) (CC and) (NP (DT a) (JJ green) (NN star)))"
+      "(S (S (NP (DT a) (JJ red) (NN circle)) (VP (VBZ is) (PP (IN left) (IN of) (NP (DT a) (JJ blue) (NN square))))) \
+          (CC and) (NP (DT a) (JJ green) (NN star)))"
       "a cup of coffee and a donut",
       "(NP (NP (NP (DT a) (NN cup)) (PP (IN of) (NP (NN coffee)))) (CC and) (NP (DT a) (NN donut)))"
       "the man rides a bike",
@@ -73,11 +78,14 @@ let parser =
             let c = "  A  brown dog, catching a frisbee in the park  "
             let t1, t2 = CaptionParser.Parse c, CaptionParser.Parse c
             Expect.equal (t1.ToBracketString()) (t2.ToBracketString()) "same tree"
-            Expect.sequenceEqual t1.Words [ "A"; "brown"; "dog"; ","; "catching"; "a"; "frisbee"; "in"; "the"; "park" ] "words"
+            Expect.sequenceEqual t1.Words [ "A"; "brown"; "dog"; ","; "catching"; "a"; "frisbee"; "in"; "the"; "park" ]
+                "words"
         }
         test "any word sequence parses: leaves are the words, nodes are valid leaf sets, the root covers all" {
-            let vocab = [| "a"; "the"; "two"; "dog"; "dogs"; "red"; "is"; "are"; "sitting"; "parked"; "on"; "next"; "to"; "left"; "of"
-                           "and"; "that"; "who"; "very"; "quickly"; ","; "."; "!"; "it"; "his"; "3"; "man's"; "well-known"; "(" |]
+            let vocab = [| "a"; "the"; "two"; "dog"; "dogs"; "red"; "is"; "are"; "sitting"; "parked"; "on"; "next";
+                           "to"; "left"; "of"
+                           "and"; "that"; "who"; "very"; "quickly"; ","; "."; "!"; "it"; "his"; "3"; "man's"
+                           "well-known"; "(" |]
             let rng = Random 17
             for _ in 1..500 do
                 let words = Array.init (rng.Next(1, 14)) (fun _ -> vocab[rng.Next vocab.Length])
@@ -87,7 +95,8 @@ let parser =
                 Expect.equal (List.ofArray n[0]) [ 0 .. words.Length - 1 ] "the root comes first and covers every leaf"
                 for node in n do
                     Expect.equal node (Array.sort (Array.distinct node)) "sorted, distinct"
-                Expect.equal (PtbBrackets.Parse(t.ToBracketString()).ToBracketString()) (t.ToBracketString()) "brackets round-trip"
+                Expect.equal (PtbBrackets.Parse(t.ToBracketString()).ToBracketString()) (t.ToBracketString())
+                    "brackets round-trip"
         }
         test "an empty caption is an error" {
             Expect.throwsT<ArgumentException> (fun () -> CaptionParser.Parse "   " |> ignore) "empty"
@@ -134,15 +143,18 @@ let tokenizer =
             for (s, e) in spans p.Loss.LeafSpans do
                 Expect.isTrue (1 <= s && s < e && e <= 76) $"span [{s},{e}) inside the kept tokens"
             for n in p.Loss.Nodes do
-                Expect.isTrue (n.Length > 0 && n |> Array.forall (fun l -> l >= 0 && l < p.Loss.LeafSpans.Length)) "node indices valid"
+                Expect.isTrue (n.Length > 0 && n |> Array.forall (fun l -> l >= 0 && l < p.Loss.LeafSpans.Length))
+                    "node indices valid"
                 Expect.equal n (Array.sort n) "sorted"
-            Expect.equal (p.Loss.Nodes |> Array.distinctBy (fun n -> String.Join(",", n))).Length p.Loss.Nodes.Length "no duplicate nodes"
+            Expect.equal (p.Loss.Nodes |> Array.distinctBy (fun n -> String.Join(",", n))).Length p.Loss.Nodes.Length
+                "no duplicate nodes"
         }
         test "loss view: punctuation leaves dropped, root and phrases kept" {
             let p = TreeAlignment.Prepare("a dog on a couch.", gpt2.Force())
             Expect.equal p.Tree.LeafCount 6 "the period is a leaf of the tree"
             Expect.equal p.Loss.LeafSpans.Length 5 "but not of the loss"
-            Expect.equal (p.Loss.Nodes |> Array.map List.ofArray |> List.ofArray) [ [0..4]; [0; 1]; [2..4]; [3; 4] ] "phrases + root"
+            Expect.equal (p.Loss.Nodes |> Array.map List.ofArray |> List.ofArray) [ [0..4]; [0; 1]; [2..4]; [3; 4] ]
+                "phrases + root"
         }
         test "a CLIP vocabulary file gives CLIP's ids: byte symbols, </w> symbols, merges, then SOT and EOT" {
             use dir = new DataTestFiles.TempDir()
@@ -155,7 +167,8 @@ let tokenizer =
             // "dogs" = d o g s</w> → "do" (512), "g" (103−33 = 70), "s</w>" (256+115−33 = 338).
             Expect.sequenceEqual t.Ids[.. t.Length - 1] [ 516; 320; 515; 514; 512; 70; 338; 517 ] "ids"
             Expect.sequenceEqual (spans t.WordSpans) [ (1, 2); (2, 3); (3, 4); (4, 7) ] "word spans"
-            Expect.throwsT<IO.FileNotFoundException> (fun () -> CaptionTokenizer.FromClipVocabulary(dir.File "missing.txt") |> ignore) "missing file"
+            Expect.throwsT<IO.FileNotFoundException>
+                (fun () -> CaptionTokenizer.FromClipVocabulary(dir.File "missing.txt") |> ignore) "missing file"
         }
         test "the loss view converts one-to-one to the specification's ParseTree and passes its checks" {
             let tok = gpt2.Force()
@@ -163,14 +176,17 @@ let tokenizer =
                 let p = TreeAlignment.Prepare(caption, tok)
                 let tree: PowerClip.Spec.ParseTree = { LeafCount = p.Loss.LeafSpans.Length; Nodes = p.Loss.Nodes }
                 PowerClip.Spec.Validate.tree tree
-                Expect.contains (tree.Nodes |> Array.map List.ofArray) [ 0 .. tree.LeafCount - 1 ] $"root is a node: {caption}"
+                Expect.contains (tree.Nodes |> Array.map List.ofArray) [ 0 .. tree.LeafCount - 1 ]
+                    $"root is a node: {caption}"
         }
-        test "a shipped PTB tree is used; a tree that does not fit the caption is counted and replaced by the parser's" {
+        test "a shipped PTB tree is used; a tree that does not fit the caption is counted and replaced by \
+            the parser's" {
             let tok = gpt2.Force()
             let good = TreeAlignment.Prepare("A dog runs", tok, "(S (NP (DT a) (NN dog)) (VP (VBZ runs)))")
             Expect.equal (good.Tree.ToBracketString()) "(S (NP (DT a) (NN dog)) (VP (VBZ runs)))" "shipped tree"
             let problems = DataProblems()
-            let bad = TreeAlignment.Prepare("a dog runs", tok, "(S (NP (DT a) (NN cat)) (VP (VBZ runs)))", problems, "k1")
+            let bad = TreeAlignment.Prepare("a dog runs", tok, "(S (NP (DT a) (NN cat)) (VP (VBZ runs)))", problems,
+                                            "k1")
             Expect.equal (problems.Count "bad tree") 1 "counted"
             Expect.sequenceEqual bad.Tree.Words [ "a"; "dog"; "runs" ] "parser's tree instead"
         }

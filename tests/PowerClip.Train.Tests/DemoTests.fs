@@ -13,12 +13,15 @@ let tests =
         test "the demo pipeline trains both arms, evaluates them and writes the report, then reuses saved work" {
             let out = Path.Combine(Path.GetTempPath(), "powerclip-tests", Guid.NewGuid().ToString("N"))
             let settings =
-                DemoSettings(Steps = 2, BatchSize = 8, WorldSamples = 24, Regions = 4, BenchmarkItems = 8, ZeroShotPerClass = 1)
+                DemoSettings(Steps = 2, BatchSize = 8, WorldSamples = 24, Regions = 4, BenchmarkItems = 8,
+                             ZeroShotPerClass = 1)
             let outcome = DemoPipeline(settings, out, torch.CPU, 2).Run()
             for arm in DemoPipeline.Arms do
-                Expect.isTrue (File.Exists(Path.Combine(out, arm, "checkpoints", "step-0000002", "model.safetensors"))) $"{arm} trained"
+                Expect.isTrue (File.Exists(Path.Combine(out, arm, "checkpoints", "step-0000002", "model.safetensors")))
+                    $"{arm} trained"
                 let benchmarks = outcome.Evaluations[arm].Rows |> Seq.map (fun struct (b, _, _) -> b) |> Set.ofSeq
-                Expect.equal benchmarks (set [ "zeroshot"; "retrieval"; "sugarcrepe"; "winoground"; "aro" ]) $"{arm}: every benchmark"
+                Expect.equal benchmarks (set [ "zeroshot"; "retrieval"; "sugarcrepe"; "winoground"; "aro" ])
+                    $"{arm}: every benchmark"
             let html = File.ReadAllText(Path.Combine(out, "report.html"))
             for arm in DemoPipeline.Arms do
                 let g = outcome.Evaluations[arm].Grounding
@@ -34,12 +37,17 @@ let tests =
             let phrases = grounding.GetProperty("all").GetProperty("n").GetInt32()
             Expect.isGreaterThan phrases 0 "results.json: grounding per phrase type"
             // a second run reuses both trained arms: the checkpoints are not rewritten
-            let stamp = File.GetLastWriteTimeUtc(Path.Combine(out, "clip", "checkpoints", "step-0000002", "model.safetensors"))
+            let stamp = File.GetLastWriteTimeUtc(Path.Combine(out, "clip", "checkpoints", "step-0000002",
+                                                              "model.safetensors"))
             DemoPipeline(settings, out, torch.CPU, 2).Run() |> ignore
-            Expect.equal (File.GetLastWriteTimeUtc(Path.Combine(out, "clip", "checkpoints", "step-0000002", "model.safetensors"))) stamp "not retrained"
+            Expect.equal (File.GetLastWriteTimeUtc(Path.Combine(out, "clip", "checkpoints", "step-0000002",
+                                                                "model.safetensors"))) stamp "not retrained"
             // and refuses a folder trained with other settings
-            let other = DemoSettings(Steps = 3, BatchSize = 8, WorldSamples = 24, Regions = 4, BenchmarkItems = 8, ZeroShotPerClass = 1)
-            let e = try DemoPipeline(other, out, torch.CPU, 2).Run() |> ignore; "" with :? InvalidOperationException as e -> e.Message
+            let other = DemoSettings(Steps = 3, BatchSize = 8, WorldSamples = 24, Regions = 4, BenchmarkItems = 8,
+                                     ZeroShotPerClass = 1)
+            let e =
+                try DemoPipeline(other, out, torch.CPU,
+                                 2).Run() |> ignore; "" with :? InvalidOperationException as e -> e.Message
             Expect.stringContains e "other settings" "one clear message"
         }
     ]

@@ -27,7 +27,10 @@ let tests =
             Expect.equal r.ExitCode 0 r.Err
             Expect.stringContains r.Out "replace_att" "the table"
             let json = (readJson out).AsObject()
-            let categories = Directory.GetFiles(bench "sugarcrepe", "*.json") |> Array.map (fun (f: string) -> nonNull (Path.GetFileNameWithoutExtension f)) |> Array.sort |> List.ofArray
+            let categories =
+                Directory.GetFiles(bench "sugarcrepe", "*.json")
+                |> Array.map (fun (f: string) -> nonNull (Path.GetFileNameWithoutExtension f))
+                |> Array.sort |> List.ofArray
             Expect.equal (json |> Seq.map (fun kv -> kv.Key) |> List.ofSeq) categories "one key per category file"
             use model = TrainedModel.Load(runDir.Value, torch.CPU)
             let inProcess = SugarCrepeBenchmark.Run(ModelEncoder(model, 3), bench "sugarcrepe").Accuracies()
@@ -47,15 +50,18 @@ let tests =
                 for kv in original do
                     let v = nonNull kv.Value
                     let c, n = f v
-                    o[kv.Key] <- JsonObject(dict [ "filename", JsonValue.Create((at v [ "filename" ]).GetValue<string>()) :> JsonNode | null
-                                                   "caption", JsonValue.Create c; "negative_caption", JsonValue.Create n ])
+                    let filename = JsonValue.Create((at v [ "filename" ]).GetValue<string>()) :> JsonNode | null
+                    o[kv.Key] <- JsonObject(dict [ "filename", filename
+                                                   "caption", JsonValue.Create c
+                                                   "negative_caption", JsonValue.Create n ])
                 File.WriteAllText(file, o.ToJsonString())
             let text (v: JsonNode) (k: string) = (at v [ k ]).GetValue<string>()
             let before = sugarcrepeAccuracy model dir "replace_att"
             rewrite (fun v -> text v "negative_caption", text v "caption")
             let swapped = sugarcrepeAccuracy model dir "replace_att"
             Expect.equal swapped.Total before.Total "same items"
-            Expect.equal (before.Correct + swapped.Correct) before.Total "every item flips (no ties between different captions)"
+            Expect.equal (before.Correct + swapped.Correct) before.Total
+                "every item flips (no ties between different captions)"
             rewrite (fun v -> text v "caption", text v "caption")
             Expect.equal (sugarcrepeAccuracy model dir "replace_att").Correct 0 "identical captions tie: no hits"
         }
@@ -63,7 +69,8 @@ let tests =
             let shapes =
                 [ "zeroshot", [ [ "top1"; "accuracy" ]; [ "top5"; "ci95_high" ]; [ "held_out_top1"; "total" ]
                                 [ "mean_per_class_recall" ] ]
-                  "retrieval", [ [ "image_to_text"; "r1"; "accuracy" ]; [ "image_to_text"; "r10"; "correct" ]; [ "text_to_image"; "r5"; "total" ] ]
+                  "retrieval", [ [ "image_to_text"; "r1"; "accuracy" ]; [ "image_to_text"; "r10"; "correct" ];
+                                 [ "text_to_image"; "r5"; "total" ] ]
                   "winoground", [ [ "all"; "text"; "accuracy" ]; [ "all"; "group"; "total" ]; [ "by_tag" ] ]
                   "aro", [ [ "tests"; "visual_genome_relation"; "micro"; "accuracy" ]
                            [ "tests"; "visual_genome_relation"; "groups" ]
@@ -113,7 +120,8 @@ let tests =
             copyDir (bench "sugarcrepe") dir
             File.WriteAllText(Path.Combine(dir, "swap_obj.json"), "{ \"0\": { \"filename\": ")
             expectUsageError (eval "sugarcrepe" dir []) "swap_obj.json: malformed JSON"
-            expectUsageError (run [ "eval"; "aro"; "--data"; bench "aro"; "--checkpoint"; tempFile "none" ]) "--checkpoint: no checkpoint at"
+            expectUsageError (run [ "eval"; "aro"; "--data"; bench "aro"; "--checkpoint"; tempFile "none" ])
+                "--checkpoint: no checkpoint at"
             expectUsageError (eval "all" (Path.Combine(export.Value, "aro", "images")) []) "no benchmark found"
             expectUsageError (eval "zeroshot" (bench "zeroshot") [ "--batch-size"; "0" ]) "--batch-size"
         }
@@ -130,13 +138,16 @@ let tests =
                 let struct (path, caption) = pairs[k]
                 use scope = torch.NewDisposeScope()
                 use _ = torch.no_grad()
-                let struct (pixels, _) = ImageTransform(vision.ImageSize, vision.PatchSize).Apply(nonNull (ImageLoader().Load(path).Image), null)
+                let struct (pixels, _) = ImageTransform(vision.ImageSize, vision.PatchSize)
+                                             .Apply(nonNull (ImageLoader().Load(path).Image), null)
                 let prepared = TreeAlignment.Prepare(caption, model.Tokenizer)
-                let images = torch.tensor(pixels, dtype = torch.float32).reshape(1L, 3L, int64 vision.ImageSize, int64 vision.ImageSize)
+                let images = torch.tensor(pixels, dtype = torch.float32).reshape(1L, 3L, int64 vision.ImageSize,
+                                                                                 int64 vision.ImageSize)
                 let tokens = torch.tensor(prepared.Tokens.Ids |> Array.map int64, dtype = torch.int64).reshape(1L, -1L)
                 let o = model.Model.Forward(images, tokens)
                 let phi = RegionPooling.Embed(o.PatchTokens, torch.eye(n).unsqueeze(0L))
-                use phrases = PhraseBatch.Build([| CaptionTree(prepared.Loss.LeafSpans, prepared.Loss.Nodes) |], prepared.Tokens.Ids.Length)
+                use phrases = PhraseBatch.Build([| CaptionTree(prepared.Loss.LeafSpans, prepared.Loss.Nodes) |],
+                                                prepared.Tokens.Ids.Length)
                 let expected = loss.Scores(phi, phrases.LeafEmbeddings(o.TokenFeatures), phrases).ToDouble()
                 Expect.floatClose Accuracy.medium scores[k] expected $"pair {k}"
             let out = tempFile "scp.json"
@@ -149,9 +160,11 @@ let tests =
             // JSON files in one folder, images in another (the real SugarCrepe: COCO val2017)
             let jsons = tempFile "json"
             Directory.CreateDirectory jsons |> ignore
-            for f in Directory.GetFiles(bench "sugarcrepe", "*.json") do File.Copy(f, Path.Combine(jsons, nonNull (Path.GetFileName f)))
+            for f in Directory.GetFiles(bench "sugarcrepe", "*.json") do
+                File.Copy(f, Path.Combine(jsons, nonNull (Path.GetFileName f)))
             expectUsageError (eval "sugarcrepe" jsons []) "image not found"
-            let moved = eval "sugarcrepe" jsons [ "--images"; Path.Combine(bench "sugarcrepe", "images"); "--out"; tempFile "m.json" ]
+            let moved = eval "sugarcrepe" jsons [ "--images"; Path.Combine(bench "sugarcrepe", "images"); "--out";
+                                                  tempFile "m.json" ]
             Expect.equal moved.ExitCode 0 moved.Err
         }
         test "the model encoder: unit embeddings, independent of the batch size" {
@@ -167,7 +180,8 @@ let tests =
         }
         test "grounding: one phrase per tree node; the weights are NLA-T1's derivative; the PNG shows them" {
             use model = TrainedModel.Load(runDir.Value, torch.CPU)
-            let image = nonNull (ImageLoader().Load(Directory.GetFiles(Path.Combine(bench "sugarcrepe", "images")) |> Array.sort |> Array.head).Image)
+            let firstImage = Directory.GetFiles(Path.Combine(bench "sugarcrepe", "images")) |> Array.sort |> Array.head
+            let image = nonNull (ImageLoader().Load(firstImage).Image)
             let caption = "a red circle is left of a blue square"
             let tau = 0.05
             let struct (png, r) = Grounding.Render(model, image, caption, tau, 64)
@@ -178,12 +192,14 @@ let tests =
             let t, m = r.Phrases.Count, r.GridSize * r.GridSize
             // ∂/∂S1 of NLA-T1 = mean_B Σ_m sp_τ(S1[m,B]) is σ(S1/τ)/|𝒯|
             let values: float[] = Array.init (m * t) (fun i -> float r.Phrases[i % t].Similarity[i / t])
-            let s1 = torch.tensor(values, dtype = torch.float64).reshape(1L, 1L, int64 m, int64 t).detach().requires_grad_(true)
+            let s1 = torch.tensor(values, dtype = torch.float64).reshape(1L, 1L, int64 m,
+                                                                         int64 t).detach().requires_grad_(true)
             let nla = PowerClipScores.NlaT1(s1, torch.ones([| 1L; int64 t |], dtype = torch.ScalarType.Bool), tau)
             nla.sum().backward()
             let grad = (nonNull s1.grad).data<float>().ToArray()
             for i in 0 .. m * t - 1 do
-                Expect.floatClose Accuracy.medium (float r.Phrases[i % t].Weights[i / t]) (grad[i] * float t) $"weight {i}"
+                Expect.floatClose Accuracy.medium (float r.Phrases[i % t].Weights[i / t]) (grad[i] * float t)
+                    $"weight {i}"
             let decoded = nonNull (ImageLoader().Load(png).Image)
             Expect.equal (decoded.Width, decoded.Height) ((1 + t) * 64 + t * 4, 64) "image panel + one per phrase"
             let cell = 64 / r.GridSize
@@ -204,18 +220,25 @@ let tests =
         test "ground writes the PNG and a JSON beside it, and lists the panels; bad input exits 2" {
             let img = Directory.GetFiles(Path.Combine(bench "sugarcrepe", "images")) |> Array.sort |> Array.head
             let out = tempFile "g.png"
-            let r = run [ "ground"; "--checkpoint"; runDir.Value; "--image"; img; "--caption"; "a red circle and a blue square"; "--out"; out; "--device"; "cpu" ]
+            let r = run [ "ground"; "--checkpoint"; runDir.Value; "--image"; img; "--caption";
+                          "a red circle and a blue square"; "--out"; out; "--device"; "cpu" ]
             Expect.equal r.ExitCode 0 r.Err
             let bytes = File.ReadAllBytes out
-            Expect.equal bytes[0..7] [| 0x89uy; 0x50uy; 0x4Euy; 0x47uy; 0x0Duy; 0x0Auy; 0x1Auy; 0x0Auy |] "PNG signature"
+            Expect.equal bytes[0..7] [| 0x89uy; 0x50uy; 0x4Euy; 0x47uy; 0x0Duy; 0x0Auy; 0x1Auy; 0x0Auy |]
+                "PNG signature"
             let json = readJson (nonNull (Path.ChangeExtension(out, ".json")))
             let phrases = (at json [ "phrases" ]).AsArray()
-            let panels = r.Out.Split('\n') |> Array.filter (fun (l: string) -> l.StartsWith "panel " && not (l.StartsWith "panel 0"))
+            let panels =
+                r.Out.Split('\n')
+                    |> Array.filter (fun (l: string) -> l.StartsWith "panel " && not (l.StartsWith "panel 0"))
             Expect.equal panels.Length phrases.Count "one console line per phrase panel"
             Expect.stringContains r.Out "panel 1: \"a red circle and a blue square\"" "the root phrase"
             Expect.equal ((at json [ "tau" ]).GetValue<float>()) 1e-3 "the checkpoint's τ by default"
-            expectUsageError (run [ "ground"; "--checkpoint"; runDir.Value; "--image"; tempFile "no.png"; "--caption"; "a dog" ]) "--image: file not found"
-            expectUsageError (run [ "ground"; "--checkpoint"; tempFile "none"; "--image"; img; "--caption"; "a dog" ]) "--checkpoint: no checkpoint at"
-            expectUsageError (run [ "ground"; "--checkpoint"; runDir.Value; "--image"; img; "--caption"; "  " ]) "--caption is empty"
+            expectUsageError (run [ "ground"; "--checkpoint"; runDir.Value; "--image"; tempFile "no.png"; "--caption";
+                                    "a dog" ]) "--image: file not found"
+            expectUsageError (run [ "ground"; "--checkpoint"; tempFile "none"; "--image"; img; "--caption"; "a dog" ])
+                "--checkpoint: no checkpoint at"
+            expectUsageError (run [ "ground"; "--checkpoint"; runDir.Value; "--image"; img; "--caption"; "  " ])
+                "--caption is empty"
         }
     ]

@@ -18,7 +18,8 @@ let private args =
 
 /// The training process and what it printed on stderr.
 let private start (run: string) (extra: string list) =
-    let psi = ProcessStartInfo("dotnet", [ powerclipDll; "train"; "--out"; run ] @ extra, RedirectStandardOutput = true, RedirectStandardError = true)
+    let psi = ProcessStartInfo("dotnet", [ powerclipDll; "train"; "--out"; run ] @ extra,
+                               RedirectStandardOutput = true, RedirectStandardError = true)
     let p = nonNull (Process.Start psi)
     let err = Text.StringBuilder()
     p.OutputDataReceived.Add ignore
@@ -42,7 +43,8 @@ let private stepOf (dir: string) = int ((nonNull (Path.GetFileName dir)).Substri
 [<Tests>]
 let tests =
     testSequenced <| testList "kill and resume" [
-        test "20 SIGKILLs at random moments (start-up, steps, checkpoint writes): every resume finds an intact checkpoint, nothing saved is lost, the final weights equal an unbroken run's" {
+        test "20 SIGKILLs at random moments (start-up, steps, checkpoint writes): every resume finds an intact \
+            checkpoint, nothing saved is lost, the final weights equal an unbroken run's" {
             let clock = Stopwatch.StartNew()
             let whole = Path.Combine(Path.GetTempPath(), "powerclip-tests", Guid.NewGuid().ToString("N"))
             let unbroken = start whole args // runs beside the kills
@@ -54,14 +56,18 @@ let tests =
             let mutable intactFound = 0
             for kill in 0 .. 19 do
                 let resume = store.List().Count > 0
-                let p, _ = start run (if resume then [ "--resume"; "latest" ] else args) // resumed without --threads: the checkpoint's count
+                // resumed without --threads: the checkpoint's count
+                let p, _ = start run (if resume then [ "--resume"; "latest" ] else args)
                 let before = loggedSteps run
                 let until (ready: unit -> bool) =
                     let waited = Stopwatch.StartNew()
-                    while not (ready ()) && not p.HasExited && waited.Elapsed < TimeSpan.FromMinutes 2.0 do Threading.Thread.Sleep 1
+                    while not (ready ()) && not p.HasExited
+                        && waited.Elapsed < TimeSpan.FromMinutes 2.0 do Threading.Thread.Sleep 1
                 match kill % 3 with
                 | 0 -> until (fun () -> writing store); Threading.Thread.Sleep(rng.Next 4) // inside a checkpoint write
-                | 1 -> let steps = 1 + rng.Next 3 in until (fun () -> loggedSteps run >= before + steps); Threading.Thread.Sleep(rng.Next 30)
+                | 1 ->
+                    let steps = 1 + rng.Next 3
+                    until (fun () -> loggedSteps run >= before + steps); Threading.Thread.Sleep(rng.Next 30)
                 | _ -> Threading.Thread.Sleep(100 + rng.Next 1400) // anywhere, start-up included
                 Expect.isFalse p.HasExited $"kill {kill}: the run was still going (96 steps outlast 20 lives)"
                 p.Kill()
@@ -70,17 +76,21 @@ let tests =
                 if store.List().Count > 0 then
                     let choice = store.ResolveIntact "latest" // throws if nothing intact is left
                     intactFound <- intactFound + 1
-                    Expect.isGreaterThanOrEqual (stepOf choice.Directory) newestSeen $"kill {kill}: no saved step is lost ({choice.Note})"
+                    Expect.isGreaterThanOrEqual (stepOf choice.Directory) newestSeen
+                        $"kill {kill}: no saved step is lost ({choice.Note})"
                     newestSeen <- stepOf choice.Directory
             finish (start run [ "--resume"; "latest" ])
             finish unbroken
             Expect.isEmpty (Directory.GetFileSystemEntries(store.Root, ".*.tmp")) "no temporary folder is left"
-            let final (r: string) = File.ReadAllBytes(Path.Combine(CheckpointStore(r).Resolve "latest", RunFolder.WeightsFile))
-            Expect.equal (Path.GetFileName(CheckpointStore(run).Resolve "latest")) (CheckpointStore.NameOf 96) "the killed run reached the end"
+            let final (r: string) = File.ReadAllBytes(Path.Combine(CheckpointStore(r).Resolve "latest",
+                                                                   RunFolder.WeightsFile))
+            Expect.equal (Path.GetFileName(CheckpointStore(run).Resolve "latest")) (CheckpointStore.NameOf 96)
+                "the killed run reached the end"
             Expect.isTrue (final run = final whole) "final weights equal the unbroken run's, bit for bit"
             Expect.isGreaterThanOrEqual duringWrites 3 "several kills landed inside a checkpoint write"
             for r in [ run; whole ] do Directory.Delete(r, true) // 2 × 60 MB of checkpoints
-            printfn "kill test: 20 kills (%d inside a checkpoint write); all %d kills after the first checkpoint left an intact one, never older than the newest seen; final weights equal; %.0f s"
+            printfn "kill test: 20 kills (%d inside a checkpoint write); all %d kills after the first checkpoint left \
+                an intact one, never older than the newest seen; final weights equal; %.0f s"
                 duringWrites intactFound clock.Elapsed.TotalSeconds
         }
     ]

@@ -21,7 +21,8 @@ let tests =
                 use model = new ClipModel(cfg)
                 Expect.equal (MemoryModel.Parameters cfg) (model.parameters() |> Seq.sumBy (fun p -> p.numel())) preset
         }
-        test "tiny preset on the CPU: a step's peak of malloc's bytes in use and what it keeps for the backward are within 15% of the model" {
+        test "tiny preset on the CPU: a step's peak of malloc's bytes in use and what it keeps for the backward are \
+            within 15% of the model" {
             TorchRuntime.Initialize("cpu", 1) |> ignore
             let cases =
                 [ "clip", 1024, Precision.Fp32, false
@@ -36,16 +37,20 @@ let tests =
                 let what = $"{objective} B = {batch} {precision}{suffix}"
                 let predicted, saved = MemoryProbe.Predicted(lines, m.GradientsFreed), MemoryProbe.Saved lines
                 printfn $"memory model {what}: peak in use {m.InUsePeakBytes / 1e6:F1} MB vs {predicted / 1e6:F1}, "
-                printfn $"  kept {m.SavedBytes / 1e6:F1} MB vs {saved / 1e6:F1}, resident peak {m.PeakDeltaBytes / 1e6:F1} MB"
+                printfn $"  kept {m.SavedBytes / 1e6:F1} MB vs {saved / 1e6:F1}, resident peak \
+                    {m.PeakDeltaBytes / 1e6:F1} MB"
                 within15 m.InUsePeakBytes predicted $"{what}, peak"
                 within15 m.SavedBytes saved $"{what}, kept for the backward"
         }
-        test "powerclip bench memory prints every part and the peak for the paper's setting; bad values are one-line usage errors" {
+        test "powerclip bench memory prints every part and the peak for the paper's setting; bad values are one-line \
+            usage errors" {
             let r = run [ "bench"; "memory"; "--preset"; "vit-b-16"; "--batch-size"; "512"; "--precision"; "bf16"
                           "--grad-checkpointing"; "--ranks"; "8" ]
             Expect.equal r.ExitCode 0 r.Err
-            for part in [ "parameters"; "gradients"; "AdamW state"; "bf16 weight copies"; "activations, vision tower (12 blocks)"
-                          "activations, text tower (12 blocks)"; "S1 chunks"; "gathered features (local negatives)"; "peak per rank" ] do
+            for part in [ "parameters"; "gradients"; "AdamW state"; "bf16 weight copies";
+                          "activations, vision tower (12 blocks)"
+                          "activations, text tower (12 blocks)"; "S1 chunks"; "gathered features (local \
+                              negatives)"; "peak per rank" ] do
                 Expect.stringContains r.Out part $"the table lists {part}"
             Expect.stringContains r.Out "149,620,737 parameters" "ViT-B/16 with our text tower"
             expectOneLineError (run [ "bench"; "memory"; "--precision"; "fp16" ]) 2 "--precision 'fp16' is not valid"

@@ -41,9 +41,11 @@ let tests =
             Expect.equal (get "r2t_lower") (Nla.lower 0.01 s0 tree) "r2t_lower"
             Expect.equal (get "t2r_relu") (Estimators.t2rRelu s0 tree) "t2r_relu"
             Expect.equal (get "r2t_delta") (Estimators.r2tDelta 0.01 s0 tree) "r2t_delta"
-            Expect.isTrue (abs (get "r2t_monte_carlo" - get "r2t_exact") <= get "r2t_monte_carlo_half_width") "MC within its bound"
+            Expect.isTrue (abs (get "r2t_monte_carlo" - get "r2t_exact") <= get "r2t_monte_carlo_half_width")
+                "MC within its bound"
             Expect.equal (doc.RootElement.GetProperty("zeta_reading").GetString()) "lower" "default reading stated"
-            Expect.floatClose Accuracy.high (Nla.t2 0.01 (get "zeta_star") ZetaWeightsLower s0 tree) (get "r2t_lse") "NLA-T2 at zeta* = r2t_lse"
+            Expect.floatClose Accuracy.high (Nla.t2 0.01 (get "zeta_star") ZetaWeightsLower s0 tree) (get "r2t_lse")
+                "NLA-T2 at zeta* = r2t_lse"
         }
         test "nla eval honours zeta_reading = logcosh" {
             let json = good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_reading\": \"logcosh\"")
@@ -53,38 +55,50 @@ let tests =
             Expect.equal (doc.RootElement.GetProperty("log_cosh_weight").GetDouble()) 0.75 "weight = zeta"
         }
         test "nla eval: ragged rows" {
-            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("[-0.4, 0.6, 0.1]", "[-0.4, 0.6]")) ]) "ragged"
+            expectUsageError (run [ "nla"; "eval"; "--input";
+                                    writeCase (good.Replace("[-0.4, 0.6, 0.1]", "[-0.4, 0.6]")) ]) "ragged"
         }
         test "nla eval: empty tree" {
-            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("[[0, 1], [0, 1, 2], [1]]", "[]")) ]) "nodes is empty"
+            expectUsageError (run [ "nla"; "eval"; "--input";
+                                    writeCase (good.Replace("[[0, 1], [0, 1, 2], [1]]", "[]")) ]) "nodes is empty"
         }
         test "nla eval: leaf index out of range" {
-            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("[0, 1, 2]", "[0, 1, 7]")) ]) "leaf index 7"
+            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("[0, 1, 2]", "[0, 1, 7]")) ])
+                "leaf index 7"
         }
         test "nla eval: non-finite and non-numeric entries" {
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("0.3", "1e999")) ]) "s0[0][0]"
-            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("0.3", "\"NaN\"")) ]) "finite number"
+            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("0.3", "\"NaN\"")) ])
+                "finite number"
         }
         test "nla eval: M too large for the exact sums" {
             let rows = String.Join(", ", Array.create 21 "[0.1, 0.2, 0.3]")
-            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("[[0.3, -0.1, 0.2], [-0.4, 0.6, 0.1]]", $"[{rows}]")) ]) "21 regions"
+            expectUsageError (run [ "nla"; "eval"; "--input";
+                                    writeCase (good.Replace("[[0.3, -0.1, 0.2], [-0.4, 0.6, 0.1]]",
+                                                            $"[{rows}]")) ]) "21 regions"
         }
         test "nla eval: bad tau, zeta, zeta_reading, missing field, missing file, broken JSON" {
-            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"tau\": 0.01", "\"tau\": 0")) ]) "tau"
-            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"zeta\": 0.75", "\"zeta\": 2")) ]) "zeta"
-            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_reading\": \"upper\"")) ]) "zeta_reading"
-            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"tau\": 0.01, ", "")) ]) "missing field \"tau\""
+            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"tau\": 0.01", "\"tau\": 0")) ])
+                "tau"
+            expectUsageError (run [ "nla"; "eval"; "--input";
+                                    writeCase (good.Replace("\"zeta\": 0.75", "\"zeta\": 2")) ]) "zeta"
+            let withReading = good.Replace("\"zeta\": 0.75", "\"zeta\": 0.75, \"zeta_reading\": \"upper\"")
+            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase withReading ]) "zeta_reading"
+            expectUsageError (run [ "nla"; "eval"; "--input"; writeCase (good.Replace("\"tau\": 0.01, ", "")) ])
+                "missing field \"tau\""
             expectUsageError (run [ "nla"; "eval"; "--input"; "/nonexistent/case.json" ]) "not found"
             expectUsageError (run [ "nla"; "eval"; "--input"; writeCase "{\"s0\": [" ]) "not valid JSON"
         }
-        test "nla-accuracy: a small seeded run writes the CSV and a self-contained HTML, and prints how to reproduce it" {
+        test "nla-accuracy: a small seeded run writes the CSV and a self-contained HTML, and prints how to \
+            reproduce it" {
             let out = tempDir ()
             let pairs (out: string) =
                 [ "nla-accuracy"; "--study"; "pairs"; "--cases"; "20"; "--taus"; "0.1,0.001"; "--zetas"; "0,0.75"
                   "--regions"; "6"; "--seed"; "3"; "--out"; out ]
             let r = run (pairs out)
             Expect.equal r.ExitCode 0 $"exit 0 (stderr: {r.Err})"
-            Expect.stringContains r.Out "reproduce: ./powerclip nla-accuracy --cases 20 --seed 3 --regions 6" "prints the command"
+            Expect.stringContains r.Out "reproduce: ./powerclip nla-accuracy --cases 20 --seed 3 --regions 6"
+                "prints the command"
             let csv = File.ReadAllLines(Path.Combine(out, "nla-accuracy.csv"))
             Expect.equal csv[0] "tau,zeta,quantity,estimator,cases,pearson_r,mae,mean_error" "CSV header"
             // Per tau: 8 zeta-free series, 2 per zeta.
@@ -101,7 +115,8 @@ let tests =
             Expect.isGreaterThan html.Length 1_000_000 "plotly.js is embedded"
             let again = tempDir ()
             run (pairs again) |> ignore
-            Expect.sequenceEqual (File.ReadAllLines(Path.Combine(again, "nla-accuracy.csv"))) csv "same seed, same numbers"
+            Expect.sequenceEqual (File.ReadAllLines(Path.Combine(again, "nla-accuracy.csv"))) csv
+                "same seed, same numbers"
             Expect.isFalse (File.Exists(Path.Combine(out, "nla-ranking.csv"))) "--study pairs runs no ranking study"
         }
         test "nla-accuracy --study ranking: a tiny seeded run writes the ranking table (CSV + HTML), both inputs" {

@@ -42,7 +42,8 @@ let private worst (ours: torch.Tensor) (reference: torch.Tensor) : float =
 
 let private script (args: string list) : string =
     let path = Path.Combine(repoRoot (), "scripts", "check-open-clip-layout.py")
-    let code, out, err = exec "/usr/bin/python3" ([ path ] @ args @ [ "--threads"; string Environment.ProcessorCount ]) ""
+    let code, out, err = exec "/usr/bin/python3" ([ path ] @ args @ [ "--threads";
+                                                                      string Environment.ProcessorCount ]) ""
     Expect.equal code 0 $"check-open-clip-layout.py {args.Head} (stdout: {out}; stderr: {err})"
     out
 
@@ -63,7 +64,8 @@ let private roundTrip (name: string) (json: string) (ours: string) =
         let inputs = Safetensors.Load(Path.Combine(dir, "inputs.safetensors"))
         let peer = Safetensors.Load(Path.Combine(dir, "peer.safetensors"))
         let inImage, inText =
-            use loaded = TrainedModel.LoadOpenClip(Path.Combine(dir, "model.safetensors"), jsonPath, "clip:" + full.Value, torch.CPU)
+            use loaded = TrainedModel.LoadOpenClip(Path.Combine(dir, "model.safetensors"), jsonPath,
+                                                   "clip:" + full.Value, torch.CPU)
             let i, t = embed loaded.Model inputs
             worst i peer["image_embeds"], worst t peer["text_embeds"]
         printfn $"{name} in (peer weights here): image {inImage:E2}, text {inText:E2}"
@@ -74,7 +76,8 @@ let private roundTrip (name: string) (json: string) (ours: string) =
         use model = new ClipModel(Presets.Load ours)
         Checkpoint.Save(model, Path.Combine(dir, "model.safetensors"))
         let image, text = embed model inputs
-        let embeddings = Collections.Generic.Dictionary<string, torch.Tensor>(dict [ "image_embeds", image; "text_embeds", text ])
+        let embeddings = Collections.Generic.Dictionary<string, torch.Tensor>(dict [ "image_embeds", image;
+                                                                                     "text_embeds", text ])
         Safetensors.Save(Path.Combine(dir, "ours.safetensors"), embeddings)
         let out = script [ "check"; dir; ours; "--tolerance"; string tolerance ]
         let lines = String.Join("; ", out.Trim().Split('\n'))
@@ -89,12 +92,15 @@ let private presetJson (name: string) = Path.Combine(repoRoot (), "PowerClip.Mod
 [<Tests>]
 let tests =
     testSequenced <| testList "open_clip parity" [
-        test "ViT-B-16 (GELU): open_clip weights in and our vit-b-16 preset out agree with PyTorch to 1e-5 (needs python3-torch)" {
-            if not (pythonHas "torch, numpy") then skiptest "python3-torch is not installed (apt-get install -y python3-torch libopenblas0-pthread)"
+        test "ViT-B-16 (GELU): open_clip weights in and our vit-b-16 preset out agree with PyTorch to 1e-5 (needs \
+            python3-torch)" {
+            if not (pythonHas "torch, numpy") then skiptest "python3-torch is not installed (apt-get install -y \
+                                                       python3-torch libopenblas0-pthread)"
             roundTrip "ViT-B-16" vitB16 (presetJson "vit-b-16")
         }
         test "ViT-B-16-quickgelu (OpenAI's activation): in and out agree with PyTorch to 1e-5 (needs python3-torch)" {
-            if not (pythonHas "torch, numpy") then skiptest "python3-torch is not installed (apt-get install -y python3-torch libopenblas0-pthread)"
+            if not (pythonHas "torch, numpy") then skiptest "python3-torch is not installed (apt-get install -y \
+                                                       python3-torch libopenblas0-pthread)"
             let dir = Path.Combine(Path.GetTempPath(), "powerclip-tests", "quickgelu-" + Guid.NewGuid().ToString("N"))
             Directory.CreateDirectory dir |> ignore
             let ours = Path.Combine(dir, "ViT-B-16-quickgelu.json")

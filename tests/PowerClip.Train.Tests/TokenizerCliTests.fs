@@ -16,14 +16,17 @@ open PowerClip.Train.Tests.CliRunner
 open PowerClip.Train.Tests.ClipBpeFiles
 
 let private root = Path.Combine(Path.GetTempPath(), "powerclip-tests", "tokenizer-" + Guid.NewGuid().ToString("N"))
-let private file (name: string) = Path.Combine(root, Guid.NewGuid().ToString("N"), name) |> fun p -> (Directory.CreateDirectory(nonNull (Path.GetDirectoryName p)) |> ignore; p)
+let private file (name: string) =
+    Path.Combine(root, Guid.NewGuid().ToString("N"), name)
+    |> fun p -> (Directory.CreateDirectory(nonNull (Path.GetDirectoryName p)) |> ignore; p)
 
 let private clipVocabulary = lazy (CaptionTokenizer.FromClipVocabulary small.Value).VocabSize
 
 /// A tiny model in open_clip's layout for the small CLIP merges file: 32 px, patch 8, CLIP's vocabulary layout
 /// (end token = the last id, open_clip's default argmax pooling), written as open_clip's JSON.
 let private tinyOpenClipJson (vocab: int) (extra: string) =
-    $$"""{"embed_dim": 32, "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 32, "head_width": 16, "layers": 2},
+    $$"""{"embed_dim": 32, "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 32, "head_width": 16,
+  "layers": 2},
   "text_cfg": {"context_length": 16, "vocab_size": {{vocab}}, "width": 32, "heads": 2, "layers": 2 {{extra}} } }"""
 
 let private writeModel (vocab: int) (extra: string) : string * string =
@@ -38,11 +41,13 @@ let private writeModel (vocab: int) (extra: string) : string * string =
 let private benchmarks =
     lazy (
         let dir = Path.Combine(root, "bench")
-        BenchmarkExporter(SyntheticWorld(WorldConfig(ImageSize = 32, PatchSize = 8, Seed = 5))).ExportAll(dir, 12, 1, 2) |> ignore
+        BenchmarkExporter(SyntheticWorld(WorldConfig(ImageSize = 32, PatchSize = 8, Seed = 5))).ExportAll(dir, 12, 1, 2)
+            |> ignore
         dir)
 
 let private trainArgs (out: string) (extra: string list) =
-    [ "train"; "--out"; out; "--steps"; "2"; "--batch-size"; "4"; "--world-samples"; "8"; "--regions"; "2"; "--warmup"; "1"
+    [ "train"; "--out"; out; "--steps"; "2"; "--batch-size"; "4"; "--world-samples"; "8"; "--regions"; "2"; "--warmup";
+      "1"
       "--checkpoint-every"; "2"; "--device"; "cpu"; "--threads"; "1" ] @ extra
 
 [<Tests>]
@@ -82,7 +87,8 @@ let tests =
         }
         test "a tokenizer whose vocabulary is not the model's is refused at start, naming both" {
             let r = run (trainArgs (file "run") [ "--model"; "tiny"; "--tokenizer"; "clip:" + small.Value ])
-            expectOneLineError r 2 $"model 'tiny' has text_cfg.vocab_size 50258 but tokenizer clip:small_bpe.txt.gz has {clipVocabulary.Value} ids"
+            expectOneLineError r 2 $"model 'tiny' has text_cfg.vocab_size 50258 but tokenizer clip:small_bpe.txt.gz \
+                has {clipVocabulary.Value} ids"
             Expect.stringContains r.Err "pass --tokenizer gpt2" "the fix"
             let r = run (trainArgs (file "run") [ "--tokenizer"; "bert" ])
             expectOneLineError r 2 "--tokenizer: tokenizer 'bert' is not valid"
@@ -110,21 +116,26 @@ let tests =
             let json, weights = writeModel clipVocabulary.Value ""
             expectOneLineError (eval [ "--checkpoint"; weights ]) 2 "give its --model-config MODEL.json and --tokenizer"
             let missing = Path.Combine(root, "nowhere.txt.gz")
-            expectOneLineError (eval [ "--checkpoint"; weights; "--model-config"; json; "--tokenizer"; "clip:" + missing ]) 2
+            expectOneLineError (eval [ "--checkpoint"; weights; "--model-config"; json; "--tokenizer";
+                                       "clip:" + missing ]) 2
                 $"CLIP BPE file not found: {missing}"
             expectOneLineError (eval [ "--checkpoint"; weights; "--model-config"; json; "--tokenizer"; "gpt2" ]) 2
                 $"has text_cfg.vocab_size {clipVocabulary.Value} but tokenizer gpt2 has 50258 ids"
             let badPool = file "pool.json"
             File.WriteAllText(badPool, tinyOpenClipJson clipVocabulary.Value ", \"pool_type\": \"attention\"")
-            expectOneLineError (eval [ "--checkpoint"; weights; "--model-config"; badPool; "--tokenizer"; "clip:" + small.Value ]) 2
+            expectOneLineError (eval [ "--checkpoint"; weights; "--model-config"; badPool; "--tokenizer";
+                                       "clip:" + small.Value ]) 2
                 "text_cfg.pool_type 'attention' is not a pooling type"
             let broken = file "broken.json"
             File.WriteAllText(broken, "{\"embed_dim\": 32, \"vision_cfg\": ")
-            expectOneLineError (eval [ "--checkpoint"; weights; "--model-config"; broken; "--tokenizer"; "clip:" + small.Value ]) 2
+            expectOneLineError (eval [ "--checkpoint"; weights; "--model-config"; broken; "--tokenizer";
+                                       "clip:" + small.Value ]) 2
                 $"model config {broken}: not valid JSON"
             let wider = file "wider.json"
-            File.WriteAllText(wider, (tinyOpenClipJson clipVocabulary.Value "").Replace("\"embed_dim\": 32", "\"embed_dim\": 48"))
-            expectOneLineError (eval [ "--checkpoint"; weights; "--model-config"; wider; "--tokenizer"; "clip:" + small.Value ]) 2
+            File.WriteAllText(wider, (tinyOpenClipJson clipVocabulary.Value "").Replace("\"embed_dim\": 32",
+                                                                                        "\"embed_dim\": 48"))
+            expectOneLineError (eval [ "--checkpoint"; weights; "--model-config"; wider; "--tokenizer";
+                                       "clip:" + small.Value ]) 2
                 "has shape [32, 32], the model expects [32, 48]"
         }
     ]

@@ -28,7 +28,8 @@ let tests =
             let config (scale: ScoreScale) =
                 PowerClip.Train.Training.TrainConfig(
                     Regions = 10,
-                    LossSettings = ObjectiveSettings(PowerClip = PowerClipLossConfig(Lambda = 0.2, Delta = 0.3, Scale = scale)))
+                    LossSettings = ObjectiveSettings(PowerClip = PowerClipLossConfig(Lambda = 0.2, Delta = 0.3,
+                                                                                     Scale = scale)))
             let literal (c: PowerClip.Train.Training.TrainConfig) =
                 match c.PowerclipLiteralForm with
                 | null -> failtest "no literal form for PowerCLIP"
@@ -43,7 +44,8 @@ let tests =
             let back = PowerClip.Train.Training.TrainConfig.Load path
             File.Delete path
             Expect.equal back.LossSettings.PowerClip.Delta 0.3 "and read back (the derived field is ignored on read)"
-            Expect.isNull (PowerClip.Train.Training.TrainConfig(Loss = "clip").PowerclipLiteralForm) "only for PowerCLIP"
+            Expect.isNull (PowerClip.Train.Training.TrainConfig(Loss = "clip").PowerclipLiteralForm)
+                "only for PowerCLIP"
             let paper = PowerClip.Train.Training.TrainConfig.PaperRecipe("/data/cc12m-{000..999}.tar", "clip:/x.txt.gz")
             Expect.equal paper.LossSettings.PowerClip.Scale ScoreScale.Sum "the paper's literal S̄"
             Expect.isTrue (near (literal paper) (0.2, 0.2)) "λ = 0.2 on it"

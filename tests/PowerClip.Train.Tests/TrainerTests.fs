@@ -30,7 +30,8 @@ type private ToyTask(nanAtStep: int, crashAtStep: int, poison: Map<int, Poison>,
         member _.Module = model
         member _.MicroBatchSize = 8
         member _.Loss(step, _micro, metrics) =
-            seen[step] <- model.parameters() |> Seq.collect (fun p -> p.detach().data<float32>().ToArray()) |> Array.ofSeq
+            seen[step] <-
+                model.parameters() |> Seq.collect (fun p -> p.detach().data<float32>().ToArray()) |> Array.ofSeq
             let x = torch.randn(8L, 4L)
             let y = x.sum(1L, true).sin()
             metrics["x_mean"] <- x.mean().item<float32>() |> float
@@ -73,7 +74,8 @@ let private trainUntil (run: string) (opts: TrainerOptions) (resume: bool) (nanA
     trainTask run opts resume (ToyTask(nanAt, crashAt))
 
 /// A toy run with poisoned gradients (and optionally weights, and a crash); returns the task.
-let private trainPoisoned (run: string) (opts: TrainerOptions) (resume: bool) (poison: Map<int, Poison>) (nanWeightsAfter: int) (crashAt: int) =
+let private trainPoisoned (run: string) (opts: TrainerOptions) (resume: bool) (poison: Map<int, Poison>)
+                          (nanWeightsAfter: int) (crashAt: int) =
     torch.manual_seed 123L |> ignore
     let task = ToyTask(-1, crashAt, poison, nanWeightsAfter)
     trainTask run opts resume task
@@ -118,26 +120,32 @@ let tests =
                 Expect.equal w[7] w[6] $"clip {clip}: step 6 (infinite gradient) too"
                 Expect.notEqual w[4] w[3] "a normal step changes them (so the check can fail)"
                 let lines = metricLines run
-                Expect.equal (lines |> List.map (fun l -> l.GetProperty("step").GetInt32())) [ 0 .. 9 ] "every step logged once"
+                Expect.equal (lines |> List.map (fun l -> l.GetProperty("step").GetInt32())) [ 0 .. 9 ]
+                    "every step logged once"
                 let field (step: int) (name: string) = lines[step].GetProperty(name)
                 Expect.equal ((field 4 "grad_norm").GetString()) "NaN" "the NaN norm is logged"
                 Expect.equal ((field 6 "grad_norm").GetString()) "Infinity" "the infinite norm too"
                 for step, skipped, count in [ 3, false, 0; 4, true, 1; 5, false, 1; 6, true, 2; 9, false, 2 ] do
-                    Expect.equal (lines[step].TryGetProperty("skipped") |> fst) skipped $"step {step} marked skipped: {skipped}"
+                    Expect.equal (lines[step].TryGetProperty("skipped") |> fst) skipped
+                        $"step {step} marked skipped: {skipped}"
                     Expect.equal ((field step "nonfinite_skips").GetInt32()) count $"skips counted up to step {step}"
                 let state = File.ReadAllText(Path.Combine(CheckpointStore(run).Resolve "latest", RunFolder.StateFile))
                 Expect.stringContains state "\"NonFiniteSkips\": 2" "the count is in the checkpoint"
         }
-        test "K consecutive non-finite gradients stop the run with one line naming the steps and the last good checkpoint" {
+        test "K consecutive non-finite gradients stop the run with one line naming the steps and the last good \
+            checkpoint" {
             let run = newRun ()
             let e =
-                try trainPoisoned run (guarded 1.0 3) false (Map [ for s in 4 .. 6 -> s, NanGradient ]) -1 -1 |> ignore; ""
+                try
+                    trainPoisoned run (guarded 1.0 3) false (Map [ for s in 4 .. 6 -> s, NanGradient ]) -1 -1 |> ignore
+                    ""
                 with :? NonFiniteGradientException as e -> e.Message
             Expect.stringContains e "3 consecutive steps (4 to 6)" "names the steps"
             // Skipped steps leave the weights finite: checkpoint 6 (after skipping 4 and 5) is a good one.
             Expect.stringContains e "step-0000006" "names the last good checkpoint"
             Expect.isFalse (e.Contains '\n') "one line"
-            Expect.stringContains (CheckpointStore(run).Resolve "latest") "step-0000006" "checkpoint 6 is still the latest"
+            Expect.stringContains (CheckpointStore(run).Resolve "latest") "step-0000006"
+                "checkpoint 6 is still the latest"
             // Two in a row under a limit of three: the run goes on.
             trainPoisoned (newRun ()) (guarded 1.0 3) false (Map [ 4, NanGradient; 5, InfGradient ]) -1 -1 |> ignore
         }
@@ -146,10 +154,12 @@ let tests =
             let whole = newRun ()
             trainPoisoned whole options false poison -1 -1 |> ignore
             let broken = newRun ()
-            Expect.throwsT<OperationCanceledException> (fun () -> trainPoisoned broken options false poison -1 8 |> ignore) "the run dies at step 8"
+            Expect.throwsT<OperationCanceledException>
+                (fun () -> trainPoisoned broken options false poison -1 8 |> ignore) "the run dies at step 8"
             trainPoisoned broken options true poison -1 -1 |> ignore
             Expect.sequenceEqual (losses broken) (losses whole) "same per-step losses"
-            Expect.equal ((List.last (metricLines broken)).GetProperty("nonfinite_skips").GetInt32()) 1 "the count continues from the checkpoint"
+            Expect.equal ((List.last (metricLines broken)).GetProperty("nonfinite_skips").GetInt32()) 1
+                "the count continues from the checkpoint"
         }
         test "weights that became non-finite are never checkpointed" {
             let run = newRun ()
@@ -162,13 +172,15 @@ let tests =
             Expect.stringContains e "step-0000003" "names the last good checkpoint"
             Expect.stringContains (CheckpointStore(run).Resolve "latest") "step-0000003" "no checkpoint 6"
         }
-        test "truncating, emptying or corrupting any file of the newest checkpoint: latest falls back to the previous one, naming the file" {
+        test "truncating, emptying or corrupting any file of the newest checkpoint: latest falls back to the previous \
+            one, naming the file" {
             let run = newRun ()
             train run (withSteps 6) false -1
             let store = CheckpointStore(run)
             let newest = store.Resolve "latest"
             let files = Directory.GetFiles newest |> Array.map (Path.GetFileName >> nonNull) |> Array.sort
-            Expect.equal files [| RunFolder.ManifestFile; RunFolder.WeightsFile; RunFolder.OptimizerFile; RunFolder.StateFile |] "the files of a checkpoint"
+            Expect.equal files [| RunFolder.ManifestFile; RunFolder.WeightsFile; RunFolder.OptimizerFile;
+                                  RunFolder.StateFile |] "the files of a checkpoint"
             let damages : (string * (byte[] -> byte[])) list =
                 [ "truncated", (fun b -> b[.. b.Length / 2 - 1])
                   "emptied", (fun _ -> [||])
@@ -180,18 +192,21 @@ let tests =
                     let path = Path.Combine(copy, "checkpoints", nonNull (Path.GetFileName newest), file)
                     File.WriteAllBytes(path, apply (File.ReadAllBytes path))
                     let choice = CheckpointStore(copy).ResolveIntact "latest"
-                    Expect.equal (Path.GetFileName choice.Directory) (CheckpointStore.NameOf 3) $"{file} {damage}: falls back to step 3"
+                    Expect.equal (Path.GetFileName choice.Directory) (CheckpointStore.NameOf 3)
+                        $"{file} {damage}: falls back to step 3"
                     let note = nonNull choice.Note
                     Expect.stringContains note "step-0000006 is damaged" $"{file} {damage}: says which checkpoint"
                     // A corrupted manifest may still parse, with one hash digit changed: then it names that file.
-                    if file <> RunFolder.ManifestFile || damage <> "corrupted" then Expect.stringContains note file $"{file} {damage}: names the file: {note}"
+                    if file <> RunFolder.ManifestFile || damage <> "corrupted" then
+                        Expect.stringContains note file $"{file} {damage}: names the file: {note}"
                     Expect.isFalse (note.Contains '\n') "one line"
             // …and the fallback resumes to the same end as an uninterrupted run.
             let whole = newRun ()
             train whole (withSteps 6) false -1
             let copy = newRun ()
             FileSystem.CopyDirectory(run, copy)
-            File.WriteAllBytes(Path.Combine(copy, "checkpoints", nonNull (Path.GetFileName newest), RunFolder.WeightsFile), [||])
+            File.WriteAllBytes(Path.Combine(copy, "checkpoints", nonNull (Path.GetFileName newest),
+                                            RunFolder.WeightsFile), [||])
             train copy (withSteps 6) true -1
             Expect.sequenceEqual (losses copy) (losses whole) "resumed from step 3, same losses"
             let weights r = File.ReadAllBytes(Path.Combine(CheckpointStore(r).Resolve "latest", RunFolder.WeightsFile))

@@ -40,7 +40,8 @@ public sealed class PowerClipScorer(TrainedModel model, int batchSize = 64, long
         for (var b = 0; b < captions.Count; b++)
             if (prepared[b].Loss.LeafSpans.Length == 0)
                 throw new BenchmarkDataException($"caption '{captions[b]}' has no word the text encoder sees");
-        var (_, feats, _) = Model.Model.Text.Encode(inputs.TokenBatch(prepared.Select(p => p.Tokens).ToArray(), Model.Device));
+        var (_, feats, _) = Model.Model.Text.Encode(inputs.TokenBatch(prepared.Select(p => p.Tokens).ToArray(),
+            Model.Device));
         using var phrases = inputs.PhraseBatch(prepared, Model.Device);
         var psi = phrases.LeafEmbeddings(feats);
         var (membership, mask) = _config.UseTree

@@ -20,7 +20,8 @@ public static class DistributedExtensions
         for (var r = 0; r < context.Size; r++)
             if (counts[r] != tensors.Count || sizes[r] != elements)
                 throw new InvalidOperationException(
-                    $"rank {r} holds a model of {counts[r]} tensors / {sizes[r]} values, rank {context.Rank} one of {tensors.Count} / {elements}: every rank must build the same model");
+                    $"rank {r} holds a model of {counts[r]} tensors / {sizes[r]} values, rank {context.Rank} one of " +
+                        $"{tensors.Count} / {elements}: every rank must build the same model");
         context.Broadcast(tensors);
     }
 

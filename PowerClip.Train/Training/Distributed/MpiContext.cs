@@ -42,7 +42,8 @@ public sealed class MpiContext : IDistributedContext
     /// <summary>The context of MPI_COMM_WORLD; every rank must call it (it exchanges host names).</summary>
     public static MpiContext World()
     {
-        if (!MPI.Environment.Initialized) throw new InvalidOperationException("MPI is not initialised: start through MpiLauncher.Run");
+        if (!MPI.Environment.Initialized) throw new InvalidOperationException(
+            "MPI is not initialised: start through MpiLauncher.Run");
         var world = MPI.Communicator.world;
         var rank = world.Rank;
         var size = world.Size;
@@ -57,7 +58,8 @@ public sealed class MpiContext : IDistributedContext
 
     public void Broadcast(IReadOnlyList<Tensor> tensors, int root = 0)
     {
-        if (root < 0 || root >= Size) throw new ArgumentOutOfRangeException(nameof(root), $"root rank {root} does not exist in a job of {Size} processes");
+        if (root < 0 || root >= Size) throw new ArgumentOutOfRangeException(nameof(root),
+            $"root rank {root} does not exist in a job of {Size} processes");
         _clock.Start();
         try
         {
@@ -66,7 +68,8 @@ public sealed class MpiContext : IDistributedContext
             foreach (var t in tensors)
             {
                 var host = t.detach().to(CPU).contiguous().clone();
-                Check(Mpi.MPI_Bcast(Pointer(host), ByteCount(host), Mpi.MPI_BYTE, root, Mpi.MPI_COMM_WORLD), "MPI_Bcast");
+                Check(Mpi.MPI_Bcast(Pointer(host), ByteCount(host), Mpi.MPI_BYTE, root, Mpi.MPI_COMM_WORLD),
+                    "MPI_Bcast");
                 t.copy_(host);
             }
         }
@@ -87,13 +90,15 @@ public sealed class MpiContext : IDistributedContext
                 {
                     ScalarType.Float64 => Mpi.MPI_DOUBLE,
                     ScalarType.Float32 => Mpi.MPI_FLOAT,
-                    var other => throw new NotSupportedException($"all-reduce of {other} tensors is not supported: use float32 or float64"),
+                    var other => throw new NotSupportedException(
+                        $"all-reduce of {other} tensors is not supported: use float32 or float64"),
                 };
                 foreach (var bucket in Buckets(group.ToList(), BucketBytes))
                 {
                     var send = cat(bucket.Select(t => t.detach().reshape(-1)).ToList(), 0).to(CPU).contiguous();
                     var recv = empty_like(send);
-                    Check(Mpi.MPI_Allreduce(Pointer(send), Pointer(recv), checked((int)send.numel()), mpiType, Mpi.MPI_SUM, Mpi.MPI_COMM_WORLD), "MPI_Allreduce");
+                    Check(Mpi.MPI_Allreduce(Pointer(send), Pointer(recv), checked((int)send.numel()), mpiType,
+                        Mpi.MPI_SUM, Mpi.MPI_COMM_WORLD), "MPI_Allreduce");
                     long offset = 0;
                     foreach (var t in bucket)
                     {
@@ -109,7 +114,8 @@ public sealed class MpiContext : IDistributedContext
 
     public Tensor AllGather(Tensor local)
     {
-        if (local.dim() is 0 or > MaxDims) throw new ArgumentException($"all-gather needs a tensor with 1 to {MaxDims} dimensions, got {local.dim()}");
+        if (local.dim() is 0 or > MaxDims) throw new ArgumentException(
+            $"all-gather needs a tensor with 1 to {MaxDims} dimensions, got {local.dim()}");
         _clock.Start();
         try
         {
@@ -126,8 +132,10 @@ public sealed class MpiContext : IDistributedContext
                 var h = headers.AsSpan(r * header.Length, header.Length);
                 if (h[0] != header[0] || h[1] != header[1] || !h[3..].SequenceEqual(header.AsSpan(3)))
                     throw new InvalidOperationException(
-                        $"all-gather: rank {r} sent a {(ScalarType)h[0]} tensor of shape [{string.Join(", ", h[2..(2 + (int)h[1])].ToArray())}], " +
-                        $"rank {Rank} a {local.dtype} tensor of shape [{string.Join(", ", local.shape)}]; ranks may differ in dim 0 only");
+                        $"all-gather: rank {r} sent a {(ScalarType)h[0]} tensor of shape " +
+                            $"[{string.Join(", ", h[2..(2 + (int)h[1])].ToArray())}], " +
+                        $"rank {Rank} a {local.dtype} tensor of shape [{string.Join(", ", local.shape)}]; ranks may " +
+                            "differ in dim 0 only");
                 rows[r] = h[2];
             }
             var rowShape = local.shape.Skip(1).ToArray();
@@ -141,7 +149,8 @@ public sealed class MpiContext : IDistributedContext
             {
                 var send = local.detach().to(CPU).contiguous();
                 var all = empty([rows.Sum(), .. rowShape], local.dtype, CPU);
-                Check(Mpi.MPI_Allgatherv(Pointer(send), counts[Rank], Mpi.MPI_BYTE, Pointer(all), counts, displacements, Mpi.MPI_BYTE, Mpi.MPI_COMM_WORLD), "MPI_Allgatherv");
+                Check(Mpi.MPI_Allgatherv(Pointer(send), counts[Rank], Mpi.MPI_BYTE, Pointer(all), counts, displacements,
+                    Mpi.MPI_BYTE, Mpi.MPI_COMM_WORLD), "MPI_Allgatherv");
                 others = all.to(local.device).MoveToOuterDisposeScope();
             }
             // Our own rows are replaced by `local` itself: the only slice with a gradient path.
@@ -222,10 +231,12 @@ public sealed class MpiContext : IDistributedContext
     {
         fixed (T* send = mine)
         fixed (T* recv = all)
-            Check(Mpi.MPI_Allgather((IntPtr)send, mine.Length, mpiType, (IntPtr)recv, mine.Length, mpiType, Mpi.MPI_COMM_WORLD), "MPI_Allgather");
+            Check(Mpi.MPI_Allgather((IntPtr)send, mine.Length, mpiType, (IntPtr)recv, mine.Length, mpiType,
+                Mpi.MPI_COMM_WORLD), "MPI_Allgather");
     }
 
-    /// <summary>Address of a contiguous CPU tensor's storage (TorchSharp's byte span is a view of native memory).</summary>
+    /// <summary>Address of a contiguous CPU tensor's storage (TorchSharp's byte span is a view of native
+    /// memory).</summary>
     private static unsafe IntPtr Pointer(Tensor host) =>
         host.numel() == 0 ? IntPtr.Zero : (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(host.bytes));
 

@@ -17,7 +17,8 @@ public static class MpiLauncher
         MpiLibrary.Register();
         using var environment = new MPI.Environment(ref args);
         using var context = MpiContext.World();
-        Console.Error.WriteLine($"powerclip: rank {context.Rank} of {context.Size}: pid {Environment.ProcessId} on {MPI.Environment.ProcessorName}, device {context.Device}");
+        Console.Error.WriteLine($"powerclip: rank {context.Rank} of {context.Size}: pid {Environment.ProcessId} on " +
+            $"{MPI.Environment.ProcessorName}, device {context.Device}");
         AppDomain.CurrentDomain.UnhandledException += (_, e) =>
             Fail(context, e.ExceptionObject as Exception ?? new Exception($"{e.ExceptionObject}"));
         try
@@ -33,7 +34,8 @@ public static class MpiLauncher
 
     private static void Fail(IDistributedContext context, Exception e)
     {
-        Console.Error.WriteLine($"powerclip: error: rank {context.Rank} of {context.Size} failed, stopping all ranks: {ErrorText.OneLine(e)}");
+        Console.Error.WriteLine($"powerclip: error: rank {context.Rank} of {context.Size} failed, stopping all " +
+            $"ranks: {ErrorText.OneLine(e)}");
         if (Environment.GetEnvironmentVariable("POWERCLIP_TRACE") == "1") Console.Error.WriteLine(e);
         Console.Error.Flush();
         // mpiexec forwards each rank's output asynchronously and stops forwarding as soon as MPI_Abort

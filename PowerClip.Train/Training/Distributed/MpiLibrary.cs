@@ -29,11 +29,14 @@ public static class MpiLibrary
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
     {
-        if (!name.StartsWith("msmpi", StringComparison.OrdinalIgnoreCase) || OperatingSystem.IsWindows()) return IntPtr.Zero;
-        var library = Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } chosen ? chosen : Default;
+        if (!name.StartsWith("msmpi", StringComparison.OrdinalIgnoreCase)
+            || OperatingSystem.IsWindows()) return IntPtr.Zero;
+        var library = Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } chosen
+            ? chosen : Default;
         if (NativeLibrary.TryLoad(library, assembly, path, out var handle)) return handle;
         throw new DllNotFoundException(
-            $"cannot load the MPI library {library}: install MPICH (apt-get install mpich, or scripts/ensure-tools.sh mpiexec.mpich=mpich) " +
+            $"cannot load the MPI library {library}: install MPICH (apt-get install mpich, or " +
+                "scripts/ensure-tools.sh mpiexec.mpich=mpich) " +
             $"or point {EnvironmentVariable} at an MPICH-ABI libmpi");
     }
 }

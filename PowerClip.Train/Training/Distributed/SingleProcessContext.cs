@@ -31,6 +31,7 @@ public sealed class SingleProcessContext : IDistributedContext
 
     private static void CheckRoot(int root)
     {
-        if (root != 0) throw new ArgumentOutOfRangeException(nameof(root), $"root rank {root} does not exist in a job of 1 process");
+        if (root != 0) throw new ArgumentOutOfRangeException(nameof(root),
+            $"root rank {root} does not exist in a job of 1 process");
     }
 }
