@@ -7,27 +7,8 @@ open Expecto
 open TorchSharp
 open PowerClip.Model
 open PowerClip.Model.Tests.TestData
+open PowerClip.Tests.Shared.OpenClipConfigs
 
-/// open_clip's src/open_clip/model_configs/ViT-B-16.json, as published.
-let vitB16 = """{
-    "embed_dim": 512,
-    "vision_cfg": {
-        "image_size": 224,
-        "layers": 12,
-        "width": 768,
-        "patch_size": 16
-    },
-    "text_cfg": {
-        "context_length": 77,
-        "vocab_size": 49408,
-        "width": 512,
-        "heads": 8,
-        "layers": 12
-    }
-}"""
-
-/// open_clip's ViT-B-16-quickgelu.json (OpenAI's weights), as published.
-let vitB16QuickGelu = vitB16.Replace("\"embed_dim\": 512,", "\"embed_dim\": 512,\n    \"quick_gelu\": true,")
 
 /// A small model in open_clip's layout: CLIP-style vocabulary of 600 ids (end token 599), head_width 16.
 let private small (extra: string) (textExtra: string) =

@@ -12,26 +12,7 @@ open PowerClip.Model
 open PowerClip.Train.Models
 open PowerClip.Train.Training
 open PowerClip.Train.Tests.ClipBpeFiles
-
-/// open_clip's model_configs/ViT-B-16.json and ViT-B-16-quickgelu.json, as published.
-let private vitB16 = """{
-    "embed_dim": 512,
-    "vision_cfg": {
-        "image_size": 224,
-        "layers": 12,
-        "width": 768,
-        "patch_size": 16
-    },
-    "text_cfg": {
-        "context_length": 77,
-        "vocab_size": 49408,
-        "width": 512,
-        "heads": 8,
-        "layers": 12
-    }
-}"""
-
-let private vitB16QuickGelu = vitB16.Replace("\"embed_dim\": 512,", "\"embed_dim\": 512,\n    \"quick_gelu\": true,")
+open PowerClip.Tests.Shared.OpenClipConfigs
 
 let private tolerance = 1e-5
 
