@@ -13,6 +13,9 @@ if ! dotnet build PowerClip.sln -c "$config" -nologo -v q -clp:ErrorsOnly; then
   exit 1
 fi
 
+# The launcher's GC budget (./powerclip): fewer finalizer runs, fewer chances for TorchSharp's implicit-Scalar
+# race (docs/training.md); the test executables and the programs they start inherit it.
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x4000000}
 passed=0; failed=0; skipped=0
 # Tests write runs, checkpoints and exports under the temp folder; give them one of their own and
 # remove it afterwards, so repeated runs (CI runs on a long-lived machine) do not fill the disk.
