@@ -20,8 +20,8 @@ public sealed record DemoSettings
     public int BenchmarkItems { get; init; } = 500;
     public int ZeroShotPerClass { get; init; } = 8;
     /// <summary>
-    /// The objectives' settings: the trainer's defaults (PowerClipLossConfig: the paper's λ = 0.2, δ = 0.2
-    /// reconstructed, S̄ divided by M [reconstructed]; the literal sum collapses at this scale, docs/demo.md).
+    /// The objectives' settings: the trainer's defaults (PowerClipLossConfig: λ = 0.2, δ = 0.2 [reconstructed] on
+    /// S̄ divided by M [reconstructed], i.e. λ = 0.02, δ = 2 on the literal S̄; the grid against it: docs/demo.md).
     /// </summary>
     public ObjectiveSettings LossSettings { get; init; } = new();
 
