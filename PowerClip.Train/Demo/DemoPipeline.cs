@@ -30,8 +30,8 @@ public sealed class DemoPipeline(DemoSettings settings, string outDir, torch.Dev
             TrainArm(settings.TrainConfig(loss), RunDirectory(loss));
             timings[loss] = (clock.Elapsed - start).TotalSeconds;
         }
-        var evaluations = Arms.ToDictionary(a => a, a => DemoEvaluation.Evaluate(RunDirectory(a), BenchmarkDirectory,
-            device));
+        var evaluations = Arms.ToDictionary(a => a, a => NativeRetry.Run($"evaluating {RunDirectory(a)}",
+            () => DemoEvaluation.Evaluate(RunDirectory(a), BenchmarkDirectory, device)));
         var outcome = new DemoOutcome(settings, evaluations, timings, clock.Elapsed.TotalSeconds, threads,
             device.ToString());
         DemoReport.Write(outcome, outDir, RunDirectory, BenchmarkDirectory, device);

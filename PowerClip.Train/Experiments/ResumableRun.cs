@@ -11,10 +11,8 @@ public enum RunOutcome { Reused, Resumed, Trained }
 /// whose config.json equals the arm's config and that holds the final step's checkpoint is reused without touching
 /// it (no model or data is even built); one with an earlier checkpoint resumes from its latest; an empty one trains.
 /// A folder trained with other settings is an error, never overwritten. A native error inside libtorch (an
-/// <see cref="System.Runtime.InteropServices.ExternalException"/>, such as the "Unknown scalar type" that TorchSharp's
-/// implicit Scalars can cause when the finalizer frees one in use, docs/training.md) is retried up to
-/// <see cref="NativeRetries"/> times from the arm's latest checkpoint, which continues bit-identically, so the arm's
-/// outcome is what an uninterrupted run gives.
+/// <see cref="System.Runtime.InteropServices.ExternalException"/>, <see cref="NativeRetry"/>) is retried from the
+/// arm's latest checkpoint, which continues bit-identically, so the arm's outcome is what an uninterrupted run gives.
 /// </summary>
 public static class ResumableRun
 {
@@ -33,31 +31,17 @@ public static class ResumableRun
         }
         // A resume takes the checkpoint's thread count (exact continuation); the experiment's other arms keep theirs.
         var threads = torch.get_num_threads();
-        for (var attempt = 0; ; attempt++)
+        try
         {
-            try
-            {
-                var last = TrainingRun.Run(config, runDir, device, resume, progressInterval);
-                return (resume is null ? RunOutcome.Trained : RunOutcome.Resumed, last);
-            }
-            catch (System.Runtime.InteropServices.ExternalException e) when (attempt < NativeRetries)
-            {
-                var from = new CheckpointStore(runDir).List().Count > 0 ? "its latest checkpoint" : "the start";
-                Console.Error.WriteLine($"powerclip: warning: {runDir}: libtorch failed ({FirstLine(e.Message)}); " +
-                                        $"retrying from {from} ({attempt + 1} of {NativeRetries})");
-                resume = from == "the start" ? null : "latest";
-            }
-            finally
-            {
-                if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
-            }
+            var last = NativeRetry.Run(runDir, () => TrainingRun.Run(config, runDir, device, resume, progressInterval),
+                beforeRetry: () => resume = new CheckpointStore(runDir).List().Count > 0 ? "latest" : null);
+            return (resume is null ? RunOutcome.Trained : RunOutcome.Resumed, last);
+        }
+        finally
+        {
+            if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
         }
     }
-
-    /// <summary>How many times a native libtorch error in one arm is retried from its latest checkpoint.</summary>
-    public const int NativeRetries = 2;
-
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     /// <summary>The final checkpoint when the folder holds a finished run of this config, else null.</summary>
     public static string? Finished(TrainConfig config, string runDir)

@@ -65,7 +65,8 @@ public sealed class StudyPipeline(StudyBudget budget, IReadOnlyList<StudyMethod>
             log.WriteLine($"study: arm {k + 1}/{arms.Length} {method.Name} seed {seed}: {what} ({dir})");
             var (outcome, checkpoint) = ResumableRun.Ensure(config, dir, device, TimeSpan.FromSeconds(60));
             var (trained, cpu1) = (clock.Elapsed, Cpu());
-            var items = ArmOutcomes.Ensure(dir, checkpoint, BenchmarkDirectory, device);
+            var items = NativeRetry.Run($"evaluating {dir}",
+                () => ArmOutcomes.Ensure(dir, checkpoint, BenchmarkDirectory, device));
             (outcomes.TryGetValue(method.Name, out var list) ? list : outcomes[method.Name] = []).Add(items);
             var seconds = (clock.Elapsed - start).TotalSeconds;
             if (outcome != RunOutcome.Reused) work.Add(seconds);
