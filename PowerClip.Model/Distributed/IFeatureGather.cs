@@ -68,6 +68,11 @@ public static class FeatureGather
     public static Tensor ShareOfReplicated(this IFeatureGather gather, Tensor t) =>
         gather.Size == 1 ? t : t.detach() / gather.Size + (t - t.detach());
 
+    /// <summary>This rank's share of a whole loss every rank computes: its total and each part as above.</summary>
+    public static LossOutput ShareOfReplicated(this IFeatureGather gather, LossOutput whole) =>
+        gather.Size == 1 ? whole : new LossOutput(gather.ShareOfReplicated(whole.Total),
+            whole.Parts.ToDictionary(p => p.Key, p => gather.ShareOfReplicated(p.Value)));
+
     /// <summary>Σ over ranks of <paramref name="local"/> (any shape); gradient flows into this rank's term
     /// only.</summary>
     public static Tensor SumAcrossRanks(this IFeatureGather gather, Tensor local) =>

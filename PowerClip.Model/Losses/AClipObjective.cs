@@ -125,12 +125,9 @@ public sealed class AClipObjective(AClipSettings settings) : IStatefulObjective
         // Every rank computes the whole loss (global negatives whatever --negatives says: A-CLIP's own code gathers),
         // and returns its share of it (IFeatureGather.ShareOfReplicated).
         var ranks = inputs.Ranks;
-        var whole = FromEmbeddings(ranks.AllGather(o.Extra[Views]), ranks.AllGather(o.TextEmbeds),
+        return ranks.ShareOfReplicated(FromEmbeddings(ranks.AllGather(o.Extra[Views]), ranks.AllGather(o.TextEmbeds),
             ranks.Replicated(o.LogitScale), ranks.AllGather(o.Extra[SimClrFeatures]),
-            ranks.AllGather(o.Extra[ByolOnline]), ranks.AllGather(o.Extra[ByolTarget]));
-        if (ranks.Size == 1) return whole;
-        var parts = whole.Parts.ToDictionary(p => p.Key, p => ranks.ShareOfReplicated(p.Value));
-        return new LossOutput(ranks.ShareOfReplicated(whole.Total), parts);
+            ranks.AllGather(o.Extra[ByolOnline]), ranks.AllGather(o.Extra[ByolTarget])));
     }
 
     /// <summary>The loss from unit view embeddings [B, V, E], unit text embeddings [B, E], the logit scale, SimCLR

@@ -93,10 +93,9 @@ public sealed class PowerClipLoss(PowerClipLossConfig config) : IContrastiveObje
             ranks.AllGather(Pad(phrases.LeafMask, 1, leaves)),
             ranks.AllGather(Pad(Pad(phrases.Membership, 1, leaves), 2, nodes)),
             ranks.AllGather(Pad(phrases.NodeMask, 1, nodes)));
-        var whole = FromEmbeddings(image, ranks.AllGather(o.TextEmbeds), ranks.Replicated(o.LogitScale),
-                                   ranks.AllGather(phi), ranks.AllGather(Pad(psi, 1, leaves)), global, drawSeed);
-        var parts = whole.Parts.ToDictionary(p => p.Key, p => ranks.ShareOfReplicated(p.Value));
-        return new LossOutput(parts["total"], parts);
+        return ranks.ShareOfReplicated(FromEmbeddings(image, ranks.AllGather(o.TextEmbeds),
+            ranks.Replicated(o.LogitScale), ranks.AllGather(phi), ranks.AllGather(Pad(psi, 1, leaves)), global,
+            drawSeed));
     }
 
     /// <summary>Zero-pads dimension <paramref name="dim"/> to <paramref name="size"/>.</summary>
