@@ -17,7 +17,7 @@ public static class StudyCommand
         var budget = new Option<string>("--budget")
         {
             Description = "quick: a smoke test of the pipeline for CI (tiny model, minutes); " +
-                          "standard: the study (about 2.5 h on 2 cores)",
+                          "standard: the study (1 h 42 min on 2 cores, measured)",
             DefaultValueFactory = _ => "standard",
         };
         budget.AcceptOnlyFromAmong("quick", "standard");

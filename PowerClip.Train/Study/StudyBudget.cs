@@ -34,9 +34,9 @@ public sealed record StudyBudget
     };
 
     /// <summary>
-    /// The study's measurement: the demo's preset and data with three seeds. 2,500 steps are sized (preliminary,
-    /// scripts/study-cost.sh on a loaded machine; docs/reproduction.md, "Budget") so that all 14 methods take about
-    /// 2.5 h on 2 idle cores, counting CLIP-PGS, A-CLIP and E-CLIP at CLIP's cost (measured before they existed).
+    /// The study's measurement: the demo's preset and data with three seeds. 2,500 steps were sized by
+    /// scripts/study-cost.sh to fit about 2.5 h on 2 cores; the full run took 1 h 42 min (docs/reproduction.md,
+    /// "Budget").
     /// </summary>
     public static StudyBudget Standard { get; } = new();
 
