@@ -31,11 +31,14 @@ public static class ResumableRun
         }
         // A resume takes the checkpoint's thread count (exact continuation); the experiment's other arms keep theirs.
         var threads = torch.get_num_threads();
+        // Decided before any retry: an arm this call started from scratch was trained by it, even when a native
+        // error made it continue from its own checkpoint (a study test saw Resumed for such an arm under load).
+        var outcome = resume is null ? RunOutcome.Trained : RunOutcome.Resumed;
         try
         {
             var last = NativeRetry.Run(runDir, () => TrainingRun.Run(config, runDir, device, resume, progressInterval),
                 beforeRetry: () => resume = new CheckpointStore(runDir).List().Count > 0 ? "latest" : null);
-            return (resume is null ? RunOutcome.Trained : RunOutcome.Resumed, last);
+            return (outcome, last);
         }
         finally
         {
