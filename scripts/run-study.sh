@@ -6,11 +6,11 @@
 # --steps). Writes OUT/report.html, results.json, results.md, and OUT/info.txt and OUT/study.log beside them.
 #
 # WORKERS=2 (how docs/reproduction.md's run was made): two processes with one libtorch thread each, every one
-# training its half of the methods, method by method, in its own folder (OUT/worker-1, OUT/worker-2; a method whose
-# process is stopped by TorchSharp's Scalar race is rerun up to 3 times, which resumes it); then their arms are
-# moved into OUT/runs and one study invocation over all methods reuses every arm and writes the table. On 2
-# cores two one-thread processes keep both cores busier than one two-thread process (the demo model's
-# matrices are small).
+# training its half of the methods, method by method, from its own folder (OUT/worker-1, OUT/worker-2, whose runs/
+# is a link to OUT/runs, so every arm lands in OUT/runs and a rerun finds it there; a method whose process is
+# stopped by TorchSharp's Scalar race is rerun up to 3 times, which resumes it); then one study invocation over
+# all methods reuses every arm and writes the table. The demo model's small matrices gain little from a second
+# thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-runs/study}
@@ -36,12 +36,11 @@ worker() {
     done
   done
 }
-worker "$out/worker-1" "${half1[@]}" >"$out/worker-1.log" 2>&1 &
-worker "$out/worker-2" "${half2[@]}" >"$out/worker-2.log" 2>&1 &
+# The halves' method lists are disjoint, so the two processes never write the same arm folder.
+mkdir -p "$out/runs" "$out/worker-1" "$out/worker-2"
+for w in worker-1 worker-2; do [ -e "$out/$w/runs" ] || ln -s ../runs "$out/$w/runs"; done
+worker "$out/worker-1" "${half1[@]}" >>"$out/worker-1.log" 2>&1 &
+worker "$out/worker-2" "${half2[@]}" >>"$out/worker-2.log" 2>&1 &
 wait
-mkdir -p "$out/runs"
-for w in worker-1 worker-2; do
-  [ -d "$out/benchmarks" ] || cp -r "$out/$w/benchmarks" "$out/benchmarks"
-  for arm in "$out/$w"/runs/*; do [ -e "$out/runs/$(basename "$arm")" ] || mv "$arm" "$out/runs/"; done
-done
+[ -d "$out/benchmarks" ] || cp -r "$out/worker-1/benchmarks" "$out/benchmarks"
 study --out "$out" --threads 1 "$@" 2>&1 | tee -a "$out/study.log"
