@@ -5,7 +5,8 @@
 # zero-shot on the demo's held-out export (the same files `powerclip demo` writes). Finished runs are reused
 # (a run folder with `done`); unfinished ones resume from their latest checkpoint. Ends with a Markdown table
 # (also in $OUT/summary.md): per configuration the final CLIP-part loss (mean over the last 10% of steps) and
-# zero-shot top-1, mean and per seed, and whether it trains.
+# zero-shot top-1, mean and per seed, and whether it trains; then the zero-shot differences paired by seed (literal
+# minus region-mean at the same λ and δ, and literal minus the default) with t-intervals over the seeds.
 #
 # 2 scales × 3 δ × 2 λ × 3 seeds = 36 runs of ~5 min each on 2 idle cores (the demo's PowerCLIP arm: 321 s).
 # Everything is overridable for a smoke test, e.g.
@@ -81,4 +82,36 @@ for (scale, lam, delta), rs in sorted(runs.items(), key=lambda kv: (kv[0][0], fl
     trains = sum(c < collapsed and t > chance for _, c, t, _ in rs)
     print(f"| {scale} | {lam} | {delta} | {lit} | {st.mean(clips):.3f} ({', '.join(f'{c:.3f}' for c in clips)}) | "
           f"{st.mean(tops):.1f} ({', '.join(f'{t:.1f}' for t in tops)}) | {st.mean(helds):.1f} | {trains}/{len(rs)} |")
+
+# Paired by seed (same seed = same initial weights and data order): zero-shot top-1 differences with a t-interval
+# over the seeds (Student's t, n - 1 degrees of freedom; 97.5% quantiles for up to 9 degrees).
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+def paired(a, b):
+    top = lambda rs: {seed: t for seed, _, t, _ in rs}
+    ta, tb = top(a), top(b)
+    seeds = sorted(set(ta) & set(tb))
+    d = [ta[s] - tb[s] for s in seeds]
+    if len(d) < 2:
+        return None
+    half = T975[len(d) - 1] * st.stdev(d) / math.sqrt(len(d))
+    signs = ", ".join(f"{x:+.1f}" for x in d)
+    return f"{signs} | {st.mean(d):+.1f} [{st.mean(d) - half:+.1f}, {st.mean(d) + half:+.1f}] | {len(seeds)}"
+def table(title, pairs):
+    lines = [(label, paired(runs[a], runs[b])) for label, a, b in pairs if a in runs and b in runs]
+    lines = [(label, p) for label, p in lines if p]
+    if not lines:
+        return
+    print()
+    print(title)
+    print()
+    print("| λ | δ | top-1 difference per seed | mean [95% t-interval over seeds] | seeds |")
+    print("|---|---|---|---|---|")
+    for label, p in lines:
+        print(f"| {label} | {p} |")
+configs = sorted({(lam, delta) for _, lam, delta in runs}, key=lambda c: (float(c[0]), float(c[1])))
+table("Literal minus region-mean at the same nominal λ and δ (zero-shot top-1 points):",
+      [(f"{lam} | {delta}", ("sum", lam, delta), ("region-mean", lam, delta)) for lam, delta in configs])
+default = ("region-mean", "0.2", "0.2")
+table("The literal form minus the default (region-mean, λ = 0.2, δ = 0.2), zero-shot top-1 points:",
+      [(f"{lam} | {delta}", ("sum", lam, delta), default) for lam, delta in configs])
 PY
