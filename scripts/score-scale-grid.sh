@@ -8,7 +8,8 @@
 # zero-shot top-1, mean and per seed, and whether it trains; then the zero-shot differences paired by seed (literal
 # minus region-mean at the same λ and δ, and literal minus the default) with t-intervals over the seeds.
 #
-# 2 scales × 3 δ × 2 λ × 3 seeds = 36 runs of ~5 min each on 2 idle cores (the demo's PowerCLIP arm: 321 s).
+# 2 scales × 3 δ × 2 λ × 3 seeds = 36 runs; measured with two one-thread processes side by side (disjoint SCALES,
+# LAMBDAS, DELTAS, SEEDS, same OUT) on 2 cores: about 7.8 min per run and process, so the grid takes about 2 h 20 min.
 # Everything is overridable for a smoke test, e.g.
 #   OUT=/tmp/grid STEPS=6 BATCH=8 WORLD=64 ITEMS=20 PER_CLASS=1 DELTAS=0.2 LAMBDAS=0.2 SEEDS=0 \
 #       scripts/score-scale-grid.sh
